@@ -31,8 +31,10 @@ TEST_SCRIPTS :=    # tier scripts: tests/<tier>/*.sh, run as root where needed
 BENCH_BINS :=
 FUZZ_TARGETS :=    # names; sources in tests/fuzz/<name>.c
 
-MODULES := common switch backends netd cli vmm tests
-include $(wildcard $(addsuffix /module.mk,$(MODULES)))
+# Every folder's module.mk (one level of subfolders too); tests/ last, since it
+# turns the FUZZ_TARGETS the others declared into rules.
+include $(filter-out tests/module.mk,$(sort $(wildcard */module.mk */*/module.mk)))
+include tests/module.mk
 
 .PHONY: all check check-unit deps bench fuzz demo clean format
 all: $(BINS) $(UNIT_TESTS) $(TEST_BINS) $(BENCH_BINS)
