@@ -7,6 +7,7 @@
 #   make fuzz         libFuzzer targets (clang) into build-fuzz/
 #   make demo         the built-in default: NAT network, VM, port forward proven
 
+.DEFAULT_GOAL := all
 CC ?= gcc
 SANITIZE ?= 0
 BUILD ?= build
