@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* guest_mem.c - guest RAM in a memfd, and range-checked guest address lookup. */
+#include "vmm/guest_mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+void guest_mem_init_empty(struct guest_mem *gm)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+}
+
+int guest_mem_add(struct guest_mem *gm, uint64_t gpa, uint64_t size,
+		  void *host, uint64_t fd_offset)
+{
+	unsigned int i, pos;
+
+	if (!size || !host || gpa + size < gpa)
+		return -EINVAL;
+	if (gm->nr >= GUEST_MEM_MAX_REGIONS)
+		return -ENOSPC;
+	for (i = 0; i < gm->nr; i++) {
+		const struct guest_mem_region *r = &gm->regions[i];
+
+		/* Overlap iff each starts before the other ends. */
+		if (gpa <= r->gpa + (r->size - 1) &&
+		    r->gpa <= gpa + (size - 1))
+			return -EINVAL;
+	}
+	for (pos = 0; pos < gm->nr && gm->regions[pos].gpa < gpa; pos++)
+		;
+	memmove(&gm->regions[pos + 1], &gm->regions[pos],
+		(gm->nr - pos) * sizeof(gm->regions[0]));
+	gm->regions[pos] = (struct guest_mem_region){
+		.gpa = gpa, .size = size, .host = host, .fd_offset = fd_offset,
+	};
+	gm->nr++;
+	return 0;
+}
+
+int guest_mem_init(struct guest_mem *gm, uint64_t ram_size, uint64_t low_limit)
+{
+	uint64_t low, high;
+	void *map;
+	int fd, ret;
+
+	guest_mem_init_empty(gm);
+	if (!ram_size || ram_size % 4096 || ram_size > (1ull << 46))
+		return -EINVAL;
+	fd = memfd_create("loom-guest-ram", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)ram_size) < 0) {
+		ret = -errno;
+		goto close_fd;
+	}
+	map = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		goto close_fd;
+	}
+	gm->fd = fd;
+	gm->map = map;
+	gm->map_size = ram_size;
+	low = ram_size < low_limit ? ram_size : low_limit;
+	high = ram_size - low;
+	ret = guest_mem_add(gm, 0, low, gm->map, 0);
+	if (!ret && high)
+		ret = guest_mem_add(gm, 1ull << 32, high, gm->map + low, low);
+	if (ret)
+		goto unmap;
+	return 0;
+
+unmap:
+	munmap(map, ram_size);
+	gm->map = NULL;
+	gm->fd = -1;
+close_fd:
+	close(fd);
+	gm->nr = 0;
+	return ret;
+}
+
+void guest_mem_destroy(struct guest_mem *gm)
+{
+	if (gm->map)
+		munmap(gm->map, gm->map_size);
+	if (gm->fd >= 0)
+		close(gm->fd);
+	guest_mem_init_empty(gm);
+}
+
+const struct guest_mem_region *guest_mem_find(const struct guest_mem *gm,
+					      uint64_t gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < gm->nr; i++) {
+		const struct guest_mem_region *r = &gm->regions[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct guest_mem_region *r = guest_mem_find(gm, gpa);
+	uint64_t off;
+
+	if (!r)
+		return NULL;
+	off = gpa - r->gpa;
+	/* off < size here, so size - off cannot underflow. */
+	if (len > r->size - off)
+		return NULL;
+	return r->host + off;
+}
+
+/*
+ * Walk [gpa, gpa + len) region by region. Checks the whole range first so a
+ * failed write leaves guest memory untouched.
+ */
+static int guest_mem_span(const struct guest_mem *gm, uint64_t gpa,
+			  size_t len, uint8_t *host, bool to_guest)
+{
+	uint64_t cur = gpa;
+	size_t left = len;
+	int pass;
+
+	if (len && gpa + len - 1 < gpa)
+		return -EFAULT;
+	for (pass = 0; pass < 2; pass++) {
+		cur = gpa;
+		left = len;
+		while (left) {
+			const struct guest_mem_region *r =
+				guest_mem_find(gm, cur);
+			uint64_t off, chunk;
+
+			if (!r)
+				return -EFAULT;
+			off = cur - r->gpa;
+			chunk = r->size - off;
+			if (chunk > left)
+				chunk = left;
+			if (pass == 1) {
+				uint8_t *h = host + (cur - gpa);
+
+				if (to_guest)
+					memcpy(r->host + off, h, chunk);
+				else
+					memcpy(h, r->host + off, chunk);
+			}
+			cur += chunk;
+			left -= chunk;
+		}
+	}
+	return 0;
+}
+
+int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst,
+		   size_t len)
+{
+	return guest_mem_span(gm, gpa, len, dst, false);
+}
+
+int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src,
+		    size_t len)
+{
+	return guest_mem_span(gm, gpa, len, (uint8_t *)src, true);
+}
