@@ -1,0 +1,88 @@
+#!/bin/sh
+# l1-init.sh - /init of the L1 initramfs: mount the host tree over 9p, chroot
+# into it, run the job l1-run.sh left in the control export, power off.
+#
+# Runs under busybox sh as PID 1 of the L1 kernel. The control export (tag
+# l1ctl) holds: env (shell variables set by l1-run.sh), job.sh (the command,
+# its directory and environment) and receives rc (the command's exit code).
+
+export PATH=/bin
+P9="trans=virtio,version=9p2000.L,msize=512000"
+
+say() { echo "l1-init: $*" >/dev/console; }
+
+# Power off: with -no-reboot QEMU exits on the reset this triggers, which
+# needs no ACPI in the guest.
+halt_l1() {
+	sync
+	reboot -f
+	sleep 5
+}
+
+fail() {
+	say "FAILED: $*"
+	[ -d /ctl ] && echo "l1-init: $*" >/ctl/init-error
+	halt_l1
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+dmesg -n 1
+
+# The virtio + 9p modules ship inside this initramfs, in load order.
+while read -r m; do
+	insmod "/lib/modules/$m" || fail "insmod $m"
+done </modules.order
+
+mkdir -p /host /ctl
+mount -t 9p -o "$P9,cache=none" l1ctl /ctl || fail "mount control export"
+. /ctl/env || fail "read /ctl/env"
+mount -t 9p -o "$P9,ro,cache=loose" host /host || fail "mount host tree"
+
+# Modules the caller asked for (kvm, kvm-amd first), resolved to files and
+# ordered on the host; loaded straight from the host's /lib/modules.
+for ko in $L1_MODULE_FILES; do
+	name=${ko##*/}
+	name=${name%%.ko*}
+	name=$(echo "$name" | tr - _)
+	grep -q "^$name " /proc/modules && continue
+	insmod "/host/lib/modules/$L1_KVER/$ko" 2>/tmp/insmod.err ||
+		fail "insmod $ko: $(cat /tmp/insmod.err)"
+done
+
+mount --rbind /dev /host/dev || fail "bind /dev"
+mount --bind /proc /host/proc || fail "bind /proc"
+mount --bind /sys /host/sys || fail "bind /sys"
+mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs /tmp"
+mount -t tmpfs -o mode=755 tmpfs /host/run || fail "tmpfs /run"
+[ -d /host/dev/shm ] && mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
+if [ -n "$L1_SCRATCH" ]; then
+	# The scratch folder appears at the same path as on the host; under
+	# /tmp or /run the tmpfs just mounted hides it, so make the mount point.
+	mkdir -p "/host$L1_SCRATCH" 2>/dev/null
+	mount -t 9p -o "$P9,cache=none" scratch "/host$L1_SCRATCH" ||
+		fail "mount scratch export at $L1_SCRATCH"
+fi
+
+# The command's stdout and stderr: virtio-serial ports named l1.out, l1.err.
+out=/dev/null err=/dev/null
+for d in /sys/class/virtio-ports/*; do
+	[ -e "$d/name" ] || continue
+	case $(cat "$d/name") in
+	l1.out) out=/dev/${d##*/} ;;
+	l1.err) err=/dev/${d##*/} ;;
+	esac
+done
+[ "$out" != /dev/null ] || fail "no l1.out port"
+
+mkdir -p /host/run/l1
+cp /ctl/job.sh /host/run/l1/job.sh || fail "copy job"
+[ -n "$L1_VERBOSE" ] && say "running job ($(cut -d' ' -f1 /proc/uptime) s)"
+cut -d" " -f1 /proc/uptime >/ctl/t_job
+chroot /host /bin/bash /run/l1/job.sh </dev/null >"$out" 2>"$err"
+rc=$?
+echo "$rc" >/ctl/rc
+[ -n "$L1_VERBOSE" ] && say "job exited $rc ($(cut -d' ' -f1 /proc/uptime) s)"
+echo "L1-EXIT $rc" >/dev/console
+halt_l1
