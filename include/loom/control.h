@@ -16,9 +16,11 @@
  * closed, nothing they send is read.
  *
  * Framing, both directions: a 4-byte big-endian length N, then N bytes of
- * one UTF-8 JSON object. 1 <= N <= LOOM_CONTROL_MSG_MAX. A length of 0 or
- * above the maximum gets an "E2BIG"/"EPROTO" error reply with "id": null
- * and the connection is closed (the stream cannot be resynchronised).
+ * one UTF-8 JSON object. Requests: 1 <= N <= LOOM_CONTROL_MSG_MAX; a
+ * length above it gets an "E2BIG" reply, 0 an "EPROTO" reply (both with
+ * "id": null), then the connection is closed (the stream cannot be
+ * resynchronised). Replies may be longer (a big MAC table), up to
+ * LOOM_CONTROL_REPLY_MAX.
  *
  * Request:  {"id": <integer>, "cmd": "<command>", "args": {...}}
  *           ("args" may be left out when a command takes none).
@@ -37,7 +39,8 @@
 
 enum loom_control_limits {
 	LOOM_CONTROL_HDR_LEN = 4,	   /* big-endian uint32 length prefix */
-	LOOM_CONTROL_MSG_MAX = 64 * 1024, /* bytes of JSON per message */
+	LOOM_CONTROL_MSG_MAX = 64 * 1024, /* bytes of JSON per request */
+	LOOM_CONTROL_REPLY_MAX = 16 * 1024 * 1024, /* bytes per reply */
 	LOOM_CONTROL_CLIENTS_MAX = 64,	   /* connections; more are refused */
 	LOOM_CONTROL_IDLE_SECS = 60,	   /* idle connections are closed */
 };
