@@ -1,0 +1,14 @@
+# cli/: `loom`, the command-line client; also the link flags of common/netconf.c.
+#
+# NETCONF_LDLIBS: what a program linking common/netconf.c (the network file
+# model, in libloomcommon.a) needs; netd reuses it.
+NETCONF_LDLIBS := -lcyaml -lyaml -ljansson
+
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+
+ifneq ($(CLI_SRCS),)
+BINS += $(BUILD)/loom
+$(BUILD)/loom: $(CLI_OBJS) $(BUILD)/libloomcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NETCONF_LDLIBS)
+endif

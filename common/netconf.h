@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* netconf.h - network configuration model: structs, YAML file, JSON, validation. */
+#ifndef LOOM_COMMON_NETCONF_H
+#define LOOM_COMMON_NETCONF_H
+
+/*
+ * One model of a network, shared by `loom` (which validates a file before
+ * sending it) and loom-netd (which loads --config files and receives the same
+ * objects as JSON on its control socket). The YAML file format and its JSON
+ * twin use the same field names; docs/network-file.md documents them.
+ *
+ * Linking: common/netconf.c lives in build/libloomcommon.a; a program that
+ * uses it also links $(NETCONF_LDLIBS) (defined in cli/module.mk:
+ * -lcyaml -lyaml -ljansson).
+ *
+ * Ownership: every pointer inside these structs (strings, arrays) is owned by
+ * the struct and allocated with malloc(); netconf_free(), netconf_net_clear()
+ * and netconf_port_clear() release them. A value of 0 in an integer field
+ * means "not given"; netconf_*_set_defaults() fills the defaults in, and the
+ * loaders and JSON parsers call it after a successful validation, so a loaded
+ * object is always complete.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum netconf_mode {
+	NETCONF_MODE_NAT, /* the default; not supported yet */
+	NETCONF_MODE_ISOLATED,
+	NETCONF_MODE_SWITCH,
+	NETCONF_MODE_BRIDGE, /* not supported yet */
+};
+
+/* Limits enforced by validation (docs/network-file.md lists them too). */
+enum netconf_limits {
+	NETCONF_NAME_MAX = 32,     /* network and port names */
+	NETCONF_IFNAME_MAX = 15,   /* TAP names (IFNAMSIZ - 1) */
+	NETCONF_NETNS_MAX = 64,    /* network namespace names */
+	NETCONF_NETWORKS_MAX = 256, /* networks in one file */
+	NETCONF_PORTS_MAX = 1024,  /* ports per network */
+	NETCONF_VLAN_MIN = 1,
+	NETCONF_VLAN_MAX = 4094,
+	NETCONF_MTU_MIN = 68,
+	NETCONF_MTU_MAX = 65535,
+	NETCONF_MAC_TABLE_MIN = 16,
+	NETCONF_MAC_TABLE_MAX = 1048576,
+	NETCONF_MAC_AGING_MIN = 1,     /* seconds */
+	NETCONF_MAC_AGING_MAX = 86400,
+	NETCONF_FILE_MAX = 1 << 20, /* bytes in a YAML file */
+};
+
+/* Defaults filled in by netconf_net_set_defaults(). */
+enum netconf_defaults {
+	NETCONF_DEFAULT_MTU = 1500,
+	NETCONF_DEFAULT_MAC_TABLE_SIZE = 4096,
+	NETCONF_DEFAULT_MAC_AGING = 300,
+	NETCONF_DEFAULT_VLAN = 1, /* a port with neither vlan nor trunk */
+};
+
+/**
+ * struct netconf_port - one port of a network (today: a TAP port).
+ * @name: unique within its network; defaults to @tap.
+ * @tap: TAP interface name, required.
+ * @netns: network namespace the TAP is moved into, or NULL.
+ * @address: "ADDR/PREFIX" set on the TAP, or NULL.
+ * @vlan: access VLAN (1..4094); 0 when @trunk is used.
+ * @trunk: tagged VLANs of a trunk port, @trunk_count entries, or NULL.
+ * @native: VLAN of untagged frames on a trunk port, 0 for none (untagged
+ *          frames are dropped).
+ */
+struct netconf_port {
+	char *name;
+	char *tap;
+	char *netns;
+	char *address;
+	uint32_t vlan;
+	uint32_t *trunk;
+	uint32_t trunk_count;
+	uint32_t native;
+};
+
+/**
+ * struct netconf_net - one network.
+ * @subnet: "ADDR/PREFIX" with no host bits, or NULL for a pure L2 network.
+ * @gateway: netd's own address in @subnet; defaults to its first host.
+ * @mac_aging: seconds a learnt MAC stays without traffic.
+ */
+struct netconf_net {
+	char *name;
+	enum netconf_mode mode;
+	char *subnet;
+	char *gateway;
+	uint32_t mtu;
+	uint32_t mac_table_size;
+	uint32_t mac_aging;
+	struct netconf_port *ports;
+	uint32_t port_count;
+};
+
+/* struct netconf - the contents of a network file. */
+struct netconf {
+	struct netconf_net *networks;
+	uint32_t network_count;
+};
+
+/**
+ * struct netconf_error - where and why a configuration was refused.
+ * @file: file name, "" when the input was not a file.
+ * @line: 1-based line, 0 when unknown (JSON input).
+ * @path: field path, e.g. "networks[0].ports[1].vlan"; "" for the whole input.
+ * @msg: what is wrong, for a person.
+ */
+struct netconf_error {
+	char file[256];
+	unsigned int line;
+	char path[128];
+	char msg[320];
+};
+
+/* struct netconf_cidr - a parsed address with prefix length. */
+struct netconf_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned int prefix;
+};
+
+/**
+ * netconf_load_file() - read, parse, validate a YAML network file.
+ * @path: file to read (at most NETCONF_FILE_MAX bytes).
+ * @out: set to a complete configuration on success; free with netconf_free().
+ * @err: filled on failure.
+ *
+ * The file holds either `networks:` (a list) or a single network mapping.
+ * Return: 0, -EINVAL for an invalid file (@err says where), or another
+ * negative errno (@err says why).
+ */
+int netconf_load_file(const char *path, struct netconf **out,
+		      struct netconf_error *err);
+
+/**
+ * netconf_load_buffer() - the same from memory.
+ * @name: file name used in error messages.
+ */
+int netconf_load_buffer(const char *name, const void *data, size_t len,
+			struct netconf **out, struct netconf_error *err);
+
+void netconf_free(struct netconf *cfg);
+void netconf_net_clear(struct netconf_net *net);
+void netconf_port_clear(struct netconf_port *port);
+
+/**
+ * netconf_validate() - check a whole configuration (names unique, TAPs
+ * unique across networks, every network and port valid).
+ * Return: 0 or -EINVAL with @err->path and @err->msg set.
+ */
+int netconf_validate(const struct netconf *cfg, struct netconf_error *err);
+
+/**
+ * netconf_net_validate() - check one network and its ports.
+ * @path: path prefix for errors ("networks[0]" or "").
+ * Return: 0 or -EINVAL.
+ */
+int netconf_net_validate(const struct netconf_net *net, const char *path,
+			 struct netconf_error *err);
+
+/**
+ * netconf_port_validate() - check one port, alone or within @net.
+ * @net: the port's network, or NULL to check the port alone. With @net the
+ *       address must lie in its subnet and differ from its gateway; name,
+ *       TAP and address uniqueness against @net's other ports is checked by
+ *       netconf_net_validate() (netd checks it when adding a port).
+ * Return: 0 or -EINVAL.
+ */
+int netconf_port_validate(const struct netconf_port *port,
+			  const struct netconf_net *net, const char *path,
+			  struct netconf_error *err);
+
+/**
+ * netconf_net_set_defaults() - fill unset fields (mtu, MAC table, aging,
+ * gateway, port names and VLANs) of a validated network.
+ * Return: 0 or -ENOMEM.
+ */
+int netconf_net_set_defaults(struct netconf_net *net);
+int netconf_port_set_defaults(struct netconf_port *port);
+
+/* JSON twins (jansson). The *_to_json() functions return a new reference or
+ * NULL on allocation failure; unset optional fields are left out. */
+json_t *netconf_to_json(const struct netconf *cfg);
+json_t *netconf_net_to_json(const struct netconf_net *net);
+json_t *netconf_port_to_json(const struct netconf_port *port);
+
+/**
+ * netconf_from_json() - parse {"networks":[...]} or a single network object,
+ * then validate it and set defaults, like netconf_load_buffer().
+ * Return: 0 or -EINVAL/-ENOMEM with @err set (@err->line is 0).
+ */
+int netconf_from_json(const json_t *j, struct netconf **out,
+		      struct netconf_error *err);
+
+/**
+ * netconf_net_from_json() - parse, validate and complete one network object.
+ * @out: filled on success; release with netconf_net_clear().
+ * Return: 0 or -EINVAL/-ENOMEM.
+ */
+int netconf_net_from_json(const json_t *j, struct netconf_net *out,
+			  const char *path, struct netconf_error *err);
+
+/**
+ * netconf_port_from_json() - parse, validate (alone) and complete one port.
+ * The caller checks it against its network with netconf_port_validate().
+ * Return: 0 or -EINVAL/-ENOMEM.
+ */
+int netconf_port_from_json(const json_t *j, struct netconf_port *out,
+			   const char *path, struct netconf_error *err);
+
+/* Mode names: "nat", "isolated", "switch", "bridge". */
+const char *netconf_mode_name(enum netconf_mode mode);
+/* Return: 0 with *mode set, or -EINVAL for an unknown name. */
+int netconf_mode_parse(const char *name, enum netconf_mode *mode);
+/* Return: true for a mode this version implements. */
+int netconf_mode_supported(enum netconf_mode mode);
+
+/* netconf_cidr_parse() - "ADDR/PREFIX" (IPv4 or IPv6). Return: 0 or -EINVAL. */
+int netconf_cidr_parse(const char *s, struct netconf_cidr *out);
+/* netconf_ip_parse() - a bare address; prefix set to the full length. */
+int netconf_ip_parse(const char *s, struct netconf_cidr *out);
+
+/**
+ * netconf_error_format() - "FILE:LINE: PATH: MSG" (parts that are unset are
+ * left out).
+ * Return: @buf.
+ */
+char *netconf_error_format(const struct netconf_error *err, char *buf,
+			   size_t len);
+
+#endif
