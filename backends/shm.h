@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* shm.h - the switch side of a shared-memory port: attach handling and shm_port_ops. */
+#ifndef LOOM_BACKENDS_SHM_H
+#define LOOM_BACKENDS_SHM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/shm_ring.h"
+#include "loom/shm_port.h"
+#include "switch/port.h"
+
+/*
+ * Set-up, independent of netd: netd accepts a connection on its control
+ * socket, authenticates it (SO_PEERCRED), then hands the connected socket
+ * to shm_port_read_attach(); it decides (network exists? MAC free?) and
+ * calls shm_port_accept() or shm_port_reject(). shm_port_accept() fills a
+ * struct shm_port_args which switch_port_open(sw, &shm_port_ops, &args, ..)
+ * consumes. The socket stays the caller's (closing it does not detach:
+ * the port lives until the switch removes it).
+ */
+
+/*
+ * struct shm_port_config - what netd offers.
+ * @ring_size: slots per ring (0: SHM_RING_SIZE_DEFAULT, or the request's)
+ * @data_size: data bytes per ring (0: SHM_DATA_SIZE_DEFAULT)
+ * @features: offloads netd supports (the reply carries the intersection)
+ */
+struct shm_port_config {
+	uint32_t ring_size;
+	uint32_t data_size;
+	uint64_t features;
+};
+
+/*
+ * struct shm_port_args - a created region, for shm_port_ops.open, which
+ * takes ownership of everything in it (also when it fails).
+ */
+struct shm_port_args {
+	void *base;
+	struct shm_layout layout;
+	int kick_netd; /* netd polls it */
+	int kick_peer; /* netd writes it */
+	uint8_t mac[6];
+	uint8_t model;
+	char network[SHM_NETWORK_NAME_MAX];
+};
+
+/*
+ * shm_port_read_attach() - read and validate one attach request from
+ * @sock, waiting at most @timeout_ms. A request with fds, a truncated or
+ * short one is rejected (fds closed).
+ * Return: 0, or -EPROTO, -EPROTONOSUPPORT, -ETIMEDOUT, -ECONNRESET, errno.
+ */
+int shm_port_read_attach(int sock, int timeout_ms,
+			 struct shm_attach_req *req);
+
+/*
+ * shm_port_create() - make a sealed memfd region and its two eventfds for
+ * @req (no socket involved: the benchmark and tests use it directly).
+ * @memfd: receives the region's fd (the caller sends then closes it)
+ * Return: 0, or negative errno.
+ */
+int shm_port_create(const struct shm_attach_req *req,
+		    const struct shm_port_config *cfg,
+		    struct shm_port_args *args, int *memfd);
+
+/*
+ * shm_port_accept() - create the region for @req and send the reply with
+ * the memfd and the two eventfds.
+ * Return: 0 (@args ready for shm_port_ops.open), or negative errno
+ * (nothing left allocated; a failure reply was sent when possible).
+ */
+int shm_port_accept(int sock, const struct shm_attach_req *req,
+		    const struct shm_port_config *cfg,
+		    struct shm_port_args *args);
+
+/* shm_port_reject() - answer the request with @err (negative errno). */
+int shm_port_reject(int sock, int err);
+
+/* shm_port_args_release() - free @args when it never reached open. */
+void shm_port_args_release(struct shm_port_args *args);
+
+/*
+ * The backend state behind port->priv, also usable without a switch (the
+ * tests drive it directly). recv returns -EPROTO once the peer broke the
+ * protocol: the port is dead for good (the owner removes it and the peer
+ * attaches again).
+ */
+struct shm_port;
+
+/* shm_port_new() - take over @args. Return: the port, or NULL (ENOMEM). */
+struct shm_port *shm_port_new(struct shm_port_args *args);
+void shm_port_free(struct shm_port *sp);
+int shm_port_recv(struct shm_port *sp, struct frame_batch *batch);
+void shm_port_recv_done(struct shm_port *sp);
+int shm_port_send(struct shm_port *sp, struct frame_batch *batch);
+int shm_port_fd(struct shm_port *sp);
+bool shm_port_broken(const struct shm_port *sp);
+
+/* struct shm_port_stats - counters of one port, netd's view. */
+struct shm_port_stats {
+	struct shm_ring_stats rx; /* the to_netd ring, as consumer */
+	struct shm_ring_stats tx; /* the to_peer ring, as producer */
+	uint64_t tx_dropped;	  /* frames send could not place */
+	uint64_t violations;
+};
+void shm_port_stats_get(const struct shm_port *sp, struct shm_port_stats *st);
+
+extern const struct port_ops shm_port_ops;
+
+#endif
