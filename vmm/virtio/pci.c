@@ -9,6 +9,10 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 
+/* The common config is at the start of the BAR: offsets below need no
+ * lower bound check. */
+_Static_assert(VIRTIO_PCI_COMMON_OFF == 0, "common cfg at BAR offset 0");
+
 static struct virtio_pci *to_vp(struct pci_dev *dev)
 {
 	return dev->priv;
@@ -301,8 +305,7 @@ void virtio_pci_bar_read(struct virtio_pci *vp, uint64_t off, uint8_t *data,
 	memset(data, 0, len);
 	if (len > 8)
 		return;
-	if (off >= VIRTIO_PCI_COMMON_OFF &&
-	    off + len <= VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_LEN) {
+	if (off + len <= VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_LEN) {
 		pthread_mutex_lock(&vdev->lock);
 		vp_common_image(vp, img);
 		pthread_mutex_unlock(&vdev->lock);
@@ -342,8 +345,7 @@ void virtio_pci_bar_write(struct virtio_pci *vp, uint64_t off,
 		vdev->ops->queue_notify(vdev,
 					(unsigned int)(rel /
 						       VIRTIO_PCI_NOTIFY_MULT));
-	} else if (off >= VIRTIO_PCI_COMMON_OFF &&
-		   off + len <= VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_LEN) {
+	} else if (off + len <= VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_LEN) {
 		pthread_mutex_lock(&vdev->lock);
 		vp_common_write(vp, (unsigned int)(off - VIRTIO_PCI_COMMON_OFF),
 				get_le(data, len), len);
