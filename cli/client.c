@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/* client.c - the `loom` side of the control protocol, plus output helpers. */
+#include "cli/loom.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loom/control.h"
+
+void loom_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("loom: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int loom_usage_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "loom: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'loom %s --help'.\n", cmd);
+	return LOOM_EXIT_USAGE;
+}
+
+int loom_print_json(const json_t *result)
+{
+	json_dumpf(result, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	return LOOM_EXIT_OK;
+}
+
+int loom_parse_u32(const char *s, long long *out)
+{
+	long long v = 0;
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > 10)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void loom_path_to_flag(const char *path, char *buf, size_t len)
+{
+	const char *field = strrchr(path, '.');
+	size_t i;
+
+	field = field ? field + 1 : path;
+	snprintf(buf, len, "--%s", field);
+	for (i = 2; buf[i]; i++) {
+		if (buf[i] == '_')
+			buf[i] = '-';
+		if (buf[i] == '[') {
+			buf[i] = '\0';
+			break;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connection */
+
+int client_socket_path(struct loom_ctx *ctx)
+{
+	const char *dir, *xdg;
+	int n;
+
+	if (ctx->socket_opt) {
+		n = snprintf(ctx->socket_path, sizeof(ctx->socket_path), "%s",
+			     ctx->socket_opt);
+		goto check;
+	}
+	dir = ctx->run_dir_opt;
+	if (!dir || !dir[0])
+		dir = getenv(LOOM_RUN_DIR_ENV);
+	if (dir && dir[0]) {
+		n = snprintf(ctx->socket_path, sizeof(ctx->socket_path),
+			     "%s/%s", dir, LOOM_CONTROL_SOCKET);
+		goto check;
+	}
+	if (geteuid() == 0) {
+		n = snprintf(ctx->socket_path, sizeof(ctx->socket_path),
+			     "%s/%s", LOOM_RUN_DIR_ROOT, LOOM_CONTROL_SOCKET);
+		goto check;
+	}
+	xdg = getenv("XDG_RUNTIME_DIR");
+	if (!xdg || !xdg[0]) {
+		loom_err("cannot find loom-netd's run dir: XDG_RUNTIME_DIR is not set; set LOOM_RUN_DIR or use --socket PATH");
+		return -1;
+	}
+	n = snprintf(ctx->socket_path, sizeof(ctx->socket_path),
+		     "%s/loom/%s", xdg, LOOM_CONTROL_SOCKET);
+check:
+	if (n < 0 || (size_t)n >= sizeof(ctx->socket_path)) {
+		loom_err("socket path too long (at most %zu bytes)",
+			 sizeof(ctx->socket_path) - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int client_connect(struct loom_ctx *ctx)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *hint;
+	int fd, e;
+
+	if (ctx->fd >= 0)
+		return 0;
+	if (client_socket_path(ctx))
+		return -1;
+	memcpy(sa.sun_path, ctx->socket_path, strlen(ctx->socket_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		loom_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		close(fd);
+		if (e == EACCES || e == EPERM)
+			hint = "run as root or as the user running loom-netd";
+		else
+			hint = "is loom-netd running?";
+		loom_err("cannot reach loom-netd at %s: %s (%s)",
+			 ctx->socket_path, strerror(e), hint);
+		return -1;
+	}
+	ctx->fd = fd;
+	return 0;
+}
+
+void client_close(struct loom_ctx *ctx)
+{
+	if (ctx->fd >= 0)
+		close(ctx->fd);
+	ctx->fd = -1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads exactly @len bytes before @deadline; Return: 0, or -errno. */
+static int read_full(int fd, void *buf, size_t len, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	long long left;
+	ssize_t n;
+
+	while (got < len) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ETIMEDOUT;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Sends one framed request. Return: 0, or a loom_exit value. */
+static int client_send(struct loom_ctx *ctx, const char *cmd, json_t *args,
+		       long long id)
+{
+	json_t *req;
+	char *body;
+	size_t len;
+	uint8_t hdr[LOOM_CONTROL_HDR_LEN];
+	int rc;
+
+	req = json_pack("{s:I, s:s}", "id", (json_int_t)id, "cmd", cmd);
+	if (!req || (args && json_object_set(req, "args", args))) {
+		json_decref(req);
+		loom_err("out of memory");
+		return LOOM_EXIT_NETD;
+	}
+	body = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(req);
+	if (!body) {
+		loom_err("out of memory");
+		return LOOM_EXIT_NETD;
+	}
+	len = strlen(body);
+	if (len > LOOM_CONTROL_MSG_MAX) {
+		free(body);
+		loom_err("request too large for loom-netd: %zu bytes, at most %d (split the file into several)",
+			 len, LOOM_CONTROL_MSG_MAX);
+		return LOOM_EXIT_USAGE;
+	}
+	hdr[0] = (uint8_t)(len >> 24);
+	hdr[1] = (uint8_t)(len >> 16);
+	hdr[2] = (uint8_t)(len >> 8);
+	hdr[3] = (uint8_t)len;
+	rc = write_full(ctx->fd, hdr, sizeof(hdr));
+	if (!rc)
+		rc = write_full(ctx->fd, body, len);
+	free(body);
+	if (rc) {
+		loom_err("lost the connection to loom-netd at %s: %s",
+			 ctx->socket_path, strerror(-rc));
+		return LOOM_EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
+/* Receives one framed reply into *out. Return: 0, or a loom_exit value. */
+static int client_recv(struct loom_ctx *ctx, json_t **out)
+{
+	long long deadline = now_ms() + LOOM_REPLY_TIMEOUT_SECS * 1000LL;
+	uint8_t hdr[LOOM_CONTROL_HDR_LEN];
+	json_error_t jerr;
+	uint32_t len;
+	char *body;
+	int rc;
+
+	rc = read_full(ctx->fd, hdr, sizeof(hdr), deadline);
+	if (rc)
+		goto io_err;
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	      (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len == 0 || len > LOOM_CONTROL_REPLY_MAX) {
+		loom_err("loom-netd at %s sent a malformed reply (length %u)",
+			 ctx->socket_path, len);
+		return LOOM_EXIT_UNREACHABLE;
+	}
+	body = malloc(len);
+	if (!body) {
+		loom_err("out of memory for a %u-byte reply", len);
+		return LOOM_EXIT_NETD;
+	}
+	rc = read_full(ctx->fd, body, len, deadline);
+	if (rc) {
+		free(body);
+		goto io_err;
+	}
+	*out = json_loadb(body, len, 0, &jerr);
+	free(body);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		loom_err("loom-netd at %s sent a reply that is not a JSON object: %s",
+			 ctx->socket_path, jerr.text);
+		return LOOM_EXIT_UNREACHABLE;
+	}
+	return 0;
+io_err:
+	if (rc == -ETIMEDOUT)
+		loom_err("no reply from loom-netd at %s within %d s",
+			 ctx->socket_path, LOOM_REPLY_TIMEOUT_SECS);
+	else if (rc == -ECONNRESET)
+		loom_err("loom-netd at %s closed the connection without a reply",
+			 ctx->socket_path);
+	else
+		loom_err("lost the connection to loom-netd at %s: %s",
+			 ctx->socket_path, strerror(-rc));
+	return LOOM_EXIT_UNREACHABLE;
+}
+
+/* Prints netd's error reply for a person. Return: the exit status. */
+static int client_print_error(const char *cmd, const json_t *reply)
+{
+	const json_t *e = json_object_get(reply, "error");
+	const char *code = jstr(e, "code"), *msg = jstr(e, "message");
+
+	if (!code)
+		code = "EFAULT";
+	if (!msg || !msg[0])
+		msg = "unspecified error";
+	if (!strcmp(code, LOOM_ERR_NOSYS))
+		loom_err("this loom-netd does not know the command '%s' (is it older than this loom?): %s",
+			 cmd, msg);
+	else if (!strcmp(code, LOOM_ERR_PERM) &&
+		 json_is_null(json_object_get(reply, "id")))
+		loom_err("loom-netd refused this connection: %s (run as root or as the user running loom-netd)",
+			 msg);
+	else
+		loom_err("%s", msg);
+	return LOOM_EXIT_NETD;
+}
+
+int client_call(struct loom_ctx *ctx, const char *cmd, json_t *args,
+		json_t **result)
+{
+	json_t *reply = NULL, *idv, *res;
+	long long id = ++ctx->next_id;
+	int rc;
+
+	*result = NULL;
+	if (client_connect(ctx)) {
+		json_decref(args);
+		return LOOM_EXIT_UNREACHABLE;
+	}
+	rc = client_send(ctx, cmd, args, id);
+	json_decref(args);
+	if (rc)
+		return rc;
+	rc = client_recv(ctx, &reply);
+	if (rc)
+		return rc;
+	idv = json_object_get(reply, "id");
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		if (!json_is_integer(idv) || json_integer_value(idv) != id) {
+			loom_err("loom-netd answered request %lld with id %s",
+				 id, json_is_integer(idv) ? "of another" :
+							   "missing");
+			json_decref(reply);
+			return LOOM_EXIT_UNREACHABLE;
+		}
+		res = json_object_get(reply, "result");
+		*result = res ? json_incref(res) : json_object();
+		json_decref(reply);
+		return LOOM_EXIT_OK;
+	}
+	rc = client_print_error(cmd, reply);
+	json_decref(reply);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output helpers */
+
+const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+const char *jint(const json_t *o, const char *key, char *buf)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, 24, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, 24, "%g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, 24, "%s", json_is_true(v) ? "yes" : "no");
+	else
+		snprintf(buf, 24, "-");
+	return buf;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "-");
+
+	if (!d) {
+		loom_err("out of memory");
+		exit(LOOM_EXIT_NETD);
+	}
+	return d;
+}
+
+void table_init(struct table *t, size_t ncols, ...)
+{
+	va_list ap;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->cap = 16;
+	t->cells = calloc(t->cap * ncols, sizeof(*t->cells));
+	if (!t->cells) {
+		loom_err("out of memory");
+		exit(LOOM_EXIT_NETD);
+	}
+	va_start(ap, ncols);
+	for (i = 0; i < ncols; i++)
+		t->cells[i] = xstrdup(va_arg(ap, const char *));
+	va_end(ap);
+	t->nrows = 1;
+}
+
+void table_add(struct table *t, ...)
+{
+	va_list ap;
+	size_t i;
+	char **n;
+
+	if (t->nrows == t->cap) {
+		n = realloc(t->cells, t->cap * 2 * t->ncols * sizeof(*n));
+		if (!n) {
+			loom_err("out of memory");
+			exit(LOOM_EXIT_NETD);
+		}
+		t->cells = n;
+		t->cap *= 2;
+	}
+	va_start(ap, t);
+	for (i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] =
+			xstrdup(va_arg(ap, const char *));
+	va_end(ap);
+	t->nrows++;
+}
+
+void table_print(struct table *t)
+{
+	size_t r, c, w[16] = { 0 }, len;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols && c < 16; c++) {
+			len = strlen(t->cells[r * t->ncols + c]);
+			if (len > w[c])
+				w[c] = len;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = t->skip_first; c < t->ncols; c++) {
+			if (c + 1 == t->ncols)
+				printf("%s\n", t->cells[r * t->ncols + c]);
+			else
+				printf("%-*s  ", (int)(c < 16 ? w[c] : 0),
+				       t->cells[r * t->ncols + c]);
+		}
+	}
+}
+
+void table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+int loom_opt_err(const char *cmd, char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return loom_usage_err(cmd, "option '%s' needs a value", arg);
+	if (arg && arg[0] == '-' && arg[1] != '-' && optopt)
+		return loom_usage_err(cmd, "unknown option '-%c'", optopt);
+	return loom_usage_err(cmd, "unknown option '%s'", arg);
+}

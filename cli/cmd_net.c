@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_net.c - `loom net`: create, list, show, delete, apply, validate. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/loom.h"
+#include "common/netconf.h"
+#include "loom/control.h"
+
+static const char usage_net[] =
+	"Usage: loom net SUBCOMMAND [ARGS...]\n"
+	"\n"
+	"Declare and inspect networks.\n"
+	"\n"
+	"Subcommands:\n"
+	"  create NAME --mode MODE [--subnet CIDR] [...]  create one network\n"
+	"  list                    list the networks\n"
+	"  show NAME               one network, its ports and their counters\n"
+	"  delete NAME             delete a network and its ports\n"
+	"  apply FILE              declare the networks of a YAML file\n"
+	"  validate FILE           check a YAML file without applying it\n"
+	"\n"
+	"Run 'loom net SUBCOMMAND --help' for its options.\n";
+
+static const char usage_create[] =
+	"Usage: loom net create NAME --mode MODE [--subnet CIDR] [--gateway IP]\n"
+	"                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
+	"                       [--json]\n"
+	"\n"
+	"Create a network in loom-netd. One option per field of the network\n"
+	"file (docs/network-file.md); ports are added with 'loom port add'.\n"
+	"\n"
+	"Options:\n"
+	"  --mode MODE           switch or isolated (nat and bridge: not yet)\n"
+	"  --subnet CIDR         the network's IPv4/IPv6 subnet, e.g. 10.10.0.0/24\n"
+	"  --gateway IP          netd's address in it (default: first host)\n"
+	"  --mtu N               68..65535 (default 1500)\n"
+	"  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
+	"  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default 300)\n"
+	"  --json                print the created network as JSON\n"
+	"  -h, --help            this text\n";
+
+static const char usage_list[] =
+	"Usage: loom net list [--json]\n"
+	"\n"
+	"List the networks: name, mode, subnet, gateway, MTU, ports and learnt\n"
+	"MAC addresses.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_show[] =
+	"Usage: loom net show NAME [--json]\n"
+	"\n"
+	"Show one network's settings and its ports with their counters.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_delete[] =
+	"Usage: loom net delete NAME [--json]\n"
+	"\n"
+	"Delete a network, its ports and their TAPs.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's (empty) result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_apply[] =
+	"Usage: loom net apply FILE [--json]\n"
+	"\n"
+	"Declare the networks of a YAML network file (docs/network-file.md).\n"
+	"The file is checked here first; an invalid file is reported as\n"
+	"FILE:LINE: FIELD: PROBLEM and nothing is sent (exit status 4).\n"
+	"Networks that do not exist are created, existing ones are brought to\n"
+	"the declared state, networks the file does not name are left alone.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_validate[] =
+	"Usage: loom net validate FILE [--json]\n"
+	"\n"
+	"Check a YAML network file without contacting loom-netd. Errors are\n"
+	"reported as FILE:LINE: FIELD: PROBLEM (exit status 4).\n"
+	"\n"
+	"Options:\n"
+	"  --json       print the networks, defaults filled in, as JSON\n"
+	"  -h, --help   this text\n";
+
+enum {
+	OPT_JSON = 1000,
+	OPT_MODE,
+	OPT_SUBNET,
+	OPT_GATEWAY,
+	OPT_MTU,
+	OPT_MAC_TABLE_SIZE,
+	OPT_MAC_AGING,
+};
+
+static const struct option simple_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Parses commands that take only --json/--help and @npos positionals.
+ * Return: -1 to go on, else the exit status.
+ */
+static int parse_simple(struct loom_ctx *ctx, const char *cmd,
+			const char *usage, int argc, char **argv, int npos,
+			const char *posname)
+{
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", simple_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return LOOM_EXIT_OK;
+		default:
+			return loom_opt_err(cmd, argv, c);
+		}
+	}
+	if (argc - optind < npos)
+		return loom_usage_err(cmd, "missing %s", posname);
+	if (argc - optind > npos)
+		return loom_usage_err(cmd, "unexpected argument '%s'",
+				      argv[optind + npos]);
+	return -1;
+}
+
+static void print_network(const json_t *net)
+{
+	char b[24];
+
+	printf("network %s\n", jstr(net, "name") ? jstr(net, "name") : "?");
+	printf("  mode:            %s\n",
+	       jstr(net, "mode") ? jstr(net, "mode") : "-");
+	printf("  subnet:          %s\n",
+	       jstr(net, "subnet") ? jstr(net, "subnet") : "-");
+	printf("  gateway:         %s\n",
+	       jstr(net, "gateway") ? jstr(net, "gateway") : "-");
+	printf("  mtu:             %s\n", jint(net, "mtu", b));
+	printf("  mac table size:  %s\n", jint(net, "mac_table_size", b));
+	printf("  mac aging:       %s s\n", jint(net, "mac_aging", b));
+}
+
+static int net_create(struct loom_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "subnet", required_argument, NULL, OPT_SUBNET },
+		{ "gateway", required_argument, NULL, OPT_GATEWAY },
+		{ "mtu", required_argument, NULL, OPT_MTU },
+		{ "mac-table-size", required_argument, NULL,
+		  OPT_MAC_TABLE_SIZE },
+		{ "mac-aging", required_argument, NULL, OPT_MAC_AGING },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "net create";
+	struct netconf_error err;
+	struct netconf_net net;
+	json_t *args, *result, *n;
+	char flag[64];
+	const char *key;
+	long long v;
+	int c, rc;
+
+	args = json_object();
+	if (!args)
+		return LOOM_EXIT_NETD;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		key = NULL;
+		switch (c) {
+		case OPT_JSON:
+			ctx->json = true;
+			continue;
+		case 'h':
+			json_decref(args);
+			fputs(usage_create, stdout);
+			return LOOM_EXIT_OK;
+		case OPT_MODE:
+			key = "mode";
+			break;
+		case OPT_SUBNET:
+			key = "subnet";
+			break;
+		case OPT_GATEWAY:
+			key = "gateway";
+			break;
+		case OPT_MTU:
+			key = "mtu";
+			break;
+		case OPT_MAC_TABLE_SIZE:
+			key = "mac_table_size";
+			break;
+		case OPT_MAC_AGING:
+			key = "mac_aging";
+			break;
+		default:
+			json_decref(args);
+			return loom_opt_err(cmd, argv, c);
+		}
+		if (c == OPT_MTU || c == OPT_MAC_TABLE_SIZE ||
+		    c == OPT_MAC_AGING) {
+			if (loom_parse_u32(optarg, &v)) {
+				json_decref(args);
+				loom_path_to_flag(key, flag, sizeof(flag));
+				return loom_usage_err(cmd,
+						      "%s: must be a number, got '%s'",
+						      flag, optarg);
+			}
+			json_object_set_new(args, key, json_integer(v));
+		} else {
+			json_object_set_new(args, key, json_string(optarg));
+		}
+	}
+	if (argc - optind != 1) {
+		json_decref(args);
+		return loom_usage_err(cmd, argc - optind ? "unexpected argument '%s'" :
+					       "missing the network NAME%s",
+				      argc - optind ? argv[optind + 1] : "");
+	}
+	json_object_set_new(args, "name", json_string(argv[optind]));
+	if (!json_object_get(args, "mode")) {
+		json_decref(args);
+		return loom_usage_err(cmd, "missing --mode MODE (switch or isolated)");
+	}
+	/* The same checks netd makes, so mistakes are named by their flag. */
+	rc = netconf_net_from_json(args, &net, "", &err);
+	if (rc) {
+		json_decref(args);
+		if (!strcmp(err.path, "name"))
+			return loom_usage_err(cmd, "NAME: %s", err.msg);
+		if (!err.path[0])
+			return loom_usage_err(cmd, "%s", err.msg);
+		loom_path_to_flag(err.path, flag, sizeof(flag));
+		return loom_usage_err(cmd, "%s: %s", flag, err.msg);
+	}
+	netconf_net_clear(&net);
+	rc = client_call(ctx, LOOM_CMD_NET_CREATE, args, &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+	} else {
+		n = json_object_get(result, "network");
+		printf("created network %s\n", argv[optind]);
+		if (n)
+			print_network(n);
+	}
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int net_list(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result, *nets, *n, *ports;
+	struct table t;
+	char b1[24], b2[24], b3[24];
+	size_t i;
+	int rc;
+
+	rc = parse_simple(ctx, "net list", usage_list, argc, argv, 0, NULL);
+	if (rc >= 0)
+		return rc;
+	rc = client_call(ctx, LOOM_CMD_NET_LIST, NULL, &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+		json_decref(result);
+		return LOOM_EXIT_OK;
+	}
+	nets = json_object_get(result, "networks");
+	table_init(&t, 7, "NAME", "MODE", "SUBNET", "GATEWAY", "MTU", "PORTS",
+		   "MACS");
+	json_array_foreach(nets, i, n) {
+		ports = json_object_get(n, "ports");
+		if (!json_object_get(n, "port_count") && json_is_array(ports))
+			snprintf(b2, sizeof(b2), "%zu", json_array_size(ports));
+		else
+			jint(n, "port_count", b2);
+		table_add(&t, jstr(n, "name"), jstr(n, "mode"),
+			  jstr(n, "subnet"), jstr(n, "gateway"),
+			  jint(n, "mtu", b1), b2, jint(n, "fdb_entries", b3));
+	}
+	table_print(&t);
+	table_free(&t);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int net_show(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result, *ports;
+	int rc;
+
+	rc = parse_simple(ctx, "net show", usage_show, argc, argv, 1,
+			  "the network NAME");
+	if (rc >= 0)
+		return rc;
+	rc = client_call(ctx, LOOM_CMD_NET_SHOW,
+			 json_pack("{s:s}", "name", argv[optind]), &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+		json_decref(result);
+		return LOOM_EXIT_OK;
+	}
+	print_network(json_object_get(result, "network"));
+	ports = json_object_get(result, "ports");
+	printf("\n");
+	if (json_array_size(ports))
+		loom_print_ports(ports, false);
+	else
+		printf("no ports (add one with 'loom port add %s --tap NAME')\n",
+		       argv[optind]);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int net_delete(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result;
+	int rc;
+
+	rc = parse_simple(ctx, "net delete", usage_delete, argc, argv, 1,
+			  "the network NAME");
+	if (rc >= 0)
+		return rc;
+	rc = client_call(ctx, LOOM_CMD_NET_DELETE,
+			 json_pack("{s:s}", "name", argv[optind]), &result);
+	if (rc)
+		return rc;
+	if (ctx->json)
+		loom_print_json(result);
+	else
+		printf("deleted network %s\n", argv[optind]);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+/* Loads and checks a file; prints FILE:LINE: FIELD: PROBLEM on failure. */
+static int load_checked(const char *path, struct netconf **cfg)
+{
+	struct netconf_error err;
+	char buf[1024];
+
+	if (netconf_load_file(path, cfg, &err)) {
+		fprintf(stderr, "%s\n",
+			netconf_error_format(&err, buf, sizeof(buf)));
+		return LOOM_EXIT_FILE;
+	}
+	return 0;
+}
+
+static void print_names(const json_t *result, const char *key)
+{
+	const json_t *a = json_object_get(result, key), *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			printf("network %s: %s\n", json_string_value(v), key);
+}
+
+static int net_apply(struct loom_ctx *ctx, int argc, char **argv)
+{
+	struct netconf *cfg;
+	json_t *result, *args;
+	int rc;
+
+	rc = parse_simple(ctx, "net apply", usage_apply, argc, argv, 1,
+			  "the network FILE");
+	if (rc >= 0)
+		return rc;
+	rc = load_checked(argv[optind], &cfg);
+	if (rc)
+		return rc;
+	args = netconf_to_json(cfg);
+	netconf_free(cfg);
+	if (!args) {
+		loom_err("out of memory");
+		return LOOM_EXIT_NETD;
+	}
+	rc = client_call(ctx, LOOM_CMD_NET_APPLY, args, &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+	} else {
+		print_names(result, "created");
+		print_names(result, "updated");
+		print_names(result, "unchanged");
+	}
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int net_validate(struct loom_ctx *ctx, int argc, char **argv)
+{
+	struct netconf *cfg;
+	json_t *j;
+	uint32_t i;
+	int rc;
+
+	rc = parse_simple(ctx, "net validate", usage_validate, argc, argv, 1,
+			  "the network FILE");
+	if (rc >= 0)
+		return rc;
+	rc = load_checked(argv[optind], &cfg);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		j = netconf_to_json(cfg);
+		if (j)
+			loom_print_json(j);
+		json_decref(j);
+	} else {
+		printf("%s: valid, %u network%s\n", argv[optind],
+		       cfg->network_count, cfg->network_count == 1 ? "" : "s");
+		for (i = 0; i < cfg->network_count; i++)
+			printf("  %s: %s, %s, %u port%s\n",
+			       cfg->networks[i].name,
+			       netconf_mode_name(cfg->networks[i].mode),
+			       cfg->networks[i].subnet ?
+				       cfg->networks[i].subnet :
+				       "no subnet",
+			       cfg->networks[i].port_count,
+			       cfg->networks[i].port_count == 1 ? "" : "s");
+	}
+	netconf_free(cfg);
+	return LOOM_EXIT_OK;
+}
+
+static const struct loom_cmd net_cmds[] = {
+	{ "create", net_create, "create a network" },
+	{ "list", net_list, "list networks" },
+	{ "ls", net_list, "list networks" },
+	{ "show", net_show, "show a network" },
+	{ "delete", net_delete, "delete a network" },
+	{ "rm", net_delete, "delete a network" },
+	{ "apply", net_apply, "apply a network file" },
+	{ "validate", net_validate, "check a network file" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_net(struct loom_ctx *ctx, int argc, char **argv)
+{
+	return loom_dispatch(ctx, "net", net_cmds, usage_net, argc, argv);
+}

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_port.c - `loom port`, `loom fdb` and `loom status`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/loom.h"
+#include "common/netconf.h"
+#include "loom/control.h"
+
+static const char usage_port[] =
+	"Usage: loom port SUBCOMMAND [ARGS...]\n"
+	"\n"
+	"Ports of a network.\n"
+	"\n"
+	"Subcommands:\n"
+	"  add NET --tap NAME [...]   create a TAP port and attach it\n"
+	"  del NET PORT               detach a port and remove its TAP\n"
+	"  list [NET]                 ports with their counters\n"
+	"\n"
+	"Run 'loom port SUBCOMMAND --help' for its options.\n";
+
+static const char usage_add[] =
+	"Usage: loom port add NET --tap NAME [--name PORT] [--netns NS]\n"
+	"                     [--address CIDR] [--vlan N | --trunk LIST [--native N]]\n"
+	"                     [--json]\n"
+	"\n"
+	"Create the TAP interface NAME, optionally move it into the network\n"
+	"namespace NS and give it an address, and attach it to network NET.\n"
+	"\n"
+	"Options:\n"
+	"  --tap NAME        TAP interface name, at most 15 characters (required)\n"
+	"  --name PORT       the port's name in the network (default: NAME)\n"
+	"  --netns NS        an 'ip netns' namespace to move the TAP into\n"
+	"  --address CIDR    address set on the TAP, e.g. 10.10.0.2/24\n"
+	"  --vlan N          access port in VLAN N, 1..4094 (default 1)\n"
+	"  --trunk LIST      trunk port carrying the tagged VLANs in LIST,\n"
+	"                    e.g. 10,20,30-39\n"
+	"  --native N        on a trunk port, the VLAN of untagged frames\n"
+	"  --json            print the new port as JSON\n"
+	"  -h, --help        this text\n";
+
+static const char usage_del[] =
+	"Usage: loom port del NET PORT [--json]\n"
+	"\n"
+	"Detach port PORT from network NET and remove its TAP.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's (empty) result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_list[] =
+	"Usage: loom port list [NET] [--json]\n"
+	"\n"
+	"List the ports of network NET, or of every network, with their state\n"
+	"and counters: frames and bytes received from the port (RX) and sent\n"
+	"to it (TX), and frames dropped (the sum over every drop reason; --json\n"
+	"shows each reason).\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_fdb[] =
+	"Usage: loom fdb SUBCOMMAND NET [...]\n"
+	"\n"
+	"The MAC table (forwarding database) of a network's switch.\n"
+	"\n"
+	"Subcommands:\n"
+	"  show NET               learnt MACs with their VLAN, port and age\n"
+	"  flush NET [--port P]   forget learnt MACs (only port P's with --port)\n"
+	"\n"
+	"Run 'loom fdb SUBCOMMAND --help' for its options.\n";
+
+static const char usage_fdb_show[] =
+	"Usage: loom fdb show NET [--json]\n"
+	"\n"
+	"Show the MAC table of network NET: each learnt MAC address, its VLAN,\n"
+	"the port it was learnt on and the seconds since it was last seen.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_fdb_flush[] =
+	"Usage: loom fdb flush NET [--port PORT] [--json]\n"
+	"\n"
+	"Forget the MAC addresses learnt on network NET (only those learnt on\n"
+	"PORT with --port); the switch floods until it learns them again.\n"
+	"\n"
+	"Options:\n"
+	"  --port PORT  flush only this port's entries\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+static const char usage_status[] =
+	"Usage: loom status [--json]\n"
+	"\n"
+	"Show loom-netd's status: version, pid, uptime, directories, counts of\n"
+	"networks, ports and clients. Exit status 3 when it is not reachable.\n"
+	"\n"
+	"Options:\n"
+	"  --json       print loom-netd's result as JSON\n"
+	"  -h, --help   this text\n";
+
+enum {
+	OPT_JSON = 1000,
+	OPT_TAP,
+	OPT_NAME,
+	OPT_NETNS,
+	OPT_ADDRESS,
+	OPT_VLAN,
+	OPT_TRUNK,
+	OPT_NATIVE,
+	OPT_PORT,
+};
+
+/*
+ * Parses --json, --help, optionally --port, and between @min and @max
+ * positionals. Return: -1 to go on, else the exit status.
+ */
+static int parse_args(struct loom_ctx *ctx, const char *cmd,
+		      const char *usage, int argc, char **argv, int min,
+		      int max, const char *posname, const char **port)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return LOOM_EXIT_OK;
+		case OPT_PORT:
+			if (port) {
+				*port = optarg;
+				break;
+			}
+			/* fall through */
+		default:
+			if (c == OPT_PORT)
+				return loom_usage_err(cmd,
+						      "unknown option '--port'");
+			return loom_opt_err(cmd, argv, c);
+		}
+	}
+	if (argc - optind < min)
+		return loom_usage_err(cmd, "missing %s", posname);
+	if (argc - optind > max)
+		return loom_usage_err(cmd, "unexpected argument '%s'",
+				      argv[optind + max]);
+	return -1;
+}
+
+static const char *opt_or_dash(const char *s)
+{
+	return s && s[0] ? s : "-";
+}
+
+/* "10", or "trunk 10,20 native 1". */
+static void format_vlan(const json_t *p, char *buf, size_t len)
+{
+	const json_t *trunk = json_object_get(p, "trunk"), *v;
+	size_t i, off = 0;
+	char nb[24];
+
+	if (!json_is_array(trunk) || !json_array_size(trunk)) {
+		snprintf(buf, len, "%s", jint(p, "vlan", nb));
+		return;
+	}
+	off = (size_t)snprintf(buf, len, "trunk ");
+	json_array_foreach(trunk, i, v) {
+		if (off >= len)
+			break;
+		off += (size_t)snprintf(buf + off, len - off, "%s%lld",
+					i ? "," : "",
+					(long long)json_integer_value(v));
+	}
+	if (off < len && json_is_integer(json_object_get(p, "native")))
+		snprintf(buf + off, len - off, " native %s",
+			 jint(p, "native", nb));
+}
+
+void loom_print_ports(const json_t *ports, bool with_net)
+{
+	const json_t *p, *cnt, *drops, *v;
+	char vlan[128], rxf[24], rxb[24], txf[24], txb[24], dr[24];
+	const char *key, *state;
+	long long sum;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 12, "NET", "PORT", "TAP", "NETNS", "ADDRESS", "VLAN",
+		   "STATE", "RX_FRAMES", "RX_BYTES", "TX_FRAMES", "TX_BYTES",
+		   "DROPS");
+	json_array_foreach(ports, i, p) {
+		cnt = json_object_get(p, "counters");
+		drops = json_object_get(cnt, "drops");
+		sum = 0;
+		if (json_is_object(drops)) {
+			json_object_foreach((json_t *)drops, key, v)
+				sum += json_integer_value(v);
+			snprintf(dr, sizeof(dr), "%lld", sum);
+		} else {
+			jint(cnt, "drops", dr);
+		}
+		format_vlan(p, vlan, sizeof(vlan));
+		state = jstr(p, "state");
+		table_add(&t, jstr(p, "net"), jstr(p, "name"), jstr(p, "tap"),
+			  opt_or_dash(jstr(p, "netns")),
+			  opt_or_dash(jstr(p, "address")), vlan,
+			  state ? state : "-", jint(cnt, "rx_frames", rxf),
+			  jint(cnt, "rx_bytes", rxb),
+			  jint(cnt, "tx_frames", txf),
+			  jint(cnt, "tx_bytes", txb), dr);
+	}
+	t.skip_first = !with_net;
+	table_print(&t);
+	table_free(&t);
+	for (i = 0; i < json_array_size(ports); i++) {
+		p = json_array_get(ports, i);
+		if (jstr(p, "error"))
+			printf("port %s: %s\n", opt_or_dash(jstr(p, "name")),
+			       jstr(p, "error"));
+	}
+}
+
+/* "10,20,30-39" into a JSON array. Return: 0 or -1. */
+static int parse_trunk(const char *s, json_t *arr)
+{
+	char *copy = strdup(s), *tok, *save = NULL, *dash;
+	long long a, b, v;
+	int rc = -1;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		dash = strchr(tok, '-');
+		if (dash)
+			*dash = '\0';
+		if (loom_parse_u32(tok, &a))
+			goto out;
+		b = a;
+		if (dash && loom_parse_u32(dash + 1, &b))
+			goto out;
+		if (b < a || b - a > NETCONF_VLAN_MAX)
+			goto out;
+		for (v = a; v <= b; v++)
+			json_array_append_new(arr, json_integer(v));
+	}
+	rc = json_array_size(arr) ? 0 : -1;
+out:
+	free(copy);
+	return rc;
+}
+
+static int port_add(struct loom_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tap", required_argument, NULL, OPT_TAP },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
+		{ "vlan", required_argument, NULL, OPT_VLAN },
+		{ "trunk", required_argument, NULL, OPT_TRUNK },
+		{ "native", required_argument, NULL, OPT_NATIVE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "port add";
+	struct netconf_error err;
+	struct netconf_port port;
+	json_t *args, *result, *trunk, *p;
+	char flag[64];
+	long long v;
+	int c, rc;
+
+	args = json_object();
+	if (!args)
+		return LOOM_EXIT_NETD;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case 'h':
+			json_decref(args);
+			fputs(usage_add, stdout);
+			return LOOM_EXIT_OK;
+		case OPT_TAP:
+			json_object_set_new(args, "tap", json_string(optarg));
+			break;
+		case OPT_NAME:
+			json_object_set_new(args, "name", json_string(optarg));
+			break;
+		case OPT_NETNS:
+			json_object_set_new(args, "netns", json_string(optarg));
+			break;
+		case OPT_ADDRESS:
+			json_object_set_new(args, "address",
+					    json_string(optarg));
+			break;
+		case OPT_VLAN:
+		case OPT_NATIVE:
+			if (loom_parse_u32(optarg, &v)) {
+				json_decref(args);
+				return loom_usage_err(cmd,
+						      "--%s: must be a VLAN number 1..4094, got '%s'",
+						      c == OPT_VLAN ? "vlan" :
+								      "native",
+						      optarg);
+			}
+			json_object_set_new(args,
+					    c == OPT_VLAN ? "vlan" : "native",
+					    json_integer(v));
+			break;
+		case OPT_TRUNK:
+			trunk = json_array();
+			if (!trunk || parse_trunk(optarg, trunk)) {
+				json_decref(trunk);
+				json_decref(args);
+				return loom_usage_err(cmd,
+						      "--trunk: must be a list of VLANs like 10,20,30-39, got '%s'",
+						      optarg);
+			}
+			json_object_set_new(args, "trunk", trunk);
+			break;
+		default:
+			json_decref(args);
+			return loom_opt_err(cmd, argv, c);
+		}
+	}
+	if (argc - optind != 1) {
+		json_decref(args);
+		if (argc - optind == 0)
+			return loom_usage_err(cmd, "missing the network NET");
+		return loom_usage_err(cmd, "unexpected argument '%s'",
+				      argv[optind + 1]);
+	}
+	if (!json_object_get(args, "tap")) {
+		json_decref(args);
+		return loom_usage_err(cmd, "missing --tap NAME");
+	}
+	rc = netconf_port_from_json(args, &port, "", &err);
+	if (rc) {
+		json_decref(args);
+		if (!err.path[0])
+			return loom_usage_err(cmd, "%s", err.msg);
+		loom_path_to_flag(err.path, flag, sizeof(flag));
+		return loom_usage_err(cmd, "%s: %s", flag, err.msg);
+	}
+	netconf_port_clear(&port);
+	json_object_set_new(args, "net", json_string(argv[optind]));
+	rc = client_call(ctx, LOOM_CMD_PORT_ADD, args, &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+	} else {
+		p = json_object_get(result, "port");
+		printf("added port %s to network %s\n",
+		       opt_or_dash(jstr(p, "name")), argv[optind]);
+	}
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int port_del(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result;
+	int rc;
+
+	rc = parse_args(ctx, "port del", usage_del, argc, argv, 2, 2,
+			"the network NET and the PORT", NULL);
+	if (rc >= 0)
+		return rc;
+	rc = client_call(ctx, LOOM_CMD_PORT_DEL,
+			 json_pack("{s:s, s:s}", "net", argv[optind], "port",
+				   argv[optind + 1]),
+			 &result);
+	if (rc)
+		return rc;
+	if (ctx->json)
+		loom_print_json(result);
+	else
+		printf("deleted port %s from network %s\n", argv[optind + 1],
+		       argv[optind]);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int port_list(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result, *args = NULL;
+	int rc;
+
+	rc = parse_args(ctx, "port list", usage_list, argc, argv, 0, 1, NULL,
+			NULL);
+	if (rc >= 0)
+		return rc;
+	if (argc - optind == 1)
+		args = json_pack("{s:s}", "net", argv[optind]);
+	rc = client_call(ctx, LOOM_CMD_PORT_LIST, args, &result);
+	if (rc)
+		return rc;
+	if (ctx->json)
+		loom_print_json(result);
+	else
+		loom_print_ports(json_object_get(result, "ports"), true);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static const struct loom_cmd port_cmds[] = {
+	{ "add", port_add, "add a TAP port" },
+	{ "del", port_del, "delete a port" },
+	{ "delete", port_del, "delete a port" },
+	{ "rm", port_del, "delete a port" },
+	{ "list", port_list, "list ports" },
+	{ "ls", port_list, "list ports" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_port(struct loom_ctx *ctx, int argc, char **argv)
+{
+	return loom_dispatch(ctx, "port", port_cmds, usage_port, argc, argv);
+}
+
+static int fdb_show(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result, *e;
+	char vlan[24], age[24];
+	struct table t;
+	size_t i;
+	int rc;
+
+	rc = parse_args(ctx, "fdb show", usage_fdb_show, argc, argv, 1, 1,
+			"the network NET", NULL);
+	if (rc >= 0)
+		return rc;
+	rc = client_call(ctx, LOOM_CMD_FDB_SHOW,
+			 json_pack("{s:s}", "net", argv[optind]), &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+		json_decref(result);
+		return LOOM_EXIT_OK;
+	}
+	table_init(&t, 4, "MAC", "VLAN", "PORT", "AGE");
+	json_array_foreach(json_object_get(result, "entries"), i, e)
+		table_add(&t, jstr(e, "mac"), jint(e, "vlan", vlan),
+			  jstr(e, "port"), jint(e, "age", age));
+	table_print(&t);
+	table_free(&t);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static int fdb_flush(struct loom_ctx *ctx, int argc, char **argv)
+{
+	const char *port = NULL;
+	json_t *result, *args;
+	char n[24];
+	int rc;
+
+	rc = parse_args(ctx, "fdb flush", usage_fdb_flush, argc, argv, 1, 1,
+			"the network NET", &port);
+	if (rc >= 0)
+		return rc;
+	args = json_pack("{s:s}", "net", argv[optind]);
+	if (args && port)
+		json_object_set_new(args, "port", json_string(port));
+	rc = client_call(ctx, LOOM_CMD_FDB_FLUSH, args, &result);
+	if (rc)
+		return rc;
+	if (ctx->json)
+		loom_print_json(result);
+	else
+		printf("flushed %s MAC entries from network %s\n",
+		       jint(result, "flushed", n), argv[optind]);
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
+static const struct loom_cmd fdb_cmds[] = {
+	{ "show", fdb_show, "show the MAC table" },
+	{ "flush", fdb_flush, "flush the MAC table" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_fdb(struct loom_ctx *ctx, int argc, char **argv)
+{
+	return loom_dispatch(ctx, "fdb", fdb_cmds, usage_fdb, argc, argv);
+}
+
+int cmd_status(struct loom_ctx *ctx, int argc, char **argv)
+{
+	json_t *result, *v;
+	const char *key;
+	char b[24];
+	int rc;
+
+	rc = parse_args(ctx, "status", usage_status, argc, argv, 0, 0, NULL,
+			NULL);
+	if (rc >= 0)
+		return rc;
+	rc = client_call(ctx, LOOM_CMD_DAEMON_STATUS, NULL, &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+		json_decref(result);
+		return LOOM_EXIT_OK;
+	}
+	printf("loom-netd at %s\n", ctx->socket_path);
+	json_object_foreach(result, key, v) {
+		if (json_is_string(v))
+			printf("  %-10s %s\n", key, json_string_value(v));
+		else if (json_is_number(v) || json_is_boolean(v))
+			printf("  %-10s %s\n", key, jint(result, key, b));
+	}
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
