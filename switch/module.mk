@@ -1,0 +1,14 @@
+# switch/: the L2 switch library, its unit tests, fuzz target and benchmark.
+SWITCH_SRCS := switch/switch.c switch/fdb.c
+SWITCH_LIB := $(BUILD)/libloomswitch.a
+$(SWITCH_LIB): $(SWITCH_SRCS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# Unit tests: the switch through an in-memory test port (tests/unit/).
+SWITCH_TPORT_OBJ := $(BUILD)/tests/unit/test_switch_port.o
+$(BUILD)/tests/unit/test_switch: $(BUILD)/tests/unit/test_switch.o \
+		$(SWITCH_TPORT_OBJ) $(SWITCH_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lcmocka
+UNIT_TESTS += $(BUILD)/tests/unit/test_switch
