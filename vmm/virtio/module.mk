@@ -6,3 +6,10 @@ VIRTIO_LIB := $(BUILD)/libloomvirtio.a
 $(VIRTIO_LIB): $(VIRTIO_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# Unit tests (tier 2: the device model driven as a guest driver would).
+$(BUILD)/tests/unit/test_virtq: $(BUILD)/tests/unit/test_virtq.o \
+		$(VIRTIO_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/test_virtq
