@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/* tap.c - TAP port backend: TUN/TAP device, vnet header offloads, netlink set-up. */
+#include "backends/tap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include "common/log.h"
+#include "switch/switch.h"
+
+#define MOD "tap"
+#define NETNS_DIR "/run/netns"
+
+/* The 12-byte header (virtio_net_hdr_mrg_rxbuf) set with TUNSETVNETHDRSZ. */
+enum { TAP_VNET_HDR_LEN = 12, TAP_BUF_LEN = TAP_VNET_HDR_LEN + FRAME_MAX_LEN };
+
+struct tap_dev {
+	int fd;
+	int ifindex;
+	bool offload;
+	char ifname[IFNAMSIZ];
+	uint8_t *rx_buf[FRAME_BATCH_MAX]; /* TAP_BUF_LEN each */
+};
+
+/* Open a route netlink socket in namespace @nsfd (-1: the caller's). */
+static struct nl_sock *tap_nl_open(int nsfd)
+{
+	struct nl_sock *sk = NULL;
+	int self = -1;
+
+	if (nsfd >= 0) {
+		/* Only this thread changes namespace, and only for socket(). */
+		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return NULL;
+		if (setns(nsfd, CLONE_NEWNET) < 0) {
+			close(self);
+			return NULL;
+		}
+	}
+	sk = nl_socket_alloc();
+	if (sk && nl_connect(sk, NETLINK_ROUTE) < 0) {
+		nl_socket_free(sk);
+		sk = NULL;
+	}
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) < 0)
+			log_err(MOD, "cannot return to own netns: %s",
+				strerror(errno));
+		close(self);
+	}
+	if (!sk && errno == 0)
+		errno = ENOMEM;
+	return sk;
+}
+
+static int tap_netns_open(const char *name)
+{
+	char path[128];
+
+	if (!name || !*name || strchr(name, '/') || strlen(name) > 64)
+		return -EINVAL;
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int nlerr(int e)
+{
+	switch (-e) {
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_OBJ_NOTFOUND:
+	case NLE_NODEV:
+		return -ENOENT;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_BUSY:
+		return -EBUSY;
+	default:
+		return -EIO;
+	}
+}
+
+/* Move to @nsfd (if >= 0), set MTU, alias, address, and bring it up. */
+static int tap_configure(struct tap_dev *t, const struct tap_args *a, int nsfd,
+			 char *err, size_t errlen)
+{
+	struct nl_sock *sk = NULL, *nsk = NULL;
+	struct rtnl_link *link = NULL, *chg = NULL;
+	struct rtnl_addr *addr = NULL;
+	struct nl_addr *local = NULL;
+	int ret;
+
+	sk = tap_nl_open(-1);
+	if (!sk) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		return -errno;
+	}
+	ret = rtnl_link_get_kernel(sk, t->ifindex, NULL, &link);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		snprintf(err, errlen, "%s: cannot read link: %s", t->ifname,
+			 strerror(-ret));
+		goto out;
+	}
+	chg = rtnl_link_alloc();
+	if (!chg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (a->alias)
+		rtnl_link_set_ifalias(chg, a->alias);
+	if (a->mtu)
+		rtnl_link_set_mtu(chg, a->mtu);
+	ret = rtnl_link_change(sk, link, chg, 0);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		snprintf(err, errlen, "%s: cannot set alias/MTU %u: %s",
+			 t->ifname, a->mtu, strerror(-ret));
+		goto out;
+	}
+	rtnl_link_put(chg);
+	chg = NULL;
+
+	if (nsfd >= 0) {
+		chg = rtnl_link_alloc();
+		if (!chg) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		rtnl_link_set_ns_fd(chg, nsfd);
+		ret = rtnl_link_change(sk, link, chg, 0);
+		if (ret < 0) {
+			ret = nlerr(ret);
+			snprintf(err, errlen, "%s: cannot move to netns %s: %s",
+				 t->ifname, a->netns, strerror(-ret));
+			goto out;
+		}
+		rtnl_link_put(chg);
+		chg = NULL;
+		rtnl_link_put(link);
+		link = NULL;
+		nsk = tap_nl_open(nsfd);
+		if (!nsk) {
+			ret = -errno;
+			snprintf(err, errlen, "netlink in netns %s: %s",
+				 a->netns, strerror(-ret));
+			goto out;
+		}
+		/* The index may change when it is taken in the target. */
+		ret = rtnl_link_get_kernel(nsk, 0, t->ifname, &link);
+		if (ret < 0) {
+			ret = nlerr(ret);
+			snprintf(err, errlen, "%s: not found in netns %s",
+				 t->ifname, a->netns);
+			goto out;
+		}
+		t->ifindex = rtnl_link_get_ifindex(link);
+	}
+
+	if (a->address && *a->address) {
+		ret = nl_addr_parse(a->address, AF_UNSPEC, &local);
+		if (ret < 0) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "bad address '%s'", a->address);
+			goto out;
+		}
+		addr = rtnl_addr_alloc();
+		if (!addr) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		rtnl_addr_set_ifindex(addr, t->ifindex);
+		rtnl_addr_set_local(addr, local);
+		ret = rtnl_addr_add(nsk ? nsk : sk, addr, 0);
+		if (ret < 0) {
+			ret = nlerr(ret);
+			snprintf(err, errlen, "%s: cannot set address %s: %s",
+				 t->ifname, a->address, strerror(-ret));
+			goto out;
+		}
+	}
+
+	chg = rtnl_link_alloc();
+	if (!chg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_flags(chg, IFF_UP);
+	ret = rtnl_link_change(nsk ? nsk : sk, link, chg, 0);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		snprintf(err, errlen, "%s: cannot bring up: %s", t->ifname,
+			 strerror(-ret));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (addr)
+		rtnl_addr_put(addr);
+	if (local)
+		nl_addr_put(local);
+	if (chg)
+		rtnl_link_put(chg);
+	if (link)
+		rtnl_link_put(link);
+	if (nsk)
+		nl_socket_free(nsk);
+	nl_socket_free(sk);
+	return ret;
+}
+
+int tap_dev_create(const struct tap_args *a, struct tap_dev **out, char *err,
+		   size_t errlen)
+{
+	struct tap_dev *t;
+	struct ifreq ifr;
+	int nsfd = -1, ret, hdrlen = TAP_VNET_HDR_LEN;
+	unsigned int offl;
+
+	err[0] = '\0';
+	if (!a->ifname || !*a->ifname || strlen(a->ifname) >= IFNAMSIZ) {
+		snprintf(err, errlen, "bad TAP name");
+		return -EINVAL;
+	}
+	if (if_nametoindex(a->ifname)) {
+		snprintf(err, errlen, "interface %s exists already", a->ifname);
+		return -EEXIST;
+	}
+	if (a->netns) {
+		nsfd = tap_netns_open(a->netns);
+		if (nsfd < 0) {
+			ret = nsfd == -EINVAL ? -EINVAL : -errno;
+			snprintf(err, errlen, "netns '%s': %s", a->netns,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		ret = -ENOMEM;
+		goto fail_ns;
+	}
+	t->fd = -1;
+	for (int i = 0; i < FRAME_BATCH_MAX; i++) {
+		t->rx_buf[i] = malloc(TAP_BUF_LEN);
+		if (!t->rx_buf[i]) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "/dev/net/tun: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	memcpy(ifr.ifr_name, a->ifname, strlen(a->ifname));
+	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "TAP %s: %s", a->ifname, strerror(errno));
+		goto fail;
+	}
+	snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdrlen) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "TUNSETVNETHDRSZ: %s", strerror(errno));
+		goto fail;
+	}
+	offl = a->offload ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0;
+	if (ioctl(t->fd, TUNSETOFFLOAD, offl) < 0) {
+		log_warn(MOD, "%s: offloads refused (%s), running without",
+			 t->ifname, strerror(errno));
+		offl = 0;
+		ioctl(t->fd, TUNSETOFFLOAD, offl);
+	}
+	t->offload = offl != 0;
+	t->ifindex = (int)if_nametoindex(t->ifname);
+	if (!t->ifindex) {
+		ret = -ENODEV;
+		snprintf(err, errlen, "%s vanished", t->ifname);
+		goto fail;
+	}
+	ret = tap_configure(t, a, nsfd, err, errlen);
+	if (ret < 0)
+		goto fail;
+	if (nsfd >= 0)
+		close(nsfd);
+	log_info(MOD, "%s up (ifindex %d%s%s, offloads %s)", t->ifname,
+		 t->ifindex, a->netns ? ", netns " : "", a->netns ? a->netns : "",
+		 t->offload ? "on" : "off");
+	*out = t;
+	return 0;
+fail:
+	tap_dev_destroy(t);
+fail_ns:
+	if (nsfd >= 0)
+		close(nsfd);
+	if (!err[0])
+		snprintf(err, errlen, "%s", strerror(-ret));
+	return ret;
+}
+
+void tap_dev_destroy(struct tap_dev *t)
+{
+	if (!t)
+		return;
+	/* Not persistent: closing the last fd unregisters the interface. */
+	if (t->fd >= 0)
+		close(t->fd);
+	for (int i = 0; i < FRAME_BATCH_MAX; i++)
+		free(t->rx_buf[i]);
+	free(t);
+}
+
+int tap_dev_ifindex(const struct tap_dev *t)
+{
+	return t->ifindex;
+}
+
+int tap_dev_fd(const struct tap_dev *t)
+{
+	return t->fd;
+}
+
+bool tap_dev_offload(const struct tap_dev *t)
+{
+	return t->offload;
+}
+
+/* Delete links with our alias prefix seen through @sk. */
+static int tap_cleanup_ns(struct nl_sock *sk, const char *where)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int n = 0;
+
+	if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) < 0)
+		return 0;
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *l = (struct rtnl_link *)obj;
+		const char *alias = rtnl_link_get_ifalias(l);
+
+		if (!alias || strncmp(alias, TAP_ALIAS_PREFIX,
+				      strlen(TAP_ALIAS_PREFIX)))
+			continue;
+		if (rtnl_link_delete(sk, l) == 0) {
+			log_info(MOD, "removed stray %s (%s) in %s",
+				 rtnl_link_get_name(l), alias, where);
+			n++;
+		}
+	}
+	nl_cache_free(cache);
+	return n;
+}
+
+int tap_cleanup_stray(void)
+{
+	struct nl_sock *sk;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	sk = tap_nl_open(-1);
+	if (!sk)
+		return -errno;
+	n += tap_cleanup_ns(sk, "the host namespace");
+	nl_socket_free(sk);
+	d = opendir(NETNS_DIR);
+	if (!d)
+		return n;
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = tap_netns_open(de->d_name);
+		if (fd < 0)
+			continue;
+		sk = tap_nl_open(fd);
+		close(fd);
+		if (!sk)
+			continue;
+		n += tap_cleanup_ns(sk, de->d_name);
+		nl_socket_free(sk);
+	}
+	closedir(d);
+	return n;
+}
+
+/* port_ops */
+
+static int tap_port_open(struct port *port, const void *args)
+{
+	port->priv = (void *)args;
+	return 0;
+}
+
+static void tap_hdr_to_offload(const uint8_t *h, struct frame_offload *o)
+{
+	struct virtio_net_hdr vh;
+
+	memcpy(&vh, h, sizeof(vh));
+	o->flags = vh.flags & (FRAME_F_NEEDS_CSUM | FRAME_F_DATA_VALID);
+	o->gso_type = vh.gso_type;
+	o->hdr_len = vh.hdr_len;
+	o->gso_size = vh.gso_size;
+	o->csum_start = vh.csum_start;
+	o->csum_offset = vh.csum_offset;
+}
+
+static int tap_port_recv(struct port *port, struct frame_batch *b)
+{
+	struct tap_dev *t = port->priv;
+	int got = 0;
+
+	/* Bounded by the batch: the kernel queue may never run dry. */
+	while (b->count < FRAME_BATCH_MAX) {
+		uint8_t *buf = t->rx_buf[b->count];
+		struct frame *f;
+		ssize_t n = read(t->fd, buf, TAP_BUF_LEN);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			if (errno == EIO || errno == ENETDOWN)
+				break; /* link down: nothing to read */
+			log_rl(LOG_WARN, MOD, "%s: read: %s", t->ifname,
+			       strerror(errno));
+			return got ? got : -errno;
+		}
+		if (n < TAP_VNET_HDR_LEN + 14) {
+			log_rl(LOG_WARN, MOD, "%s: short frame (%zd bytes)",
+			       t->ifname, n);
+			continue;
+		}
+		f = &b->f[b->count];
+		f->data = buf + TAP_VNET_HDR_LEN;
+		f->len = (uint32_t)(n - TAP_VNET_HDR_LEN);
+		f->vlan = 0;
+		f->pad = 0;
+		tap_hdr_to_offload(buf, &f->off);
+		if (!t->offload && f->off.gso_type != FRAME_GSO_NONE) {
+			log_rl(LOG_WARN, MOD, "%s: GSO frame without offloads",
+			       t->ifname);
+			continue;
+		}
+		b->count++;
+		got++;
+	}
+	return got;
+}
+
+static void tap_port_recv_done(struct port *port, struct frame_batch *b)
+{
+	(void)port;
+	(void)b;
+}
+
+static int tap_port_send(struct port *port, struct frame_batch *b)
+{
+	struct tap_dev *t = port->priv;
+	int sent = 0;
+
+	for (uint32_t i = 0; i < b->count; i++) {
+		const struct frame *f = &b->f[i];
+		struct virtio_net_hdr_mrg_rxbuf vh;
+		struct iovec iov[2];
+
+		memset(&vh, 0, sizeof(vh));
+		vh.hdr.flags = f->off.flags;
+		vh.hdr.gso_type = f->off.gso_type;
+		vh.hdr.hdr_len = f->off.hdr_len;
+		vh.hdr.gso_size = f->off.gso_size;
+		vh.hdr.csum_start = f->off.csum_start;
+		vh.hdr.csum_offset = f->off.csum_offset;
+		iov[0].iov_base = &vh;
+		iov[0].iov_len = TAP_VNET_HDR_LEN;
+		iov[1].iov_base = f->data;
+		iov[1].iov_len = f->len;
+		if (writev(t->fd, iov, 2) < 0) {
+			if (errno != EAGAIN && errno != EIO)
+				log_rl(LOG_WARN, MOD, "%s: write: %s",
+				       t->ifname, strerror(errno));
+			continue;
+		}
+		sent++;
+	}
+	return sent;
+}
+
+static int tap_port_poll_fd(struct port *port)
+{
+	struct tap_dev *t = port->priv;
+
+	return t->fd;
+}
+
+static void tap_port_close(struct port *port)
+{
+	tap_dev_destroy(port->priv);
+	port->priv = NULL;
+}
+
+const struct port_ops tap_port_ops = {
+	.name = "tap",
+	.open = tap_port_open,
+	.recv = tap_port_recv,
+	.recv_done = tap_port_recv_done,
+	.send = tap_port_send,
+	.poll_fd = tap_port_poll_fd,
+	.close = tap_port_close,
+};

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/* control.c - the control socket: non-blocking clients, framing, dispatch. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "loom/control.h"
+#include "netd/netd.h"
+
+#define MOD "control"
+
+enum {
+	/* Requests handled per client per wake-up: no client hogs the loop. */
+	CLIENT_REQS_PER_TURN = 8,
+	/* Unsent replies above this: stop reading the client (back-pressure). */
+	CLIENT_WBUF_HIGH = 1 << 20,
+	TAG_LISTEN = -1,
+	TAG_SIGNAL = -2,
+	TAG_TIMER = -3,
+};
+
+struct client {
+	int fd;
+	bool used;
+	bool closing; /* close once the write buffer is flushed */
+	uint32_t events;
+	time_t last_active;
+	uint8_t *rbuf; /* LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX */
+	size_t rlen;
+	uint8_t *wbuf;
+	size_t wlen, woff, wcap;
+};
+
+static struct client clients[LOOM_CONTROL_CLIENTS_MAX];
+
+static void client_free(struct netd *d, int epfd, struct client *c)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->rbuf);
+	free(c->wbuf);
+	memset(c, 0, sizeof(*c));
+	d->nclients--;
+}
+
+/* Append a framed reply. Return: 0, or -1 when the client must go. */
+static int client_queue(struct client *c, json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	size_t len;
+	uint32_t be;
+
+	json_decref(reply);
+	if (!text)
+		return -1;
+	len = strlen(text);
+	if (len > LOOM_CONTROL_REPLY_MAX ||
+	    c->wlen + len + 4 > (size_t)LOOM_CONTROL_REPLY_MAX * 2) {
+		free(text);
+		return -1;
+	}
+	if (c->wlen + len + 4 > c->wcap) {
+		size_t cap = (c->wlen + len + 4) * 2;
+		uint8_t *p = realloc(c->wbuf, cap);
+
+		if (!p) {
+			free(text);
+			return -1;
+		}
+		c->wbuf = p;
+		c->wcap = cap;
+	}
+	be = htonl((uint32_t)len);
+	memcpy(c->wbuf + c->wlen, &be, 4);
+	memcpy(c->wbuf + c->wlen + 4, text, len);
+	c->wlen += len + 4;
+	free(text);
+	return 0;
+}
+
+/* Return: 0, or -1 when the client is gone. */
+static int client_flush(struct client *c)
+{
+	while (c->woff < c->wlen) {
+		ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		c->woff += (size_t)n;
+	}
+	c->woff = c->wlen = 0;
+	return 0;
+}
+
+static void client_rearm(int epfd, struct client *c)
+{
+	uint32_t ev = 0;
+
+	if (!c->closing && c->wlen - c->woff < CLIENT_WBUF_HIGH)
+		ev |= EPOLLIN;
+	if (c->woff < c->wlen)
+		ev |= EPOLLOUT;
+	if (ev != c->events) {
+		struct epoll_event e = { .events = ev,
+					 .data.u64 = (uint64_t)(c - clients) };
+
+		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e);
+		c->events = ev;
+	}
+}
+
+/* Handle complete requests in rbuf. Return: 0, or -1 to drop the client. */
+static int client_process(struct netd *d, struct client *c)
+{
+	for (int turn = 0; turn < CLIENT_REQS_PER_TURN; turn++) {
+		uint32_t be, len;
+		json_error_t jerr;
+		json_t *req, *reply;
+
+		if (c->rlen < LOOM_CONTROL_HDR_LEN)
+			return 0;
+		memcpy(&be, c->rbuf, 4);
+		len = ntohl(be);
+		if (len > LOOM_CONTROL_MSG_MAX || len == 0) {
+			log_rl(LOG_WARN, MOD, "client sent a %u-byte message",
+			       len);
+			c->closing = true;
+			return client_queue(
+				c,
+				len ? netd_reply_error(NULL, LOOM_ERR_2BIG,
+						       "message of %u bytes is larger than the limit of %d bytes; closing the connection",
+						       len,
+						       LOOM_CONTROL_MSG_MAX) :
+				      netd_reply_error(NULL, LOOM_ERR_PROTO,
+						       "empty message; closing the connection"));
+		}
+		if (c->rlen < LOOM_CONTROL_HDR_LEN + len)
+			return 0;
+		req = json_loadb((const char *)c->rbuf + 4, len,
+				 JSON_REJECT_DUPLICATES, &jerr);
+		if (!req)
+			reply = netd_reply_error(NULL, LOOM_ERR_PROTO,
+						 "invalid JSON at byte %d: %s",
+						 jerr.position, jerr.text);
+		else
+			reply = netd_command(d, req);
+		json_decref(req);
+		memmove(c->rbuf, c->rbuf + 4 + len, c->rlen - 4 - len);
+		c->rlen -= 4 + len;
+		if (client_queue(c, reply) < 0)
+			return -1;
+		if (c->wlen - c->woff >= CLIENT_WBUF_HIGH)
+			return 0;
+	}
+	return 0;
+}
+
+/* A complete request is buffered and the client takes replies. */
+static bool client_has_request(const struct client *c)
+{
+	uint32_t be;
+
+	if (!c->used || c->closing || c->rlen < LOOM_CONTROL_HDR_LEN ||
+	    c->wlen - c->woff >= CLIENT_WBUF_HIGH)
+		return false;
+	memcpy(&be, c->rbuf, 4);
+	return ntohl(be) > LOOM_CONTROL_MSG_MAX || ntohl(be) == 0 ||
+	       c->rlen >= LOOM_CONTROL_HDR_LEN + ntohl(be);
+}
+
+static void client_event(struct netd *d, int epfd, struct client *c,
+			 uint32_t ev)
+{
+	if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN))
+		goto drop;
+	if (ev & EPOLLIN && !c->closing) {
+		size_t room = LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX -
+			      c->rlen;
+		ssize_t n = room ? recv(c->fd, c->rbuf + c->rlen, room,
+					MSG_DONTWAIT) :
+				   0;
+
+		if (n == 0 && room)
+			goto drop;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			goto drop;
+		if (n > 0) {
+			c->rlen += (size_t)n;
+			c->last_active = time(NULL);
+		}
+	}
+	if (client_process(d, c) < 0)
+		goto drop;
+	if (client_flush(c) < 0)
+		goto drop;
+	if (c->closing && c->woff == c->wlen)
+		goto drop;
+	client_rearm(epfd, c);
+	return;
+drop:
+	client_free(d, epfd, c);
+}
+
+static void control_accept(struct netd *d, int lfd, int epfd)
+{
+	for (int k = 0; k < 16; k++) {
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		struct client *c = NULL;
+		struct epoll_event e;
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		/* Checked before a byte is read: nothing of theirs is parsed. */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+		    (cred.uid != 0 && cred.uid != d->uid)) {
+			static const char msg[] =
+				"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EPERM\",\"message\":\"permission denied: only root or the daemon's user may use loom-netd\"}}";
+			uint32_t be = htonl(sizeof(msg) - 1);
+
+			log_rl(LOG_WARN, MOD, "refused peer uid %d",
+			       clen ? (int)cred.uid : -1);
+			if (send(fd, &be, 4, MSG_NOSIGNAL | MSG_DONTWAIT) == 4)
+				send(fd, msg, sizeof(msg) - 1,
+				     MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++)
+			if (!clients[i].used) {
+				c = &clients[i];
+				break;
+			}
+		if (!c) {
+			static const char msg[] =
+				"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"ENOSPC\",\"message\":\"too many clients\"}}";
+			uint32_t be = htonl(sizeof(msg) - 1);
+
+			log_rl(LOG_WARN, MOD, "client limit reached");
+			if (send(fd, &be, 4, MSG_NOSIGNAL | MSG_DONTWAIT) == 4)
+				send(fd, msg, sizeof(msg) - 1,
+				     MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c->rbuf = malloc(LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX);
+		if (!c->rbuf) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->used = true;
+		c->events = EPOLLIN;
+		c->last_active = time(NULL);
+		e.events = EPOLLIN;
+		e.data.u64 = (uint64_t)(c - clients);
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+			free(c->rbuf);
+			close(fd);
+			memset(c, 0, sizeof(*c));
+			continue;
+		}
+		d->nclients++;
+	}
+}
+
+static int control_listen(struct netd *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(d->sock_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, d->sock_path, strlen(d->sock_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(d->sock_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(d->sock_path, 0660) < 0 || listen(fd, 64) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void control_idle_sweep(struct netd *d, int epfd)
+{
+	time_t now = time(NULL);
+
+	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++) {
+		struct client *c = &clients[i];
+
+		if (c->used && now - c->last_active > LOOM_CONTROL_IDLE_SECS) {
+			log_debug(MOD, "closing idle client");
+			client_free(d, epfd, c);
+		}
+	}
+}
+
+/*
+ * netd_control_run - serve the control socket until SIGTERM/SIGINT arrive
+ * on @sigfd.
+ * Return: 0 on a clean stop, or a negative errno if the socket failed.
+ */
+int netd_control_run(struct netd *d, int sigfd)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct epoll_event e;
+	int lfd, epfd, tfd, ret = 0;
+	bool running = true, busy = false;
+
+	lfd = control_listen(d);
+	if (lfd < 0) {
+		log_err(MOD, "cannot listen on %s: %s", d->sock_path,
+			strerror(-lfd));
+		return lfd;
+	}
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (epfd < 0 || tfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
+	e.events = EPOLLIN;
+	e.data.u64 = (uint64_t)(int64_t)TAG_LISTEN;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &e);
+	e.data.u64 = (uint64_t)(int64_t)TAG_SIGNAL;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &e);
+	e.data.u64 = (uint64_t)(int64_t)TAG_TIMER;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &e);
+	log_info(MOD, "listening on %s", d->sock_path);
+
+	while (running) {
+		struct epoll_event ev[32];
+		int n = epoll_wait(epfd, ev, 32, busy ? 0 : -1);
+
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int64_t tag = (int64_t)ev[i].data.u64;
+
+			if (tag == TAG_LISTEN) {
+				control_accept(d, lfd, epfd);
+			} else if (tag == TAG_SIGNAL) {
+				struct signalfd_siginfo si;
+
+				if (read(sigfd, &si, sizeof(si)) ==
+				    sizeof(si)) {
+					log_info(MOD, "signal %u: shutting down",
+						 si.ssi_signo);
+					running = false;
+				}
+			} else if (tag == TAG_TIMER) {
+				uint64_t v;
+
+				if (read(tfd, &v, sizeof(v)) < 0)
+					(void)0;
+				control_idle_sweep(d, epfd);
+			} else if (tag >= 0 && tag < LOOM_CONTROL_CLIENTS_MAX &&
+				   clients[tag].used) {
+				client_event(d, epfd, &clients[tag],
+					     ev[i].events);
+			}
+		}
+		/* A client holding more requests than its turn: serve it next
+		 * round, after the others (level-triggered EPOLLIN would not
+		 * fire again for bytes already read). */
+		busy = false;
+		for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++) {
+			if (!client_has_request(&clients[i]))
+				continue;
+			client_event(d, epfd, &clients[i], 0);
+			busy |= client_has_request(&clients[i]);
+		}
+	}
+out:
+	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++)
+		if (clients[i].used)
+			client_free(d, epfd, &clients[i]);
+	close(lfd);
+	unlink(d->sock_path);
+	if (epfd >= 0)
+		close(epfd);
+	if (tfd >= 0)
+		close(tfd);
+	return ret;
+}

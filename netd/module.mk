@@ -1,0 +1,11 @@
+# netd/: loom-netd, the network daemon (control socket, state, data path).
+include backends/tap.mk
+
+NETD_SRCS := $(wildcard netd/*.c)
+NETD_OBJS := $(NETD_SRCS:%.c=$(BUILD)/%.o)
+$(NETD_OBJS): ALL_CFLAGS += $(TAP_CFLAGS)
+
+BINS += $(BUILD)/loom-netd
+$(BUILD)/loom-netd: $(NETD_OBJS) $(TAP_OBJS) $(BUILD)/libloomswitch.a \
+		$(BUILD)/libloomcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TAP_LDLIBS) -lcyaml -lyaml -ljansson -lpthread

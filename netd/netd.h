@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* netd.h - loom-netd internals: daemon state, networks, data path, control. */
+#ifndef LOOM_NETD_NETD_H
+#define LOOM_NETD_NETD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "backends/tap.h"
+#include "common/netconf.h"
+#include "switch/switch.h"
+
+/* docs/architecture.md describes the threads and how they share these. */
+
+enum netd_limits {
+	NETD_NETS_MAX = 256,
+	NETD_BUSY_POLL_NS = 200000, /* poll this long idle before sleeping */
+};
+
+/* struct netd_port - runtime side of a declared port. */
+struct netd_port {
+	struct tap_dev *tap; /* owned until handed to the switch */
+	int port_id;	     /* switch port id, -1 when down */
+	char error[256];     /* why it is down */
+};
+
+/*
+ * struct netd_net - one network: its declared configuration (@conf,
+ * conf.ports included) and, index for index, the runtime side of each port.
+ */
+struct netd_net {
+	struct netconf_net conf;
+	struct netd_port *rt; /* conf.port_count entries */
+	struct switch_core *sw;
+};
+
+/* struct netd_dp - the data-path thread and what it polls. */
+struct netd_dp {
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards @sws; held by the thread per round */
+	struct switch_core *sws[NETD_NETS_MAX];
+	unsigned int nsws;
+	int epfd;    /* the ports' poll fds + @wakefd */
+	int wakefd;  /* eventfd: the list changed, or stop */
+	bool stop;
+	atomic_int waiters; /* control thread waits for @lock: yield it */
+	uint64_t rounds, sleeps;
+};
+
+struct netd {
+	const char *run_dir;
+	const char *state_dir;
+	char sock_path[256];
+	char state_path[256];
+	uid_t uid;
+	time_t started;
+	bool have_net_admin;
+	struct netd_net *nets[NETD_NETS_MAX];
+	unsigned int nnets;
+	struct netd_dp dp;
+	unsigned int nclients;
+};
+
+/* net.c */
+struct netd_net *netd_net_find(struct netd *d, const char *name);
+int netd_net_create(struct netd *d, const struct netconf_net *conf,
+		    bool restoring, char *err, size_t errlen);
+void netd_net_destroy(struct netd *d, struct netd_net *n);
+int netd_net_delete(struct netd *d, const char *name, char *err,
+		    size_t errlen);
+int netd_port_add(struct netd *d, struct netd_net *n,
+		  const struct netconf_port *pc, char *err, size_t errlen);
+int netd_port_del(struct netd *d, struct netd_net *n, const char *port,
+		  char *err, size_t errlen);
+int netd_port_find(const struct netd_net *n, const char *name);
+json_t *netd_port_status(struct netd_net *n, unsigned int i);
+json_t *netd_net_json(struct netd_net *n);
+int netd_net_apply(struct netd *d, const struct netconf_net *conf,
+		   const char **outcome, char *err, size_t errlen);
+void netd_shutdown(struct netd *d);
+
+/* state.c */
+int netd_state_save(struct netd *d);
+int netd_state_load(struct netd *d);
+int netd_netconf_copy(struct netconf_net *dst, const struct netconf_net *src);
+int netd_portconf_copy(struct netconf_port *dst,
+		       const struct netconf_port *src);
+
+/* datapath.c */
+int netd_dp_start(struct netd *d);
+void netd_dp_stop(struct netd *d);
+void netd_dp_add_switch(struct netd *d, struct switch_core *sw);
+void netd_dp_del_switch(struct netd *d, struct switch_core *sw);
+int netd_dp_watch_fd(struct netd *d, int fd);
+void netd_dp_unwatch_fd(struct netd *d, int fd);
+
+/* control.c */
+int netd_control_run(struct netd *d, int sigfd);
+
+/* commands.c */
+json_t *netd_command(struct netd *d, json_t *req);
+json_t *netd_reply_error(json_t *id, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *netd_errno_code(int err);
+
+#endif
