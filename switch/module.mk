@@ -12,3 +12,10 @@ $(BUILD)/tests/unit/test_switch: $(BUILD)/tests/unit/test_switch.o \
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lcmocka
 UNIT_TESTS += $(BUILD)/tests/unit/test_switch
+
+# make bench: the switch core between two in-memory ports, one thread.
+$(BUILD)/tests/bench/bench_switch: $(BUILD)/tests/bench/bench_switch.o \
+		$(SWITCH_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS)
+BENCH_BINS += $(BUILD)/tests/bench/bench_switch
