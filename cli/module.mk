@@ -12,3 +12,14 @@ BINS += $(BUILD)/loom
 $(BUILD)/loom: $(CLI_OBJS) $(BUILD)/libloomcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NETCONF_LDLIBS)
 endif
+
+# Unit tests of the network file model.
+UNIT_TESTS += $(BUILD)/tests/unit/test_netconf
+$(BUILD)/tests/unit/test_netconf: $(BUILD)/tests/unit/test_netconf.o \
+		$(BUILD)/libloomcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NETCONF_LDLIBS) -lcmocka
+
+# Fuzz target: the YAML loader from a memory buffer.
+FUZZ_TARGETS += netconf_yaml
+FUZZ_LIBS_netconf_yaml := $(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_netconf_yaml := $(NETCONF_LDLIBS)

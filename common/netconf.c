@@ -1227,8 +1227,11 @@ int netconf_load_buffer(const char *name, const void *data, size_t len,
 		for (pr = root->data.mapping.pairs.start;
 		     pr < root->data.mapping.pairs.top; pr++) {
 			k = yaml_document_get_node(&c.doc, pr->key);
+			/* A misspelt "networks" is reported as such, not as
+			 * an unknown field of a single network. */
 			if (k && k->type == YAML_SCALAR_NODE &&
-			    !strcmp((char *)k->data.scalar.value, "networks"))
+			    edit_distance((char *)k->data.scalar.value,
+					  "networks") <= 2)
 				is_list = true;
 		}
 	} else {
