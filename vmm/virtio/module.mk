@@ -13,3 +13,7 @@ $(BUILD)/tests/unit/test_virtq: $(BUILD)/tests/unit/test_virtq.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_virtq
+
+# Fuzz targets (seed corpora in tests/fuzz/corpus/NAME/).
+FUZZ_TARGETS += virtq_walk
+FUZZ_LIBS_virtq_walk := $(VIRTIO_LIB) $(COMMON_LIB)
