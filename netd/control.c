@@ -216,6 +216,30 @@ drop:
 	client_free(d, epfd, c);
 }
 
+/*
+ * The table is full: make room by closing the client that has been silent
+ * longest, if it has nothing in flight. Idle connections therefore cannot
+ * lock out a client that wants to talk.
+ */
+static struct client *client_evict_idle(struct netd *d, int epfd)
+{
+	struct client *old = NULL;
+
+	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++) {
+		struct client *c = &clients[i];
+
+		if (!c->used || c->rlen || c->wlen)
+			continue;
+		if (!old || c->last_active < old->last_active)
+			old = c;
+	}
+	if (!old)
+		return NULL;
+	log_rl(LOG_INFO, MOD, "client limit reached: closing the idlest");
+	client_free(d, epfd, old);
+	return old;
+}
+
 static void control_accept(struct netd *d, int lfd, int epfd)
 {
 	for (int k = 0; k < 16; k++) {
@@ -247,6 +271,8 @@ static void control_accept(struct netd *d, int lfd, int epfd)
 				c = &clients[i];
 				break;
 			}
+		if (!c)
+			c = client_evict_idle(d, epfd);
 		if (!c) {
 			static const char msg[] =
 				"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"ENOSPC\",\"message\":\"too many clients\"}}";

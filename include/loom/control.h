@@ -41,7 +41,7 @@ enum loom_control_limits {
 	LOOM_CONTROL_HDR_LEN = 4,	   /* big-endian uint32 length prefix */
 	LOOM_CONTROL_MSG_MAX = 64 * 1024, /* bytes of JSON per request */
 	LOOM_CONTROL_REPLY_MAX = 16 * 1024 * 1024, /* bytes per reply */
-	LOOM_CONTROL_CLIENTS_MAX = 64,	   /* connections; more are refused */
+	LOOM_CONTROL_CLIENTS_MAX = 64,	   /* connections; then the idlest goes */
 	LOOM_CONTROL_IDLE_SECS = 60,	   /* idle connections are closed */
 };
 
