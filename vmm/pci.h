@@ -161,7 +161,7 @@ struct pci_dev {
 
 	/* MSI (single vector, 64-bit) */
 	uint8_t msi_cap;	/* 0 = none */
-	int msi_gsi;
+	struct pci_msix_entry msi;	/* its message, route and irqfd */
 
 	/* MSI-X */
 	uint8_t msix_cap;	/* 0 = none */

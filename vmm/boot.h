@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* boot.h - Linux x86-64 boot protocol, raw images, MP tables, entry state. */
+#ifndef LOOM_VMM_BOOT_H
+#define LOOM_VMM_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/guest_mem.h"
+
+struct vm;
+
+/* Fixed guest-physical addresses used before the kernel takes over. */
+enum {
+	BOOT_GDT_ADDR = 0x500,
+	BOOT_PARAMS_ADDR = 0x7000,
+	BOOT_PML4_ADDR = 0x9000,
+	BOOT_PDPT_ADDR = 0xa000,
+	BOOT_PD_ADDR = 0xb000,		/* 4 pages: 4 GiB of 2 MiB pages */
+	BOOT_CMDLINE_ADDR = 0x20000,
+	BOOT_CMDLINE_MAX = 0x10000,
+	BOOT_MPTABLE_ADDR = 0x9f000,	/* config table; reserved to 640K */
+	BOOT_MPFP_ADDR = 0x9fc00,	/* MP floating pointer */
+	BOOT_EBDA_START = 0x9f000,
+	BOOT_KERNEL_ADDR = 0x100000,
+	BOOT_RAW_STACK = 0x80000,
+	BOOT_MIN_RAM = 32u << 20,
+};
+
+/**
+ * struct boot_info - what was loaded, for the log and the e820 map.
+ */
+struct boot_info {
+	uint64_t entry;
+	uint64_t kernel_end;
+	uint64_t initrd_addr;
+	uint64_t initrd_size;
+	uint16_t protocol;
+};
+
+/**
+ * boot_linux_load() - load a bzImage, initrd and command line into RAM.
+ * @mem: guest RAM (low region at 0 must be >= BOOT_MIN_RAM).
+ * @kernel: bzImage bytes.
+ * @kernel_len: their length.
+ * @initrd: initrd bytes or NULL.
+ * @initrd_len: its length.
+ * @cmdline: NUL-terminated command line.
+ * @info: filled on success.
+ * @err: buffer for a human-readable reason on failure.
+ * @errlen: its size.
+ *
+ * Checks every setup header field it uses (magic, protocol >= 2.12, 64-bit
+ * entry, sizes against the file and RAM) and writes boot_params with an
+ * e820 map built from @mem.
+ *
+ * Return: 0 or negative errno (-ENOEXEC for a bad image).
+ */
+int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
+		    size_t kernel_len, const uint8_t *initrd,
+		    size_t initrd_len, const char *cmdline,
+		    struct boot_info *info, char *err, size_t errlen);
+
+/**
+ * boot_raw_load() - copy a flat binary to @addr for a bare-metal test guest.
+ * @mem: guest RAM.
+ * @img: bytes.
+ * @len: length.
+ * @addr: guest address; the guest enters there in 64-bit mode with
+ *	RSP = BOOT_RAW_STACK and 4 GiB identity mapped.
+ * @info: filled on success.
+ *
+ * Return: 0 or negative errno.
+ */
+int boot_raw_load(const struct guest_mem *mem, const uint8_t *img, size_t len,
+		  uint64_t addr, struct boot_info *info);
+
+/**
+ * boot_mptable_write() - write the MP floating pointer and config table.
+ * @mem: guest RAM.
+ * @nr_cpus: processors (APIC IDs 0..nr_cpus-1, CPU 0 the BSP).
+ * @pci_slots: bitmap of occupied PCI slots (bit n = slot n) for INTx entries.
+ *
+ * Return: 0 or negative errno.
+ */
+int boot_mptable_write(const struct guest_mem *mem, unsigned int nr_cpus,
+		       uint32_t pci_slots);
+
+/**
+ * boot_vcpu_setup() - put the boot vCPU in 64-bit mode at @info->entry.
+ * @vm: the VM (vCPU 0 is set up; the others wait for INIT/SIPI).
+ * @info: from a load function.
+ * @is_linux: RSI = boot_params for Linux, else RSP for a raw guest.
+ *
+ * Return: 0 or negative errno.
+ */
+int boot_vcpu_setup(struct vm *vm, const struct boot_info *info,
+		    bool is_linux);
+
+#endif

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - loom-vmm: command line, VM assembly, run, exit code. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vmm/boot.h"
+#include "vmm/control.h"
+#include "vmm/devices.h"
+#include "vmm/pci.h"
+#include "vmm/virtio/blk.h"
+#include "vmm/vm.h"
+
+#define MOD "vmm"
+
+enum {
+	MAX_FILE_SIZE = 1u << 30,
+	MAX_DISKS = 8,
+};
+
+static const char usage[] =
+"usage: loom-vmm --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
+"                [--mem SIZE] [--cpus N] [--disk IMG[,ro]]...\n"
+"                [--console stdio|socket:PATH|none] [--control PATH]\n"
+"                [--name NAME] [-v]\n"
+"       loom-vmm --raw IMG@ADDR [--mem SIZE] [...]   (bare-metal test guest)\n"
+"\n"
+"Boots a Linux x86-64 bzImage under KVM (no firmware, no ACPI: MP tables,\n"
+"e820, 16550 console on COM1, PCI with virtio-blk disks).\n"
+"\n"
+"  -k, --kernel FILE    bzImage (boot protocol >= 2.12, 64-bit)\n"
+"  -i, --initrd FILE    initramfs\n"
+"  -a, --append STR     kernel command line (default: console=ttyS0)\n"
+"  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 512M)\n"
+"  -c, --cpus N         vCPUs, 1-64 (default 1)\n"
+"  -d, --disk IMG[,ro]  raw image as a virtio-blk disk (repeatable)\n"
+"      --console SPEC   stdio (default), socket:PATH (one client), none\n"
+"      --control PATH   JSON control socket (docs/vmm-control.md);\n"
+"                       default with --name: $LOOM_RUN_DIR/vm/NAME.sock\n"
+"  -n, --name NAME      VM name (for the control socket and logs)\n"
+"      --raw IMG@ADDR   load a flat binary at ADDR, enter it in 64-bit mode\n"
+"  -v, --verbose        more log output (repeat for debug)\n"
+"  -h, --help           this text\n"
+"\n"
+"Suggested command line for Debian's kernel:\n"
+"  console=ttyS0 reboot=k panic=-1 i8042.noaux tsc=reliable no_timer_check\n"
+"\n"
+"Exit status: 0 guest powered off, rebooted or halted all CPUs;\n"
+"  1 error (VMM, KVM or guest crash); 2 usage; 3 stopped (signal or\n"
+"  control socket); 16+N test guest wrote N to port 0x501.\n";
+
+static struct vm vm;
+static struct serial serial;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	vm_request_exit(&vm, VM_EXIT_STOPPED);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	case '\0': v <<= 20; break;	/* plain number: MiB */
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end || !v || v % 4096 || v > (64ull << 30))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Map a file read-only; small enough for one VM's boot files. */
+static const uint8_t *map_file(const char *path, size_t *len, char *err,
+			       size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size ||
+	    st.st_size > MAX_FILE_SIZE) {
+		snprintf(err, errlen, "%s: not a regular file of 1 byte to "
+			 "1 GiB", path);
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		return NULL;
+	}
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+enum { OPT_CONSOLE = 256, OPT_CONTROL, OPT_RAW };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "name", required_argument, NULL, 'n' },
+		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *kernel = NULL, *initrd = NULL, *append = "console=ttyS0";
+	const char *console = "stdio", *control = NULL, *name = NULL;
+	const char *raw = NULL, *disks[MAX_DISKS];
+	const uint8_t *kbuf = NULL, *ibuf = NULL;
+	size_t klen = 0, ilen = 0;
+	unsigned int nr_disks = 0, i;
+	uint64_t mem = 512ull << 20, raw_addr = 0;
+	unsigned long cpus = 1;
+	struct control_info cinfo = { 0 };
+	struct boot_info binfo;
+	char err[256], ctlpath[PATH_MAX], rawpath[PATH_MAX];
+	uint32_t slots = 0;
+	int opt, ret, code = VM_EXIT_ERROR;
+	char *end;
+
+	log_max_level = LOG_WARN;
+	while ((opt = getopt_long(argc, argv, "k:i:a:m:c:d:n:vh", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'k': kernel = optarg; break;
+		case 'i': initrd = optarg; break;
+		case 'a': append = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &mem)) {
+				fprintf(stderr, "loom-vmm: --mem %s: want a "
+					"size like 512M or 2G (multiple of "
+					"4 KiB, <= 64G)\n", optarg);
+				return VM_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			errno = 0;
+			cpus = strtoul(optarg, &end, 10);
+			if (errno || *end || !cpus || cpus > VM_MAX_VCPUS) {
+				fprintf(stderr, "loom-vmm: --cpus %s: want "
+					"1-%d\n", optarg, VM_MAX_VCPUS);
+				return VM_EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (nr_disks == MAX_DISKS) {
+				fprintf(stderr, "loom-vmm: at most %d disks\n",
+					MAX_DISKS);
+				return VM_EXIT_USAGE;
+			}
+			disks[nr_disks++] = optarg;
+			break;
+		case OPT_CONSOLE: console = optarg; break;
+		case OPT_CONTROL: control = optarg; break;
+		case 'n': name = optarg; break;
+		case OPT_RAW: raw = optarg; break;
+		case 'v':
+			if (log_max_level < LOG_DEBUG)
+				log_max_level++;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return VM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "loom-vmm: unexpected argument '%s'\n%s",
+			argv[optind], usage);
+		return VM_EXIT_USAGE;
+	}
+	if (!kernel == !raw) {
+		fprintf(stderr, "loom-vmm: need exactly one of --kernel or "
+			"--raw\n%s", usage);
+		return VM_EXIT_USAGE;
+	}
+	if (strcmp(console, "stdio") && strcmp(console, "none") &&
+	    strncmp(console, "socket:", 7)) {
+		fprintf(stderr, "loom-vmm: --console %s: want stdio, "
+			"socket:PATH or none\n", console);
+		return VM_EXIT_USAGE;
+	}
+	if (name && (!*name || strchr(name, '/') || strlen(name) > 64)) {
+		fprintf(stderr, "loom-vmm: --name: 1-64 characters, no '/'\n");
+		return VM_EXIT_USAGE;
+	}
+	if (raw) {
+		const char *at = strrchr(raw, '@');
+
+		if (!at || at == raw || (size_t)(at - raw) >= sizeof(rawpath)) {
+			fprintf(stderr, "loom-vmm: --raw wants IMG@ADDR\n");
+			return VM_EXIT_USAGE;
+		}
+		memcpy(rawpath, raw, (size_t)(at - raw));
+		rawpath[at - raw] = '\0';
+		errno = 0;
+		raw_addr = strtoull(at + 1, &end, 0);
+		if (errno || *end || raw_addr < 0x100000) {
+			fprintf(stderr, "loom-vmm: --raw address must be a "
+				"number >= 0x100000\n");
+			return VM_EXIT_USAGE;
+		}
+		kernel = rawpath;
+	}
+
+	kbuf = map_file(kernel, &klen, err, sizeof(err));
+	if (!kbuf) {
+		fprintf(stderr, "loom-vmm: kernel: %s\n", err);
+		return VM_EXIT_ERROR;
+	}
+	if (initrd) {
+		ibuf = map_file(initrd, &ilen, err, sizeof(err));
+		if (!ibuf) {
+			fprintf(stderr, "loom-vmm: initrd: %s\n", err);
+			return VM_EXIT_ERROR;
+		}
+	}
+
+	ret = vm_init(&vm, mem, (unsigned int)cpus);
+	if (ret) {
+		if (ret == -ENOENT)
+			fprintf(stderr, "loom-vmm: /dev/kvm not found: KVM is "
+				"not available on this host\n");
+		else
+			fprintf(stderr, "loom-vmm: KVM set-up failed: %s\n",
+				strerror(-ret));
+		goto out;
+	}
+	ret = pc_devices_init(&vm);
+	if (!ret)
+		ret = serial_init(&serial, &vm, console);
+	if (ret) {
+		fprintf(stderr, "loom-vmm: devices (console %s): %s\n", console,
+			strerror(-ret));
+		goto out;
+	}
+	{
+		static struct pci_bus bus;
+
+		ret = pci_bus_init(&bus, &vm);
+		if (ret) {
+			fprintf(stderr, "loom-vmm: PCI: %s\n", strerror(-ret));
+			goto out;
+		}
+	}
+	for (i = 0; i < nr_disks; i++) {
+		char path[PATH_MAX];
+		size_t n = strlen(disks[i]);
+		bool ro = false;
+
+		if (n >= sizeof(path)) {
+			fprintf(stderr, "loom-vmm: --disk path too long\n");
+			goto out;
+		}
+		memcpy(path, disks[i], n + 1);
+		if (n > 3 && !strcmp(path + n - 3, ",ro")) {
+			path[n - 3] = '\0';
+			ro = true;
+		}
+		ret = virtio_blk_create(&vm, path, ro);
+		if (ret) {
+			fprintf(stderr, "loom-vmm: --disk %s: %s\n", path,
+				strerror(-ret));
+			goto out;
+		}
+	}
+	for (i = 0; i < PCI_MAX_DEVS; i++)
+		if (vm.pci->devs[i])
+			slots |= 1u << i;
+
+	if (raw) {
+		ret = boot_raw_load(&vm.mem, kbuf, klen, raw_addr, &binfo);
+		if (ret) {
+			fprintf(stderr, "loom-vmm: --raw: image does not fit "
+				"in RAM at 0x%llx\n",
+				(unsigned long long)raw_addr);
+			goto out;
+		}
+	} else {
+		ret = boot_linux_load(&vm.mem, kbuf, klen, ibuf, ilen, append,
+				      &binfo, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
+			goto out;
+		}
+	}
+	ret = boot_mptable_write(&vm.mem, vm.nr_vcpus, slots);
+	if (!ret)
+		ret = boot_vcpu_setup(&vm, &binfo, !raw);
+	if (ret) {
+		fprintf(stderr, "loom-vmm: boot set-up: %s\n", strerror(-ret));
+		goto out;
+	}
+	/* The files are in guest RAM now. */
+	munmap((void *)kbuf, klen);
+	kbuf = NULL;
+	if (ibuf)
+		munmap((void *)ibuf, ilen);
+	ibuf = NULL;
+
+	cinfo.name = name;
+	cinfo.kernel = kernel;
+	cinfo.console = console;
+	cinfo.mem_bytes = mem;
+	cinfo.serial = &serial;
+	if (!control && name) {
+		char dir[PATH_MAX - 80];
+
+		if (!control_default_dir(dir, sizeof(dir))) {
+			snprintf(ctlpath, sizeof(ctlpath), "%s/%s.sock", dir,
+				 name);
+			control = ctlpath;
+		}
+	}
+	if (control) {
+		ret = control_init(&vm, control, &cinfo);
+		if (ret) {
+			fprintf(stderr, "loom-vmm: control socket %s: %s\n",
+				control, strerror(-ret));
+			goto out;
+		}
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info(MOD, "%s: entry 0x%llx, %llu MiB, %lu vCPUs", kernel,
+		 (unsigned long long)binfo.entry,
+		 (unsigned long long)(mem >> 20), cpus);
+	code = vm_run(&vm);
+
+out:
+	control_destroy();
+	serial_destroy(&serial);
+	if (vm.pci)
+		pci_bus_destroy(vm.pci);
+	vm_destroy(&vm);
+	if (kbuf)
+		munmap((void *)kbuf, klen);
+	if (ibuf)
+		munmap((void *)ibuf, ilen);
+	return code;
+}
