@@ -19,3 +19,7 @@ $(BUILD)/tests/bench/bench_switch: $(BUILD)/tests/bench/bench_switch.o \
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 BENCH_BINS += $(BUILD)/tests/bench/bench_switch
+
+# Fuzz target: arbitrary port configs and frames (tests/fuzz/switch_input.c).
+FUZZ_TARGETS += switch_input
+FUZZ_LIBS_switch_input := $(SWITCH_LIB) $(COMMON_LIB)
