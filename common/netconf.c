@@ -1089,6 +1089,10 @@ static int yaml_scan_events(const char *data, size_t len,
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			err->line = (unsigned int)parser.problem_mark.line + 1;
+			/* "key without ':'": libyaml notices a line late. */
+			if (parser.context &&
+			    !strcmp(parser.context, "while scanning a simple key"))
+				err->line = (unsigned int)parser.context_mark.line + 1;
 			if (parser.context)
 				err_set(err, "", "YAML syntax error: %s (%s at line %u)",
 					parser.problem ? parser.problem : "?",
