@@ -22,9 +22,12 @@ check "TAP moved into netns a, up, with the address" \
 		 ip -n $(ns a) -o link show dev $TA | grep -q UP"
 check "TAP carries the loom ifalias" \
 	bash -c "ip -n $(ns a) -d link show dev $TA | grep -q 'alias loom:lab:$TA'"
-check "TAP has the vnet header offloads (tso on)" \
-	bash -c "ip netns exec $(ns a) ethtool -k $TA 2>/dev/null | grep -q 'tcp-segmentation-offload: on' ||
-		 ! command -v ethtool"
+if command -v ethtool >/dev/null; then
+	check "TAP has the vnet header offloads (tso on)" \
+		bash -c "ip netns exec $(ns a) ethtool -k $TA | grep -q 'tcp-segmentation-offload: on'"
+else
+	echo "note: offload check left out: ethtool is not installed"
+fi
 check "ping a -> b through loom" ip netns exec "$(ns a)" ping -c 3 -i 0.2 -W 2 10.231.0.12
 check "ping b -> a through loom" ip netns exec "$(ns b)" ping -c 3 -i 0.2 -W 2 10.231.0.11
 
