@@ -105,7 +105,7 @@ static void entry_free(struct fdb *t, uint32_t i)
 }
 
 /* The entry a new address replaces in a full table (see fdb.h). */
-static uint32_t evict_pick(struct fdb *t, uint16_t learner, uint32_t now,
+static uint32_t evict_pick(struct fdb *t, uint16_t learner,
 			   const uint16_t *active, uint32_t n_active)
 {
 	uint32_t i, best = FDB_NIL, best_count = 0;
@@ -115,9 +115,6 @@ static uint32_t evict_pick(struct fdb *t, uint16_t learner, uint32_t now,
 
 		if (p->count == 0)
 			continue;
-		/* An expired entry goes before anybody's live one. */
-		if (now - t->e[p->head].seen >= t->aging)
-			return p->head;
 		if (p->count > best_count ||
 		    (p->count == best_count &&
 		     (active[i] == learner ||
@@ -145,7 +142,7 @@ void fdb_learn_slow(struct fdb *t, uint32_t i, uint64_t key, uint16_t port,
 		return;
 	}
 	if (t->free == FDB_NIL) {
-		i = evict_pick(t, port, now, active, n_active);
+		i = evict_pick(t, port, active, n_active);
 		if (i == FDB_NIL)
 			return;
 		entry_free(t, i);

@@ -9,10 +9,11 @@
 /*
  * Limit: fdb_init()'s @size entries, preallocated; nothing is allocated
  * while traffic flows. Eviction rule (when a new address finds the table
- * full): first an expired entry if some port's oldest one has expired,
- * else the least recently seen entry of the port holding the most entries
- * (ties: the learning port, else the lowest port id). Each port keeps its
- * entries on a list ordered by last-seen second, so "oldest" is its head.
+ * full): the least recently seen entry of the port holding the most
+ * entries (ties: the learning port, else the lowest port id). Each port
+ * keeps its entries on a list ordered by last-seen second, so "oldest" is
+ * its head. Expired entries are not candidates: the switch sweeps them
+ * (fdb_expire) before it learns in a new second.
  *
  * The hash is multiply-shift with a random odd multiplier and a random
  * xor key per table, so a peer cannot choose MACs that share a chain

@@ -494,7 +494,13 @@ static void test_vlan_trunk_ingress(void **state)
 	int t, tn, a10, a20, a30;
 
 	(void)state;
-	t = env_port(e, cfg_trunk(0, v));       /* no native */
+	{
+		struct switch_port_config ct = cfg_trunk(0, v); /* no native */
+
+		/* VID 4095 set by hand in the bitmap: still never carried. */
+		ct.allowed[4095 / 64] |= 1ull << (4095 % 64);
+		t = env_port(e, ct);
+	}
 	tn = env_port(e, cfg_trunk(20, v));     /* native 20 */
 	a10 = env_port(e, cfg_access(10));
 	a20 = env_port(e, cfg_access(20));
@@ -997,6 +1003,23 @@ static void test_mirror(void **state)
 	assert_int_equal(out.n, 1);
 	assert_int_equal(e->tp[a]->n_rec, 1);
 
+	/* An egress observer on a too: it alone sees a's egress. */
+	{
+		struct mirror_log eo = { 0 };
+		int me = switch_mirror_add(e->sw, (uint32_t)e->id[a],
+					   SWITCH_DIR_EGRESS, mirror_cb, &eo);
+
+		assert_true(me >= 0);
+		input1(e, t, buf, len);
+		assert_int_equal(eo.n, 1);
+		assert_int_equal(eo.dir[0], SWITCH_DIR_EGRESS);
+		elen = mkframe_n(exp, 0xa, 0x5, -1, 40);
+		assert_int_equal(eo.len[0], elen);
+		assert_memory_equal(eo.data[0], exp, elen);
+		assert_int_equal(in.n, 2);
+		assert_int_equal(switch_mirror_remove(e->sw, me), 0);
+	}
+
 	/* Removed: no more callbacks. */
 	assert_int_equal(switch_mirror_remove(e->sw, mi), 0);
 	assert_int_equal(switch_mirror_remove(e->sw, mi), -ENOENT);
@@ -1006,6 +1029,7 @@ static void test_mirror(void **state)
 	assert_int_equal(in.n, 2);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(e->tp[t]->n_rec, 2);
+	assert_int_equal(e->tp[a]->n_rec, 2);
 	env_free(e);
 }
 
