@@ -167,11 +167,12 @@ static const char *opt_or_dash(const char *s)
 	return s && s[0] ? s : "-";
 }
 
-/* "10", or "trunk 10,20 native 1". */
+/* "10", or "trunk 10,20-22 native 1" (runs of VLANs as ranges). */
 static void format_vlan(const json_t *p, char *buf, size_t len)
 {
-	const json_t *trunk = json_object_get(p, "trunk"), *v;
-	size_t i, off = 0;
+	const json_t *trunk = json_object_get(p, "trunk");
+	size_t i, j, n, off = 0;
+	long long a, b;
 	char nb[24];
 
 	if (!json_is_array(trunk) || !json_array_size(trunk)) {
@@ -179,12 +180,21 @@ static void format_vlan(const json_t *p, char *buf, size_t len)
 		return;
 	}
 	off = (size_t)snprintf(buf, len, "trunk ");
-	json_array_foreach(trunk, i, v) {
-		if (off >= len)
-			break;
-		off += (size_t)snprintf(buf + off, len - off, "%s%lld",
-					i ? "," : "",
-					(long long)json_integer_value(v));
+	n = json_array_size(trunk);
+	for (i = 0; i < n && off < len; i = j) {
+		a = json_integer_value(json_array_get(trunk, i));
+		for (j = i + 1; j < n; j++) {
+			b = json_integer_value(json_array_get(trunk, j));
+			if (b != a + (long long)(j - i))
+				break;
+		}
+		b = json_integer_value(json_array_get(trunk, j - 1));
+		if (b > a)
+			off += (size_t)snprintf(buf + off, len - off,
+						"%s%lld-%lld", i ? "," : "", a, b);
+		else
+			off += (size_t)snprintf(buf + off, len - off, "%s%lld",
+						i ? "," : "", a);
 	}
 	if (off < len && json_is_integer(json_object_get(p, "native")))
 		snprintf(buf + off, len - off, " native %s",

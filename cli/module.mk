@@ -23,3 +23,8 @@ $(BUILD)/tests/unit/test_netconf: $(BUILD)/tests/unit/test_netconf.o \
 FUZZ_TARGETS += netconf_yaml
 FUZZ_LIBS_netconf_yaml := $(BUILD)/libloomcommon.a
 FUZZ_LDLIBS_netconf_yaml := $(NETCONF_LDLIBS)
+
+# Fuzz target: the JSON twin, which netd parses from control clients.
+FUZZ_TARGETS += netconf_json
+FUZZ_LIBS_netconf_json := $(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_netconf_json := $(NETCONF_LDLIBS)
