@@ -27,4 +27,8 @@ $(BUILD)/tests/unit/test_virtio_blk: $(BUILD)/tests/unit/test_virtio_blk.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_virtio_blk
+
+FUZZ_TARGETS += virtio_pci_cfg
+FUZZ_LIBS_virtio_pci_cfg := $(VIRTIO_VMM_OBJS) $(VIRTIO_LIB) $(COMMON_LIB)
+FUZZ_LDLIBS_virtio_pci_cfg := -lpthread
 endif
