@@ -701,6 +701,16 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err)
 	if (cfg->network_count > NETCONF_NETWORKS_MAX)
 		return err_set(err, "networks", "at most %d networks, got %u",
 			       NETCONF_NETWORKS_MAX, cfg->network_count);
+	for (i = 0, k = 0; i < cfg->network_count; i++) {
+		/* Bounds the quadratic uniqueness checks below. */
+		k += cfg->networks[i].port_count;
+		if (k > NETCONF_PORTS_TOTAL_MAX) {
+			path_fmt(p, "networks[%u].ports", i);
+			return err_set(err, p,
+				       "more than %d ports in all networks together",
+				       NETCONF_PORTS_TOTAL_MAX);
+		}
+	}
 	for (i = 0; i < cfg->network_count; i++) {
 		path_fmt(p, "networks[%u]", i);
 		rc = netconf_net_validate(&cfg->networks[i], p, err);

@@ -40,6 +40,7 @@ enum netconf_limits {
 	NETCONF_NETNS_MAX = 64,    /* network namespace names */
 	NETCONF_NETWORKS_MAX = 256, /* networks in one file */
 	NETCONF_PORTS_MAX = 1024,  /* ports per network */
+	NETCONF_PORTS_TOTAL_MAX = 4096, /* ports in one file, all networks */
 	NETCONF_VLAN_MIN = 1,
 	NETCONF_VLAN_MAX = 4094,
 	NETCONF_MTU_MIN = 68,

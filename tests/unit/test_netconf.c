@@ -480,6 +480,32 @@ static void test_port_against_net(void **state)
 	assert_int_equal(netconf_port_validate(&port, NULL, "", &err), 0);
 }
 
+/* 5 x 1000 ports: each network is within its limit, the file is not. */
+static void test_total_port_limit(void **state)
+{
+	size_t cap = 5 * 1000 * 32 + 1024, off = 0;
+	struct netconf_error err;
+	struct netconf *cfg;
+	char *y = malloc(cap);
+	int n, p;
+
+	assert_non_null(y);
+	off += (size_t)snprintf(y + off, cap - off, "networks:\n");
+	for (n = 0; n < 5; n++) {
+		off += (size_t)snprintf(y + off, cap - off,
+					"  - name: n%d\n    mode: switch\n    ports:\n",
+					n);
+		for (p = 0; p < 1000; p++)
+			off += (size_t)snprintf(y + off, cap - off,
+						"      - tap: t%d-%d\n", n, p);
+	}
+	assert_true(off < cap);
+	assert_int_equal(load(y, &cfg, &err), -EINVAL);
+	assert_string_equal(err.path, "networks[4].ports");
+	assert_non_null(strstr(err.msg, "more than 4096 ports"));
+	free(y);
+}
+
 static void test_mode_names(void **state)
 {
 	enum netconf_mode m;
@@ -496,7 +522,7 @@ static void test_mode_names(void **state)
 int main(void)
 {
 	enum { NREJ = sizeof(rejects) / sizeof(rejects[0]) };
-	struct CMUnitTest tests[NREJ + 11];
+	struct CMUnitTest tests[NREJ + 12];
 	size_t i, n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_file);
@@ -512,6 +538,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidr);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_port_against_net);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_mode_names);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_total_port_limit);
 	for (i = 0; i < NREJ; i++)
 		tests[n++] = (struct CMUnitTest){
 			.name = rejects[i].name,
