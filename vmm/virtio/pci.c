@@ -403,9 +403,10 @@ static void vp_pci_destroy(struct pci_dev *dev)
 	struct virtio_dev *vdev = vp->vdev;
 
 	vp_ioeventfd_update(vp, 0);
-	free(vp);
+	/* The device first: its I/O thread may still raise interrupts. */
 	if (vdev->ops->destroy)
 		vdev->ops->destroy(vdev);
+	free(vp);
 }
 
 static const struct pci_dev_ops vp_pci_ops = {
