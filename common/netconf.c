@@ -961,7 +961,7 @@ static int yaml_check_mapping(struct yaml_check *c, yaml_node_t *node,
 			      const char *path)
 {
 	const cyaml_schema_field_t *fields = schema->mapping.fields, *f;
-	char p[PATH_MAX_LEN], seen[16] = { 0 };
+	char p[PATH_MAX_LEN], seen[32] = { 0 };
 	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *key;
@@ -988,6 +988,8 @@ static int yaml_check_mapping(struct yaml_check *c, yaml_node_t *node,
 			c->err->line = (unsigned int)k->start_mark.line + 1;
 			return err_unknown_field(c->err, p, fields, key);
 		}
+		if ((size_t)(f - fields) >= sizeof(seen))
+			return yerr(c, k, p, "schema too large");
 		if (seen[f - fields]++)
 			return yerr(c, k, p, "field '%s' is given twice", key);
 		rc = lines_add(c, p, (unsigned int)k->start_mark.line + 1);
@@ -997,7 +999,7 @@ static int yaml_check_mapping(struct yaml_check *c, yaml_node_t *node,
 		if (rc)
 			return rc;
 	}
-	for (f = fields; f->key; f++)
+	for (f = fields; f->key && (size_t)(f - fields) < sizeof(seen); f++)
 		if (!(f->value.flags & CYAML_FLAG_OPTIONAL) &&
 		    !seen[f - fields])
 			return yerr(c, node, path, "missing field '%s'",
@@ -1266,8 +1268,9 @@ int netconf_load_buffer(const char *name, const void *data, size_t len,
 			       NULL);
 	if (cerr != CYAML_OK) {
 		err->line = 0;
-		rc = err_set(err, "", "%s", cap.msg[0] ? cap.msg :
-					     cyaml_strerror(cerr));
+		/* The walk above should have refused whatever libcyaml does. */
+		err_set(err, "", "%s", cap.msg[0] ? cap.msg :
+					    cyaml_strerror(cerr));
 		rc = cerr == CYAML_ERR_OOM ? -ENOMEM : -EINVAL;
 		goto out_doc;
 	}
@@ -1553,13 +1556,12 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 			rc = jget_str(v, &net->subnet, p, err);
 		else if (!strcmp(key, "gateway"))
 			rc = jget_str(v, &net->gateway, p, err);
-		else if (!strcmp(key, "mtu") || !strcmp(key, "mac_table_size") ||
-			 !strcmp(key, "mac_aging"))
-			rc = jget_uint(v, key,
-				       key[1] == 't' ? &net->mtu :
-				       key[4] == 't' ? &net->mac_table_size :
-						       &net->mac_aging,
-				       p, err);
+		else if (!strcmp(key, "mtu"))
+			rc = jget_uint(v, key, &net->mtu, p, err);
+		else if (!strcmp(key, "mac_table_size"))
+			rc = jget_uint(v, key, &net->mac_table_size, p, err);
+		else if (!strcmp(key, "mac_aging"))
+			rc = jget_uint(v, key, &net->mac_aging, p, err);
 		else if (!strcmp(key, "mode")) {
 			if (!json_is_string(v))
 				return err_set(err, p, "must be a string");
@@ -1578,8 +1580,6 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 					       NETCONF_PORTS_MAX);
 			if (!json_array_size(v))
 				continue;
-			if (net->ports)
-				return err_set(err, p, "given twice");
 			net->ports = calloc(json_array_size(v),
 					    sizeof(*net->ports));
 			if (!net->ports)
