@@ -94,16 +94,18 @@ void fdb_learn_slow(struct fdb *t, uint32_t i, uint64_t key, uint16_t port,
  * fdb_learn - note that @key was seen on @port at second @now. The common
  * case (known, same port, same second) writes nothing.
  * @active, @n_active: the ports that may hold entries (eviction candidates)
+ * Return: true if the table changed (an entry added, moved or evicted).
  */
-static inline void fdb_learn(struct fdb *t, uint64_t key, uint16_t port,
+static inline bool fdb_learn(struct fdb *t, uint64_t key, uint16_t port,
 			     uint32_t now, const uint16_t *active,
 			     uint32_t n_active)
 {
 	uint32_t i = fdb_find(t, key);
 
 	if (i != FDB_NIL && t->e[i].port == port && t->e[i].seen == now)
-		return;
+		return false;
 	fdb_learn_slow(t, i, key, port, now, active, n_active);
+	return true;
 }
 
 /*

@@ -29,7 +29,8 @@ enum port_state { PORT_FREE, PORT_RESERVED, PORT_ACTIVE };
  * copy of its header (the frame bytes themselves may change under us).
  */
 struct frame_meta {
-	uint8_t macs[2 * ETH_ALEN];
+	uint64_t w0;       /* frame bytes 0..7, as read once */
+	uint64_t w1;       /* frame bytes 6..13 */
 	uint16_t vlan;     /* switch VLAN, 1..4094 */
 	uint16_t tci;      /* tag control as received (tagged only) */
 	uint8_t tagged;    /* carried an 802.1Q tag on ingress */
@@ -72,6 +73,10 @@ struct switch_core {
 	/* Per-round working state, preallocated. */
 	struct frame_meta meta[FRAME_BATCH_MAX];
 	uint16_t touched[FRAME_BATCH_MAX * 2];
+	/* Lookups of the previous frames of this batch (same flow: skip). */
+	uint64_t last_src_key;
+	uint64_t last_dst_key;
+	uint32_t last_dst_port;
 	uint32_t n_touched;
 	bool touched_all; /* more ports than touched[] holds: scan active */
 	struct frame_batch rx;
@@ -539,13 +544,11 @@ static inline uint16_t ingress_vlan(struct sw_port *in, struct frame_meta *m)
 	return vid;
 }
 
-static inline uint64_t mac_key(const uint8_t *mac, uint16_t vlan)
-{
-	uint64_t k = 0;
+/* Keys and bit tests below read MACs out of little-endian 64-bit words. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "switch.c assumes a little-endian host");
 
-	memcpy(&k, mac, ETH_ALEN);
-	return fdb_key(k, vlan);
-}
+enum { KEY_NONE = UINT64_MAX }; /* VLAN bits 0xffff: never a real key */
 
 /*
  * Decide where frame @idx goes: learn its source, look up its destination,
@@ -556,34 +559,43 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 {
 	struct frame_meta *m = &sw->meta[idx];
 	struct pkt_view v = { f->data, f->len };
-	uint8_t hdr[ETH_HLEN + VLAN_HLEN];
+	const uint8_t *p;
 	struct sw_port *q;
-	uint16_t type, vlan;
+	uint64_t key;
+	uint16_t vlan;
 	uint32_t dport;
 
 	m->forwarded = 0;
 	f->vlan = 0;
 	if (f->len > FRAME_MAX_LEN) {
 		port_drop(in, SWITCH_DROP_OVERSIZE);
-		goto drop;
+		goto bad;
 	}
-	/* Read the header once: the bytes may live in a peer's memory. */
-	if (pkt_read(&v, 0, hdr, ETH_HLEN) < 0) {
+	/*
+	 * Read the header once, into registers: the bytes may live in a
+	 * peer's memory and change under us. Everything below, including
+	 * headers rewritten on egress, comes from this copy.
+	 */
+	p = pkt_get(&v, 0, ETH_HLEN);
+	if (!p) {
 		port_drop(in, SWITCH_DROP_RUNT);
-		goto drop;
+		goto bad;
 	}
-	type = (uint16_t)(hdr[12] << 8 | hdr[13]);
-	m->tagged = type == ETH_P_8021Q;
+	memcpy(&m->w0, p, 8);
+	memcpy(&m->w1, p + ETH_ALEN, 8);
+	/* Bytes 12-13 are the top of w1: 0x81 0x00 is a tag. */
+	m->tagged = (m->w1 >> 48) == (ETH_P_8021Q >> 8 | (ETH_P_8021Q & 0xff)
+							     << 8);
 	m->tci = 0;
 	if (m->tagged) {
-		if (pkt_read(&v, ETH_HLEN, hdr + ETH_HLEN, VLAN_HLEN) < 0) {
+		p = pkt_get(&v, ETH_HLEN, VLAN_HLEN);
+		if (!p) {
 			port_drop(in, SWITCH_DROP_RUNT);
-			goto drop;
+			goto bad;
 		}
-		m->tci = (uint16_t)(hdr[14] << 8 | hdr[15]);
+		m->tci = (uint16_t)(p[0] << 8 | p[1]);
 	}
-	memcpy(m->macs, hdr, sizeof(m->macs));
-	if (hdr[ETH_ALEN] & 1) {
+	if (m->w1 & 1) {
 		port_drop(in, SWITCH_DROP_SRC_MULTICAST);
 		goto drop;
 	}
@@ -593,21 +605,29 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 	m->vlan = vlan;
 	f->vlan = vlan;
 
-	if (!(sw->cfg.flags & SWITCH_F_NO_LEARN))
-		fdb_learn(&sw->fdb, mac_key(hdr + ETH_ALEN, vlan),
-			  (uint16_t)in->port.id, sw->now_sec, sw->active,
-			  sw->n_active);
+	key = fdb_key(m->w1, vlan);
+	if (key != sw->last_src_key && !(sw->cfg.flags & SWITCH_F_NO_LEARN)) {
+		if (fdb_learn(&sw->fdb, key, (uint16_t)in->port.id,
+			      sw->now_sec, sw->active, sw->n_active))
+			sw->last_dst_key = KEY_NONE;
+		sw->last_src_key = key;
+	}
 
 	if (in->mirror_dirs & SWITCH_DIR_INGRESS)
 		mirror_run(sw, in->port.id, SWITCH_DIR_INGRESS, f);
 
-	if (hdr[0] & 1)
+	if (m->w0 & 1)
 		goto flood;
-	if (!fdb_lookup(&sw->fdb, mac_key(hdr, vlan), sw->now_sec, &dport)) {
-		if (sw->cfg.flags & SWITCH_F_NO_FLOOD_UNKNOWN) {
-			port_drop(in, SWITCH_DROP_NO_PORT);
-			return;
-		}
+	key = fdb_key(m->w0, vlan);
+	if (key == sw->last_dst_key) {
+		dport = sw->last_dst_port;
+	} else if (fdb_lookup(&sw->fdb, key, sw->now_sec, &dport)) {
+		sw->last_dst_key = key;
+		sw->last_dst_port = dport;
+	} else if (sw->cfg.flags & SWITCH_F_NO_FLOOD_UNKNOWN) {
+		port_drop(in, SWITCH_DROP_NO_PORT);
+		return;
+	} else {
 		goto flood;
 	}
 	q = &sw->ports[dport];
@@ -635,11 +655,14 @@ flood:
 		port_drop(in, SWITCH_DROP_NO_PORT);
 	return;
 
+bad:
+	if (log_max_level >= LOG_DEBUG)
+		log_rl(LOG_DEBUG, "switch",
+		       "port %s: dropped a malformed frame of %u bytes",
+		       in->port.name, f->len);
 drop:
 	if (in->mirror_dirs & SWITCH_DIR_INGRESS)
 		mirror_run(sw, in->port.id, SWITCH_DIR_INGRESS, f);
-	log_rl(LOG_DEBUG, "switch", "port %s: dropped a frame of %u bytes",
-	       in->port.name, f->len);
 }
 
 /* Move the 12-bit-VID-aware offsets of @o by @delta bytes (tag edits). */
@@ -735,7 +758,9 @@ static void egress_port(struct switch_core *sw, struct sw_port *q,
 			continue;
 		}
 		d = sw->scratch + used;
-		memcpy(d, m->macs, sizeof(m->macs));
+		/* w1 first: its last two bytes are overwritten below. */
+		memcpy(d + ETH_ALEN, &m->w1, 8);
+		memcpy(d, &m->w0, ETH_ALEN);
 		if (want_tag) {
 			tci = (uint16_t)((m->tagged ? m->tci & ~VID_MASK : 0) |
 					 m->vlan);
@@ -762,12 +787,14 @@ static int input_locked(struct switch_core *sw, struct sw_port *in,
 	uint32_t i, n = b->count, fwd = 0;
 
 	in->st.rx_frames += n;
-	for (i = 0; i < n; i++)
-		in->st.rx_bytes += b->f[i].len;
 	sw->n_touched = 0;
 	sw->touched_all = false;
-	for (i = 0; i < n; i++)
+	sw->last_src_key = KEY_NONE;
+	sw->last_dst_key = KEY_NONE;
+	for (i = 0; i < n; i++) {
+		in->st.rx_bytes += b->f[i].len;
 		ingress_one(sw, in, &b->f[i], i);
+	}
 	if (sw->touched_all) {
 		for (i = 0; i < sw->n_active; i++) {
 			struct sw_port *q = &sw->ports[sw->active[i]];

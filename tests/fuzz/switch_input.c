@@ -187,6 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.aging_sec = 1 + hdr[2] % 8;
 	cfg.flags = hdr[2] >> 6;
 	cfg.clock_ns = fuzz_clock;
+	cfg.max_ports = PORTS_MAX;
 	fake_ns = 0;
 	nports = 1 + hdr[1] % PORTS_MAX;
 	sw = switch_create(&cfg);
