@@ -96,6 +96,12 @@ int shm_port_create(const struct shm_attach_req *req,
 		goto fail;
 	}
 	shm_header_write(args->base, &args->layout, req->mac);
+	for (int d = 0; d < 2; d++) {
+		struct shm_ring *r = (struct shm_ring *)((uint8_t *)args->base +
+							 args->layout.ring_off[d]);
+
+		r->cons_event = r->prod_event = 1u << 31;
+	}
 	args->kick_netd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	args->kick_peer = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (args->kick_netd < 0 || args->kick_peer < 0) {
@@ -343,7 +349,7 @@ int shm_port_fd(struct shm_port *sp)
 	 * The caller is about to sleep on the fd: ask the peer for a kick;
 	 * if frames slipped in meanwhile, make the fd readable ourselves.
 	 */
-	if (!sp->broken && !sp->rx.armed && !shm_cons_arm(&sp->rx))
+	if (!sp->broken && !shm_cons_arm(&sp->rx))
 		shm_kick(sp->kick_netd);
 	return sp->kick_netd;
 }

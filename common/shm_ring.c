@@ -281,33 +281,41 @@ void shm_prod_commit(struct shm_prod *p, const struct shm_desc *d)
 	p->st.bytes += d->len;
 }
 
+/* Did moving an index from @old to @new pass @event (virtio's rule)? */
+static inline bool event_crossed(uint32_t event, uint32_t new_idx,
+				 uint32_t old)
+{
+	return (uint32_t)(new_idx - event - 1) < (uint32_t)(new_idx - old);
+}
+
 bool shm_prod_publish(struct shm_prod *p)
 {
-	if (p->prod == p->published)
+	uint32_t old = p->published;
+
+	if (p->prod == old)
 		return false;
 	STORE_REL(&p->ring->prod, p->prod);
 	p->published = p->prod;
 	p->st.batches++;
 	/* Pairs with the consumer's fence in shm_cons_arm(). */
 	FENCE_FULL();
-	return LOAD_RLX(&p->ring->cons_need_wakeup) != 0;
+	return event_crossed(LOAD_RLX(&p->ring->cons_event), p->prod, old);
 }
 
 bool shm_prod_arm(struct shm_prod *p, uint32_t need_slots)
 {
-	STORE_RLX(&p->ring->prod_need_wakeup, 1);
+	STORE_RLX(&p->ring->prod_event, p->cons);
 	p->st.sleeps++;
 	FENCE_FULL();
-	if (shm_prod_free_slots(p) >= need_slots || p->broken) {
-		STORE_RLX(&p->ring->prod_need_wakeup, 0);
+	if (shm_prod_free_slots(p) >= need_slots || p->broken)
 		return false;
-	}
 	return true;
 }
 
 void shm_prod_disarm(struct shm_prod *p)
 {
-	STORE_RLX(&p->ring->prod_need_wakeup, 0);
+	/* Nothing to undo: a stale event falls behind and is never crossed. */
+	(void)p;
 }
 
 int shm_cons_peek(struct shm_cons *c)
@@ -413,6 +421,8 @@ bad:
 
 bool shm_cons_release(struct shm_cons *c, uint32_t n)
 {
+	uint32_t old = c->cons;
+
 	if (n > c->prod - c->cons)
 		n = c->prod - c->cons;
 	if (!n)
@@ -423,25 +433,21 @@ bool shm_cons_release(struct shm_cons *c, uint32_t n)
 	STORE_REL(&c->ring->cons, c->cons);
 	/* Pairs with the producer's fence in shm_prod_arm(). */
 	FENCE_FULL();
-	return LOAD_RLX(&c->ring->prod_need_wakeup) != 0;
+	return event_crossed(LOAD_RLX(&c->ring->prod_event), c->cons, old);
 }
 
 bool shm_cons_arm(struct shm_cons *c)
 {
-	STORE_RLX(&c->ring->cons_need_wakeup, 1);
+	STORE_RLX(&c->ring->cons_event, c->cons);
 	c->armed = true;
 	c->st.sleeps++;
 	FENCE_FULL();
-	if (LOAD_ACQ(&c->ring->prod) != c->cons) {
-		shm_cons_disarm(c);
-		return false;
-	}
-	return true;
+	return LOAD_ACQ(&c->ring->prod) == c->cons;
 }
 
 void shm_cons_disarm(struct shm_cons *c)
 {
-	STORE_RLX(&c->ring->cons_need_wakeup, 0);
+	/* A stale event falls behind and is never crossed again. */
 	c->armed = false;
 }
 

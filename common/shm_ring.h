@@ -53,7 +53,7 @@ struct shm_ring_stats {
 	uint64_t batches;
 	uint64_t kicks;	 /* eventfd writes made */
 	uint64_t full;	 /* frames refused: no slot or no data space */
-	uint64_t sleeps; /* times the waiter armed need_wakeup */
+	uint64_t sleeps; /* times the waiter armed its event */
 };
 
 /*
@@ -101,7 +101,7 @@ struct shm_cons {
 	uint32_t cons;	    /* private: next index to consume */
 	uint32_t prod;	    /* shadow of ring->prod, validated */
 	uint32_t released;  /* last cons made visible */
-	bool armed;	    /* cons_need_wakeup set by us */
+	bool armed;	    /* cons_event set: drain the fd on wake */
 	bool broken;
 	struct shm_ring_stats st;
 };
@@ -174,7 +174,7 @@ bool shm_cons_release(struct shm_cons *c, uint32_t n);
 
 /*
  * shm_cons_arm() / shm_prod_arm() - ask for a kick before sleeping: set
- * the need_wakeup flag, full fence, re-check.
+ * the event index to the current position, full fence, re-check.
  * Return: true when it is safe to sleep (still nothing to do); false when
  * work arrived meanwhile (the flag is cleared again).
  */

@@ -101,21 +101,25 @@ struct shm_slot {
  * ring; producer and consumer fields on separate cache lines so the two
  * cores do not bounce one line between them.
  *
- * Notification suppression: a consumer that goes to sleep sets
- * cons_need_wakeup = 1, issues a full fence, and re-reads prod; a producer
- * publishes prod, issues a full fence, and kicks the consumer's eventfd only
- * if cons_need_wakeup is set. Symmetrically a producer waiting for space
- * sets prod_need_wakeup and the consumer kicks after releasing slots. Under
- * load nobody sleeps, so no flag is set and no syscall is made.
+ * Notification suppression, virtio event-idx style: a consumer about to
+ * sleep stores cons_event = its cons ("kick me once slot cons is
+ * published"), issues a full fence and re-reads prod; a producer publishes
+ * prod (old -> new), issues a full fence, reads cons_event and kicks the
+ * consumer's eventfd only if cons_event lies in [old, new): so one kick per
+ * sleep, not one per batch while the consumer wakes up. A consumer that
+ * polls never updates cons_event, it falls behind, and no kick is made.
+ * Symmetrically a producer waiting for space stores prod_event = the cons
+ * it last saw and the consumer kicks when its release crosses it. netd
+ * initialises both events to start index + 2^31 (far from any crossing).
  */
 struct shm_ring {
 	/* Producer cache line. */
-	uint32_t prod;		   /* [prod] next index to fill */
-	uint32_t prod_need_wakeup; /* [prod] 1: kick me when space frees */
+	uint32_t prod;	     /* [prod] next index to fill */
+	uint32_t prod_event; /* [prod] kick me when cons passes this */
 	uint8_t pad0[SHM_CACHELINE - 8];
 	/* Consumer cache line. */
-	uint32_t cons;		   /* [cons] next index to consume */
-	uint32_t cons_need_wakeup; /* [cons] 1: kick me when prod moves */
+	uint32_t cons;	     /* [cons] next index to consume */
+	uint32_t cons_event; /* [cons] kick me when prod passes this */
 	uint8_t pad1[SHM_CACHELINE - 8];
 };
 
