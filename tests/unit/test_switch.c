@@ -1172,6 +1172,99 @@ static void test_poll(void **state)
 	env_free(e);
 }
 
+/* Lookups are cached within a batch: a move learned mid-batch must be
+ * seen by the frames after it. */
+static void test_batch_move_midway(void **state)
+{
+	struct env *e = env_new();
+	static uint8_t bufs[3][128];
+	struct frame_batch fb;
+	uint32_t len[3];
+	int a, b, c;
+
+	(void)state;
+	a = env_port(e, cfg_access(1));
+	b = env_port(e, cfg_access(1));
+	c = env_port(e, cfg_access(1));
+	len[0] = mkframe_n(bufs[0], 0xa, 0xb, -1, 46);
+	input1(e, b, bufs[0], len[0]); /* b's host on b */
+	clear_all(e);
+
+	memset(&fb, 0, sizeof(fb));
+	len[0] = mkframe_n(bufs[0], 0xb, 0xc, -1, 46); /* to b: port b */
+	/* b's host now speaks from c (a broadcast, to a and b). */
+	len[1] = mkframe(bufs[1], BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 0xb }, -1,
+			 46);
+	len[2] = mkframe_n(bufs[2], 0xb, 0xc, -1, 46); /* same port: drop */
+	for (int i = 0; i < 3; i++) {
+		fb.f[i].data = bufs[i];
+		fb.f[i].len = len[i];
+	}
+	fb.count = 3;
+	assert_int_equal(switch_port_input(e->sw, (uint32_t)e->id[c], &fb), 2);
+	assert_int_equal(e->tp[b]->n_rec, 2);
+	assert_int_equal(e->tp[b]->rec[0].data[11], 0xc); /* frame 0 */
+	assert_int_equal(stats(e, c).drops[SWITCH_DROP_SAME_PORT], 1);
+	assert_int_equal(fdb_port_of(e, 0xb, 1), e->id[c]);
+	assert_int_equal(e->tp[a]->n_rec, 1);
+	env_free(e);
+}
+
+/* Eviction among several ports: the biggest holder pays, ties go to the
+ * learner. */
+static void test_eviction_ties(void **state)
+{
+	struct switch_config cfg = { .fdb_size = 8 };
+	struct env *e = env_new_cfg(&cfg);
+	uint8_t buf[128];
+	uint32_t len, i;
+	int a, b, c;
+
+	(void)state;
+	a = env_port(e, cfg_access(1));
+	b = env_port(e, cfg_access(1));
+	c = env_port(e, cfg_access(1));
+	/* a: 4, b: 4, table full. */
+	for (i = 0; i < 4; i++) {
+		len = mkframe_n(buf, 0xffff, 0x100 + i, -1, 46);
+		input1(e, a, buf, len);
+		fake_ns += NS;
+		len = mkframe_n(buf, 0xffff, 0x200 + i, -1, 46);
+		input1(e, b, buf, len);
+		fake_ns += NS;
+	}
+	assert_int_equal(switch_fdb_count(e->sw), 8);
+	/* b learns: tie 4/4, the learner b loses its oldest (0x200). */
+	len = mkframe_n(buf, 0xffff, 0x204, -1, 46);
+	input1(e, b, buf, len);
+	assert_int_equal(fdb_port_of(e, 0x200, 1), -1);
+	assert_int_equal(fdb_port_of(e, 0x100, 1), e->id[a]);
+	/* c learns: a and b tie at 4; not the learner: lowest id (a)
+	 * loses its oldest. */
+	len = mkframe_n(buf, 0xffff, 0x300, -1, 46);
+	input1(e, c, buf, len);
+	assert_int_equal(fdb_port_of(e, 0x100, 1), -1);
+	assert_int_equal(fdb_port_of(e, 0x201, 1), e->id[b]);
+	assert_int_equal(fdb_port_of(e, 0x300, 1), e->id[c]);
+	/* Refreshing a's oldest makes it the newest: next eviction from a
+	 * takes 0x102 instead. */
+	fake_ns += NS;
+	len = mkframe_n(buf, 0xffff, 0x101, -1, 46);
+	input1(e, a, buf, len);
+	len = mkframe_n(buf, 0xffff, 0x205, -1, 46);
+	input1(e, b, buf, len); /* b has 4 > a's 3: b loses 0x201 */
+	assert_int_equal(fdb_port_of(e, 0x201, 1), -1);
+	len = mkframe_n(buf, 0xffff, 0x301, -1, 46);
+	input1(e, c, buf, len); /* b 4, a 3, c 1: b loses 0x202 */
+	assert_int_equal(fdb_port_of(e, 0x202, 1), -1);
+	len = mkframe_n(buf, 0xffff, 0x302, -1, 46);
+	input1(e, c, buf, len); /* a 3, b 3, c 2: a (lower id) loses 0x102 */
+	assert_int_equal(fdb_port_of(e, 0x102, 1), -1);
+	assert_int_equal(fdb_port_of(e, 0x101, 1), e->id[a]);
+	assert_int_equal(switch_fdb_count(e->sw), 8);
+	env_free(e);
+}
+
 /* ---- GSO ---- */
 
 static void test_gso(void **state)
@@ -1311,6 +1404,8 @@ int main(void)
 		cmocka_unit_test(test_mirror),
 		cmocka_unit_test(test_batch_large),
 		cmocka_unit_test(test_poll),
+		cmocka_unit_test(test_batch_move_midway),
+		cmocka_unit_test(test_eviction_ties),
 		cmocka_unit_test(test_gso),
 		cmocka_unit_test(test_scratch_overflow),
 	};
