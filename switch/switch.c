@@ -870,6 +870,10 @@ int switch_poll(struct switch_core *sw)
 				sw->cfg.port_event(sw->cfg.event_arg,
 						   p->port.id,
 						   ret < 0 ? ret : -EPROTO);
+			/* Hand back whatever it appended, unforwarded. */
+			if (sw->rx.count <= FRAME_BATCH_MAX && sw->rx.count &&
+			    p->port.ops->recv_done)
+				p->port.ops->recv_done(&p->port, &sw->rx);
 			continue;
 		}
 		if (!sw->rx.count)
