@@ -13,3 +13,12 @@ BINS += $(BUILD)/loom-vmm
 $(BUILD)/loom-vmm: $(BUILD)/vmm/main.o $(VMM_LIB) $(BUILD)/libloomvirtio.a \
 		$(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/vmm/main.o $(VMM_LINK)
+
+# Unit tests (tier 1-2): the bus, boot loader and control protocol, no KVM.
+VMM_UNIT := test_vmm_pci
+UNIT_TESTS += $(VMM_UNIT:%=$(BUILD)/tests/unit/%)
+$(VMM_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
+		$(BUILD)/tests/unit/%.o $(VMM_LIB) $(BUILD)/libloomvirtio.a \
+		$(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK) -lcmocka

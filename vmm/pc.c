@@ -178,7 +178,8 @@ int pc_devices_init(struct vm *vm)
 	memset(&pc, 0, sizeof(pc));
 	pthread_mutex_init(&pc.lock, NULL);
 	pc.vm = vm;
-	pc.status = I8042_STS_SYS;
+	/* 0x10: keyboard not locked. */
+	pc.status = I8042_STS_SYS | 0x10;
 	pc.ctr = 0x61;		/* kbd interrupt on, translate, sys flag */
 	/* 0x60-0x64; 0x61 (port B) is KVM's, 0x62/0x63 read as 0. */
 	ret = vm_io_register(vm, VM_IO_PIO, I8042_DATA, 5, i8042_io, &pc);
