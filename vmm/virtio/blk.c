@@ -22,6 +22,9 @@
 
 enum { BLK_HDR_SIZE = 16 };
 
+/* Numbers the disks in log lines: virtio-blk0, virtio-blk1, ... */
+static unsigned int blk_count;
+
 /**
  * struct virtio_blk - one disk.
  * @vdev: the generic device (first: container_of by cast).
@@ -29,6 +32,7 @@ enum { BLK_HDR_SIZE = 16 };
  * @ro: read-only.
  * @capacity: sectors.
  * @id: GET_ID answer (not NUL-terminated if 20 bytes long).
+ * @name: "virtio-blkN", for logs.
  * @segs: chain segments, one request at a time (lock held).
  * @iov: iovecs for preadv/pwritev.
  * @thread: the I/O thread, if started.
@@ -42,6 +46,7 @@ struct virtio_blk {
 	bool ro;
 	uint64_t capacity;
 	char id[VIRTIO_BLK_ID_BYTES];
+	char name[24];
 	struct virtq_seg segs[VIRTIO_BLK_QUEUE_SIZE];
 	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
 	pthread_t thread;
@@ -400,7 +405,9 @@ struct virtio_blk *virtio_blk_open(const struct guest_mem *gm,
 		ret = -errno;
 		goto close_fd;
 	}
-	ret = virtio_dev_init(&blk->vdev, "virtio-blk", VIRTIO_ID_BLOCK,
+	snprintf(blk->name, sizeof(blk->name), "virtio-blk%u",
+		 __atomic_fetch_add(&blk_count, 1, __ATOMIC_RELAXED));
+	ret = virtio_dev_init(&blk->vdev, blk->name, VIRTIO_ID_BLOCK,
 			      features, 1, VIRTIO_BLK_QUEUE_SIZE,
 			      VIRTIO_BLK_CONFIG_SIZE, gm, &blk_ops, blk);
 	if (ret)
