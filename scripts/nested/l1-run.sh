@@ -23,7 +23,8 @@
 # and the end of the L1 console go to stderr), 2 usage/missing tools.
 #
 # Environment: NESTED_KVER (kernel version), NESTED_CACHE (default
-# <repo>/build/nested), L1_QEMU (QEMU binary), L1_APPEND (extra kernel args).
+# <repo>/build/nested), L1_QEMU (QEMU binary), L1_APPEND (extra kernel args),
+# L1_QEMU_ARGS (extra QEMU options, split at spaces).
 set -euo pipefail
 
 NESTED_PROG=l1-run
@@ -114,10 +115,9 @@ if [ -n "$scratch" ]; then
 fi
 
 ctl=$(mktemp -d "${TMPDIR:-/tmp}/l1-run.XXXXXX")
-qpid="" wpid="" cpids=()
+qpid="" cpids=()
 cleanup() {
 	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
 	local p
 	for p in "${cpids[@]}"; do kill "$p" 2>/dev/null; done
 	rm -rf "$ctl"
@@ -170,20 +170,21 @@ args=(
 	-chardev "file,id=l1err,path=$ctl/err.fifo"
 	-device virtserialport,chardev=l1err,name=l1.err
 )
+# shellcheck disable=SC2206 # word splitting wanted: extra options
+[ -n "${L1_QEMU_ARGS:-}" ] && args+=(${L1_QEMU_ARGS})
 [ -n "$scratch" ] && args+=(-virtfs "local,path=$scratch,mount_tag=scratch,security_model=none,multidevs=remap")
 
 start=$(date +%s.%N)
-"$qemu" "${args[@]}" </dev/null 2>"$ctl/qemu.err" &
+# --foreground: QEMU stays in our process group (Ctrl-C reaches it) and has
+# no children that would need the group killed.
+timeout --foreground --kill-after=5 "$timeout" \
+	"$qemu" "${args[@]}" </dev/null 2>"$ctl/qemu.err" &
 qpid=$!
-(sleep "$timeout" && kill "$qpid" 2>/dev/null && : >"$ctl/timed-out") &
-wpid=$!
 set +e
 wait "$qpid"
 qrc=$?
 set -e
 qpid=""
-kill "$wpid" 2>/dev/null || true
-wpid=""
 # The relays end when QEMU closes the FIFOs; if QEMU never opened them
 # (it failed at start-up) they would wait forever.
 for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -205,13 +206,13 @@ show_console() {
 
 if [ -f "$ctl/rc" ]; then
 	rc=$(cat "$ctl/rc")
-	if [ -n "$verbose" ]; then
+	if [ -n "$verbose" ] || [ -n "${L1_TIMES:-}" ]; then
 		printf 'l1-run: command started at L1 uptime %s s; wall %.2f s total\n' \
 			"$(cat "$ctl/t_job" 2>/dev/null)" "$(awk -v a="$start" -v b="$end" "BEGIN{print b-a}")" >&2
 	fi
 	exit "$rc"
 fi
-if [ -f "$ctl/timed-out" ]; then
+if [ "$qrc" = 124 ]; then
 	echo "l1-run: error: timed out after $timeout s, QEMU killed" >&2
 	show_console
 	exit 124
