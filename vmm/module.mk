@@ -22,3 +22,9 @@ $(VMM_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
 		$(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK) -lcmocka
+
+# Fuzz target: guest config space / BAR / MSI-X traffic against the bus.
+FUZZ_TARGETS += vmm_pci_config
+FUZZ_LIBS_vmm_pci_config := $(VMM_LIB) $(BUILD)/libloomvirtio.a $(COMMON_LIB) \
+	$(VMM_LIB)
+FUZZ_LDLIBS_vmm_pci_config := -ljansson -lpthread
