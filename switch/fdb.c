@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fdb.c - the switch's MAC table: insertion, fair eviction, expiry, flush. */
+/* fdb.c - MAC table: insertion, fair eviction, expiry, flush. */
 #include "switch/fdb.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 int fdb_init(struct fdb *t, uint32_t size, uint32_t nports, uint32_t aging)
 {
 	uint32_t i, nb;
-	uint64_t seed[2] = { 0, 0 };
+	uint64_t seed[2] = {0, 0};
 
 	t->hbits = 4;
 	while ((1u << t->hbits) < 2 * size)
@@ -28,7 +28,7 @@ int fdb_init(struct fdb *t, uint32_t size, uint32_t nports, uint32_t aging)
 	for (i = 0; i < size; i++)
 		t->e[i].hnext = i + 1 < size ? i + 1 : FDB_NIL;
 	for (i = 0; i < nports; i++)
-		t->port[i] = (struct fdb_port){ FDB_NIL, FDB_NIL, 0 };
+		t->port[i] = (struct fdb_port){FDB_NIL, FDB_NIL, 0};
 	t->free = size ? 0 : FDB_NIL;
 	t->size = size;
 	t->nports = nports;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fdb.h - the switch's MAC table: bounded hash of MAC+VLAN, aging, fair per-port eviction. */
+/* fdb.h - MAC table: bounded MAC+VLAN hash, aging, fair per-port eviction. */
 #ifndef LOOM_SWITCH_FDB_H
 #define LOOM_SWITCH_FDB_H
 
@@ -24,11 +24,11 @@ enum { FDB_NIL = UINT32_MAX };
 #define FDB_MAC_MASK 0xffffffffffffull
 
 struct fdb_entry {
-	uint64_t key;    /* MAC in the low 48 bits, VLAN in the top 16 */
-	uint32_t hnext;  /* hash chain, or free list */
-	uint32_t prev;   /* port list, oldest first */
+	uint64_t key;	/* MAC in the low 48 bits, VLAN in the top 16 */
+	uint32_t hnext; /* hash chain, or free list */
+	uint32_t prev;	/* port list, oldest first */
 	uint32_t next;
-	uint32_t seen;   /* switch second of the last frame from it */
+	uint32_t seen; /* switch second of the last frame from it */
 	uint16_t port;
 	uint16_t used;
 };
@@ -76,8 +76,8 @@ static inline uint32_t fdb_find(const struct fdb *t, uint64_t key)
  * fdb_lookup - the port of @key, if learned and not expired.
  * Return: true and *@port set, or false.
  */
-static inline bool fdb_lookup(const struct fdb *t, uint64_t key,
-			      uint32_t now, uint32_t *port)
+static inline bool fdb_lookup(const struct fdb *t, uint64_t key, uint32_t now,
+			      uint32_t *port)
 {
 	uint32_t i = fdb_find(t, key);
 

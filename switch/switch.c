@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* switch.c - the L2 switch: ingress classification, learning, grouping by destination, egress VLAN edits. */
+/* switch.c - the L2 switch: VLAN ingress, learning, grouping, egress edits. */
 #include "switch/switch.h"
 
 #include <errno.h>
@@ -29,11 +29,11 @@ enum port_state { PORT_FREE, PORT_RESERVED, PORT_ACTIVE };
  * copy of its header (the frame bytes themselves may change under us).
  */
 struct frame_meta {
-	uint64_t w0;       /* frame bytes 0..7, as read once */
-	uint64_t w1;       /* frame bytes 6..13 */
-	uint16_t vlan;     /* switch VLAN, 1..4094 */
-	uint16_t tci;      /* tag control as received (tagged only) */
-	uint8_t tagged;    /* carried an 802.1Q tag on ingress */
+	uint64_t w0;	   /* frame bytes 0..7, as read once */
+	uint64_t w1;	   /* frame bytes 6..13 */
+	uint16_t vlan;	   /* switch VLAN, 1..4094 */
+	uint16_t tci;	   /* tag control as received (tagged only) */
+	uint8_t tagged;	   /* carried an 802.1Q tag on ingress */
 	uint8_t forwarded; /* queued to at least one port */
 };
 
@@ -43,8 +43,8 @@ struct sw_port {
 	bool broken;
 	struct switch_port_config cfg;
 	uint64_t vlans[4096 / 64]; /* VLANs the port carries */
-	uint16_t untagged_vlan;    /* access VLAN or native; 0 = none */
-	unsigned mirror_dirs;      /* union of its mirrors' directions */
+	uint16_t untagged_vlan;	   /* access VLAN or native; 0 = none */
+	unsigned mirror_dirs;	   /* union of its mirrors' directions */
 	struct switch_port_stats st;
 	/* This round's output: indices into the input batch. */
 	uint32_t out_count;
@@ -85,19 +85,19 @@ struct switch_core {
 };
 
 static const char *const drop_names[SWITCH_DROP__COUNT] = {
-	[SWITCH_DROP_RUNT] = "runt",
-	[SWITCH_DROP_OVERSIZE] = "oversize",
-	[SWITCH_DROP_SRC_MULTICAST] = "src_multicast",
-	[SWITCH_DROP_VLAN_TAGGED_ON_ACCESS] = "vlan_tagged_on_access",
-	[SWITCH_DROP_VLAN_NOT_ALLOWED] = "vlan_not_allowed",
-	[SWITCH_DROP_UNTAGGED_NO_NATIVE] = "untagged_no_native",
-	[SWITCH_DROP_SAME_PORT] = "same_port",
-	[SWITCH_DROP_ISOLATED] = "isolated",
-	[SWITCH_DROP_NO_PORT] = "no_port",
-	[SWITCH_DROP_GSO_UNSUPPORTED] = "gso_unsupported",
-	[SWITCH_DROP_TOO_LONG] = "too_long",
-	[SWITCH_DROP_TX_FULL] = "tx_full",
-	[SWITCH_DROP_PORT_DOWN] = "port_down",
+    [SWITCH_DROP_RUNT] = "runt",
+    [SWITCH_DROP_OVERSIZE] = "oversize",
+    [SWITCH_DROP_SRC_MULTICAST] = "src_multicast",
+    [SWITCH_DROP_VLAN_TAGGED_ON_ACCESS] = "vlan_tagged_on_access",
+    [SWITCH_DROP_VLAN_NOT_ALLOWED] = "vlan_not_allowed",
+    [SWITCH_DROP_UNTAGGED_NO_NATIVE] = "untagged_no_native",
+    [SWITCH_DROP_SAME_PORT] = "same_port",
+    [SWITCH_DROP_ISOLATED] = "isolated",
+    [SWITCH_DROP_NO_PORT] = "no_port",
+    [SWITCH_DROP_GSO_UNSUPPORTED] = "gso_unsupported",
+    [SWITCH_DROP_TOO_LONG] = "too_long",
+    [SWITCH_DROP_TX_FULL] = "tx_full",
+    [SWITCH_DROP_PORT_DOWN] = "port_down",
 };
 
 const char *switch_drop_reason_name(enum switch_drop_reason reason)
@@ -160,8 +160,8 @@ static void port_config_apply(struct sw_port *p,
 	p->cfg = *cfg;
 	memset(p->vlans, 0, sizeof(p->vlans));
 	if (cfg->mode == SWITCH_PORT_ACCESS) {
-		p->cfg.access_vlan = cfg->access_vlan ? cfg->access_vlan :
-							SWITCH_VLAN_DEFAULT;
+		p->cfg.access_vlan =
+		    cfg->access_vlan ? cfg->access_vlan : SWITCH_VLAN_DEFAULT;
 		p->untagged_vlan = p->cfg.access_vlan;
 		vlan_set(p->vlans, p->untagged_vlan);
 		return;
@@ -256,8 +256,7 @@ static void port_detach_locked(struct switch_core *sw, struct sw_port *p)
 
 	fdb_flush(&sw->fdb, (uint16_t)p->port.id, 0);
 	for (m = 0; m < SWITCH_MIRROR_MAX; m++)
-		if (sw->mirrors[m].used &&
-		    sw->mirrors[m].port_id == p->port.id)
+		if (sw->mirrors[m].used && sw->mirrors[m].port_id == p->port.id)
 			sw->mirrors[m].used = false;
 	p->mirror_dirs = 0;
 	for (i = 0; i < sw->n_active; i++) {
@@ -499,8 +498,8 @@ static inline void out_queue(struct switch_core *sw, struct sw_port *q,
 }
 
 /* Every port of the frame's VLAN but the ingress, isolation respected. */
-static uint32_t flood(struct switch_core *sw, struct sw_port *in,
-		      uint32_t idx, uint16_t vlan)
+static uint32_t flood(struct switch_core *sw, struct sw_port *in, uint32_t idx,
+		      uint16_t vlan)
 {
 	uint32_t i, n = 0;
 
@@ -558,7 +557,7 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 			struct frame *f, uint32_t idx)
 {
 	struct frame_meta *m = &sw->meta[idx];
-	struct pkt_view v = { f->data, f->len };
+	struct pkt_view v = {f->data, f->len};
 	const uint8_t *p;
 	struct sw_port *q;
 	uint64_t key;
@@ -584,8 +583,8 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 	memcpy(&m->w0, p, 8);
 	memcpy(&m->w1, p + ETH_ALEN, 8);
 	/* Bytes 12-13 are the top of w1: 0x81 0x00 is a tag. */
-	m->tagged = (m->w1 >> 48) == (ETH_P_8021Q >> 8 | (ETH_P_8021Q & 0xff)
-							     << 8);
+	m->tagged =
+	    (m->w1 >> 48) == (ETH_P_8021Q >> 8 | (ETH_P_8021Q & 0xff) << 8);
 	m->tci = 0;
 	if (m->tagged) {
 		p = pkt_get(&v, ETH_HLEN, VLAN_HLEN);
@@ -607,8 +606,8 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 
 	key = fdb_key(m->w1, vlan);
 	if (key != sw->last_src_key && !(sw->cfg.flags & SWITCH_F_NO_LEARN)) {
-		if (fdb_learn(&sw->fdb, key, (uint16_t)in->port.id,
-			      sw->now_sec, sw->active, sw->n_active))
+		if (fdb_learn(&sw->fdb, key, (uint16_t)in->port.id, sw->now_sec,
+			      sw->active, sw->n_active))
 			sw->last_dst_key = KEY_NONE;
 		sw->last_src_key = key;
 	}
@@ -900,9 +899,10 @@ int switch_fdb_dump(struct switch_core *sw,
 		struct sw_port *p = &sw->ports[sw->active[i]];
 		uint32_t e;
 
-		for (e = sw->fdb.port[p->port.id].head; e != FDB_NIL; e = sw->fdb.e[e].next) {
+		for (e = sw->fdb.port[p->port.id].head; e != FDB_NIL;
+		     e = sw->fdb.e[e].next) {
 			const struct fdb_entry *fe = &sw->fdb.e[e];
-			struct switch_fdb_entry out = { 0 };
+			struct switch_fdb_entry out = {0};
 			uint64_t mac = fe->key & FDB_MAC_MASK;
 
 			if (sw->now_sec - fe->seen >= sw->cfg.aging_sec)
@@ -953,8 +953,8 @@ int switch_mirror_add(struct switch_core *sw, uint32_t port_id, unsigned dirs,
 {
 	int i, ret = -ENOSPC;
 
-	if (!fn || !dirs || (dirs & ~(unsigned)(SWITCH_DIR_INGRESS |
-						SWITCH_DIR_EGRESS)))
+	if (!fn || !dirs ||
+	    (dirs & ~(unsigned)(SWITCH_DIR_INGRESS | SWITCH_DIR_EGRESS)))
 		return -EINVAL;
 	pthread_mutex_lock(&sw->lock);
 	if (!port_active(sw, port_id)) {
@@ -966,7 +966,7 @@ int switch_mirror_add(struct switch_core *sw, uint32_t port_id, unsigned dirs,
 
 		if (m->used)
 			continue;
-		*m = (struct sw_mirror){ true, port_id, dirs, fn, arg };
+		*m = (struct sw_mirror){true, port_id, dirs, fn, arg};
 		mirror_dirs_update(sw, port_id);
 		ret = i;
 		break;

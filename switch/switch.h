@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* switch.h - the built-in L2 switch: ports, MAC learning, 802.1Q, flooding, mirrors, counters. */
+/* switch.h - the built-in L2 switch: ports, FDB, VLANs, mirrors, counters. */
 #ifndef LOOM_SWITCH_SWITCH_H
 #define LOOM_SWITCH_SWITCH_H
 
@@ -148,19 +148,19 @@ static inline void switch_vlan_allow(struct switch_port_config *cfg,
 
 /* Drop reasons, counted per port (ingress or egress side as stated). */
 enum switch_drop_reason {
-	SWITCH_DROP_RUNT,                  /* in: shorter than 14 (18 tagged) */
-	SWITCH_DROP_OVERSIZE,              /* in: longer than FRAME_MAX_LEN */
-	SWITCH_DROP_SRC_MULTICAST,         /* in: group bit in source MAC */
+	SWITCH_DROP_RUNT,		   /* in: shorter than 14 (18 tagged) */
+	SWITCH_DROP_OVERSIZE,		   /* in: longer than FRAME_MAX_LEN */
+	SWITCH_DROP_SRC_MULTICAST,	   /* in: group bit in source MAC */
 	SWITCH_DROP_VLAN_TAGGED_ON_ACCESS, /* in: VID != 0 on access port */
-	SWITCH_DROP_VLAN_NOT_ALLOWED,      /* in: trunk does not carry VID */
-	SWITCH_DROP_UNTAGGED_NO_NATIVE,    /* in: untagged, trunk w/o native */
-	SWITCH_DROP_SAME_PORT,             /* in: destination is the ingress */
-	SWITCH_DROP_ISOLATED,              /* in: isolated to isolated unicast */
-	SWITCH_DROP_NO_PORT,               /* in: no destination port at all */
-	SWITCH_DROP_GSO_UNSUPPORTED,       /* out: GSO to !accepts_gso port */
-	SWITCH_DROP_TOO_LONG,              /* out: adding a tag exceeds max */
-	SWITCH_DROP_TX_FULL,               /* out: port's send refused it */
-	SWITCH_DROP_PORT_DOWN,             /* out: port is in error state */
+	SWITCH_DROP_VLAN_NOT_ALLOWED,	   /* in: trunk does not carry VID */
+	SWITCH_DROP_UNTAGGED_NO_NATIVE,	   /* in: untagged, trunk w/o native */
+	SWITCH_DROP_SAME_PORT,		   /* in: destination is the ingress */
+	SWITCH_DROP_ISOLATED,	     /* in: isolated to isolated unicast */
+	SWITCH_DROP_NO_PORT,	     /* in: no destination port at all */
+	SWITCH_DROP_GSO_UNSUPPORTED, /* out: GSO to !accepts_gso port */
+	SWITCH_DROP_TOO_LONG,	     /* out: adding a tag exceeds max */
+	SWITCH_DROP_TX_FULL,	     /* out: port's send refused it */
+	SWITCH_DROP_PORT_DOWN,	     /* out: port is in error state */
 	SWITCH_DROP__COUNT
 };
 

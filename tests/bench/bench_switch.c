@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_switch.c - switch core micro-benchmark: frames between two in-memory ports, one thread. */
+/* bench_switch.c - switch core benchmark: two in-memory ports, one thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +61,10 @@ static int bport_send(struct port *port, struct frame_batch *b)
 }
 
 static const struct port_ops bport_ops = {
-	.name = "bench",
-	.recv = bport_recv,
-	.recv_done = bport_recv_done,
-	.send = bport_send,
+    .name = "bench",
+    .recv = bport_recv,
+    .recv_done = bport_recv_done,
+    .send = bport_send,
 };
 
 static double now_s(void)
@@ -86,8 +86,8 @@ static int cmp_double(const void *a, const void *b)
 static void run_once(uint32_t frame_len, double secs, double *mpps,
 		     double *gbps)
 {
-	static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa };
-	static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
+	static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 0xa};
+	static const uint8_t mac_b[6] = {2, 0, 0, 0, 0, 0xb};
 	struct switch_port_config pc;
 	struct switch_core *sw;
 	struct bport *a, *b;
@@ -119,7 +119,7 @@ static void run_once(uint32_t frame_len, double secs, double *mpps,
 	memcpy(learn + 6, mac_b, 6);
 	learn[12] = 0x08;
 	b->ready.count = 1;
-	b->ready.f[0] = (struct frame){ .data = learn, .len = 60 };
+	b->ready.f[0] = (struct frame){.data = learn, .len = 60};
 	switch_poll(sw);
 	b->ready.count = 0;
 
@@ -131,7 +131,7 @@ static void run_once(uint32_t frame_len, double secs, double *mpps,
 		f[12] = 0x08;
 		f[13] = 0x00;
 		memset(f + 14, (int)i, frame_len - 14);
-		a->ready.f[i] = (struct frame){ .data = f, .len = frame_len };
+		a->ready.f[i] = (struct frame){.data = f, .len = frame_len};
 	}
 	a->ready.count = FRAME_BATCH_MAX;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* switch_input.c - fuzz target: arbitrary port configs and frames through the switch, invariants checked. */
+/* switch_input.c - fuzz target: random port configs and frames, invariants. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +55,9 @@ static uint64_t fuzz_clock(void *arg)
 
 static bool carries(const struct switch_port_config *c, uint16_t vid)
 {
-	uint16_t untagged = c->mode == SWITCH_PORT_ACCESS ?
-				    (c->access_vlan ? c->access_vlan : 1) :
-				    c->native_vlan;
+	uint16_t untagged = c->mode == SWITCH_PORT_ACCESS
+				? (c->access_vlan ? c->access_vlan : 1)
+				: c->native_vlan;
 
 	if (vid == untagged)
 		return true;
@@ -76,9 +76,9 @@ static int fport_send(struct port *port, struct frame_batch *b)
 	/* Never back out of the port it came in on. */
 	if (fp->id == cur_in_id)
 		abort();
-	untagged = fp->cfg.mode == SWITCH_PORT_ACCESS ?
-			   (fp->cfg.access_vlan ? fp->cfg.access_vlan : 1) :
-			   fp->cfg.native_vlan;
+	untagged = fp->cfg.mode == SWITCH_PORT_ACCESS
+		       ? (fp->cfg.access_vlan ? fp->cfg.access_vlan : 1)
+		       : fp->cfg.native_vlan;
 	for (i = 0; i < b->count; i++) {
 		const struct frame *f = &b->f[i];
 		uint32_t j;
@@ -86,7 +86,8 @@ static int fport_send(struct port *port, struct frame_batch *b)
 		if (f->len < 14 || f->len > FRAME_MAX_LEN)
 			abort();
 		/* The frame's VLAN must be one the port carries. */
-		if (f->vlan < 1 || f->vlan > 4094 || !carries(&fp->cfg, f->vlan))
+		if (f->vlan < 1 || f->vlan > 4094 ||
+		    !carries(&fp->cfg, f->vlan))
 			abort();
 		/* Tagged egress carries exactly the frame's VID. */
 		if (f->vlan != untagged &&
@@ -113,9 +114,9 @@ static int fport_recv(struct port *port, struct frame_batch *b)
 }
 
 static const struct port_ops fport_ops = {
-	.name = "fuzz",
-	.recv = fport_recv,
-	.send = fport_send,
+    .name = "fuzz",
+    .recv = fport_recv,
+    .send = fport_send,
 };
 
 static void mirror_touch(void *arg, uint32_t port_id, enum switch_dir dir,
@@ -158,7 +159,8 @@ static void port_config_make(struct switch_port_config *c, const uint8_t *b)
 		if (b[2] >> i & 1)
 			switch_vlan_allow(c, (uint16_t)(i + 1));
 	if (b[0] & 8)
-		c->allowed[4095 / 64] |= 1ull << (4095 % 64); /* must be ignored */
+		c->allowed[4095 / 64] |= 1ull
+					 << (4095 % 64); /* must be ignored */
 }
 
 static int count_cb(void *arg, const struct switch_fdb_entry *e)
@@ -170,8 +172,8 @@ static int count_cb(void *arg, const struct switch_fdb_entry *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cursor c = { data, size };
-	struct switch_config cfg = { 0 };
+	struct cursor c = {data, size};
+	struct switch_config cfg = {0};
 	struct switch_core *sw;
 	struct frame_batch b;
 	uint8_t *bufs[FRAME_BATCH_MAX];
@@ -198,13 +200,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			goto out;
 		port_config_make(&fports[i].cfg, pc);
 		fports[i].send_limit = pc[3] < 200 ? -1 : pc[3] % 4;
-		fports[i].id = switch_port_add(sw, &fport_ops, &fports[i],
-					       &fports[i].cfg);
+		fports[i].id =
+		    switch_port_add(sw, &fport_ops, &fports[i], &fports[i].cfg);
 		if (fports[i].id < 0)
 			abort();
 		if (pc[0] & 16)
 			switch_mirror_add(sw, (uint32_t)fports[i].id,
-					  SWITCH_DIR_INGRESS | SWITCH_DIR_EGRESS,
+					  SWITCH_DIR_INGRESS |
+					      SWITCH_DIR_EGRESS,
 					  mirror_touch, NULL);
 	}
 	memset(&b, 0, sizeof(b));
@@ -247,11 +250,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			take(&c, bufs[b.count], len);
 			b.f[b.count] = (struct frame){
-				.data = bufs[b.count], .len = len,
-				.off.gso_type = (op & 1) ? FRAME_GSO_TCPV4 : 0,
-				.off.flags = (op & 2) ? FRAME_F_NEEDS_CSUM : 0,
-				.off.csum_start = (uint16_t)(port * 7),
-				.off.hdr_len = (uint16_t)(port * 13),
+			    .data = bufs[b.count],
+			    .len = len,
+			    .off.gso_type = (op & 1) ? FRAME_GSO_TCPV4 : 0,
+			    .off.flags = (op & 2) ? FRAME_F_NEEDS_CSUM : 0,
+			    .off.csum_start = (uint16_t)(port * 7),
+			    .off.hdr_len = (uint16_t)(port * 13),
 			};
 			b.count++;
 			if (b.count < FRAME_BATCH_MAX && !(op & 4))

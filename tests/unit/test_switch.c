@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_switch.c - cmocka tests of the L2 switch: learning, aging, eviction, VLANs, flooding, isolation, counters, mirrors, batches, GSO. */
+/* test_switch.c - cmocka tests of the L2 switch through test ports. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,7 +57,7 @@ static struct env *env_new_cfg(struct switch_config *cfg)
 
 static struct env *env_new(void)
 {
-	struct switch_config cfg = { 0 };
+	struct switch_config cfg = {0};
 
 	return env_new_cfg(&cfg);
 }
@@ -118,7 +118,7 @@ static void mac(uint8_t *m, unsigned n)
 	m[5] = (uint8_t)n;
 }
 
-static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /*
  * Build a frame dst/src [tag tci] type payload into @buf.
@@ -177,8 +177,8 @@ static struct switch_port_stats stats(struct env *e, int port)
 {
 	struct switch_port_stats st;
 
-	assert_int_equal(switch_port_stats_get(e->sw, (uint32_t)e->id[port],
-					       &st), 0);
+	assert_int_equal(
+	    switch_port_stats_get(e->sw, (uint32_t)e->id[port], &st), 0);
 	return st;
 }
 
@@ -205,7 +205,7 @@ static int fdb_find_cb(void *arg, const struct switch_fdb_entry *ent)
 /* Port id the FDB holds for MAC n on @vlan, or -1. */
 static int fdb_port_of(struct env *e, unsigned n, uint16_t vlan)
 {
-	struct fdb_find_ctx c = { .vlan = vlan, .found_port = -1 };
+	struct fdb_find_ctx c = {.vlan = vlan, .found_port = -1};
 
 	mac(c.mac, n);
 	switch_fdb_dump(e->sw, fdb_find_cb, &c);
@@ -274,7 +274,7 @@ static void test_learning(void **state)
 static void test_learning_per_vlan(void **state)
 {
 	struct env *e = env_new();
-	uint16_t v[] = { 10, 20, 0 };
+	uint16_t v[] = {10, 20, 0};
 	uint8_t buf[128];
 	uint32_t len;
 	int t, a10, a20;
@@ -309,7 +309,7 @@ static void test_learning_per_vlan(void **state)
 static void test_no_learn_multicast_source(void **state)
 {
 	struct env *e = env_new();
-	uint8_t buf[128], src[6] = { 0x03, 0, 0, 0, 0, 1 }, dst[6];
+	uint8_t buf[128], src[6] = {0x03, 0, 0, 0, 0, 1}, dst[6];
 	uint32_t len;
 	int a, b;
 
@@ -332,7 +332,7 @@ static void test_no_learn_multicast_source(void **state)
 
 static void test_aging(void **state)
 {
-	struct switch_config cfg = { .aging_sec = 300 };
+	struct switch_config cfg = {.aging_sec = 300};
 	struct env *e = env_new_cfg(&cfg);
 	uint8_t buf[128];
 	uint32_t len;
@@ -354,7 +354,7 @@ static void test_aging(void **state)
 	assert_int_equal(e->tp[a]->n_rec, 1);
 	assert_int_equal(e->tp[c]->n_rec, 0);
 	{
-		struct fdb_find_ctx fc = { .vlan = 1, .found_port = -1 };
+		struct fdb_find_ctx fc = {.vlan = 1, .found_port = -1};
 
 		mac(fc.mac, 0xa);
 		switch_fdb_dump(e->sw, fdb_find_cb, &fc);
@@ -389,7 +389,7 @@ static void test_aging(void **state)
 
 static void test_eviction_fair(void **state)
 {
-	struct switch_config cfg = { .fdb_size = 64 };
+	struct switch_config cfg = {.fdb_size = 64};
 	struct env *e = env_new_cfg(&cfg);
 	uint8_t buf[128];
 	uint32_t len, i;
@@ -488,7 +488,7 @@ static void test_vlan_access(void **state)
 static void test_vlan_trunk_ingress(void **state)
 {
 	struct env *e = env_new();
-	uint16_t v[] = { 10, 30, 0 };
+	uint16_t v[] = {10, 30, 0};
 	uint8_t buf[128];
 	uint32_t len;
 	int t, tn, a10, a20, a30;
@@ -501,7 +501,7 @@ static void test_vlan_trunk_ingress(void **state)
 		ct.allowed[4095 / 64] |= 1ull << (4095 % 64);
 		t = env_port(e, ct);
 	}
-	tn = env_port(e, cfg_trunk(20, v));     /* native 20 */
+	tn = env_port(e, cfg_trunk(20, v)); /* native 20 */
 	a10 = env_port(e, cfg_access(10));
 	a20 = env_port(e, cfg_access(20));
 	a30 = env_port(e, cfg_access(30));
@@ -528,7 +528,7 @@ static void test_vlan_trunk_ingress(void **state)
 	assert_int_equal(input1(e, t, buf, len), 0);
 	assert_int_equal(stats(e, t).drops[SWITCH_DROP_VLAN_NOT_ALLOWED], 3);
 	assert_int_equal(e->tp[a20]->n_rec + e->tp[a10]->n_rec +
-				 e->tp[a30]->n_rec + e->tp[tn]->n_rec,
+			     e->tp[a30]->n_rec + e->tp[tn]->n_rec,
 			 0);
 
 	/* Untagged on a trunk without native: dropped. */
@@ -546,9 +546,8 @@ static void test_vlan_trunk_ingress(void **state)
 	assert_int_equal(input1(e, tn, buf, len), 1);
 	assert_int_equal(e->tp[a20]->n_rec, 1);
 	assert_int_equal(e->tp[a20]->rec[0].vlan, 20);
-	assert_int_equal(e->tp[a10]->n_rec + e->tp[a30]->n_rec +
-				 e->tp[t]->n_rec,
-			 0);
+	assert_int_equal(
+	    e->tp[a10]->n_rec + e->tp[a30]->n_rec + e->tp[t]->n_rec, 0);
 	/* Tagged with the native VID: accepted too, in VLAN 20. */
 	clear_all(e);
 	len = mkframe_n(buf, 0x77, 0x2, 20, 46);
@@ -561,7 +560,7 @@ static void test_vlan_trunk_ingress(void **state)
 static void test_vlan_egress_bytes(void **state)
 {
 	struct env *e = env_new();
-	uint16_t v[] = { 10, 20, 0 };
+	uint16_t v[] = {10, 20, 0};
 	uint8_t buf[256], exp[256];
 	uint32_t len, elen;
 	int a10, t, tn, a20;
@@ -651,8 +650,8 @@ static void test_vlan_egress_bytes(void **state)
 static void test_flood_scope(void **state)
 {
 	struct env *e = env_new();
-	uint16_t v1020[] = { 10, 20, 0 }, v20[] = { 20, 0 };
-	uint8_t buf[128], mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	uint16_t v1020[] = {10, 20, 0}, v20[] = {20, 0};
+	uint8_t buf[128], mcast[6] = {0x01, 0x00, 0x5e, 0, 0, 1};
 	uint32_t len;
 	int a, b, c, t1, t2;
 
@@ -664,7 +663,7 @@ static void test_flood_scope(void **state)
 	t2 = env_port(e, cfg_trunk(0, v20));
 
 	/* Broadcast from a: b and t1 (tagged 10); never a, c, t2. */
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 0xa }, -1, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 0xa}, -1, 46);
 	assert_int_equal(input1(e, a, buf, len), 1);
 	assert_int_equal(e->tp[a]->n_rec, 0);
 	assert_int_equal(e->tp[b]->n_rec, 1);
@@ -675,14 +674,13 @@ static void test_flood_scope(void **state)
 
 	/* Multicast and unknown unicast in VLAN 20 from t1. */
 	clear_all(e);
-	len = mkframe(buf, mcast, (uint8_t[]){ 2, 0, 0, 0, 0, 0xb }, 20, 46);
+	len = mkframe(buf, mcast, (uint8_t[]){2, 0, 0, 0, 0, 0xb}, 20, 46);
 	input1(e, t1, buf, len);
 	len = mkframe_n(buf, 0x4242, 0xb, 20, 46);
 	input1(e, t1, buf, len);
 	assert_int_equal(e->tp[c]->n_rec, 2);
 	assert_int_equal(e->tp[t2]->n_rec, 2);
-	assert_int_equal(e->tp[a]->n_rec + e->tp[b]->n_rec +
-				 e->tp[t1]->n_rec,
+	assert_int_equal(e->tp[a]->n_rec + e->tp[b]->n_rec + e->tp[t1]->n_rec,
 			 0);
 	/* Multicast destinations are not learned as sources either way. */
 	assert_int_equal(switch_fdb_count(e->sw), 2);
@@ -690,15 +688,15 @@ static void test_flood_scope(void **state)
 	/* A VLAN nobody else carries: no_port. */
 	clear_all(e);
 	{
-		uint16_t v30[] = { 30, 0 };
+		uint16_t v30[] = {30, 0};
 
-		assert_int_equal(switch_port_configure(
-					 e->sw, (uint32_t)e->id[t2],
-					 (struct switch_port_config[]){
-						 cfg_trunk(0, v30) }),
-				 0);
+		assert_int_equal(
+		    switch_port_configure(
+			e->sw, (uint32_t)e->id[t2],
+			(struct switch_port_config[]){cfg_trunk(0, v30)}),
+		    0);
 	}
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 0xc }, 30, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 0xc}, 30, 46);
 	assert_int_equal(input1(e, t2, buf, len), 0);
 	assert_int_equal(stats(e, t2).drops[SWITCH_DROP_NO_PORT], 1);
 	env_free(e);
@@ -706,7 +704,7 @@ static void test_flood_scope(void **state)
 
 static void test_no_flood_unknown(void **state)
 {
-	struct switch_config cfg = { .flags = SWITCH_F_NO_FLOOD_UNKNOWN };
+	struct switch_config cfg = {.flags = SWITCH_F_NO_FLOOD_UNKNOWN};
 	struct env *e = env_new_cfg(&cfg);
 	uint8_t buf[128];
 	uint32_t len;
@@ -720,7 +718,7 @@ static void test_no_flood_unknown(void **state)
 	assert_int_equal(e->tp[b]->n_rec, 0);
 	assert_int_equal(stats(e, a).drops[SWITCH_DROP_NO_PORT], 1);
 	/* Broadcast still floods. */
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 0xa }, -1, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 0xa}, -1, 46);
 	assert_int_equal(input1(e, a, buf, len), 1);
 	assert_int_equal(e->tp[b]->n_rec, 1);
 	env_free(e);
@@ -742,21 +740,21 @@ static void test_isolation(void **state)
 	n2 = env_port(e, cfg_access(1));
 
 	/* Broadcast from an isolated port reaches only non-isolated ones. */
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 1 }, -1, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 1}, -1, 46);
 	input1(e, i1, buf, len);
 	assert_int_equal(e->tp[i2]->n_rec, 0);
 	assert_int_equal(e->tp[n1]->n_rec, 1);
 	assert_int_equal(e->tp[n2]->n_rec, 1);
 	/* From a non-isolated port: everybody. */
 	clear_all(e);
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 3 }, -1, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 3}, -1, 46);
 	input1(e, n1, buf, len);
 	assert_int_equal(e->tp[i1]->n_rec, 1);
 	assert_int_equal(e->tp[i2]->n_rec, 1);
 	assert_int_equal(e->tp[n2]->n_rec, 1);
 	/* Learned unicast between isolated ports: dropped, counted. */
 	clear_all(e);
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 2 }, -1, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 2}, -1, 46);
 	input1(e, i2, buf, len);
 	clear_all(e);
 	len = mkframe_n(buf, 2, 1, -1, 46);
@@ -771,11 +769,11 @@ static void test_isolation(void **state)
 
 	/* Isolation changed at run time: i2 no longer isolated. */
 	clear_all(e);
-	assert_int_equal(switch_port_configure(e->sw, (uint32_t)e->id[i2],
-					       (struct switch_port_config[]){
-						       cfg_access(1) }),
-			 0);
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 1 }, -1, 46);
+	assert_int_equal(
+	    switch_port_configure(e->sw, (uint32_t)e->id[i2],
+				  (struct switch_port_config[]){cfg_access(1)}),
+	    0);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 1}, -1, 46);
 	input1(e, i1, buf, len);
 	assert_int_equal(e->tp[i2]->n_rec, 1);
 	env_free(e);
@@ -799,13 +797,12 @@ static void test_runtime_vlan_change(void **state)
 
 	/* Move a to VLAN 20: its entries go, b's traffic no longer
 	 * reaches it, c's does. */
-	assert_int_equal(switch_port_configure(e->sw, (uint32_t)e->id[a],
-					       (struct switch_port_config[]){
-						       cfg_access(20) }),
+	assert_int_equal(switch_port_configure(
+			     e->sw, (uint32_t)e->id[a],
+			     (struct switch_port_config[]){cfg_access(20)}),
 			 0);
-	assert_int_equal(switch_port_get_config(e->sw, (uint32_t)e->id[a],
-						&got),
-			 0);
+	assert_int_equal(
+	    switch_port_get_config(e->sw, (uint32_t)e->id[a], &got), 0);
 	assert_int_equal(got.access_vlan, 20);
 	assert_int_equal(fdb_port_of(e, 0xa, 10), -1);
 	clear_all(e);
@@ -820,20 +817,18 @@ static void test_runtime_vlan_change(void **state)
 	{
 		struct switch_port_config bad = cfg_access(4095);
 
-		assert_int_equal(switch_port_configure(e->sw,
-						       (uint32_t)e->id[a],
-						       &bad),
-				 -EINVAL);
+		assert_int_equal(
+		    switch_port_configure(e->sw, (uint32_t)e->id[a], &bad),
+		    -EINVAL);
 		bad = cfg_access(1);
 		bad.mode = 7;
-		assert_int_equal(switch_port_add(e->sw, &tport_ops, NULL,
-						 &bad),
+		assert_int_equal(switch_port_add(e->sw, &tport_ops, NULL, &bad),
 				 -EINVAL);
 	}
-	assert_int_equal(switch_port_configure(e->sw, 999,
-					       (struct switch_port_config[]){
-						       cfg_access(1) }),
-			 -ENOENT);
+	assert_int_equal(
+	    switch_port_configure(e->sw, 999,
+				  (struct switch_port_config[]){cfg_access(1)}),
+	    -ENOENT);
 	env_free(e);
 }
 
@@ -872,13 +867,12 @@ static void test_counters(void **state)
 
 	/* Oversize. */
 	{
-		struct frame_batch fb = { .count = 1 };
+		struct frame_batch fb = {.count = 1};
 
 		fb.f[0].data = buf;
 		fb.f[0].len = FRAME_MAX_LEN + 1;
-		assert_int_equal(switch_port_input(e->sw, (uint32_t)e->id[a],
-						   &fb),
-				 0);
+		assert_int_equal(
+		    switch_port_input(e->sw, (uint32_t)e->id[a], &fb), 0);
 		assert_int_equal(stats(e, a).drops[SWITCH_DROP_OVERSIZE], 1);
 	}
 
@@ -953,8 +947,8 @@ static void mirror_cb(void *arg, uint32_t port_id, enum switch_dir dir,
 static void test_mirror(void **state)
 {
 	struct env *e = env_new();
-	uint16_t v[] = { 10, 0 };
-	struct mirror_log in = { 0 }, out = { 0 };
+	uint16_t v[] = {10, 0};
+	struct mirror_log in = {0}, out = {0};
 	uint8_t buf[128], exp[128];
 	uint32_t len, elen;
 	int a, t, mi, mo;
@@ -967,12 +961,12 @@ static void test_mirror(void **state)
 	mo = switch_mirror_add(e->sw, (uint32_t)e->id[t], SWITCH_DIR_EGRESS,
 			       mirror_cb, &out);
 	assert_true(mi >= 0 && mo >= 0);
-	assert_int_equal(switch_mirror_add(e->sw, 999, SWITCH_DIR_EGRESS,
-					   mirror_cb, &out),
-			 -ENOENT);
-	assert_int_equal(switch_mirror_add(e->sw, (uint32_t)e->id[t], 0,
-					   mirror_cb, &out),
-			 -EINVAL);
+	assert_int_equal(
+	    switch_mirror_add(e->sw, 999, SWITCH_DIR_EGRESS, mirror_cb, &out),
+	    -ENOENT);
+	assert_int_equal(
+	    switch_mirror_add(e->sw, (uint32_t)e->id[t], 0, mirror_cb, &out),
+	    -EINVAL);
 
 	len = mkframe_n(buf, 0x5, 0xa, -1, 40);
 	input1(e, a, buf, len);
@@ -1005,7 +999,7 @@ static void test_mirror(void **state)
 
 	/* An egress observer on a too: it alone sees a's egress. */
 	{
-		struct mirror_log eo = { 0 };
+		struct mirror_log eo = {0};
 		int me = switch_mirror_add(e->sw, (uint32_t)e->id[a],
 					   SWITCH_DIR_EGRESS, mirror_cb, &eo);
 
@@ -1120,7 +1114,7 @@ static void test_poll(void **state)
 	switch_poll(e->sw);
 	assert_int_equal(e->tp[b]->recv_calls, ret);
 	clear_all(e);
-	len = mkframe(buf, BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 0xa }, -1, 46);
+	len = mkframe(buf, BCAST, (uint8_t[]){2, 0, 0, 0, 0, 0xa}, -1, 46);
 	input1(e, a, buf, len);
 	assert_int_equal(e->tp[b]->n_rec, 0);
 	/* Known unicast to a down port: counted there. */
@@ -1146,9 +1140,9 @@ static void test_poll(void **state)
 	/* The id is reused. */
 	{
 		struct tport *tp = tport_new();
-		int id = switch_port_add(e->sw, &tport_ops, tp,
-					 (struct switch_port_config[]){
-						 cfg_access(1) });
+		int id = switch_port_add(
+		    e->sw, &tport_ops, tp,
+		    (struct switch_port_config[]){cfg_access(1)});
 
 		assert_int_equal(id, e->id[b]);
 		assert_ptr_equal(switch_port_get(e->sw, (uint32_t)id)->priv,
@@ -1164,7 +1158,7 @@ static void test_poll(void **state)
 		tp->open_error = -ECONNREFUSED;
 		assert_int_equal(switch_port_open(e->sw, &tport_ops, tp,
 						  (struct switch_port_config[]){
-							  cfg_access(1) }),
+						      cfg_access(1)}),
 				 -ECONNREFUSED);
 		assert_null(switch_port_get(e->sw, (uint32_t)e->id[b]));
 		tport_free(tp);
@@ -1193,8 +1187,8 @@ static void test_batch_move_midway(void **state)
 	memset(&fb, 0, sizeof(fb));
 	len[0] = mkframe_n(bufs[0], 0xb, 0xc, -1, 46); /* to b: port b */
 	/* b's host now speaks from c (a broadcast, to a and b). */
-	len[1] = mkframe(bufs[1], BCAST, (uint8_t[]){ 2, 0, 0, 0, 0, 0xb }, -1,
-			 46);
+	len[1] =
+	    mkframe(bufs[1], BCAST, (uint8_t[]){2, 0, 0, 0, 0, 0xb}, -1, 46);
 	len[2] = mkframe_n(bufs[2], 0xb, 0xc, -1, 46); /* same port: drop */
 	for (int i = 0; i < 3; i++) {
 		fb.f[i].data = bufs[i];
@@ -1214,7 +1208,7 @@ static void test_batch_move_midway(void **state)
  * learner. */
 static void test_eviction_ties(void **state)
 {
-	struct switch_config cfg = { .fdb_size = 8 };
+	struct switch_config cfg = {.fdb_size = 8};
 	struct env *e = env_new_cfg(&cfg);
 	uint8_t buf[128];
 	uint32_t len, i;
@@ -1271,7 +1265,7 @@ static void test_gso(void **state)
 {
 	struct env *e = env_new();
 	struct switch_port_config g = cfg_access(1);
-	uint16_t v[] = { 1, 0 };
+	uint16_t v[] = {1, 0};
 	struct switch_port_config gt = cfg_trunk(0, v);
 	struct frame_batch fb;
 	uint8_t *big;
@@ -1294,9 +1288,12 @@ static void test_gso(void **state)
 	fb.f[0].data = big;
 	fb.f[0].len = len;
 	fb.f[0].off = (struct frame_offload){
-		.flags = FRAME_F_NEEDS_CSUM, .gso_type = FRAME_GSO_TCPV4,
-		.hdr_len = 54, .gso_size = 1448, .csum_start = 34,
-		.csum_offset = 16,
+	    .flags = FRAME_F_NEEDS_CSUM,
+	    .gso_type = FRAME_GSO_TCPV4,
+	    .hdr_len = 54,
+	    .gso_size = 1448,
+	    .csum_start = 34,
+	    .csum_offset = 16,
 	};
 	assert_int_equal(switch_port_input(e->sw, (uint32_t)e->id[a], &fb), 1);
 	/* b: the same bytes, offload intact, not copied by the switch. */
@@ -1350,7 +1347,7 @@ static void test_gso(void **state)
 static void test_scratch_overflow(void **state)
 {
 	struct env *e = env_new();
-	uint16_t v[] = { 1, 0 };
+	uint16_t v[] = {1, 0};
 	struct switch_port_config g = cfg_access(1), gt = cfg_trunk(0, v);
 	struct frame_batch fb;
 	uint8_t *big;
@@ -1372,8 +1369,7 @@ static void test_scratch_overflow(void **state)
 		fb.f[i].off.gso_type = FRAME_GSO_TCPV4;
 	}
 	fb.count = 10;
-	assert_int_equal(switch_port_input(e->sw, (uint32_t)e->id[a], &fb),
-			 10);
+	assert_int_equal(switch_port_input(e->sw, (uint32_t)e->id[a], &fb), 10);
 	assert_int_equal(e->tp[t]->n_rec, 10);
 	assert_true(e->tp[t]->send_calls > 1);
 	for (i = 0; i < 10; i++) {
@@ -1388,26 +1384,26 @@ static void test_scratch_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_learning),
-		cmocka_unit_test(test_learning_per_vlan),
-		cmocka_unit_test(test_no_learn_multicast_source),
-		cmocka_unit_test(test_aging),
-		cmocka_unit_test(test_eviction_fair),
-		cmocka_unit_test(test_vlan_access),
-		cmocka_unit_test(test_vlan_trunk_ingress),
-		cmocka_unit_test(test_vlan_egress_bytes),
-		cmocka_unit_test(test_flood_scope),
-		cmocka_unit_test(test_no_flood_unknown),
-		cmocka_unit_test(test_isolation),
-		cmocka_unit_test(test_runtime_vlan_change),
-		cmocka_unit_test(test_counters),
-		cmocka_unit_test(test_mirror),
-		cmocka_unit_test(test_batch_large),
-		cmocka_unit_test(test_poll),
-		cmocka_unit_test(test_batch_move_midway),
-		cmocka_unit_test(test_eviction_ties),
-		cmocka_unit_test(test_gso),
-		cmocka_unit_test(test_scratch_overflow),
+	    cmocka_unit_test(test_learning),
+	    cmocka_unit_test(test_learning_per_vlan),
+	    cmocka_unit_test(test_no_learn_multicast_source),
+	    cmocka_unit_test(test_aging),
+	    cmocka_unit_test(test_eviction_fair),
+	    cmocka_unit_test(test_vlan_access),
+	    cmocka_unit_test(test_vlan_trunk_ingress),
+	    cmocka_unit_test(test_vlan_egress_bytes),
+	    cmocka_unit_test(test_flood_scope),
+	    cmocka_unit_test(test_no_flood_unknown),
+	    cmocka_unit_test(test_isolation),
+	    cmocka_unit_test(test_runtime_vlan_change),
+	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_mirror),
+	    cmocka_unit_test(test_batch_large),
+	    cmocka_unit_test(test_poll),
+	    cmocka_unit_test(test_batch_move_midway),
+	    cmocka_unit_test(test_eviction_ties),
+	    cmocka_unit_test(test_gso),
+	    cmocka_unit_test(test_scratch_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_switch_port.c - an in-memory port backend for switch tests: injects frames, records what it is sent. */
+/* test_switch_port.c - test port backend: injects frames, records sends. */
 #include "tests/unit/test_switch_port.h"
 
 #include <errno.h>
@@ -24,7 +24,8 @@ static int tport_recv(struct port *port, struct frame_batch *batch)
 	tp->recv_calls++;
 	if (tp->recv_error)
 		return tp->recv_error;
-	while (batch->count < FRAME_BATCH_MAX && tp->inject_pos < tp->n_inject) {
+	while (batch->count < FRAME_BATCH_MAX &&
+	       tp->inject_pos < tp->n_inject) {
 		batch->f[batch->count++] = tp->inject[tp->inject_pos++];
 		n++;
 	}
@@ -77,13 +78,13 @@ static void tport_close(struct port *port)
 }
 
 const struct port_ops tport_ops = {
-	.name = "test",
-	.open = tport_open,
-	.recv = tport_recv,
-	.recv_done = tport_recv_done,
-	.send = tport_send,
-	.poll_fd = tport_poll_fd,
-	.close = tport_close,
+    .name = "test",
+    .open = tport_open,
+    .recv = tport_recv,
+    .recv_done = tport_recv_done,
+    .send = tport_send,
+    .poll_fd = tport_poll_fd,
+    .close = tport_close,
 };
 
 struct tport *tport_new(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_switch_port.h - an in-memory port backend for switch tests: injects frames, records what it is sent. */
+/* test_switch_port.h - test port backend: injects frames, records sends. */
 #ifndef LOOM_TESTS_TEST_SWITCH_PORT_H
 #define LOOM_TESTS_TEST_SWITCH_PORT_H
 
@@ -23,7 +23,7 @@ struct tport {
 	/* recv hands these out, up to FRAME_BATCH_MAX per call. */
 	struct frame inject[TPORT_INJECT_MAX];
 	uint32_t n_inject, inject_pos;
-	int recv_error;   /* recv returns this when non-zero */
+	int recv_error; /* recv returns this when non-zero */
 	/* send records here; accepts at most send_limit (< 0: all). */
 	struct tport_rec rec[TPORT_REC_MAX];
 	uint32_t n_rec;
