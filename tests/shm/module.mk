@@ -6,3 +6,10 @@ $(BUILD)/tests/unit/test_shm_ring: $(BUILD)/tests/unit/test_shm_ring.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_shm_ring
+
+# The hostile-peer test: a real switch, two good shm ports, one hostile.
+$(BUILD)/tests/shm/test_shm_hostile: $(BUILD)/tests/shm/test_shm_hostile.o \
+		$(SHM_TEST_LIBS) $(SWITCH_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/shm/test_shm_hostile
