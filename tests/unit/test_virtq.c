@@ -593,6 +593,35 @@ static void test_notify_event_idx(void **state)
 	assert_int_equal(get16(avail_event), 4);
 }
 
+static void test_has_avail_unpop(void **state)
+{
+	struct drv *d = *state;
+
+	desc(d, 0, BUF_GPA, 4, 0, 0);
+	desc(d, 1, BUF_GPA + 8, 8, VIRTQ_DESC_F_WRITE, 0);
+	assert_int_equal(virtq_has_avail(&d->vq), 0);
+	avail_push(d, 0);
+	avail_push(d, 1);
+	assert_int_equal(virtq_has_avail(&d->vq), 1);
+	assert_int_equal(virtq_pop(&d->vq, &d->c), 1);
+	assert_int_equal(virtq_pop(&d->vq, &d->c), 1);
+	assert_int_equal(d->c.head, 1);
+	assert_int_equal(virtq_has_avail(&d->vq), 0);
+	/* Both given back: popped again in order, nothing in used. */
+	virtq_unpop(&d->vq, 2);
+	assert_int_equal(virtq_has_avail(&d->vq), 1);
+	assert_int_equal(virtq_pop(&d->vq, &d->c), 1);
+	assert_int_equal(d->c.head, 0);
+	assert_int_equal(virtq_pop(&d->vq, &d->c), 1);
+	assert_int_equal(d->c.head, 1);
+	assert_int_equal(d->c.in_len, 8);
+	assert_int_equal(used_idx(d), 0);
+	/* has_avail applies the avail idx check too. */
+	put16(host(d, AVAIL_GPA) + 2, 0x4000);
+	assert_int_equal(virtq_has_avail(&d->vq), -EIO);
+	assert_int_equal(d->vq.error, VIRTQ_ERR_AVAIL_IDX);
+}
+
 static void test_reset_recovers(void **state)
 {
 	struct drv *d = *state;
@@ -716,6 +745,7 @@ int main(void)
 		T(test_enable_checks),
 		T(test_notify_flags),
 		T(test_notify_event_idx),
+		T(test_has_avail_unpop),
 		T(test_reset_recovers),
 		cmocka_unit_test(test_guest_mem),
 		cmocka_unit_test(test_guest_mem_memfd),

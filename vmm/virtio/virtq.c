@@ -305,6 +305,22 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
+int virtq_has_avail(struct virtq *vq)
+{
+	if (vq->broken)
+		return -EIO;
+	if (!vq->enabled)
+		return 0;
+	if (vq->last_avail == vq->avail_idx && virtq_refresh_avail(vq))
+		return -EIO;
+	return vq->last_avail != vq->avail_idx;
+}
+
+void virtq_unpop(struct virtq *vq, unsigned int n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 {
 	uint8_t *elem;

@@ -208,6 +208,30 @@ int virtq_enable(struct virtq *vq);
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
 /**
+ * virtq_has_avail() - whether a chain is waiting, without taking it.
+ * @vq: the queue.
+ *
+ * For devices that pop only when they have something to put in the chain
+ * (virtio-net receive). Rereads avail->idx only when the cached copy is
+ * used up, with the same check as virtq_pop().
+ *
+ * Return: 1 if virtq_pop() would find a chain, 0 if not, -EIO if the queue
+ * is (now) broken.
+ */
+int virtq_has_avail(struct virtq *vq);
+
+/**
+ * virtq_unpop() - put back the last @n popped chains that were not pushed.
+ * @vq: the queue.
+ * @n: how many (at most the number popped since the last push).
+ *
+ * For a device that popped chains and then could not use them (a receive
+ * buffer too small for the frame, a backend with nothing to send): they are
+ * walked again, with all checks, by the next virtq_pop().
+ */
+void virtq_unpop(struct virtq *vq, unsigned int n);
+
+/**
  * virtq_push() - return a chain to the driver.
  * @vq: the queue.
  * @head: chain->head of a popped chain.
