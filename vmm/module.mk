@@ -28,3 +28,19 @@ FUZZ_TARGETS += vmm_pci_config
 FUZZ_LIBS_vmm_pci_config := $(VMM_LIB) $(BUILD)/libloomvirtio.a $(COMMON_LIB) \
 	$(VMM_LIB)
 FUZZ_LDLIBS_vmm_pci_config := -ljansson -lpthread
+
+# Bare-metal test guests (tier 4): flat images for loom-vmm --raw IMG@0x100000.
+GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic \
+	-fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fcf-protection=none -fno-asynchronous-unwind-tables -m64
+GUEST_NAMES := hello vblk
+GUEST_BINS := $(GUEST_NAMES:%=$(BUILD)/tests/vmm/guests/%.bin)
+TEST_BINS += $(GUEST_BINS)
+$(BUILD)/tests/vmm/guests/%.elf: tests/vmm/guests/%.c tests/vmm/guests/start.S \
+		tests/vmm/guests/lib.h tests/vmm/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -nostdlib -static -Wl,--build-id=none \
+		-Wl,-T,tests/vmm/guests/guest.ld -o $@ \
+		tests/vmm/guests/start.S $<
+$(BUILD)/tests/vmm/guests/%.bin: $(BUILD)/tests/vmm/guests/%.elf
+	objcopy -O binary $< $@
