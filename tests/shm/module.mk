@@ -13,3 +13,8 @@ $(BUILD)/tests/shm/test_shm_hostile: $(BUILD)/tests/shm/test_shm_hostile.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/shm/test_shm_hostile
+
+# Fuzz targets: the ring ends against an arbitrary region; the parsers.
+FUZZ_TARGETS += shm_ring_consumer shm_attach
+FUZZ_LIBS_shm_ring_consumer := $(COMMON_LIB)
+FUZZ_LIBS_shm_attach := $(COMMON_LIB)
