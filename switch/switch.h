@@ -271,9 +271,12 @@ struct port *switch_port_get(struct switch_core *sw, uint32_t port_id);
 /*
  * switch_port_input - forward one batch received from port @port_id.
  * Frames are grouped by destination and each destination's send is called
- * once (per VLAN edit needed). The caller keeps ownership of @batch and
- * calls the port's recv_done afterwards; f->vlan is overwritten.
- * Return: frames of @batch that reached at least one port, or -ENOENT.
+ * once for the batch (more often only when large frames needing a VLAN
+ * edit overflow the 256 KiB scratch area). Reads the clock once. The
+ * caller keeps ownership of @batch and calls the port's recv_done
+ * afterwards; f->vlan is overwritten.
+ * Return: frames of @batch queued to at least one port, -ENOENT (no such
+ * port) or -EINVAL (count > FRAME_BATCH_MAX).
  */
 int switch_port_input(struct switch_core *sw, uint32_t port_id,
 		      struct frame_batch *batch);

@@ -922,6 +922,7 @@ static void test_counters(void **state)
 
 struct mirror_log {
 	int n;
+	int calls;
 	uint32_t port[16];
 	enum switch_dir dir[16];
 	uint8_t data[16][64];
@@ -934,6 +935,7 @@ static void mirror_cb(void *arg, uint32_t port_id, enum switch_dir dir,
 {
 	struct mirror_log *l = arg;
 
+	l->calls++;
 	if (l->n >= 16)
 		return;
 	l->port[l->n] = port_id;
@@ -1259,6 +1261,56 @@ static void test_eviction_ties(void **state)
 	env_free(e);
 }
 
+/* Limits: bad switch config, port slots, mirror slots; hub mode. */
+static void test_limits(void **state)
+{
+	struct switch_config cfg = {.fdb_size = SWITCH_FDB_SIZE_MAX + 1};
+	struct switch_config small = {.max_ports = 2,
+				      .flags = SWITCH_F_NO_LEARN};
+	struct switch_port_config pc = cfg_access(1);
+	struct mirror_log ml = {0};
+	uint8_t buf[128];
+	uint32_t len;
+	struct env *e;
+	int i, a, b;
+
+	(void)state;
+	errno = 0;
+	assert_null(switch_create(&cfg));
+	assert_int_equal(errno, EINVAL);
+	cfg = (struct switch_config){.max_ports = SWITCH_MAX_PORTS_MAX + 1};
+	assert_null(switch_create(&cfg));
+
+	e = env_new_cfg(&small);
+	a = env_port(e, pc);
+	b = env_port(e, pc);
+	assert_int_equal(switch_port_add(e->sw, &tport_ops, NULL, &pc),
+			 -ENOSPC);
+	/* No learning: replies flood too, nothing in the FDB. */
+	len = mkframe_n(buf, 0xb, 0xa, -1, 46);
+	input1(e, a, buf, len);
+	len = mkframe_n(buf, 0xa, 0xb, -1, 46);
+	input1(e, b, buf, len);
+	assert_int_equal(switch_fdb_count(e->sw), 0);
+	assert_int_equal(e->tp[a]->n_rec, 1);
+	/* Mirror slots are bounded. */
+	for (i = 0; i < SWITCH_MIRROR_MAX; i++)
+		assert_true(switch_mirror_add(e->sw, (uint32_t)e->id[a],
+					      SWITCH_DIR_INGRESS, mirror_cb,
+					      &ml) >= 0);
+	assert_int_equal(switch_mirror_add(e->sw, (uint32_t)e->id[a],
+					   SWITCH_DIR_INGRESS, mirror_cb, &ml),
+			 -ENOSPC);
+	/* Every observer of the port sees the frame. */
+	input1(e, a, buf, 14);
+	assert_int_equal(ml.calls, SWITCH_MIRROR_MAX);
+	/* Removing the port frees its mirror slots. */
+	assert_int_equal(switch_port_remove(e->sw, (uint32_t)e->id[a]), 0);
+	assert_true(switch_mirror_add(e->sw, (uint32_t)e->id[b],
+				      SWITCH_DIR_EGRESS, mirror_cb, &ml) >= 0);
+	env_free(e);
+}
+
 /* ---- GSO ---- */
 
 static void test_gso(void **state)
@@ -1402,6 +1454,7 @@ int main(void)
 	    cmocka_unit_test(test_poll),
 	    cmocka_unit_test(test_batch_move_midway),
 	    cmocka_unit_test(test_eviction_ties),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_gso),
 	    cmocka_unit_test(test_scratch_overflow),
 	};
