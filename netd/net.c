@@ -77,7 +77,7 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	struct switch_port_config cfg;
 	struct tap_args a;
 	char alias[128];
-	int ret, fd;
+	int ret;
 
 	snprintf(alias, sizeof(alias), TAP_ALIAS_PREFIX "%s:%s", n->conf.name,
 		 pc->name);
@@ -92,7 +92,6 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	if (ret < 0)
 		goto fail;
 	netd_port_swcfg(pc, tap_dev_offload(rt->tap), &cfg);
-	fd = tap_dev_fd(rt->tap);
 	ret = switch_port_add(n->sw, &tap_port_ops, rt->tap, &cfg);
 	if (ret < 0) {
 		snprintf(err, errlen, "port %s: switch refused it: %s",
@@ -104,10 +103,9 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	rt->port_id = ret;
 	rt->tap = NULL; /* the switch owns it now */
 	rt->error[0] = '\0';
-	ret = netd_dp_watch_fd(d, fd);
-	if (ret < 0)
-		log_warn(MOD, "%s: cannot watch fd: %s", pc->name,
-			 strerror(-ret));
+	rt->dp = netd_dp_port_add(d, n->sw, (uint32_t)ret);
+	if (!rt->dp)
+		log_warn(MOD, "%s: not polled (out of memory)", pc->name);
 	return 0;
 fail:
 	rt->port_id = -1;
@@ -118,13 +116,11 @@ fail:
 static void netd_port_down(struct netd *d, struct netd_net *n, uint32_t i)
 {
 	struct netd_port *rt = &n->rt[i];
-	struct port *p;
 
 	if (rt->port_id < 0)
 		return;
-	p = switch_port_get(n->sw, (uint32_t)rt->port_id);
-	if (p && p->ops->poll_fd)
-		netd_dp_unwatch_fd(d, p->ops->poll_fd(p));
+	netd_dp_port_remove(d, rt->dp);
+	rt->dp = NULL;
 	/* Closes the TAP: the kernel removes the interface. */
 	switch_port_remove(n->sw, (uint32_t)rt->port_id);
 	rt->port_id = -1;
@@ -446,7 +442,13 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 		json_object_set_new(j, "error", json_string(rt->error));
 		return j;
 	}
-	json_object_set_new(j, "state", json_string("up"));
+	if (rt->dp && atomic_load(&rt->dp->broken)) {
+		json_object_set_new(j, "state", json_string("down"));
+		json_object_set_new(j, "error",
+				    json_string("the backend failed; delete and re-add the port"));
+	} else {
+		json_object_set_new(j, "state", json_string("up"));
+	}
 	json_object_set_new(j, "port_id", json_integer(rt->port_id));
 	memset(&st, 0, sizeof(st));
 	switch_port_stats_get(n->sw, (uint32_t)rt->port_id, &st);

@@ -23,10 +23,24 @@ enum netd_limits {
 	NETD_BUSY_POLL_NS = 200000, /* poll this long idle before sleeping */
 };
 
+/*
+ * struct netd_dp_port - a port as the data-path thread polls it: the epoll
+ * data of its poll fd. Created and freed by the control thread under the
+ * data-path lock.
+ */
+struct netd_dp_port {
+	struct switch_core *sw;
+	struct port *port;
+	uint32_t port_id;
+	int fd;
+	atomic_bool broken; /* recv failed: no longer polled */
+};
+
 /* struct netd_port - runtime side of a declared port. */
 struct netd_port {
 	struct tap_dev *tap; /* owned until handed to the switch */
 	int port_id;	     /* switch port id, -1 when down */
+	struct netd_dp_port *dp;
 	char error[256];     /* why it is down */
 };
 
@@ -46,10 +60,12 @@ struct netd_dp {
 	pthread_mutex_t lock; /* guards @sws; held by the thread per round */
 	struct switch_core *sws[NETD_NETS_MAX];
 	unsigned int nsws;
-	int epfd;    /* the ports' poll fds + @wakefd */
+	int epfd;    /* the ports' poll fds (data.ptr: netd_dp_port) + @wakefd */
 	int wakefd;  /* eventfd: the list changed, or stop */
 	bool stop;
+	struct frame_batch batch; /* the data-path thread's, reused */
 	atomic_int waiters; /* control thread waits for @lock: yield it */
+	uint64_t busy_poll_ns; /* NETD_BUSY_POLL_NS, or $LOOM_NETD_BUSY_POLL_US */
 	uint64_t rounds, sleeps;
 };
 
@@ -97,8 +113,9 @@ int netd_dp_start(struct netd *d);
 void netd_dp_stop(struct netd *d);
 void netd_dp_add_switch(struct netd *d, struct switch_core *sw);
 void netd_dp_del_switch(struct netd *d, struct switch_core *sw);
-int netd_dp_watch_fd(struct netd *d, int fd);
-void netd_dp_unwatch_fd(struct netd *d, int fd);
+struct netd_dp_port *netd_dp_port_add(struct netd *d, struct switch_core *sw,
+				      uint32_t port_id);
+void netd_dp_port_remove(struct netd *d, struct netd_dp_port *dpp);
 
 /* control.c */
 int netd_control_run(struct netd *d, int sigfd);
