@@ -48,6 +48,7 @@ struct tdrv {
 	unsigned int slot;
 	uint64_t bar;
 	uint32_t common, isr, devcfg, notify, notify_mult;
+	unsigned int pcicfg;	/* config offset of the PCI_CFG capability */
 	uint16_t avail_idx;
 	uint16_t used_seen;
 	uint64_t features;
@@ -182,9 +183,13 @@ static void discover(struct tdrv *t)
 			t->devcfg = where;
 			assert_true(cfg_rd(t, off + 12, 4) >= 20);
 			break;
+		case VIRTIO_PCI_CAP_PCI_CFG:
+			t->pcicfg = off;
+			assert_int_equal(cfg_rd(t, off + 2, 1), 20);
+			break;
 		}
 	}
-	assert_int_equal(seen & 0x1e, 0x1e);
+	assert_int_equal(seen & 0x3e, 0x3e);
 	/* 64-bit memory BAR: type bits 10b. */
 	assert_int_equal(cfg_rd(t, PCI_CFG_BAR0, 4) & 0x6, 0x4);
 	t->bar = (cfg_rd(t, PCI_CFG_BAR0, 4) & ~0xfull) |
@@ -478,6 +483,44 @@ static void test_read_only(void **state)
 	assert_string_equal((char *)gpa(t, DATA_GPA, 16), "sector 5");
 }
 
+/* Access the BAR through the VIRTIO_PCI_CAP_PCI_CFG window. */
+static uint32_t win_rd(struct tdrv *t, uint32_t bar_off, unsigned int len)
+{
+	cfg_wr(t, t->pcicfg + 4, VIRTIO_PCI_BAR, 1);
+	cfg_wr(t, t->pcicfg + 8, bar_off, 4);
+	cfg_wr(t, t->pcicfg + 12, len, 4);
+	return cfg_rd(t, t->pcicfg + 16, 4);
+}
+
+static void win_wr(struct tdrv *t, uint32_t bar_off, uint32_t v,
+		   unsigned int len)
+{
+	cfg_wr(t, t->pcicfg + 4, VIRTIO_PCI_BAR, 1);
+	cfg_wr(t, t->pcicfg + 8, bar_off, 4);
+	cfg_wr(t, t->pcicfg + 12, len, 4);
+	cfg_wr(t, t->pcicfg + 16, v, len);
+}
+
+static void test_pci_cfg_window(void **state)
+{
+	struct tdrv *t = *state;
+
+	assert_int_equal(drv_init(t, base_features, QSZ), running);
+	assert_int_equal(win_rd(t, t->devcfg, 4), DISK_SECTORS);
+	assert_int_equal(win_rd(t, t->common + VIRTIO_PCI_COMMON_STATUS, 1),
+			 running);
+	win_wr(t, t->common + VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+	assert_int_equal(win_rd(t, t->common + VIRTIO_PCI_COMMON_DF, 4),
+			 1 << (VIRTIO_F_VERSION_1 - 32));
+	/* Misaligned or oversized windows do nothing. */
+	assert_int_equal(win_rd(t, t->devcfg + 1, 4), 0);
+	cfg_wr(t, t->pcicfg + 12, 8, 4);
+	assert_int_equal(cfg_rd(t, t->pcicfg + 16, 4), 0);
+	/* A reset through the window. */
+	win_wr(t, t->common + VIRTIO_PCI_COMMON_STATUS, 0, 1);
+	assert_int_equal(status(t), 0);
+}
+
 static void test_intx_isr(void **state)
 {
 	struct tdrv *t = *state;
@@ -763,6 +806,7 @@ int main(void)
 		T(test_flush_get_id_unsupp),
 		cmocka_unit_test_setup_teardown(test_read_only, setup_ro,
 						teardown),
+		T(test_pci_cfg_window),
 		T(test_intx_isr),
 		T(test_msix_vectors),
 		T(test_feature_negotiation),

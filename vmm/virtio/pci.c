@@ -409,9 +409,63 @@ static void vp_pci_destroy(struct pci_dev *dev)
 	free(vp);
 }
 
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG: a window onto the BAR through config space. The
+ * driver writes cap.bar, cap.offset and cap.length (1, 2 or 4), then reads
+ * or writes pci_cfg_data; an access that does not name a naturally aligned
+ * range of the virtio BAR does nothing (reads give zeros).
+ */
+static bool vp_cfg_window(struct virtio_pci *vp, uint64_t *off,
+			  unsigned int *len)
+{
+	struct pci_dev *d = &vp->pci;
+	unsigned int c = vp->cfg_cap;
+
+	*off = pci_dev_cfg_read(d, c + 8, 4);
+	*len = pci_dev_cfg_read(d, c + 12, 4);
+	return pci_dev_cfg_read(d, c + 4, 1) == VIRTIO_PCI_BAR &&
+	       (*len == 1 || *len == 2 || *len == 4) && !(*off % *len) &&
+	       *off + *len <= VIRTIO_PCI_BAR_SIZE;
+}
+
+static void vp_pci_config_read(struct pci_dev *dev, unsigned int off,
+			       uint32_t *val)
+{
+	struct virtio_pci *vp = to_vp(dev);
+	uint8_t data[4] = { 0 };
+	unsigned int len;
+	uint64_t where;
+
+	if (!vp->cfg_cap || off != vp->cfg_cap + 16u)
+		return;
+	if (vp_cfg_window(vp, &where, &len))
+		virtio_pci_bar_read(vp, where, data, len);
+	*val = (uint32_t)get_le(data, 4);
+}
+
+static void vp_pci_config_write(struct pci_dev *dev, unsigned int off,
+				unsigned int len)
+{
+	struct virtio_pci *vp = to_vp(dev);
+	unsigned int c = vp->cfg_cap, wlen, i;
+	uint8_t data[4];
+	uint64_t where;
+
+	/* Only a write that touches pci_cfg_data does anything. */
+	if (!c || off + len <= c + 16 || off >= c + 20)
+		return;
+	if (!vp_cfg_window(vp, &where, &wlen))
+		return;
+	for (i = 0; i < 4; i++)
+		data[i] = (uint8_t)pci_dev_cfg_read(dev, c + 16 + i, 1);
+	virtio_pci_bar_write(vp, where, data, wlen);
+}
+
 static const struct pci_dev_ops vp_pci_ops = {
 	.bar_read = vp_pci_bar_read,
 	.bar_write = vp_pci_bar_write,
+	.config_read = vp_pci_config_read,
+	.config_write = vp_pci_config_write,
 	.bar_moved = vp_pci_bar_moved,
 	.reset = vp_pci_reset,
 	.destroy = vp_pci_destroy,
@@ -434,6 +488,28 @@ static int vp_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off,
 	if (notify)
 		put_le(body + 14, VIRTIO_PCI_NOTIFY_MULT, 4);
 	return pci_dev_add_cap(&vp->pci, PCI_CAP_ID_VNDR, cap_len, body);
+}
+
+static int vp_add_cfg_cap(struct virtio_pci *vp)
+{
+	/* virtio_pci_cap (bar, offset, length writable) + pci_cfg_data. */
+	static const uint8_t wmask[20] = {
+		[4] = 0xff,
+		[8] = 0xff, 0xff, 0xff, 0xff,
+		[12] = 0xff, 0xff, 0xff, 0xff,
+		[16] = 0xff, 0xff, 0xff, 0xff,
+	};
+	uint8_t body[18] = { 0 };
+	int off;
+
+	body[0] = 20;
+	body[1] = VIRTIO_PCI_CAP_PCI_CFG;
+	off = pci_dev_add_cap(&vp->pci, PCI_CAP_ID_VNDR, 20, body);
+	if (off < 0)
+		return off;
+	pci_dev_set_wmask(&vp->pci, (unsigned int)off, wmask, sizeof(wmask));
+	vp->cfg_cap = (uint8_t)off;
+	return 0;
 }
 
 static uint32_t vp_class(uint16_t device_id)
@@ -472,6 +548,7 @@ struct virtio_pci *virtio_pci_new(struct virtio_dev *vdev)
 	    (vdev->config_size &&
 	     vp_add_cap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
 			vdev->config_size, false) < 0) ||
+	    vp_add_cfg_cap(vp) < 0 ||
 	    pci_dev_msix_init(&vp->pci, nvec, VIRTIO_PCI_BAR,
 			      VIRTIO_PCI_MSIX_TABLE_OFF, VIRTIO_PCI_BAR,
 			      VIRTIO_PCI_MSIX_PBA_OFF) < 0) {

@@ -23,6 +23,9 @@
  *   0x4000      MSI-X table         owned by the PCI bus
  *   0x6000      MSI-X PBA           owned by the PCI bus
  *
+ * A VIRTIO_PCI_CAP_PCI_CFG capability gives the same registers through
+ * config space (cap.bar/offset/length, then pci_cfg_data).
+ *
  * MSI-X has one vector per queue plus one for config changes; the driver
  * maps them with config_msix_vector / queue_msix_vector. Without MSI-X the
  * transport sets ISR bits and asserts INTx until the ISR is read.
@@ -97,6 +100,7 @@ enum virtio_pci_common {
  * @notify_addr: guest address of the notify area with ioeventfds on it,
  *	0 when none are registered.
  * @ignored: guest accesses ignored as meaningless, for the counters.
+ * @cfg_cap: config offset of the VIRTIO_PCI_CAP_PCI_CFG capability.
  */
 struct virtio_pci {
 	struct pci_dev pci;
@@ -108,6 +112,7 @@ struct virtio_pci {
 	uint8_t isr;
 	uint64_t notify_addr;
 	uint64_t ignored;
+	uint8_t cfg_cap;
 };
 
 /**
