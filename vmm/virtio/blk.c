@@ -250,31 +250,29 @@ static int blk_process_locked(struct virtio_blk *blk, bool *more)
 
 	if (!virtio_dev_running(vdev))
 		return 0;
-	do {
-		virtq_disable_notify(vq);
-		/* Bounded by the queue size, then the lock is given back. */
-		for (budget = vq->size; budget; budget--) {
-			ret = virtq_pop(vq, &c);
-			if (ret <= 0)
-				break;
-			if (c.out_len < BLK_HDR_SIZE || c.in_len < 1) {
-				log_rl(LOG_WARN, "virtio-blk",
-				       "%s: request without header or status",
-				       vdev->name);
-				virtio_dev_set_needs_reset(vdev);
-				return -EIO;
-			}
-			virtq_push(vq, c.head, blk_handle(blk, &c));
-			done++;
-		}
-		virtio_dev_queue_done(vdev, 0);
-		if (ret < 0)
-			return -EIO;
-		if (!budget) {
-			*more = true;	/* give the lock back, then go on */
+	virtq_disable_notify(vq);
+	/* One batch, bounded by the queue size; the caller gives the lock
+	 * back before the next, so a reset never waits for more than that. */
+	for (budget = vq->size; budget; budget--) {
+		ret = virtq_pop(vq, &c);
+		if (ret <= 0)
 			break;
+		if (c.out_len < BLK_HDR_SIZE || c.in_len < 1) {
+			log_rl(LOG_WARN, "virtio-blk",
+			       "%s: request without header or status",
+			       vdev->name);
+			virtio_dev_set_needs_reset(vdev);
+			return -EIO;
 		}
-	} while (virtq_enable_notify(vq));
+		virtq_push(vq, c.head, blk_handle(blk, &c));
+		done++;
+	}
+	virtio_dev_queue_done(vdev, 0);
+	if (ret < 0)
+		return -EIO;
+	/* Kicks back on; chains that came meanwhile make another batch. */
+	if (!budget || virtq_enable_notify(vq))
+		*more = true;
 	return done;
 }
 
