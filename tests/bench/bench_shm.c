@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_shm.c - shm port benchmark: bare ring and switch path, producer and consumer in their own processes. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/shm.h"
+#include "common/log.h"
+#include "common/shm_peer.h"
+#include "common/shm_ring.h"
+#include "switch/switch.h"
+
+/*
+ * Cases (docs/performance.md explains them):
+ *   ring     producer process -> bare to_netd ring -> consumer process
+ *   switch   producer peer -> [netd process: shm port, switch, shm port]
+ *            -> consumer peer; attached over real sockets (SCM_RIGHTS)
+ * Every process waits adaptively: it spins SPIN_NS when idle, then sleeps
+ * on its eventfd with the event index armed. Each case runs RUNS times;
+ * the median is printed as a BENCH line.
+ *
+ * Environment: BENCH_SECONDS (measured seconds per run, default 1),
+ * BENCH_PIN=0 to leave placement to the scheduler (default: the switch
+ * process on the last CPU, both peers on CPU 0).
+ */
+
+enum { RUNS = 5, BURST = 32, SPIN_NS = 50000 };
+
+static const uint8_t mac_p[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+static const uint8_t mac_c[6] = { 0x52, 0x54, 0, 0, 0, 2 };
+
+/* Shared between the processes of one run. */
+struct ctl {
+	volatile int stop;
+	volatile uint64_t received; /* frames the consumer took */
+	volatile uint64_t rx_bytes;
+	volatile uint64_t sent;	    /* frames the producer queued */
+	volatile uint64_t netd_sleeps, kicks_p, kicks_c;
+};
+
+static struct ctl *ctl;
+static int yield_spins; /* consumer shares its CPU: yield before sleeping */
+static double seconds = 1.0;
+static int pin = 1;
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!pin || n < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? (int)n - 1 : cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void frame_init(uint8_t *f, uint32_t len)
+{
+	memset(f, 0x5a, len);
+	memcpy(f, mac_c, 6);
+	memcpy(f + 6, mac_p, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+}
+
+/*
+ * End-to-end window (switch cases): the producer keeps at most this many
+ * frames (and bytes) in flight towards the consumer, as a TCP sender
+ * would, so the switch never finds the consumer's ring full: the figures
+ * are zero-loss rates. While the window is closed the producer yields its
+ * CPU, which the consumer (sharing that CPU) needs.
+ */
+static uint64_t window_frames = UINT64_MAX, window_bytes = UINT64_MAX;
+
+/* How many frames the window lets the producer send now (<= BURST). */
+static int window_room(uint32_t len)
+{
+	uint64_t inflight = ctl->sent - ctl->received;
+	uint64_t by_frames, by_bytes;
+
+	if (window_frames == UINT64_MAX)
+		return BURST;
+	by_frames = inflight < window_frames ? window_frames - inflight : 0;
+	by_bytes = inflight * len < window_bytes ?
+			   (window_bytes - inflight * len) / len : 0;
+	if (by_bytes < by_frames)
+		by_frames = by_bytes;
+	return by_frames < BURST ? (int)by_frames : BURST;
+}
+
+/* The producer: bursts of BURST frames, waits when the ring is full. */
+static void run_producer(struct shm_peer *p, uint32_t len, bool gso)
+{
+	static uint8_t frame[SHM_FRAME_MAX];
+	struct shm_desc off = { 0 };
+
+	if (gso) {
+		off.vnet_flags = SHM_VNET_F_NEEDS_CSUM;
+		off.gso_type = SHM_VNET_GSO_TCPV4;
+		off.hdr_len = 54;
+		off.gso_size = 1448;
+		off.csum_start = 34;
+		off.csum_offset = 16;
+	}
+	frame_init(frame, len);
+	while (!ctl->stop) {
+		int k, room = window_room(len);
+
+		/* Small frames: wait for a whole burst of room. */
+		if (room < (len < 4096 ? BURST : 1)) {
+			sched_yield();
+			continue;
+		}
+		for (k = 0; k < room; k++)
+			if (shm_peer_send(p, frame, len, gso ? &off : NULL))
+				break;
+		shm_peer_flush(p);
+		__atomic_fetch_add(&ctl->sent, (uint64_t)k, __ATOMIC_RELAXED);
+		if (k < room &&
+		    shm_prod_wait(&p->tx, p->kick_peer, BURST, SPIN_NS, 20) < 0)
+			break;
+	}
+	ctl->kicks_p = p->tx.st.kicks;
+}
+
+/* The consumer: takes whatever is there, reads each frame's header. */
+static void run_consumer(struct shm_cons *c, int efd_wait, int efd_kick)
+{
+	uint64_t frames = 0, bytes = 0, kicks = 0;
+	volatile uint8_t sink = 0;
+
+	while (!ctl->stop) {
+		int n = shm_cons_peek(c);
+
+		/* Idle: let a producer sharing this CPU run, then sleep. */
+		for (int y = 0; n == 0 && y < yield_spins; y++) {
+			sched_yield();
+			n = shm_cons_peek(c);
+		}
+		if (n == 0)
+			n = shm_cons_wait(c, efd_wait, SPIN_NS, 20);
+
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct shm_desc d;
+			const uint8_t *f = shm_cons_get(c, (uint32_t)i, &d,
+							NULL);
+
+			if (!f)
+				return;
+			sink ^= f[0] ^ f[13];
+			bytes += d.len;
+		}
+		frames += (uint64_t)n;
+		if (shm_cons_release(c, (uint32_t)n)) {
+			kicks++;
+			shm_kick(efd_kick);
+		}
+		ctl->received = frames;
+		ctl->rx_bytes = bytes;
+	}
+	ctl->kicks_c = kicks;
+}
+
+struct result {
+	double pps;
+	double bps;
+	double loss; /* fraction of frames sent that did not arrive */
+};
+
+/* Let the run warm up, then measure the consumer's progress. */
+static struct result measure(void)
+{
+	struct result r;
+	uint64_t t0, t1, n0, n1, b0, b1, s0, s1;
+
+	usleep(200000);
+	t0 = shm_now_ns();
+	n0 = ctl->received;
+	b0 = ctl->rx_bytes;
+	s0 = ctl->sent;
+	usleep((useconds_t)(seconds * 1e6));
+	t1 = shm_now_ns();
+	n1 = ctl->received;
+	b1 = ctl->rx_bytes;
+	s1 = ctl->sent;
+	ctl->stop = 1;
+	r.pps = (double)(n1 - n0) * 1e9 / (double)(t1 - t0);
+	r.bps = (double)(b1 - b0) * 8e9 / (double)(t1 - t0);
+	r.loss = s1 > s0 && s1 - s0 > n1 - n0 ?
+			 (double)(s1 - s0 - (n1 - n0)) / (double)(s1 - s0) :
+			 0;
+	return r;
+}
+
+static void reap(pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+}
+
+static struct result run_ring(uint32_t len)
+{
+	struct shm_attach_req req;
+	struct shm_port_config cfg = { .features = SHM_F_ALL };
+	struct shm_port_args args;
+	struct result r;
+	pid_t pids[2];
+	int memfd;
+
+	shm_attach_req_init(&req, "bench", mac_p, SHM_NIC_OTHER, SHM_F_ALL);
+	if (shm_port_create(&req, &cfg, &args, &memfd))
+		exit(1);
+	memset(ctl, 0, sizeof(*ctl));
+	pids[0] = fork();
+	if (pids[0] == 0) {
+		struct shm_peer p = { .kick_netd = args.kick_netd,
+				      .kick_peer = args.kick_peer };
+
+		pin_to(0);
+		if (shm_peer_map(memfd, &p))
+			_exit(1);
+		run_producer(&p, len, false);
+		_exit(0);
+	}
+	pids[1] = fork();
+	if (pids[1] == 0) {
+		struct shm_cons c;
+
+		pin_to(-1);
+		shm_cons_init(&c, args.base, &args.layout, SHM_TO_NETD);
+		run_consumer(&c, args.kick_netd, args.kick_peer);
+		_exit(0);
+	}
+	r = measure();
+	reap(pids, 2);
+	close(memfd);
+	shm_port_args_release(&args);
+	return r;
+}
+
+/* A peer process: attach over @sock like a VMM would. */
+static int peer_attach(int sock, const uint8_t *mac, struct shm_peer *p)
+{
+	struct shm_attach_req req;
+
+	shm_attach_req_init(&req, "bench", mac, SHM_NIC_VIRTIO_NET,
+			    SHM_F_ALL);
+	return shm_peer_attach(sock, &req, 5000, p);
+}
+
+static void run_netd(int sock_p, int sock_c)
+{
+	struct switch_core *sw = switch_create(NULL);
+	struct switch_port_config pc = { .mode = SWITCH_PORT_ACCESS,
+					 .access_vlan = 1,
+					 .accepts_gso = true };
+	struct shm_port_config cfg = { .features = SHM_F_ALL };
+	int socks[2] = { sock_p, sock_c }, ids[2];
+	uint64_t idle_since = 0, sleeps = 0;
+	unsigned int iter = 0;
+
+	log_max_level = LOG_ERR;
+	for (int i = 0; i < 2; i++) {
+		struct shm_attach_req req;
+		struct shm_port_args args;
+
+		if (!sw || shm_port_read_attach(socks[i], 5000, &req) ||
+		    shm_port_accept(socks[i], &req, &cfg, &args))
+			_exit(1);
+		snprintf(pc.name, sizeof(pc.name), "p%d", i);
+		ids[i] = switch_port_open(sw, &shm_port_ops, &args, &pc);
+		if (ids[i] < 0)
+			_exit(1);
+	}
+	while (!ctl->stop) {
+		if (switch_poll(sw) > 0) {
+			idle_since = 0;
+			continue;
+		}
+		if ((++iter & 15) != 0)
+			continue;
+		uint64_t now = shm_now_ns();
+
+		if (!idle_since) {
+			idle_since = now;
+			continue;
+		}
+		if (now - idle_since < SPIN_NS)
+			continue;
+		/* Idle for a while: arm both ports and sleep. */
+		struct pollfd pfd[2];
+
+		for (int i = 0; i < 2; i++) {
+			struct port *pt = switch_port_get(sw, (uint32_t)ids[i]);
+
+			pfd[i].fd = pt->ops->poll_fd(pt);
+			pfd[i].events = POLLIN;
+		}
+		poll(pfd, 2, 20);
+		sleeps++;
+		idle_since = 0;
+	}
+	ctl->netd_sleeps = sleeps;
+	switch_destroy(sw);
+}
+
+static struct result run_switch(uint32_t len, bool gso)
+{
+	int sp[2], sc[2];
+	struct result r;
+	pid_t pids[3];
+
+	/* Half the consumer's ring: slots and data bytes. */
+	window_frames = SHM_RING_SIZE_DEFAULT / 2;
+	window_bytes = SHM_DATA_SIZE_DEFAULT / 2;
+	yield_spins = pin ? 64 : 0;
+
+	memset(ctl, 0, sizeof(*ctl));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sc))
+		exit(1);
+	pids[0] = fork();
+	if (pids[0] == 0) {
+		pin_to(-1);
+		run_netd(sp[0], sc[0]);
+		_exit(0);
+	}
+	pids[1] = fork();
+	if (pids[1] == 0) {
+		struct shm_peer c;
+		uint8_t hello[60];
+
+		pin_to(0);
+		if (peer_attach(sc[1], mac_c, &c))
+			_exit(1);
+		/* Speak once so the switch learns where mac_c lives. */
+		memset(hello, 0, sizeof(hello));
+		memcpy(hello, mac_p, 6);
+		memcpy(hello + 6, mac_c, 6);
+		shm_peer_send(&c, hello, 60, NULL);
+		shm_peer_flush(&c);
+		run_consumer(&c.rx, c.kick_peer, c.kick_netd);
+		_exit(0);
+	}
+	usleep(50000); /* the consumer is learned before the flood starts */
+	pids[2] = fork();
+	if (pids[2] == 0) {
+		struct shm_peer p;
+
+		pin_to(0);
+		if (peer_attach(sp[1], mac_p, &p))
+			_exit(1);
+		run_producer(&p, len, gso);
+		_exit(0);
+	}
+	r = measure();
+	reap(pids, 3);
+	close(sp[0]);
+	close(sp[1]);
+	close(sc[0]);
+	close(sc[1]);
+	return r;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Run a case RUNS times; print every run, return the median. */
+static struct result median_of(const char *name, bool sw, uint32_t len,
+			       bool gso)
+{
+	double pps[RUNS], bps[RUNS], loss[RUNS];
+	struct result m;
+
+	for (int i = 0; i < RUNS; i++) {
+		struct result r = sw ? run_switch(len, gso) : run_ring(len);
+
+		pps[i] = r.pps;
+		bps[i] = r.bps;
+		loss[i] = r.loss;
+		fprintf(stderr,
+			"# %s run %d: %.2f Mpps %.2f Gbit/s loss %.3f%%\n",
+			name, i + 1, r.pps / 1e6, r.bps / 1e9, r.loss * 100);
+	}
+	qsort(pps, RUNS, sizeof(double), cmp_double);
+	qsort(bps, RUNS, sizeof(double), cmp_double);
+	qsort(loss, RUNS, sizeof(double), cmp_double);
+	m.pps = pps[RUNS / 2];
+	m.bps = bps[RUNS / 2];
+	m.loss = loss[RUNS / 2];
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : "";
+	const char *e = getenv("BENCH_SECONDS");
+	struct result r64 = { 0 }, r1500 = { 0 }, s64 = { 0 }, s1500 = { 0 }, g;
+
+	if (e && atof(e) > 0)
+		seconds = atof(e);
+	e = getenv("BENCH_PIN");
+	if (e && !strcmp(e, "0"))
+		pin = 0;
+	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ctl == MAP_FAILED)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!*only || !strcmp(only, "ring")) {
+		r64 = median_of("ring.shm.64B", false, 64, false);
+		printf("BENCH ring.shm.64B %.2f Mpps\n", r64.pps / 1e6);
+		r1500 = median_of("ring.shm.1500B", false, 1500, false);
+		printf("BENCH ring.shm.1500B %.2f Gbit/s\n", r1500.bps / 1e9);
+	}
+	if (!*only || !strcmp(only, "switch")) {
+		s64 = median_of("switch.shm.64B", true, 64, false);
+		printf("BENCH switch.shm.64B %.2f Mpps\n", s64.pps / 1e6);
+		printf("BENCH switch.shm.64B.loss %.2f %%\n", s64.loss * 100);
+		s1500 = median_of("switch.shm.1500B", true, 1500, false);
+		printf("BENCH switch.shm.1500B %.2f Gbit/s\n", s1500.bps / 1e9);
+		printf("BENCH switch.shm.1500B.loss %.2f %%\n",
+		       s1500.loss * 100);
+		g = median_of("switch.shm.64KiB-gso", true, 65536 + 14, true);
+		printf("BENCH switch.shm.64KiB-gso %.2f Gbit/s\n", g.bps / 1e9);
+		printf("BENCH switch.shm.64KiB-gso.loss %.2f %%\n",
+		       g.loss * 100);
+	}
+	if (!*only) {
+		printf("BENCH switch.shm.64B.vs_ring %.2f ratio\n",
+		       s64.pps / r64.pps);
+		printf("BENCH switch.shm.1500B.vs_ring %.2f ratio\n",
+		       s1500.bps / r1500.bps);
+	}
+	return 0;
+}
