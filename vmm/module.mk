@@ -33,7 +33,7 @@ FUZZ_LDLIBS_vmm_pci_config := -ljansson -lpthread
 GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic \
 	-fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \
 	-fcf-protection=none -fno-asynchronous-unwind-tables -m64
-GUEST_NAMES := hello vblk
+GUEST_NAMES := hello vblk reset triple halt spin
 GUEST_BINS := $(GUEST_NAMES:%=$(BUILD)/tests/vmm/guests/%.bin)
 TEST_BINS += $(GUEST_BINS)
 $(BUILD)/tests/vmm/guests/%.elf: tests/vmm/guests/%.c tests/vmm/guests/start.S \
