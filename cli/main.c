@@ -17,6 +17,7 @@ static const char usage_main[] =
 	"  port     ports of a network: add, del, list (with counters)\n"
 	"  fdb      a network's MAC table: show, flush\n"
 	"  status   loom-netd's own status\n"
+	"  vm       VMs run by loom-vmm: run, list, status, stop, console\n"
 	"  help     this text\n"
 	"\n"
 	"Options:\n"
@@ -36,6 +37,7 @@ static const struct loom_cmd commands[] = {
 	{ "port", cmd_port, "ports" },
 	{ "fdb", cmd_fdb, "MAC tables" },
 	{ "status", cmd_status, "daemon status" },
+	{ "vm", cmd_vm, "VMs" },
 	{ NULL, NULL, NULL },
 };
 
