@@ -352,7 +352,8 @@ bool tap_dev_offload(const struct tap_dev *t)
 }
 
 /* Delete links with our alias prefix seen through @sk. */
-static int tap_cleanup_ns(struct nl_sock *sk, const char *where)
+static int tap_cleanup_ns(struct nl_sock *sk, const char *prefix,
+			  const char *where)
 {
 	struct nl_cache *cache = NULL;
 	struct nl_object *obj;
@@ -364,8 +365,7 @@ static int tap_cleanup_ns(struct nl_sock *sk, const char *where)
 		struct rtnl_link *l = (struct rtnl_link *)obj;
 		const char *alias = rtnl_link_get_ifalias(l);
 
-		if (!alias || strncmp(alias, TAP_ALIAS_PREFIX,
-				      strlen(TAP_ALIAS_PREFIX)))
+		if (!alias || strncmp(alias, prefix, strlen(prefix)))
 			continue;
 		if (rtnl_link_delete(sk, l) == 0) {
 			log_info(MOD, "removed stray %s (%s) in %s",
@@ -377,7 +377,7 @@ static int tap_cleanup_ns(struct nl_sock *sk, const char *where)
 	return n;
 }
 
-int tap_cleanup_stray(void)
+int tap_cleanup_stray(const char *prefix)
 {
 	struct nl_sock *sk;
 	DIR *d;
@@ -387,7 +387,7 @@ int tap_cleanup_stray(void)
 	sk = tap_nl_open(-1);
 	if (!sk)
 		return -errno;
-	n += tap_cleanup_ns(sk, "the host namespace");
+	n += tap_cleanup_ns(sk, prefix, "the host namespace");
 	nl_socket_free(sk);
 	d = opendir(NETNS_DIR);
 	if (!d)
@@ -404,7 +404,7 @@ int tap_cleanup_stray(void)
 		close(fd);
 		if (!sk)
 			continue;
-		n += tap_cleanup_ns(sk, de->d_name);
+		n += tap_cleanup_ns(sk, prefix, de->d_name);
 		nl_socket_free(sk);
 	}
 	closedir(d);

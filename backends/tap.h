@@ -12,9 +12,10 @@
 /*
  * A TAP port is created with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR (12-byte
  * header), non-persistent: the kernel removes the interface when the fd is
- * closed, so a crash of netd leaves no TAP behind. Every TAP gets the
- * ifalias "loom:<net>:<port>" (TAP_ALIAS_PREFIX), which is how netd knows
- * its own interfaces (tap_cleanup_stray()).
+ * closed, so a crash of netd leaves no TAP behind. Every TAP gets an
+ * ifalias "loom:<instance>:<net>:<port>" (TAP_ALIAS_PREFIX, then the
+ * daemon's instance id), which is how a netd knows its own interfaces
+ * (tap_cleanup_stray()) without touching another instance's.
  *
  * Memory: FRAME_BATCH_MAX receive buffers of FRAME_MAX_LEN + 12 bytes per
  * port (about 4 MiB of address space, touched only as large frames arrive),
@@ -66,11 +67,12 @@ bool tap_dev_offload(const struct tap_dev *tap);
 
 /*
  * tap_cleanup_stray - delete every interface whose ifalias starts with
- * TAP_ALIAS_PREFIX, in this namespace and in every /run/netns/ namespace.
- * Called at start, before anything is created, to remove leftovers.
+ * @prefix ("loom:<instance>:"), in this namespace and in every /run/netns/
+ * namespace. Called at start, before anything is created, to remove
+ * leftovers of a previous run of the same instance.
  * Return: interfaces deleted, or a negative errno.
  */
-int tap_cleanup_stray(void);
+int tap_cleanup_stray(const char *prefix);
 
 /*
  * tap_port_ops - the port backend. open() takes a struct tap_dev * made by

@@ -434,7 +434,9 @@ static int cmd_daemon_status(struct netd *d, json_t *args, json_t **res,
 
 	for (unsigned int i = 0; i < d->nnets; i++)
 		ports += d->nets[i]->conf.port_count;
-	*res = json_pack("{s:s,s:i,s:i,s:i,s:I,s:s,s:s,s:i,s:i,s:i,s:b}",
+	*res = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:s,s:s,s:i,s:i,s:i,s:b}",
+			 "instance", d->instance, "alias_prefix",
+			 d->alias_prefix,
 			 "version", LOOM_VERSION, "protocol",
 			 LOOM_CONTROL_VERSION, "pid", (int)getpid(), "uid",
 			 (int)d->uid, "uptime",

@@ -105,6 +105,25 @@ static char *default_dir(bool run)
 	return r < 0 ? NULL : out;
 }
 
+/*
+ * The instance id names this daemon's kernel objects: a hash of the state
+ * dir's real path, so a restart with the same state finds its leftovers
+ * and two daemons with different state dirs never touch each other's.
+ */
+static void netd_instance_id(struct netd *d)
+{
+	char *real = realpath(d->state_dir, NULL);
+	const char *p = real ? real : d->state_dir;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	free(real);
+	snprintf(d->instance, sizeof(d->instance), "%08x", h);
+	snprintf(d->alias_prefix, sizeof(d->alias_prefix), "%s%s:",
+		 TAP_ALIAS_PREFIX, d->instance);
+}
+
 static int apply_config(struct netd *d, const char *path)
 {
 	struct netconf_error err;
@@ -217,6 +236,7 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
+	netd_instance_id(&d);
 	snprintf(lockpath, sizeof(lockpath), "%s/netd.lock", run_dir);
 	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
@@ -240,7 +260,7 @@ int main(int argc, char **argv)
 
 	if (!d.have_net_admin)
 		log_warn(MOD, "no CAP_NET_ADMIN: TAP ports cannot be created");
-	else if ((ret = tap_cleanup_stray()) > 0)
+	else if ((ret = tap_cleanup_stray(d.alias_prefix)) > 0)
 		log_info(MOD, "removed %d stray interfaces from a previous run",
 			 ret);
 	ret = netd_dp_start(&d);

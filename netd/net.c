@@ -79,8 +79,8 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	char alias[128];
 	int ret;
 
-	snprintf(alias, sizeof(alias), TAP_ALIAS_PREFIX "%s:%s", n->conf.name,
-		 pc->name);
+	snprintf(alias, sizeof(alias), "%s%s:%s", d->alias_prefix,
+		 n->conf.name, pc->name);
 	memset(&a, 0, sizeof(a));
 	a.ifname = pc->tap;
 	a.alias = alias;

@@ -74,6 +74,8 @@ struct netd {
 	const char *state_dir;
 	char sock_path[256];
 	char state_path[256];
+	char alias_prefix[32]; /* "loom:<instance>:" on our TAPs */
+	char instance[16];     /* hash of the state dir's real path */
 	uid_t uid;
 	time_t started;
 	bool have_net_admin;

@@ -21,7 +21,7 @@ check "TAP moved into netns a, up, with the address" \
 	bash -c "ip -n $(ns a) -o addr show dev $TA | grep -q 10.231.0.11/24 &&
 		 ip -n $(ns a) -o link show dev $TA | grep -q UP"
 check "TAP carries the loom ifalias" \
-	bash -c "ip -n $(ns a) -d link show dev $TA | grep -q 'alias loom:lab:$TA'"
+	bash -c "ip -n $(ns a) -d link show dev $TA | grep -Eq 'alias loom:[0-9a-f]{8}:lab:$TA'"
 if command -v ethtool >/dev/null; then
 	check "TAP has the vnet header offloads (tso on)" \
 		bash -c "ip netns exec $(ns a) ethtool -k $TA | grep -q 'tcp-segmentation-offload: on'"

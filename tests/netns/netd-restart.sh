@@ -31,6 +31,7 @@ check "ping before the crash" ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 2 10.2
 check "TAP MTU follows the network" \
 	bash -c "ip -n $(ns a) link show $TA | grep -q 'mtu 1400'"
 inventory_running=$(link_inventory)
+prefix=$(ctl daemon.status | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["alias_prefix"])')
 
 kill -9 "$NETD_PID"
 wait "$NETD_PID" 2>/dev/null
@@ -41,13 +42,19 @@ check "after kill -9 the kernel dropped the TAPs" \
 # A leftover only netd's cleanup can remove: a persistent TAP
 # carrying loom's alias (as a crashed older netd or a bridge would leave).
 ip netns exec "$(ns b)" ip tuntap add dev "$STRAY" mode tap
-ip -n "$(ns b)" link set "$STRAY" alias "loom:old:gone"
+ip -n "$(ns b)" link set "$STRAY" alias "${prefix}old:gone"
+# And one of another loom-netd instance (another state dir): not ours.
+ip netns exec "$(ns b)" ip tuntap add dev "${STRAY}x" mode tap
+ip -n "$(ns b)" link set "${STRAY}x" alias "loom:0badc0de:other:port"
 check "a stray loom interface is present before the restart" \
 	ip -n "$(ns b)" link show "$STRAY"
 
 netd_start || exit 1
 check "stray loom interface removed at start" \
 	bash -c "! ip -n $(ns b) link show $STRAY 2>/dev/null"
+check "another instance's interface left alone" \
+	ip -n "$(ns b)" link show "${STRAY}x"
+ip -n "$(ns b)" link del "${STRAY}x"
 check "network rs restored with both ports up" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
 	ctl port.list '{\"net\":\"rs\"}' | python3 -c '
