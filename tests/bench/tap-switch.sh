@@ -199,11 +199,13 @@ for peer in $PEERS; do
 			o=$(printf '%s\n' "${sents[@]}" | median)
 			RES[$peer.udp64app]=$a
 			RES[$peer.udp64sent]=$o
-			echo "BENCH tap.$peer.udp64 $m kpps  (forwarded; runs: ${vals[*]})"
-			echo "BENCH tap.$peer.udp64_app $a kpps  (received by iperf3)"
-			echo "BENCH tap.$peer.udp64_offered $o kpps  (sent by iperf3)"
+			echo "tap.$peer.udp64 runs (forwarded kpps): ${vals[*]}"
+			echo "BENCH tap.$peer.udp64 $m kpps"
+			echo "BENCH tap.$peer.udp64_app $a kpps"
+			echo "BENCH tap.$peer.udp64_offered $o kpps"
 		else
-			echo "BENCH tap.$peer.tcp $m Gbit/s  (runs: ${vals[*]})"
+			echo "tap.$peer.tcp runs (Gbit/s): ${vals[*]}"
+			echo "BENCH tap.$peer.tcp $m Gbit/s"
 		fi
 	done
 	stop_peer
@@ -215,9 +217,10 @@ ratio() { # ratio A B: A/B with 2 decimals, or n/a
 R1=$(ratio loom.udp64 vde.udp64)
 R2=$(ratio loom.udp64 ovs.udp64)
 R3=$(ratio loom.tcp bridge.tcp)
-echo "BENCH tap.ratio.udp64.loom_vs_vde $R1 x  (goal >= 3)"
-echo "BENCH tap.ratio.udp64.loom_vs_ovs $R2 x  (goal >= 1)"
-echo "BENCH tap.ratio.tcp.loom_vs_bridge $R3 x  (goal >= 0.8)"
+echo "ratios (goals: >= 3 vs vde, >= 1 vs ovs for 64 B; >= 0.8 vs bridge for TCP):"
+echo "BENCH tap.ratio.udp64.loom_vs_vde $R1 x"
+echo "BENCH tap.ratio.udp64.loom_vs_ovs $R2 x"
+echo "BENCH tap.ratio.tcp.loom_vs_bridge $R3 x"
 
 {
 	echo "# TAP benchmark: loom's switch vs Linux bridge, vde_switch, OVS netdev"
