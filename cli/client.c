@@ -110,11 +110,12 @@ int client_socket_path(struct loom_ctx *ctx)
 	}
 	xdg = getenv("XDG_RUNTIME_DIR");
 	if (!xdg || !xdg[0]) {
-		loom_err("cannot find loom-netd's run dir: XDG_RUNTIME_DIR is not set; set LOOM_RUN_DIR or use --socket PATH");
+		loom_err("cannot find loom-netd's run dir: XDG_RUNTIME_DIR is "
+			 "not set; set LOOM_RUN_DIR or use --socket PATH");
 		return -1;
 	}
-	n = snprintf(ctx->socket_path, sizeof(ctx->socket_path),
-		     "%s/loom/%s", xdg, LOOM_CONTROL_SOCKET);
+	n = snprintf(ctx->socket_path, sizeof(ctx->socket_path), "%s/loom/%s",
+		     xdg, LOOM_CONTROL_SOCKET);
 check:
 	if (n < 0 || (size_t)n >= sizeof(ctx->socket_path)) {
 		loom_err("socket path too long (at most %zu bytes)",
@@ -126,7 +127,7 @@ check:
 
 static int client_connect(struct loom_ctx *ctx)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *hint;
 	int fd, e;
 
@@ -173,7 +174,7 @@ static long long now_ms(void)
 /* Reads exactly @len bytes before @deadline; Return: 0, or -errno. */
 static int read_full(int fd, void *buf, size_t len, long long deadline)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t got = 0;
 	long long left;
 	ssize_t n;
@@ -242,7 +243,8 @@ static int client_send(struct loom_ctx *ctx, const char *cmd, json_t *args,
 	len = strlen(body);
 	if (len > LOOM_CONTROL_MSG_MAX) {
 		free(body);
-		loom_err("request too large for loom-netd: %zu bytes, at most %d (split the file into several)",
+		loom_err("request too large for loom-netd: %zu bytes, at most "
+			 "%d (split the file into several)",
 			 len, LOOM_CONTROL_MSG_MAX);
 		return LOOM_EXIT_USAGE;
 	}
@@ -297,7 +299,8 @@ static int client_recv(struct loom_ctx *ctx, json_t **out)
 	if (!json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		loom_err("loom-netd at %s sent a reply that is not a JSON object: %s",
+		loom_err("loom-netd at %s sent a reply that is not a JSON "
+			 "object: %s",
 			 ctx->socket_path, jerr.text);
 		return LOOM_EXIT_UNREACHABLE;
 	}
@@ -307,8 +310,9 @@ io_err:
 		loom_err("no reply from loom-netd at %s within %d s",
 			 ctx->socket_path, LOOM_REPLY_TIMEOUT_SECS);
 	else if (rc == -ECONNRESET)
-		loom_err("loom-netd at %s closed the connection without a reply",
-			 ctx->socket_path);
+		loom_err(
+		    "loom-netd at %s closed the connection without a reply",
+		    ctx->socket_path);
 	else
 		loom_err("lost the connection to loom-netd at %s: %s",
 			 ctx->socket_path, strerror(-rc));
@@ -326,11 +330,13 @@ static int client_print_error(const char *cmd, const json_t *reply)
 	if (!msg || !msg[0])
 		msg = "unspecified error";
 	if (!strcmp(code, LOOM_ERR_NOSYS))
-		loom_err("this loom-netd does not know the command '%s' (is it older than this loom?): %s",
+		loom_err("this loom-netd does not know the command '%s' (is it "
+			 "older than this loom?): %s",
 			 cmd, msg);
 	else if (!strcmp(code, LOOM_ERR_PERM) &&
 		 json_is_null(json_object_get(reply, "id")))
-		loom_err("loom-netd refused this connection: %s (run as root or as the user running loom-netd)",
+		loom_err("loom-netd refused this connection: %s (run as root "
+			 "or as the user running loom-netd)",
 			 msg);
 	else
 		loom_err("%s", msg);
@@ -359,9 +365,9 @@ int client_call(struct loom_ctx *ctx, const char *cmd, json_t *args,
 	idv = json_object_get(reply, "id");
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		if (!json_is_integer(idv) || json_integer_value(idv) != id) {
-			loom_err("loom-netd answered request %lld with id %s",
-				 id, json_is_integer(idv) ? "of another" :
-							   "missing");
+			loom_err(
+			    "loom-netd answered request %lld with id %s", id,
+			    json_is_integer(idv) ? "of another" : "missing");
 			json_decref(reply);
 			return LOOM_EXIT_UNREACHABLE;
 		}
@@ -447,14 +453,14 @@ void table_add(struct table *t, ...)
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++)
 		t->cells[t->nrows * t->ncols + i] =
-			xstrdup(va_arg(ap, const char *));
+		    xstrdup(va_arg(ap, const char *));
 	va_end(ap);
 	t->nrows++;
 }
 
 void table_print(struct table *t)
 {
-	size_t r, c, w[16] = { 0 }, len;
+	size_t r, c, w[16] = {0}, len;
 
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols && c < 16; c++) {

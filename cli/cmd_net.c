@@ -10,88 +10,90 @@
 #include "loom/control.h"
 
 static const char usage_net[] =
-	"Usage: loom net SUBCOMMAND [ARGS...]\n"
-	"\n"
-	"Declare and inspect networks.\n"
-	"\n"
-	"Subcommands:\n"
-	"  create NAME --mode MODE [--subnet CIDR] [...]  create one network\n"
-	"  list                    list the networks\n"
-	"  show NAME               one network, its ports and their counters\n"
-	"  delete NAME             delete a network and its ports\n"
-	"  apply FILE              declare the networks of a YAML file\n"
-	"  validate FILE           check a YAML file without applying it\n"
-	"\n"
-	"Run 'loom net SUBCOMMAND --help' for its options.\n";
+    "Usage: loom net SUBCOMMAND [ARGS...]\n"
+    "\n"
+    "Declare and inspect networks.\n"
+    "\n"
+    "Subcommands:\n"
+    "  create NAME --mode MODE [--subnet CIDR] [...]  create one network\n"
+    "  list                    list the networks\n"
+    "  show NAME               one network, its ports and their counters\n"
+    "  delete NAME             delete a network and its ports\n"
+    "  apply FILE              declare the networks of a YAML file\n"
+    "  validate FILE           check a YAML file without applying it\n"
+    "\n"
+    "Run 'loom net SUBCOMMAND --help' for its options.\n";
 
 static const char usage_create[] =
-	"Usage: loom net create NAME --mode MODE [--subnet CIDR] [--gateway IP]\n"
-	"                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
-	"                       [--json]\n"
-	"\n"
-	"Create a network in loom-netd. One option per field of the network\n"
-	"file (docs/network-file.md); ports are added with 'loom port add'.\n"
-	"\n"
-	"Options:\n"
-	"  --mode MODE           switch or isolated (nat and bridge: not yet)\n"
-	"  --subnet CIDR         the network's IPv4/IPv6 subnet, e.g. 10.10.0.0/24\n"
-	"  --gateway IP          netd's address in it (default: first host)\n"
-	"  --mtu N               68..65535 (default 1500)\n"
-	"  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
-	"  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default 300)\n"
-	"  --json                print the created network as JSON\n"
-	"  -h, --help            this text\n";
+    "Usage: loom net create NAME --mode MODE [--subnet CIDR] [--gateway IP]\n"
+    "                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
+    "                       [--json]\n"
+    "\n"
+    "Create a network in loom-netd. One option per field of the network\n"
+    "file (docs/network-file.md); ports are added with 'loom port add'.\n"
+    "\n"
+    "Options:\n"
+    "  --mode MODE           switch or isolated (nat and bridge: not yet)\n"
+    "  --subnet CIDR         the network's IPv4/IPv6 subnet, e.g. "
+    "10.10.0.0/24\n"
+    "  --gateway IP          netd's address in it (default: first host)\n"
+    "  --mtu N               68..65535 (default 1500)\n"
+    "  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
+    "  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default "
+    "300)\n"
+    "  --json                print the created network as JSON\n"
+    "  -h, --help            this text\n";
 
 static const char usage_list[] =
-	"Usage: loom net list [--json]\n"
-	"\n"
-	"List the networks: name, mode, subnet, gateway, MTU, ports and learnt\n"
-	"MAC addresses.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom net list [--json]\n"
+    "\n"
+    "List the networks: name, mode, subnet, gateway, MTU, ports and learnt\n"
+    "MAC addresses.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_show[] =
-	"Usage: loom net show NAME [--json]\n"
-	"\n"
-	"Show one network's settings and its ports with their counters.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom net show NAME [--json]\n"
+    "\n"
+    "Show one network's settings and its ports with their counters.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_delete[] =
-	"Usage: loom net delete NAME [--json]\n"
-	"\n"
-	"Delete a network, its ports and their TAPs.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's (empty) result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom net delete NAME [--json]\n"
+    "\n"
+    "Delete a network, its ports and their TAPs.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's (empty) result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_apply[] =
-	"Usage: loom net apply FILE [--json]\n"
-	"\n"
-	"Declare the networks of a YAML network file (docs/network-file.md).\n"
-	"The file is checked here first; an invalid file is reported as\n"
-	"FILE:LINE: FIELD: PROBLEM and nothing is sent (exit status 4).\n"
-	"Networks that do not exist are created, existing ones are brought to\n"
-	"the declared state, networks the file does not name are left alone.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom net apply FILE [--json]\n"
+    "\n"
+    "Declare the networks of a YAML network file (docs/network-file.md).\n"
+    "The file is checked here first; an invalid file is reported as\n"
+    "FILE:LINE: FIELD: PROBLEM and nothing is sent (exit status 4).\n"
+    "Networks that do not exist are created, existing ones are brought to\n"
+    "the declared state, networks the file does not name are left alone.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_validate[] =
-	"Usage: loom net validate FILE [--json]\n"
-	"\n"
-	"Check a YAML network file without contacting loom-netd. Errors are\n"
-	"reported as FILE:LINE: FIELD: PROBLEM (exit status 4).\n"
-	"\n"
-	"Options:\n"
-	"  --json       print the networks, defaults filled in, as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom net validate FILE [--json]\n"
+    "\n"
+    "Check a YAML network file without contacting loom-netd. Errors are\n"
+    "reported as FILE:LINE: FIELD: PROBLEM (exit status 4).\n"
+    "\n"
+    "Options:\n"
+    "  --json       print the networks, defaults filled in, as JSON\n"
+    "  -h, --help   this text\n";
 
 enum {
 	OPT_JSON = 1000,
@@ -104,9 +106,9 @@ enum {
 };
 
 static const struct option simple_opts[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -159,16 +161,15 @@ static void print_network(const json_t *net)
 static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "subnet", required_argument, NULL, OPT_SUBNET },
-		{ "gateway", required_argument, NULL, OPT_GATEWAY },
-		{ "mtu", required_argument, NULL, OPT_MTU },
-		{ "mac-table-size", required_argument, NULL,
-		  OPT_MAC_TABLE_SIZE },
-		{ "mac-aging", required_argument, NULL, OPT_MAC_AGING },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"subnet", required_argument, NULL, OPT_SUBNET},
+	    {"gateway", required_argument, NULL, OPT_GATEWAY},
+	    {"mtu", required_argument, NULL, OPT_MTU},
+	    {"mac-table-size", required_argument, NULL, OPT_MAC_TABLE_SIZE},
+	    {"mac-aging", required_argument, NULL, OPT_MAC_AGING},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *cmd = "net create";
 	struct netconf_error err;
@@ -220,9 +221,9 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 			if (loom_parse_u32(optarg, &v)) {
 				json_decref(args);
 				loom_path_to_flag(key, flag, sizeof(flag));
-				return loom_usage_err(cmd,
-						      "%s: must be a number, got '%s'",
-						      flag, optarg);
+				return loom_usage_err(
+				    cmd, "%s: must be a number, got '%s'", flag,
+				    optarg);
 			}
 			json_object_set_new(args, key, json_integer(v));
 		} else {
@@ -231,14 +232,17 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind != 1) {
 		json_decref(args);
-		return loom_usage_err(cmd, argc - optind ? "unexpected argument '%s'" :
-					       "missing the network NAME%s",
+		return loom_usage_err(cmd,
+				      argc - optind
+					  ? "unexpected argument '%s'"
+					  : "missing the network NAME%s",
 				      argc - optind ? argv[optind + 1] : "");
 	}
 	json_object_set_new(args, "name", json_string(argv[optind]));
 	if (!json_object_get(args, "mode")) {
 		json_decref(args);
-		return loom_usage_err(cmd, "missing --mode MODE (switch or isolated)");
+		return loom_usage_err(
+		    cmd, "missing --mode MODE (switch or isolated)");
 	}
 	/* The same checks netd makes, so mistakes are named by their flag. */
 	rc = netconf_net_from_json(args, &net, "", &err);
@@ -289,7 +293,8 @@ static int net_list(struct loom_ctx *ctx, int argc, char **argv)
 	nets = json_object_get(result, "networks");
 	table_init(&t, 7, "NAME", "MODE", "SUBNET", "GATEWAY", "MTU", "PORTS",
 		   "MACS");
-	json_array_foreach(nets, i, n) {
+	json_array_foreach(nets, i, n)
+	{
 		ports = json_object_get(n, "ports");
 		if (!json_object_get(n, "port_count") && json_is_array(ports))
 			snprintf(b2, sizeof(b2), "%zu", json_array_size(ports));
@@ -329,8 +334,9 @@ static int net_show(struct loom_ctx *ctx, int argc, char **argv)
 	if (json_array_size(ports))
 		loom_print_ports(ports, false);
 	else
-		printf("no ports (add one with 'loom port add %s --tap NAME')\n",
-		       argv[optind]);
+		printf(
+		    "no ports (add one with 'loom port add %s --tap NAME')\n",
+		    argv[optind]);
 	json_decref(result);
 	return LOOM_EXIT_OK;
 }
@@ -375,9 +381,8 @@ static void print_names(const json_t *result, const char *key)
 	const json_t *a = json_object_get(result, key), *v;
 	size_t i;
 
-	json_array_foreach(a, i, v)
-		if (json_is_string(v))
-			printf("network %s: %s\n", json_string_value(v), key);
+	json_array_foreach(a, i, v) if (json_is_string(v))
+	    printf("network %s: %s\n", json_string_value(v), key);
 }
 
 static int net_apply(struct loom_ctx *ctx, int argc, char **argv)
@@ -439,9 +444,8 @@ static int net_validate(struct loom_ctx *ctx, int argc, char **argv)
 			printf("  %s: %s, %s, %u port%s\n",
 			       cfg->networks[i].name,
 			       netconf_mode_name(cfg->networks[i].mode),
-			       cfg->networks[i].subnet ?
-				       cfg->networks[i].subnet :
-				       "no subnet",
+			       cfg->networks[i].subnet ? cfg->networks[i].subnet
+						       : "no subnet",
 			       cfg->networks[i].port_count,
 			       cfg->networks[i].port_count == 1 ? "" : "s");
 	}
@@ -450,15 +454,15 @@ static int net_validate(struct loom_ctx *ctx, int argc, char **argv)
 }
 
 static const struct loom_cmd net_cmds[] = {
-	{ "create", net_create, "create a network" },
-	{ "list", net_list, "list networks" },
-	{ "ls", net_list, "list networks" },
-	{ "show", net_show, "show a network" },
-	{ "delete", net_delete, "delete a network" },
-	{ "rm", net_delete, "delete a network" },
-	{ "apply", net_apply, "apply a network file" },
-	{ "validate", net_validate, "check a network file" },
-	{ NULL, NULL, NULL },
+    {"create", net_create, "create a network"},
+    {"list", net_list, "list networks"},
+    {"ls", net_list, "list networks"},
+    {"show", net_show, "show a network"},
+    {"delete", net_delete, "delete a network"},
+    {"rm", net_delete, "delete a network"},
+    {"apply", net_apply, "apply a network file"},
+    {"validate", net_validate, "check a network file"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_net(struct loom_ctx *ctx, int argc, char **argv)

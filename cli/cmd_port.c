@@ -10,99 +10,100 @@
 #include "loom/control.h"
 
 static const char usage_port[] =
-	"Usage: loom port SUBCOMMAND [ARGS...]\n"
-	"\n"
-	"Ports of a network.\n"
-	"\n"
-	"Subcommands:\n"
-	"  add NET --tap NAME [...]   create a TAP port and attach it\n"
-	"  del NET PORT               detach a port and remove its TAP\n"
-	"  list [NET]                 ports with their counters\n"
-	"\n"
-	"Run 'loom port SUBCOMMAND --help' for its options.\n";
+    "Usage: loom port SUBCOMMAND [ARGS...]\n"
+    "\n"
+    "Ports of a network.\n"
+    "\n"
+    "Subcommands:\n"
+    "  add NET --tap NAME [...]   create a TAP port and attach it\n"
+    "  del NET PORT               detach a port and remove its TAP\n"
+    "  list [NET]                 ports with their counters\n"
+    "\n"
+    "Run 'loom port SUBCOMMAND --help' for its options.\n";
 
 static const char usage_add[] =
-	"Usage: loom port add NET --tap NAME [--name PORT] [--netns NS]\n"
-	"                     [--address CIDR] [--vlan N | --trunk LIST [--native N]]\n"
-	"                     [--json]\n"
-	"\n"
-	"Create the TAP interface NAME, optionally move it into the network\n"
-	"namespace NS and give it an address, and attach it to network NET.\n"
-	"\n"
-	"Options:\n"
-	"  --tap NAME        TAP interface name, at most 15 characters (required)\n"
-	"  --name PORT       the port's name in the network (default: NAME)\n"
-	"  --netns NS        an 'ip netns' namespace to move the TAP into\n"
-	"  --address CIDR    address set on the TAP, e.g. 10.10.0.2/24\n"
-	"  --vlan N          access port in VLAN N, 1..4094 (default 1)\n"
-	"  --trunk LIST      trunk port carrying the tagged VLANs in LIST,\n"
-	"                    e.g. 10,20,30-39\n"
-	"  --native N        on a trunk port, the VLAN of untagged frames\n"
-	"  --json            print the new port as JSON\n"
-	"  -h, --help        this text\n";
+    "Usage: loom port add NET --tap NAME [--name PORT] [--netns NS]\n"
+    "                     [--address CIDR] [--vlan N | --trunk LIST [--native "
+    "N]]\n"
+    "                     [--json]\n"
+    "\n"
+    "Create the TAP interface NAME, optionally move it into the network\n"
+    "namespace NS and give it an address, and attach it to network NET.\n"
+    "\n"
+    "Options:\n"
+    "  --tap NAME        TAP interface name, at most 15 characters (required)\n"
+    "  --name PORT       the port's name in the network (default: NAME)\n"
+    "  --netns NS        an 'ip netns' namespace to move the TAP into\n"
+    "  --address CIDR    address set on the TAP, e.g. 10.10.0.2/24\n"
+    "  --vlan N          access port in VLAN N, 1..4094 (default 1)\n"
+    "  --trunk LIST      trunk port carrying the tagged VLANs in LIST,\n"
+    "                    e.g. 10,20,30-39\n"
+    "  --native N        on a trunk port, the VLAN of untagged frames\n"
+    "  --json            print the new port as JSON\n"
+    "  -h, --help        this text\n";
 
 static const char usage_del[] =
-	"Usage: loom port del NET PORT [--json]\n"
-	"\n"
-	"Detach port PORT from network NET and remove its TAP.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's (empty) result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom port del NET PORT [--json]\n"
+    "\n"
+    "Detach port PORT from network NET and remove its TAP.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's (empty) result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_list[] =
-	"Usage: loom port list [NET] [--json]\n"
-	"\n"
-	"List the ports of network NET, or of every network, with their state\n"
-	"and counters: frames and bytes received from the port (RX) and sent\n"
-	"to it (TX), and frames dropped (the sum over every drop reason; --json\n"
-	"shows each reason).\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom port list [NET] [--json]\n"
+    "\n"
+    "List the ports of network NET, or of every network, with their state\n"
+    "and counters: frames and bytes received from the port (RX) and sent\n"
+    "to it (TX), and frames dropped (the sum over every drop reason; --json\n"
+    "shows each reason).\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_fdb[] =
-	"Usage: loom fdb SUBCOMMAND NET [...]\n"
-	"\n"
-	"The MAC table (forwarding database) of a network's switch.\n"
-	"\n"
-	"Subcommands:\n"
-	"  show NET               learnt MACs with their VLAN, port and age\n"
-	"  flush NET [--port P]   forget learnt MACs (only port P's with --port)\n"
-	"\n"
-	"Run 'loom fdb SUBCOMMAND --help' for its options.\n";
+    "Usage: loom fdb SUBCOMMAND NET [...]\n"
+    "\n"
+    "The MAC table (forwarding database) of a network's switch.\n"
+    "\n"
+    "Subcommands:\n"
+    "  show NET               learnt MACs with their VLAN, port and age\n"
+    "  flush NET [--port P]   forget learnt MACs (only port P's with --port)\n"
+    "\n"
+    "Run 'loom fdb SUBCOMMAND --help' for its options.\n";
 
 static const char usage_fdb_show[] =
-	"Usage: loom fdb show NET [--json]\n"
-	"\n"
-	"Show the MAC table of network NET: each learnt MAC address, its VLAN,\n"
-	"the port it was learnt on and the seconds since it was last seen.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom fdb show NET [--json]\n"
+    "\n"
+    "Show the MAC table of network NET: each learnt MAC address, its VLAN,\n"
+    "the port it was learnt on and the seconds since it was last seen.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_fdb_flush[] =
-	"Usage: loom fdb flush NET [--port PORT] [--json]\n"
-	"\n"
-	"Forget the MAC addresses learnt on network NET (only those learnt on\n"
-	"PORT with --port); the switch floods until it learns them again.\n"
-	"\n"
-	"Options:\n"
-	"  --port PORT  flush only this port's entries\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom fdb flush NET [--port PORT] [--json]\n"
+    "\n"
+    "Forget the MAC addresses learnt on network NET (only those learnt on\n"
+    "PORT with --port); the switch floods until it learns them again.\n"
+    "\n"
+    "Options:\n"
+    "  --port PORT  flush only this port's entries\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_status[] =
-	"Usage: loom status [--json]\n"
-	"\n"
-	"Show loom-netd's status: version, pid, uptime, directories, counts of\n"
-	"networks, ports and clients. Exit status 3 when it is not reachable.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-netd's result as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom status [--json]\n"
+    "\n"
+    "Show loom-netd's status: version, pid, uptime, directories, counts of\n"
+    "networks, ports and clients. Exit status 3 when it is not reachable.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-netd's result as JSON\n"
+    "  -h, --help   this text\n";
 
 enum {
 	OPT_JSON = 1000,
@@ -120,15 +121,15 @@ enum {
  * Parses --json, --help, optionally --port, and between @min and @max
  * positionals. Return: -1 to go on, else the exit status.
  */
-static int parse_args(struct loom_ctx *ctx, const char *cmd,
-		      const char *usage, int argc, char **argv, int min,
-		      int max, const char *posname, const char **port)
+static int parse_args(struct loom_ctx *ctx, const char *cmd, const char *usage,
+		      int argc, char **argv, int min, int max,
+		      const char *posname, const char **port)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {"port", required_argument, NULL, OPT_PORT},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -149,8 +150,8 @@ static int parse_args(struct loom_ctx *ctx, const char *cmd,
 			/* fall through */
 		default:
 			if (c == OPT_PORT)
-				return loom_usage_err(cmd,
-						      "unknown option '--port'");
+				return loom_usage_err(
+				    cmd, "unknown option '--port'");
 			return loom_opt_err(cmd, argv, c);
 		}
 	}
@@ -190,8 +191,9 @@ static void format_vlan(const json_t *p, char *buf, size_t len)
 		}
 		b = json_integer_value(json_array_get(trunk, j - 1));
 		if (b > a)
-			off += (size_t)snprintf(buf + off, len - off,
-						"%s%lld-%lld", i ? "," : "", a, b);
+			off +=
+			    (size_t)snprintf(buf + off, len - off,
+					     "%s%lld-%lld", i ? "," : "", a, b);
 		else
 			off += (size_t)snprintf(buf + off, len - off, "%s%lld",
 						i ? "," : "", a);
@@ -213,13 +215,14 @@ void loom_print_ports(const json_t *ports, bool with_net)
 	table_init(&t, 12, "NET", "PORT", "TAP", "NETNS", "ADDRESS", "VLAN",
 		   "STATE", "RX_FRAMES", "RX_BYTES", "TX_FRAMES", "TX_BYTES",
 		   "DROPS");
-	json_array_foreach(ports, i, p) {
+	json_array_foreach(ports, i, p)
+	{
 		cnt = json_object_get(p, "counters");
 		drops = json_object_get(cnt, "drops");
 		sum = 0;
 		if (json_is_object(drops)) {
-			json_object_foreach((json_t *)drops, key, v)
-				sum += json_integer_value(v);
+			json_object_foreach((json_t *)drops, key, v) sum +=
+			    json_integer_value(v);
 			snprintf(dr, sizeof(dr), "%lld", sum);
 		} else {
 			jint(cnt, "drops", dr);
@@ -278,16 +281,16 @@ out:
 static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tap", required_argument, NULL, OPT_TAP },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "netns", required_argument, NULL, OPT_NETNS },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "vlan", required_argument, NULL, OPT_VLAN },
-		{ "trunk", required_argument, NULL, OPT_TRUNK },
-		{ "native", required_argument, NULL, OPT_NATIVE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"tap", required_argument, NULL, OPT_TAP},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"netns", required_argument, NULL, OPT_NETNS},
+	    {"address", required_argument, NULL, OPT_ADDRESS},
+	    {"vlan", required_argument, NULL, OPT_VLAN},
+	    {"trunk", required_argument, NULL, OPT_TRUNK},
+	    {"native", required_argument, NULL, OPT_NATIVE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *cmd = "port add";
 	struct netconf_error err;
@@ -327,11 +330,11 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 		case OPT_NATIVE:
 			if (loom_parse_u32(optarg, &v)) {
 				json_decref(args);
-				return loom_usage_err(cmd,
-						      "--%s: must be a VLAN number 1..4094, got '%s'",
-						      c == OPT_VLAN ? "vlan" :
-								      "native",
-						      optarg);
+				return loom_usage_err(
+				    cmd,
+				    "--%s: must be a VLAN number 1..4094, got "
+				    "'%s'",
+				    c == OPT_VLAN ? "vlan" : "native", optarg);
 			}
 			json_object_set_new(args,
 					    c == OPT_VLAN ? "vlan" : "native",
@@ -342,9 +345,11 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 			if (!trunk || parse_trunk(optarg, trunk)) {
 				json_decref(trunk);
 				json_decref(args);
-				return loom_usage_err(cmd,
-						      "--trunk: must be a list of VLANs like 10,20,30-39, got '%s'",
-						      optarg);
+				return loom_usage_err(
+				    cmd,
+				    "--trunk: must be a list of VLANs like "
+				    "10,20,30-39, got '%s'",
+				    optarg);
 			}
 			json_object_set_new(args, "trunk", trunk);
 			break;
@@ -435,13 +440,13 @@ static int port_list(struct loom_ctx *ctx, int argc, char **argv)
 }
 
 static const struct loom_cmd port_cmds[] = {
-	{ "add", port_add, "add a TAP port" },
-	{ "del", port_del, "delete a port" },
-	{ "delete", port_del, "delete a port" },
-	{ "rm", port_del, "delete a port" },
-	{ "list", port_list, "list ports" },
-	{ "ls", port_list, "list ports" },
-	{ NULL, NULL, NULL },
+    {"add", port_add, "add a TAP port"},
+    {"del", port_del, "delete a port"},
+    {"delete", port_del, "delete a port"},
+    {"rm", port_del, "delete a port"},
+    {"list", port_list, "list ports"},
+    {"ls", port_list, "list ports"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_port(struct loom_ctx *ctx, int argc, char **argv)
@@ -472,8 +477,8 @@ static int fdb_show(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	table_init(&t, 4, "MAC", "VLAN", "PORT", "AGE");
 	json_array_foreach(json_object_get(result, "entries"), i, e)
-		table_add(&t, jstr(e, "mac"), jint(e, "vlan", vlan),
-			  jstr(e, "port"), jint(e, "age", age));
+	    table_add(&t, jstr(e, "mac"), jint(e, "vlan", vlan),
+		      jstr(e, "port"), jint(e, "age", age));
 	table_print(&t);
 	table_free(&t);
 	json_decref(result);
@@ -507,9 +512,9 @@ static int fdb_flush(struct loom_ctx *ctx, int argc, char **argv)
 }
 
 static const struct loom_cmd fdb_cmds[] = {
-	{ "show", fdb_show, "show the MAC table" },
-	{ "flush", fdb_flush, "flush the MAC table" },
-	{ NULL, NULL, NULL },
+    {"show", fdb_show, "show the MAC table"},
+    {"flush", fdb_flush, "flush the MAC table"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_fdb(struct loom_ctx *ctx, int argc, char **argv)
@@ -537,7 +542,8 @@ int cmd_status(struct loom_ctx *ctx, int argc, char **argv)
 		return LOOM_EXIT_OK;
 	}
 	printf("loom-netd at %s\n", ctx->socket_path);
-	json_object_foreach(result, key, v) {
+	json_object_foreach(result, key, v)
+	{
 		if (json_is_string(v))
 			printf("  %-10s %s\n", key, json_string_value(v));
 		else if (json_is_number(v) || json_is_boolean(v))

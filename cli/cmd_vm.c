@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_vm.c - `loom vm`: run, list, status, stop, console over loom-vmm's per-VM socket. */
+/* cmd_vm.c - `loom vm`: run, list, status, stop, console of loom-vmm VMs. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,82 +36,83 @@ enum {
 };
 
 static const char usage_vm[] =
-	"Usage: loom vm SUBCOMMAND [ARGS...]\n"
-	"\n"
-	"VMs run by loom-vmm, through each VM's control socket\n"
-	"(RUN_DIR/vm/NAME.sock).\n"
-	"\n"
-	"Subcommands:\n"
-	"  run NAME --kernel K [...]   start a VM in the background\n"
-	"  list                        the VMs with a control socket\n"
-	"  status NAME                 one VM's state, devices and counters\n"
-	"  stop NAME                   stop a VM\n"
-	"  console NAME                attach to a VM's serial console\n"
-	"\n"
-	"Run 'loom vm SUBCOMMAND --help' for its options.\n";
+    "Usage: loom vm SUBCOMMAND [ARGS...]\n"
+    "\n"
+    "VMs run by loom-vmm, through each VM's control socket\n"
+    "(RUN_DIR/vm/NAME.sock).\n"
+    "\n"
+    "Subcommands:\n"
+    "  run NAME --kernel K [...]   start a VM in the background\n"
+    "  list                        the VMs with a control socket\n"
+    "  status NAME                 one VM's state, devices and counters\n"
+    "  stop NAME                   stop a VM\n"
+    "  console NAME                attach to a VM's serial console\n"
+    "\n"
+    "Run 'loom vm SUBCOMMAND --help' for its options.\n";
 
 static const char usage_run[] =
-	"Usage: loom vm run NAME --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
-	"                   [--mem SIZE] [--cpus N] [--disk IMG[,ro]]...\n"
-	"                   [--foreground] [-- LOOM-VMM-OPTIONS...]\n"
-	"\n"
-	"Start loom-vmm for VM NAME. In the background (the default) its\n"
-	"control socket is RUN_DIR/vm/NAME.sock, its serial console the socket\n"
-	"RUN_DIR/vm/NAME.console ('loom vm console NAME') and its log\n"
-	"RUN_DIR/vm/NAME.log; loom returns once the VM answers. With\n"
-	"--foreground loom-vmm replaces loom, its console on this terminal.\n"
-	"Options after '--' go to loom-vmm unchanged. loom-vmm is found as\n"
-	"$LOOM_VMM, else next to loom, else in PATH.\n"
-	"\n"
-	"Options:\n"
-	"  --kernel FILE    bzImage to boot (required)\n"
-	"  --initrd FILE    initramfs\n"
-	"  --append STR     kernel command line\n"
-	"  --mem SIZE       guest RAM, e.g. 512M\n"
-	"  --cpus N         vCPUs\n"
-	"  --disk IMG[,ro]  raw image as a virtio-blk disk (repeatable)\n"
-	"  --foreground     run in the foreground\n"
-	"  -h, --help       this text\n";
+    "Usage: loom vm run NAME --kernel BZIMAGE [--initrd FILE] [--append "
+    "CMDLINE]\n"
+    "                   [--mem SIZE] [--cpus N] [--disk IMG[,ro]]...\n"
+    "                   [--foreground] [-- LOOM-VMM-OPTIONS...]\n"
+    "\n"
+    "Start loom-vmm for VM NAME. In the background (the default) its\n"
+    "control socket is RUN_DIR/vm/NAME.sock, its serial console the socket\n"
+    "RUN_DIR/vm/NAME.console ('loom vm console NAME') and its log\n"
+    "RUN_DIR/vm/NAME.log; loom returns once the VM answers. With\n"
+    "--foreground loom-vmm replaces loom, its console on this terminal.\n"
+    "Options after '--' go to loom-vmm unchanged. loom-vmm is found as\n"
+    "$LOOM_VMM, else next to loom, else in PATH.\n"
+    "\n"
+    "Options:\n"
+    "  --kernel FILE    bzImage to boot (required)\n"
+    "  --initrd FILE    initramfs\n"
+    "  --append STR     kernel command line\n"
+    "  --mem SIZE       guest RAM, e.g. 512M\n"
+    "  --cpus N         vCPUs\n"
+    "  --disk IMG[,ro]  raw image as a virtio-blk disk (repeatable)\n"
+    "  --foreground     run in the foreground\n"
+    "  -h, --help       this text\n";
 
 static const char usage_list[] =
-	"Usage: loom vm list [--json]\n"
-	"\n"
-	"List the VMs with a control socket in RUN_DIR/vm: name, state, pid,\n"
-	"vCPUs, memory, uptime. A socket nobody answers on shows as\n"
-	"'unreachable' (a VMM that died without cleaning up).\n"
-	"\n"
-	"Options:\n"
-	"  --json       print {\"vms\": [status objects]}\n"
-	"  -h, --help   this text\n";
+    "Usage: loom vm list [--json]\n"
+    "\n"
+    "List the VMs with a control socket in RUN_DIR/vm: name, state, pid,\n"
+    "vCPUs, memory, uptime. A socket nobody answers on shows as\n"
+    "'unreachable' (a VMM that died without cleaning up).\n"
+    "\n"
+    "Options:\n"
+    "  --json       print {\"vms\": [status objects]}\n"
+    "  -h, --help   this text\n";
 
 static const char usage_status[] =
-	"Usage: loom vm status NAME [--json]\n"
-	"\n"
-	"Show VM NAME's state, kernel, console, PCI devices and exit counters.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print {\"status\": {...}, \"counters\": {...}}\n"
-	"  -h, --help   this text\n";
+    "Usage: loom vm status NAME [--json]\n"
+    "\n"
+    "Show VM NAME's state, kernel, console, PCI devices and exit counters.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print {\"status\": {...}, \"counters\": {...}}\n"
+    "  -h, --help   this text\n";
 
 static const char usage_stop[] =
-	"Usage: loom vm stop NAME [--json]\n"
-	"\n"
-	"Stop VM NAME (loom-vmm exits with status 3) and wait up to 3 s for\n"
-	"its control socket to go away.\n"
-	"\n"
-	"Options:\n"
-	"  --json       print loom-vmm's reply as JSON\n"
-	"  -h, --help   this text\n";
+    "Usage: loom vm stop NAME [--json]\n"
+    "\n"
+    "Stop VM NAME (loom-vmm exits with status 3) and wait up to 3 s for\n"
+    "its control socket to go away.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-vmm's reply as JSON\n"
+    "  -h, --help   this text\n";
 
 static const char usage_console[] =
-	"Usage: loom vm console NAME\n"
-	"\n"
-	"Attach this terminal to VM NAME's serial console (loom-vmm started\n"
-	"with --console socket:PATH, as 'loom vm run' does). Type Ctrl-] to\n"
-	"detach; the VM keeps running.\n"
-	"\n"
-	"Options:\n"
-	"  -h, --help   this text\n";
+    "Usage: loom vm console NAME\n"
+    "\n"
+    "Attach this terminal to VM NAME's serial console (loom-vmm started\n"
+    "with --console socket:PATH, as 'loom vm run' does). Type Ctrl-] to\n"
+    "detach; the VM keeps running.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   this text\n";
 
 enum {
 	OPT_JSON = 1000,
@@ -189,7 +190,7 @@ static long long ms_now(void)
 /* Connects to a Unix stream socket; Return: fd or -errno. */
 static int unix_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, e;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -213,7 +214,7 @@ static int unix_connect(const char *path)
 static int vm_request(const char *path, const char *cmd, json_t **reply)
 {
 	long long deadline = ms_now() + VM_TIMEOUT_MS;
-	struct pollfd pfd = { .events = POLLIN };
+	struct pollfd pfd = {.events = POLLIN};
 	char *buf = NULL, *nl = NULL, req[96];
 	size_t got = 0;
 	ssize_t n;
@@ -286,7 +287,8 @@ static int vm_call(const struct loom_ctx *ctx, const char *name,
 		return LOOM_EXIT_UNREACHABLE;
 	}
 	if (rc) {
-		loom_err("cannot reach VM '%s' at %s: %s (is it running? see 'loom vm list')",
+		loom_err("cannot reach VM '%s' at %s: %s (is it running? see "
+			 "'loom vm list')",
 			 name, path, strerror(-rc));
 		return LOOM_EXIT_UNREACHABLE;
 	}
@@ -306,9 +308,9 @@ static int vm_parse(struct loom_ctx *ctx, const char *cmd, const char *usage,
 		    int argc, char **argv, int npos)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -356,7 +358,7 @@ static void fmt_uptime(const json_t *o, char *buf, size_t len)
 static int vm_list(struct loom_ctx *ctx, int argc, char **argv)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 256], name[256], mem[24], up[24],
-		pid[24], cpus[24];
+	    pid[24], cpus[24];
 	json_t *all, *reply;
 	struct dirent *de;
 	struct table t;
@@ -440,14 +442,15 @@ static int vm_status(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->json) {
 		out = json_pack("{s:O, s:O}", "status", st, "counters",
-				cnt ? json_object_get(cnt, "counters") :
-				      json_null());
+				cnt ? json_object_get(cnt, "counters")
+				    : json_null());
 		loom_print_json(out);
 		json_decref(out);
 		goto done;
 	}
 	printf("vm %s\n", argv[optind]);
-	json_object_foreach(st, key, v) {
+	json_object_foreach(st, key, v)
+	{
 		if (json_is_string(v))
 			printf("  %-10s %s\n", key, json_string_value(v));
 		else if (json_is_number(v))
@@ -459,20 +462,19 @@ static int vm_status(struct loom_ctx *ctx, int argc, char **argv)
 
 		printf("\n");
 		table_init(&t, 4, "SLOT", "DEVICE", "ID", "STATE");
-		json_array_foreach(json_object_get(st, "pci"), i, v)
-			table_add(&t, jint(v, "slot", slot), jstr(v, "name"),
-				  jstr(v, "id"),
-				  json_is_true(json_object_get(v, "broken")) ?
-					  jstr(v, "reason") :
-					  "ok");
+		json_array_foreach(json_object_get(st, "pci"), i, v) table_add(
+		    &t, jint(v, "slot", slot), jstr(v, "name"), jstr(v, "id"),
+		    json_is_true(json_object_get(v, "broken"))
+			? jstr(v, "reason")
+			: "ok");
 		table_print(&t);
 		table_free(&t);
 	}
 	if (cnt && json_object_get(cnt, "counters")) {
 		printf("\n");
 		json_object_foreach(json_object_get(cnt, "counters"), key, v)
-			printf("  %-18s %lld\n", key,
-			       (long long)json_integer_value(v));
+		    printf("  %-18s %lld\n", key,
+			   (long long)json_integer_value(v));
 	}
 done:
 	json_decref(st);
@@ -515,8 +517,8 @@ static int vm_stop(struct loom_ctx *ctx, int argc, char **argv)
 /* Relays between the terminal and the console socket until Ctrl-]. */
 static int console_relay(int fd)
 {
-	struct pollfd pfd[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
-				 { .fd = fd, .events = POLLIN } };
+	struct pollfd pfd[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+				{.fd = fd, .events = POLLIN}};
 	struct termios old, raw;
 	bool tty = isatty(STDIN_FILENO);
 	char buf[4096];
@@ -546,8 +548,8 @@ static int console_relay(int fd)
 				for (i = 0; i < n; i++)
 					if (buf[i] == 0x1d) /* Ctrl-] */
 						break;
-				if (i && send(fd, buf, (size_t)i,
-					      MSG_NOSIGNAL) < 0)
+				if (i &&
+				    send(fd, buf, (size_t)i, MSG_NOSIGNAL) < 0)
 					break;
 				if (i < n)
 					break;
@@ -587,21 +589,26 @@ static int vm_console(struct loom_ctx *ctx, int argc, char **argv)
 		return rc;
 	console = jstr(st, "console");
 	if (!console || strncmp(console, "socket:", 7)) {
-		loom_err("VM '%s' has no console socket (its console is %s); start it with 'loom vm run' or loom-vmm --console socket:PATH",
-			 argv[optind], console ? console : "not reported");
+		loom_err(
+		    "VM '%s' has no console socket (its console is %s); start "
+		    "it with 'loom vm run' or loom-vmm --console socket:PATH",
+		    argv[optind], console ? console : "not reported");
 		json_decref(st);
 		return LOOM_EXIT_NETD;
 	}
 	fd = unix_connect(console + 7);
 	if (fd < 0) {
-		loom_err("cannot attach to VM '%s' console at %s: %s (is another client attached?)",
+		loom_err("cannot attach to VM '%s' console at %s: %s (is "
+			 "another client attached?)",
 			 argv[optind], console + 7, strerror(-fd));
 		json_decref(st);
 		return LOOM_EXIT_UNREACHABLE;
 	}
 	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "loom: attached to VM %s's console; Ctrl-] detaches\r\n",
-			argv[optind]);
+		fprintf(
+		    stderr,
+		    "loom: attached to VM %s's console; Ctrl-] detaches\r\n",
+		    argv[optind]);
 	json_decref(st);
 	rc = console_relay(fd);
 	close(fd);
@@ -626,7 +633,7 @@ static void vmm_binary(char *buf, size_t len)
 		if (slash) {
 			*slash = '\0';
 			if ((size_t)snprintf(buf, len, "%s/loom-vmm", self) <
-				    len &&
+				len &&
 			    access(buf, X_OK) == 0)
 				return;
 		}
@@ -636,24 +643,24 @@ static void vmm_binary(char *buf, size_t len)
 
 /* The loom-vmm flags for OPT_KERNEL..OPT_DISK, in that order. */
 static const char *const vmm_flags[] = {
-	"--kernel", "--initrd", "--append", "--mem", "--cpus", "--disk",
+    "--kernel", "--initrd", "--append", "--mem", "--cpus", "--disk",
 };
 
 static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "initrd", required_argument, NULL, OPT_INITRD },
-		{ "append", required_argument, NULL, OPT_APPEND },
-		{ "mem", required_argument, NULL, OPT_MEM },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "disk", required_argument, NULL, OPT_DISK },
-		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"kernel", required_argument, NULL, OPT_KERNEL},
+	    {"initrd", required_argument, NULL, OPT_INITRD},
+	    {"append", required_argument, NULL, OPT_APPEND},
+	    {"mem", required_argument, NULL, OPT_MEM},
+	    {"cpus", required_argument, NULL, OPT_CPUS},
+	    {"disk", required_argument, NULL, OPT_DISK},
+	    {"foreground", no_argument, NULL, OPT_FOREGROUND},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char vmm[PATH_MAX], sock[PATH_MAX], cons[PATH_MAX + 8], logp[PATH_MAX],
-		dir[PATH_MAX];
+	    dir[PATH_MAX];
 	const char *cmd = "vm run", *name;
 	bool foreground = false, have_kernel = false;
 	char **vargv;
@@ -695,7 +702,8 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 	if (!vm_name_ok(name)) {
 		free(vargv);
 		return loom_usage_err(cmd,
-				      "NAME: 1..%d characters of A-Z a-z 0-9 _ . - expected, got '%s'",
+				      "NAME: 1..%d characters of A-Z a-z 0-9 _ "
+				      ". - expected, got '%s'",
 				      VM_NAME_MAX, name);
 	}
 	/* Options may follow NAME too: parse the rest the same way. */
@@ -728,8 +736,8 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 				vargv[nv++] = argv[++i];
 			} else {
 				free(vargv);
-				return loom_usage_err(cmd, "option '%s' needs a value",
-						      argv[i]);
+				return loom_usage_err(
+				    cmd, "option '%s' needs a value", argv[i]);
 			}
 			break;
 		}
@@ -806,8 +814,7 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0)
 			dup2(fd, STDIN_FILENO);
-		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0600);
+		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
@@ -820,7 +827,8 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 	deadline = ms_now() + VM_START_TIMEOUT_MS;
 	while (ms_now() < deadline) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
-			loom_err("loom-vmm for VM '%s' exited (status %d) before it was up; its log %s says:",
+			loom_err("loom-vmm for VM '%s' exited (status %d) "
+				 "before it was up; its log %s says:",
 				 name,
 				 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 				 logp);
@@ -839,7 +847,8 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 		}
 		if (vm_request(sock, "status", &reply) == 0) {
 			json_decref(reply);
-			printf("started vm %s (pid %d); console: loom vm console %s; log: %s\n",
+			printf("started vm %s (pid %d); console: loom vm "
+			       "console %s; log: %s\n",
 			       name, (int)pid, name, logp);
 			return LOOM_EXIT_OK;
 		}
@@ -852,14 +861,14 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 }
 
 static const struct loom_cmd vm_cmds[] = {
-	{ "run", vm_run, "start a VM" },
-	{ "list", vm_list, "list VMs" },
-	{ "ls", vm_list, "list VMs" },
-	{ "status", vm_status, "a VM's status" },
-	{ "show", vm_status, "a VM's status" },
-	{ "stop", vm_stop, "stop a VM" },
-	{ "console", vm_console, "attach to a console" },
-	{ NULL, NULL, NULL },
+    {"run", vm_run, "start a VM"},
+    {"list", vm_list, "list VMs"},
+    {"ls", vm_list, "list VMs"},
+    {"status", vm_status, "a VM's status"},
+    {"show", vm_status, "a VM's status"},
+    {"stop", vm_stop, "stop a VM"},
+    {"console", vm_console, "attach to a console"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_vm(struct loom_ctx *ctx, int argc, char **argv)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* loom.h - shared declarations of the `loom` client: context, exit codes, helpers. */
+/* loom.h - the `loom` client: context, exit codes, shared helpers. */
 #ifndef LOOM_CLI_LOOM_H
 #define LOOM_CLI_LOOM_H
 
@@ -14,7 +14,7 @@ enum loom_exit {
 	LOOM_EXIT_NETD = 1,	   /* loom-netd answered with an error */
 	LOOM_EXIT_USAGE = 2,	   /* bad command line or argument value */
 	LOOM_EXIT_UNREACHABLE = 3, /* no loom-netd, or the connection broke */
-	LOOM_EXIT_FILE = 4,	   /* the network file is invalid or unreadable */
+	LOOM_EXIT_FILE = 4, /* the network file is invalid or unreadable */
 };
 
 /* Seconds to wait for a reply; creating TAPs in namespaces is not instant. */
@@ -65,9 +65,10 @@ void client_close(struct loom_ctx *ctx);
 /* Prints "loom: " + message to stderr. */
 void loom_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Usage error: "loom: CMD: message" + a hint to --help. Return: LOOM_EXIT_USAGE. */
+/* Usage error: "loom: CMD: message" + a hint to --help. Return:
+ * LOOM_EXIT_USAGE. */
 int loom_usage_err(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Prints @result as indented JSON to stdout. Return: LOOM_EXIT_OK. */
 int loom_print_json(const json_t *result);
@@ -81,7 +82,7 @@ void loom_path_to_flag(const char *path, char *buf, size_t len);
 /* A simple text table: columns sized to their widest cell. */
 struct table {
 	size_t ncols, nrows, cap;
-	char **cells; /* nrows * ncols, row-major, strdup'ed */
+	char **cells;	 /* nrows * ncols, row-major, strdup'ed */
 	bool skip_first; /* print without the first column */
 };
 

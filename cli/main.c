@@ -7,38 +7,35 @@
 #include "cli/loom.h"
 
 static const char usage_main[] =
-	"Usage: loom [--socket PATH | --run-dir DIR] [--json] COMMAND [ARGS...]\n"
-	"\n"
-	"The client of loom-netd, the loom network daemon.\n"
-	"\n"
-	"Commands:\n"
-	"  net      declare and inspect networks: create, list, show, delete,\n"
-	"           apply FILE, validate FILE\n"
-	"  port     ports of a network: add, del, list (with counters)\n"
-	"  fdb      a network's MAC table: show, flush\n"
-	"  status   loom-netd's own status\n"
-	"  vm       VMs run by loom-vmm: run, list, status, stop, console\n"
-	"  help     this text\n"
-	"\n"
-	"Options:\n"
-	"  --socket PATH   loom-netd's control socket\n"
-	"                  (default: RUN_DIR/netd.sock)\n"
-	"  --run-dir DIR   loom-netd's run dir (default: $LOOM_RUN_DIR, else\n"
-	"                  /run/loom as root, else $XDG_RUNTIME_DIR/loom)\n"
-	"  --json          print results as JSON (every command takes it too)\n"
-	"  -h, --help      this text; 'loom COMMAND --help' for a command\n"
-	"  --version       print loom's version\n"
-	"\n"
-	"Exit status: 0 success, 1 loom-netd refused the request, 2 invalid\n"
-	"command line, 3 loom-netd not reachable, 4 invalid network file.\n";
+    "Usage: loom [--socket PATH | --run-dir DIR] [--json] COMMAND [ARGS...]\n"
+    "\n"
+    "The client of loom-netd, the loom network daemon.\n"
+    "\n"
+    "Commands:\n"
+    "  net      declare and inspect networks: create, list, show, delete,\n"
+    "           apply FILE, validate FILE\n"
+    "  port     ports of a network: add, del, list (with counters)\n"
+    "  fdb      a network's MAC table: show, flush\n"
+    "  status   loom-netd's own status\n"
+    "  vm       VMs run by loom-vmm: run, list, status, stop, console\n"
+    "  help     this text\n"
+    "\n"
+    "Options:\n"
+    "  --socket PATH   loom-netd's control socket\n"
+    "                  (default: RUN_DIR/netd.sock)\n"
+    "  --run-dir DIR   loom-netd's run dir (default: $LOOM_RUN_DIR, else\n"
+    "                  /run/loom as root, else $XDG_RUNTIME_DIR/loom)\n"
+    "  --json          print results as JSON (every command takes it too)\n"
+    "  -h, --help      this text; 'loom COMMAND --help' for a command\n"
+    "  --version       print loom's version\n"
+    "\n"
+    "Exit status: 0 success, 1 loom-netd refused the request, 2 invalid\n"
+    "command line, 3 loom-netd not reachable, 4 invalid network file.\n";
 
 static const struct loom_cmd commands[] = {
-	{ "net", cmd_net, "networks" },
-	{ "port", cmd_port, "ports" },
-	{ "fdb", cmd_fdb, "MAC tables" },
-	{ "status", cmd_status, "daemon status" },
-	{ "vm", cmd_vm, "VMs" },
-	{ NULL, NULL, NULL },
+    {"net", cmd_net, "networks"},   {"port", cmd_port, "ports"},
+    {"fdb", cmd_fdb, "MAC tables"}, {"status", cmd_status, "daemon status"},
+    {"vm", cmd_vm, "VMs"},	    {NULL, NULL, NULL},
 };
 
 static bool is_help(const char *s)
@@ -99,7 +96,7 @@ static int global_value(int argc, char **argv, int *i, const char *opt,
 
 int main(int argc, char **argv)
 {
-	struct loom_ctx ctx = { .fd = -1 };
+	struct loom_ctx ctx = {.fd = -1};
 	const struct loom_cmd *c;
 	int i, rc;
 
@@ -124,7 +121,8 @@ int main(int argc, char **argv)
 			return LOOM_EXIT_USAGE;
 		if (rc)
 			continue;
-		fprintf(stderr, "loom: unknown option '%s'\nTry 'loom --help'.\n",
+		fprintf(stderr,
+			"loom: unknown option '%s'\nTry 'loom --help'.\n",
 			argv[i]);
 		return LOOM_EXIT_USAGE;
 	}
@@ -135,7 +133,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "help")) {
 		if (i + 1 < argc) {
 			/* "loom help net" is "loom net --help". */
-			char *args[] = { argv[i + 1], "--help", NULL };
+			char *args[] = {argv[i + 1], "--help", NULL};
 
 			for (c = commands; c->name; c++)
 				if (!strcmp(c->name, argv[i + 1]))

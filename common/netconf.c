@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* netconf.c - network configuration: libcyaml schema, file positions, checks, JSON. */
+/* netconf.c - network file: cyaml schema, line-aware checks, JSON. */
 #include "common/netconf.h"
 
 #include <arpa/inet.h>
@@ -22,10 +22,10 @@ enum { PATH_MAX_LEN = sizeof(((struct netconf_error *)0)->path) };
 /* Modes */
 
 static const cyaml_strval_t mode_strings[] = {
-	{ "nat", NETCONF_MODE_NAT },
-	{ "isolated", NETCONF_MODE_ISOLATED },
-	{ "switch", NETCONF_MODE_SWITCH },
-	{ "bridge", NETCONF_MODE_BRIDGE },
+    {"nat", NETCONF_MODE_NAT},
+    {"isolated", NETCONF_MODE_ISOLATED},
+    {"switch", NETCONF_MODE_SWITCH},
+    {"bridge", NETCONF_MODE_BRIDGE},
 };
 
 const char *netconf_mode_name(enum netconf_mode mode)
@@ -61,75 +61,66 @@ int netconf_mode_supported(enum netconf_mode mode)
  * walks the same tables, so field names and kinds live in one place. */
 
 static const cyaml_schema_value_t vlan_entry = {
-	CYAML_VALUE_UINT(CYAML_FLAG_DEFAULT, uint32_t),
+    CYAML_VALUE_UINT(CYAML_FLAG_DEFAULT, uint32_t),
 };
 
 static const cyaml_schema_field_t port_fields[] = {
-	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_OPTIONAL, struct netconf_port,
-			       name, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_STRING_PTR("tap", CYAML_FLAG_DEFAULT, struct netconf_port,
-			       tap, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_STRING_PTR("netns", CYAML_FLAG_OPTIONAL,
-			       struct netconf_port, netns, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_STRING_PTR("address", CYAML_FLAG_OPTIONAL,
-			       struct netconf_port, address, 0,
-			       CYAML_UNLIMITED),
-	CYAML_FIELD_UINT("vlan", CYAML_FLAG_OPTIONAL, struct netconf_port,
-			 vlan),
-	CYAML_FIELD_SEQUENCE_COUNT("trunk",
-				   CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-				   struct netconf_port, trunk, trunk_count,
-				   &vlan_entry, 1, NETCONF_VLAN_MAX),
-	CYAML_FIELD_UINT("native", CYAML_FLAG_OPTIONAL, struct netconf_port,
-			 native),
-	CYAML_FIELD_END
-};
+    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   name, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("tap", CYAML_FLAG_DEFAULT, struct netconf_port, tap,
+			   0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("netns", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   netns, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("address", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   address, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("vlan", CYAML_FLAG_OPTIONAL, struct netconf_port, vlan),
+    CYAML_FIELD_SEQUENCE_COUNT(
+	"trunk", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct netconf_port,
+	trunk, trunk_count, &vlan_entry, 1, NETCONF_VLAN_MAX),
+    CYAML_FIELD_UINT("native", CYAML_FLAG_OPTIONAL, struct netconf_port,
+		     native),
+    CYAML_FIELD_END};
 
 static const cyaml_schema_value_t port_entry = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct netconf_port,
-			    port_fields),
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct netconf_port, port_fields),
 };
 
 static const cyaml_schema_field_t net_fields[] = {
-	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_DEFAULT, struct netconf_net,
-			       name, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_ENUM("mode", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT,
-			 struct netconf_net, mode, mode_strings,
-			 CYAML_ARRAY_LEN(mode_strings)),
-	CYAML_FIELD_STRING_PTR("subnet", CYAML_FLAG_OPTIONAL,
-			       struct netconf_net, subnet, 0, CYAML_UNLIMITED),
-	CYAML_FIELD_STRING_PTR("gateway", CYAML_FLAG_OPTIONAL,
-			       struct netconf_net, gateway, 0,
-			       CYAML_UNLIMITED),
-	CYAML_FIELD_UINT("mtu", CYAML_FLAG_OPTIONAL, struct netconf_net, mtu),
-	CYAML_FIELD_UINT("mac_table_size", CYAML_FLAG_OPTIONAL,
-			 struct netconf_net, mac_table_size),
-	CYAML_FIELD_UINT("mac_aging", CYAML_FLAG_OPTIONAL, struct netconf_net,
-			 mac_aging),
-	CYAML_FIELD_SEQUENCE_COUNT("ports",
-				   CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-				   struct netconf_net, ports, port_count,
-				   &port_entry, 0, NETCONF_PORTS_MAX),
-	CYAML_FIELD_END
-};
+    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_DEFAULT, struct netconf_net, name,
+			   0, CYAML_UNLIMITED),
+    CYAML_FIELD_ENUM("mode", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT,
+		     struct netconf_net, mode, mode_strings,
+		     CYAML_ARRAY_LEN(mode_strings)),
+    CYAML_FIELD_STRING_PTR("subnet", CYAML_FLAG_OPTIONAL, struct netconf_net,
+			   subnet, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("gateway", CYAML_FLAG_OPTIONAL, struct netconf_net,
+			   gateway, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("mtu", CYAML_FLAG_OPTIONAL, struct netconf_net, mtu),
+    CYAML_FIELD_UINT("mac_table_size", CYAML_FLAG_OPTIONAL, struct netconf_net,
+		     mac_table_size),
+    CYAML_FIELD_UINT("mac_aging", CYAML_FLAG_OPTIONAL, struct netconf_net,
+		     mac_aging),
+    CYAML_FIELD_SEQUENCE_COUNT(
+	"ports", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct netconf_net,
+	ports, port_count, &port_entry, 0, NETCONF_PORTS_MAX),
+    CYAML_FIELD_END};
 
 static const cyaml_schema_value_t net_entry = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct netconf_net, net_fields),
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct netconf_net, net_fields),
 };
 
 static const cyaml_schema_field_t file_fields[] = {
-	CYAML_FIELD_SEQUENCE_COUNT("networks", CYAML_FLAG_POINTER,
-				   struct netconf, networks, network_count,
-				   &net_entry, 1, NETCONF_NETWORKS_MAX),
-	CYAML_FIELD_END
-};
+    CYAML_FIELD_SEQUENCE_COUNT("networks", CYAML_FLAG_POINTER, struct netconf,
+			       networks, network_count, &net_entry, 1,
+			       NETCONF_NETWORKS_MAX),
+    CYAML_FIELD_END};
 
 static const cyaml_schema_value_t file_schema = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct netconf, file_fields),
+    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct netconf, file_fields),
 };
 
 static const cyaml_schema_value_t single_schema = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct netconf_net, net_fields),
+    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct netconf_net, net_fields),
 };
 
 /* Integer ranges by field name; 0 is never valid, so 0 can mean "unset". */
@@ -139,12 +130,12 @@ struct int_range {
 };
 
 static const struct int_range int_ranges[] = {
-	{ "mtu", NETCONF_MTU_MIN, NETCONF_MTU_MAX },
-	{ "mac_table_size", NETCONF_MAC_TABLE_MIN, NETCONF_MAC_TABLE_MAX },
-	{ "mac_aging", NETCONF_MAC_AGING_MIN, NETCONF_MAC_AGING_MAX },
-	{ "vlan", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX },
-	{ "native", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX },
-	{ "trunk", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX },
+    {"mtu", NETCONF_MTU_MIN, NETCONF_MTU_MAX},
+    {"mac_table_size", NETCONF_MAC_TABLE_MIN, NETCONF_MAC_TABLE_MAX},
+    {"mac_aging", NETCONF_MAC_AGING_MIN, NETCONF_MAC_AGING_MAX},
+    {"vlan", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX},
+    {"native", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX},
+    {"trunk", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX},
 };
 
 static const struct int_range *int_range_find(const char *key)
@@ -160,11 +151,11 @@ static const struct int_range *int_range_find(const char *key)
 /* ---------------------------------------------------------------------- */
 /* Errors and paths */
 
-static int err_set(struct netconf_error *err, const char *path,
-		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int err_set(struct netconf_error *err, const char *path, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
 
-static int err_set(struct netconf_error *err, const char *path,
-		   const char *fmt, ...)
+static int err_set(struct netconf_error *err, const char *path, const char *fmt,
+		   ...)
 {
 	va_list ap;
 
@@ -211,7 +202,7 @@ char *netconf_error_format(const struct netconf_error *err, char *buf,
 }
 
 static void path_fmt(char *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Paths are bounded by the schema's depth; a too long one is cut, not
  * overflowed (vsnprintf, so no truncation warnings on every caller). */
@@ -285,8 +276,9 @@ static int err_unknown_field(struct netconf_error *err, const char *path,
 		}
 	}
 	if (best)
-		return err_set(err, path, "unknown field '%s' (did you mean '%s'?)",
-			       key, best->key);
+		return err_set(err, path,
+			       "unknown field '%s' (did you mean '%s'?)", key,
+			       best->key);
 	return err_set(err, path, "unknown field '%s'", key);
 }
 
@@ -352,7 +344,7 @@ static void cidr_edge(const struct netconf_cidr *c, struct netconf_cidr *out,
 		if (host)
 			out->addr[i] |= (uint8_t)(0xff >> bits);
 		else
-			out->addr[i] &= (uint8_t)~(0xff >> bits);
+			out->addr[i] &= (uint8_t) ~(0xff >> bits);
 	}
 }
 
@@ -418,18 +410,21 @@ static int name_check(const char *s, size_t max, const char *path,
 	if (len == 0)
 		return err_set(err, path, "%s must not be empty", what);
 	if (len > max)
-		return err_set(err, path,
-			       "%s must be at most %zu characters, got '%s' (%zu)",
-			       what, max, s, len);
+		return err_set(
+		    err, path,
+		    "%s must be at most %zu characters, got '%s' (%zu)", what,
+		    max, s, len);
 	for (i = 0; i < len; i++)
 		if (!name_char_ok(s[i]))
 			return err_set(err, path,
-				       "%s may hold only letters, digits, '_', '.' and '-', got '%s'",
+				       "%s may hold only letters, digits, '_', "
+				       "'.' and '-', got '%s'",
 				       what, s);
 	if (s[0] == '.' || s[0] == '-' || s[0] == '_')
-		return err_set(err, path,
-			       "%s must start with a letter or a digit, got '%s'",
-			       what, s);
+		return err_set(
+		    err, path,
+		    "%s must start with a letter or a digit, got '%s'", what,
+		    s);
 	return 0;
 }
 
@@ -459,19 +454,21 @@ static int net_addr_check(const struct netconf_net *net, const char *path,
 		path_field(p, path, "subnet");
 		if (netconf_cidr_parse(net->subnet, subnet))
 			return err_set(err, p,
-				       "must be ADDRESS/PREFIX (e.g. 10.10.0.0/24), got '%s'",
+				       "must be ADDRESS/PREFIX (e.g. "
+				       "10.10.0.0/24), got '%s'",
 				       net->subnet);
 		cidr_edge(subnet, &edge, false);
 		if (!addr_equal(&edge, subnet)) {
 			addr_format(&edge, fix, sizeof(fix), true);
-			return err_set(err, p,
-				       "%s has host bits set (did you mean %s?)",
-				       net->subnet, fix);
+			return err_set(
+			    err, p, "%s has host bits set (did you mean %s?)",
+			    net->subnet, fix);
 		}
 		maxp = subnet->family == AF_INET ? 30 : 126;
 		if (subnet->prefix > maxp || subnet->prefix < 8)
 			return err_set(err, p,
-				       "prefix must be /8../%u to hold a gateway and hosts, got /%u",
+				       "prefix must be /8../%u to hold a "
+				       "gateway and hosts, got /%u",
 				       maxp, subnet->prefix);
 	}
 	if (net->gateway) {
@@ -479,17 +476,19 @@ static int net_addr_check(const struct netconf_net *net, const char *path,
 		if (!net->subnet)
 			return err_set(err, p, "a gateway needs a subnet");
 		if (netconf_ip_parse(net->gateway, gw))
-			return err_set(err, p,
-				       "must be an IP address without prefix, got '%s'",
-				       net->gateway);
+			return err_set(
+			    err, p,
+			    "must be an IP address without prefix, got '%s'",
+			    net->gateway);
 		if (!cidr_contains(subnet, gw))
 			return err_set(err, p, "%s is outside subnet %s",
 				       net->gateway, net->subnet);
 		cidr_edge(subnet, &edge, false);
 		if (addr_equal(&edge, gw))
-			return err_set(err, p,
-				       "%s is the subnet's own address, not a host",
-				       net->gateway);
+			return err_set(
+			    err, p,
+			    "%s is the subnet's own address, not a host",
+			    net->gateway);
 		cidr_edge(subnet, &edge, true);
 		if (gw->family == AF_INET && addr_equal(&edge, gw))
 			return err_set(err, p,
@@ -535,27 +534,32 @@ static int port_check(const struct netconf_port *port,
 		path_field(p, path, "address");
 		if (netconf_cidr_parse(port->address, &addr))
 			return err_set(err, p,
-				       "must be ADDRESS/PREFIX (e.g. 10.10.0.2/24), got '%s'",
+				       "must be ADDRESS/PREFIX (e.g. "
+				       "10.10.0.2/24), got '%s'",
 				       port->address);
 		if (subnet && subnet->family == addr.family) {
 			if (!cidr_contains(subnet, &addr))
-				return err_set(err, p, "%s is outside subnet %s",
+				return err_set(err, p,
+					       "%s is outside subnet %s",
 					       port->address, subnet_str);
 			cidr_edge(subnet, &edge, false);
 			if (addr_equal(&edge, &addr))
 				return err_set(err, p,
-					       "%s is the subnet's own address, not a host",
+					       "%s is the subnet's own "
+					       "address, not a host",
 					       port->address);
 			cidr_edge(subnet, &edge, true);
 			if (addr.family == AF_INET && addr_equal(&edge, &addr))
-				return err_set(err, p,
-					       "%s is the subnet's broadcast address",
-					       port->address);
+				return err_set(
+				    err, p,
+				    "%s is the subnet's broadcast address",
+				    port->address);
 		}
 		if (gw && gw->family && addr_equal(gw, &addr)) {
 			addr_format(gw, gws, sizeof(gws), false);
 			return err_set(err, p,
-				       "%s is the network's gateway (%s), owned by loom-netd",
+				       "%s is the network's gateway (%s), "
+				       "owned by loom-netd",
 				       port->address, gws);
 		}
 	}
@@ -566,7 +570,8 @@ static int port_check(const struct netconf_port *port,
 			return rc;
 		if (port->trunk_count)
 			return err_set(err, p,
-				       "vlan (an access port) and trunk (a trunk port) exclude each other");
+				       "vlan (an access port) and trunk (a "
+				       "trunk port) exclude each other");
 	}
 	for (i = 0; i < port->trunk_count; i++) {
 		path_index(p, path, "trunk", i);
@@ -586,7 +591,8 @@ static int port_check(const struct netconf_port *port,
 			return rc;
 		if (!port->trunk_count)
 			return err_set(err, p,
-				       "native needs trunk: it is the VLAN of untagged frames on a trunk port");
+				       "native needs trunk: it is the VLAN of "
+				       "untagged frames on a trunk port");
 	}
 	return 0;
 }
@@ -626,11 +632,11 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 		return rc;
 	path_field(p, path, "mode");
 	if (!netconf_mode_supported(net->mode))
-		return err_set(err, p,
-			       "mode %s%s is not supported yet; use switch or isolated",
-			       netconf_mode_name(net->mode),
-			       net->mode == NETCONF_MODE_NAT ? " (the default)" :
-							       "");
+		return err_set(
+		    err, p,
+		    "mode %s%s is not supported yet; use switch or isolated",
+		    netconf_mode_name(net->mode),
+		    net->mode == NETCONF_MODE_NAT ? " (the default)" : "");
 	rc = net_addr_check(net, path, &subnet, &gw, err);
 	if (rc)
 		return rc;
@@ -664,16 +670,17 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 				    y->name ? y->name : y->tap)) {
 				path_field(q, p, x->name ? "name" : "tap");
 				return err_set(err, q,
-					       "port name '%s' is already used by %s.ports[%u]",
+					       "port name '%s' is already used "
+					       "by %s.ports[%u]",
 					       x->name ? x->name : x->tap,
 					       path[0] ? path : "network", j);
 			}
 			if (!strcmp(x->tap, y->tap)) {
 				path_field(q, p, "tap");
-				return err_set(err, q,
-					       "TAP '%s' is already used by %s.ports[%u]",
-					       x->tap, path[0] ? path : "network",
-					       j);
+				return err_set(
+				    err, q,
+				    "TAP '%s' is already used by %s.ports[%u]",
+				    x->tap, path[0] ? path : "network", j);
 			}
 			if (x->address && y->address &&
 			    !netconf_cidr_parse(x->address, &a) &&
@@ -681,7 +688,8 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 			    addr_equal(&a, &b)) {
 				path_field(q, p, "address");
 				return err_set(err, q,
-					       "address %s is already used by %s.ports[%u]",
+					       "address %s is already used by "
+					       "%s.ports[%u]",
 					       x->address,
 					       path[0] ? path : "network", j);
 			}
@@ -706,9 +714,10 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err)
 		k += cfg->networks[i].port_count;
 		if (k > NETCONF_PORTS_TOTAL_MAX) {
 			path_fmt(p, "networks[%u].ports", i);
-			return err_set(err, p,
-				       "more than %d ports in all networks together",
-				       NETCONF_PORTS_TOTAL_MAX);
+			return err_set(
+			    err, p,
+			    "more than %d ports in all networks together",
+			    NETCONF_PORTS_TOTAL_MAX);
 		}
 	}
 	for (i = 0; i < cfg->network_count; i++) {
@@ -721,7 +730,8 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err)
 				    cfg->networks[j].name)) {
 				path_fmt(p, "networks[%u].name", i);
 				return err_set(err, p,
-					       "network name '%s' is already used by networks[%u]",
+					       "network name '%s' is already "
+					       "used by networks[%u]",
 					       cfg->networks[i].name, j);
 			}
 		/* A TAP belongs to one port: check across earlier networks. */
@@ -729,16 +739,19 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err)
 			for (j = 0; j < i; j++)
 				for (l = 0; l < cfg->networks[j].port_count;
 				     l++) {
-					if (strcmp(cfg->networks[i].ports[k].tap,
-						   cfg->networks[j].ports[l].tap))
+					if (strcmp(
+						cfg->networks[i].ports[k].tap,
+						cfg->networks[j].ports[l].tap))
 						continue;
 					path_fmt(p,
-						 "networks[%u].ports[%u].tap", i,
-						 k);
-					return err_set(err, p,
-						       "TAP '%s' is already used by networks[%u].ports[%u]",
-						       cfg->networks[i].ports[k].tap,
-						       j, l);
+						 "networks[%u].ports[%u].tap",
+						 i, k);
+					return err_set(
+					    err, p,
+					    "TAP '%s' is already used by "
+					    "networks[%u].ports[%u]",
+					    cfg->networks[i].ports[k].tap, j,
+					    l);
 				}
 	}
 	return 0;
@@ -888,12 +901,11 @@ static void lines_free(struct yaml_check *c)
 	c->nlines = c->cap = 0;
 }
 
-static int yerr(struct yaml_check *c, const yaml_node_t *node,
-		const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int yerr(struct yaml_check *c, const yaml_node_t *node, const char *path,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int yerr(struct yaml_check *c, const yaml_node_t *node,
-		const char *path, const char *fmt, ...)
+static int yerr(struct yaml_check *c, const yaml_node_t *node, const char *path,
+		const char *fmt, ...)
 {
 	va_list ap;
 
@@ -909,8 +921,8 @@ static const char *node_kind(const yaml_node_t *node)
 {
 	switch (node->type) {
 	case YAML_SCALAR_NODE:
-		return node->data.scalar.length ? "a single value" :
-						  "an empty value";
+		return node->data.scalar.length ? "a single value"
+						: "an empty value";
 	case YAML_SEQUENCE_NODE:
 		return "a list";
 	case YAML_MAPPING_NODE:
@@ -953,15 +965,15 @@ bad:
 }
 
 static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
-			    const cyaml_schema_value_t *schema,
-			    const char *key, const char *path);
+			    const cyaml_schema_value_t *schema, const char *key,
+			    const char *path);
 
 static int yaml_check_mapping(struct yaml_check *c, yaml_node_t *node,
 			      const cyaml_schema_value_t *schema,
 			      const char *path)
 {
 	const cyaml_schema_field_t *fields = schema->mapping.fields, *f;
-	char p[PATH_MAX_LEN], seen[32] = { 0 };
+	char p[PATH_MAX_LEN], seen[32] = {0};
 	yaml_node_pair_t *pair;
 	yaml_node_t *k, *v;
 	const char *key;
@@ -978,7 +990,8 @@ static int yaml_check_mapping(struct yaml_check *c, yaml_node_t *node,
 		if (!k || !v)
 			return yerr(c, node, path, "malformed mapping");
 		if (k->type != YAML_SCALAR_NODE)
-			return yerr(c, k, path, "field names must be plain words");
+			return yerr(c, k, path,
+				    "field names must be plain words");
 		key = (const char *)k->data.scalar.value;
 		if (strlen(key) != k->data.scalar.length || strlen(key) > 40)
 			return yerr(c, k, path, "invalid field name");
@@ -1008,8 +1021,8 @@ static int yaml_check_mapping(struct yaml_check *c, yaml_node_t *node,
 }
 
 static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
-			    const cyaml_schema_value_t *schema,
-			    const char *key, const char *path)
+			    const cyaml_schema_value_t *schema, const char *key,
+			    const char *path)
 {
 	char p[PATH_MAX_LEN];
 	yaml_node_item_t *item;
@@ -1028,8 +1041,7 @@ static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
 		n = (uint32_t)(node->data.sequence.items.top -
 			       node->data.sequence.items.start);
 		if (n < schema->sequence.min)
-			return yerr(c, node, path,
-				    "must not be an empty list");
+			return yerr(c, node, path, "must not be an empty list");
 		if (n > schema->sequence.max)
 			return yerr(c, node, path,
 				    "has %u entries, at most %u allowed", n,
@@ -1041,7 +1053,8 @@ static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
 			if (!e)
 				return yerr(c, node, path, "malformed list");
 			path_fmt(p, "%s[%u]", path, idx);
-			rc = lines_add(c, p, (unsigned int)e->start_mark.line + 1);
+			rc = lines_add(c, p,
+				       (unsigned int)e->start_mark.line + 1);
 			if (rc)
 				return rc;
 			rc = yaml_check_value(c, e, schema->sequence.entry, key,
@@ -1063,8 +1076,8 @@ static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
 	case CYAML_STRING:
 		if (len == 0 || strlen((char *)node->data.scalar.value) != len)
 			return yerr(c, node, path,
-				    len ? "must not hold a NUL character" :
-					  "has no value");
+				    len ? "must not hold a NUL character"
+					: "has no value");
 		return 0;
 	case CYAML_ENUM:
 		for (i = 0; i < schema->enumeration.count; i++)
@@ -1072,10 +1085,12 @@ static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
 				    (char *)node->data.scalar.value))
 				return 0;
 		if (!strcmp(key, "mode"))
-			return yerr(c, node, path,
-				    "unknown mode '%.*s': use switch or isolated (nat and bridge are not supported yet)",
-				    (int)(len > 40 ? 40 : len),
-				    node->data.scalar.value);
+			return yerr(
+			    c, node, path,
+			    "unknown mode '%.*s': use switch or isolated (nat "
+			    "and bridge are not supported yet)",
+			    (int)(len > 40 ? 40 : len),
+			    node->data.scalar.value);
 		return yerr(c, node, path, "unknown value '%.*s'",
 			    (int)(len > 40 ? 40 : len),
 			    node->data.scalar.value);
@@ -1103,13 +1118,17 @@ static int yaml_scan_events(const char *data, size_t len,
 			err->line = (unsigned int)parser.problem_mark.line + 1;
 			/* "key without ':'": libyaml notices a line late. */
 			if (parser.context &&
-			    !strcmp(parser.context, "while scanning a simple key"))
-				err->line = (unsigned int)parser.context_mark.line + 1;
+			    !strcmp(parser.context,
+				    "while scanning a simple key"))
+				err->line =
+				    (unsigned int)parser.context_mark.line + 1;
 			if (parser.context)
-				err_set(err, "", "YAML syntax error: %s (%s at line %u)",
+				err_set(err, "",
+					"YAML syntax error: %s (%s at line %u)",
 					parser.problem ? parser.problem : "?",
 					parser.context,
-					(unsigned int)parser.context_mark.line + 1);
+					(unsigned int)parser.context_mark.line +
+					    1);
 			else
 				err_set(err, "", "YAML syntax error: %s",
 					parser.problem ? parser.problem : "?");
@@ -1120,14 +1139,18 @@ static int yaml_scan_events(const char *data, size_t len,
 		case YAML_ALIAS_EVENT:
 			err->line = (unsigned int)ev.start_mark.line + 1;
 			rc = err_set(err, "",
-				     "YAML aliases (*name) are not supported in network files");
+				     "YAML aliases (*name) are not supported "
+				     "in network files");
 			done = true;
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
-				err->line = (unsigned int)ev.start_mark.line + 1;
-				rc = err_set(err, "",
-					     "a network file holds one YAML document; put every network under 'networks:'");
+				err->line =
+				    (unsigned int)ev.start_mark.line + 1;
+				rc = err_set(
+				    err, "",
+				    "a network file holds one YAML document; "
+				    "put every network under 'networks:'");
 				done = true;
 			}
 			break;
@@ -1151,8 +1174,8 @@ struct cyaml_log_capture {
 	char msg[256];
 };
 
-static void cyaml_log_capture_fn(cyaml_log_t level, void *ctx,
-				 const char *fmt, va_list args)
+static void cyaml_log_capture_fn(cyaml_log_t level, void *ctx, const char *fmt,
+				 va_list args)
 {
 	struct cyaml_log_capture *cap = ctx;
 	size_t n;
@@ -1190,15 +1213,15 @@ int netconf_load_buffer(const char *name, const void *data, size_t len,
 			struct netconf **out, struct netconf_error *err)
 {
 	struct netconf_error local;
-	struct yaml_check c = { 0 };
-	struct cyaml_log_capture cap = { { 0 } };
+	struct yaml_check c = {0};
+	struct cyaml_log_capture cap = {{0}};
 	const cyaml_schema_value_t *schema;
 	cyaml_config_t cfg = {
-		.log_fn = cyaml_log_capture_fn,
-		.log_ctx = &cap,
-		.mem_fn = netconf_cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_NO_ALIAS,
+	    .log_fn = cyaml_log_capture_fn,
+	    .log_ctx = &cap,
+	    .mem_fn = netconf_cyaml_mem,
+	    .log_level = CYAML_LOG_ERROR,
+	    .flags = CYAML_CFG_NO_ALIAS,
 	};
 	yaml_parser_t parser;
 	yaml_node_t *root;
@@ -1252,7 +1275,8 @@ int netconf_load_buffer(const char *name, const void *data, size_t len,
 		}
 	} else {
 		rc = yerr(&c, root, "",
-			  "must be a mapping: 'networks:' with a list of networks, or one network's fields");
+			  "must be a mapping: 'networks:' with a list of "
+			  "networks, or one network's fields");
 		goto out_doc;
 	}
 	schema = is_list ? &file_schema : &single_schema;
@@ -1262,15 +1286,14 @@ int netconf_load_buffer(const char *name, const void *data, size_t len,
 	if (rc)
 		goto out_doc;
 
-	cerr = cyaml_load_data(data, len, &cfg, schema,
-			       is_list ? (cyaml_data_t **)&conf :
-					 (cyaml_data_t **)&single,
-			       NULL);
+	cerr = cyaml_load_data(
+	    data, len, &cfg, schema,
+	    is_list ? (cyaml_data_t **)&conf : (cyaml_data_t **)&single, NULL);
 	if (cerr != CYAML_OK) {
 		err->line = 0;
 		/* The walk above should have refused whatever libcyaml does. */
-		err_set(err, "", "%s", cap.msg[0] ? cap.msg :
-					    cyaml_strerror(cerr));
+		err_set(err, "", "%s",
+			cap.msg[0] ? cap.msg : cyaml_strerror(cerr));
 		rc = cerr == CYAML_ERR_OOM ? -ENOMEM : -EINVAL;
 		goto out_doc;
 	}
@@ -1285,8 +1308,8 @@ int netconf_load_buffer(const char *name, const void *data, size_t len,
 		conf->networks = single;
 		conf->network_count = 1;
 	}
-	rc = is_list ? netconf_validate(conf, err) :
-		       netconf_net_validate(conf->networks, "", err);
+	rc = is_list ? netconf_validate(conf, err)
+		     : netconf_net_validate(conf->networks, "", err);
 	if (rc) {
 		err->line = lines_find(&c, err->path);
 		goto out_conf;
@@ -1386,7 +1409,8 @@ json_t *netconf_port_to_json(const struct netconf_port *port)
 	if (port->trunk_count) {
 		t = json_array();
 		for (i = 0; t && i < port->trunk_count; i++)
-			rc |= json_array_append_new(t, json_integer(port->trunk[i]));
+			rc |= json_array_append_new(
+			    t, json_integer(port->trunk[i]));
 		rc |= json_object_set_new(o, "trunk", t);
 	}
 	rc |= json_set_uint(o, "native", port->native);
@@ -1413,8 +1437,8 @@ json_t *netconf_net_to_json(const struct netconf_net *net)
 	rc |= json_set_uint(o, "mac_table_size", net->mac_table_size);
 	rc |= json_set_uint(o, "mac_aging", net->mac_aging);
 	for (i = 0; i < net->port_count; i++)
-		rc |= json_array_append_new(ports,
-					    netconf_port_to_json(&net->ports[i]));
+		rc |= json_array_append_new(
+		    ports, netconf_port_to_json(&net->ports[i]));
 	rc |= json_object_set_new(o, "ports", ports);
 	ports = NULL;
 	if (rc)
@@ -1438,8 +1462,8 @@ json_t *netconf_to_json(const struct netconf *cfg)
 		return NULL;
 	}
 	for (i = 0; i < cfg->network_count; i++)
-		rc |= json_array_append_new(a,
-					    netconf_net_to_json(&cfg->networks[i]));
+		rc |= json_array_append_new(
+		    a, netconf_net_to_json(&cfg->networks[i]));
 	rc |= json_object_set_new(o, "networks", a);
 	if (rc) {
 		json_decref(o);
@@ -1490,7 +1514,8 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 
 	if (!json_is_object(j))
 		return err_set(err, path, "must be an object");
-	json_object_foreach((json_t *)j, key, v) {
+	json_object_foreach((json_t *)j, key, v)
+	{
 		path_field(p, path, key);
 		if (!strcmp(key, "name"))
 			rc = jget_str(v, &port->name, p, err);
@@ -1511,17 +1536,18 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 				return err_set(err, p,
 					       "must not be an empty list");
 			if (json_array_size(v) > NETCONF_VLAN_MAX)
-				return err_set(err, p,
-					       "has %zu entries, at most %d allowed",
-					       json_array_size(v),
-					       NETCONF_VLAN_MAX);
+				return err_set(
+				    err, p,
+				    "has %zu entries, at most %d allowed",
+				    json_array_size(v), NETCONF_VLAN_MAX);
 			free(port->trunk);
 			port->trunk_count = 0;
-			port->trunk = calloc(json_array_size(v),
-					     sizeof(*port->trunk));
+			port->trunk =
+			    calloc(json_array_size(v), sizeof(*port->trunk));
 			if (!port->trunk)
 				return -ENOMEM;
-			json_array_foreach(v, i, e) {
+			json_array_foreach(v, i, e)
+			{
 				path_fmt(q, "%s[%zu]", p, i);
 				rc = jget_uint(e, "trunk", &port->trunk[i], q,
 					       err);
@@ -1548,7 +1574,8 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 
 	if (!json_is_object(j))
 		return err_set(err, path, "must be an object");
-	json_object_foreach((json_t *)j, key, v) {
+	json_object_foreach((json_t *)j, key, v)
+	{
 		path_field(p, path, key);
 		if (!strcmp(key, "name"))
 			rc = jget_str(v, &net->name, p, err);
@@ -1567,24 +1594,27 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 				return err_set(err, p, "must be a string");
 			if (netconf_mode_parse(json_string_value(v),
 					       &net->mode))
-				return err_set(err, p,
-					       "unknown mode '%s': use switch or isolated (nat and bridge are not supported yet)",
-					       json_string_value(v));
+				return err_set(
+				    err, p,
+				    "unknown mode '%s': use switch or isolated "
+				    "(nat and bridge are not supported yet)",
+				    json_string_value(v));
 		} else if (!strcmp(key, "ports")) {
 			if (!json_is_array(v))
 				return err_set(err, p, "must be a list");
 			if (json_array_size(v) > NETCONF_PORTS_MAX)
-				return err_set(err, p,
-					       "has %zu entries, at most %d allowed",
-					       json_array_size(v),
-					       NETCONF_PORTS_MAX);
+				return err_set(
+				    err, p,
+				    "has %zu entries, at most %d allowed",
+				    json_array_size(v), NETCONF_PORTS_MAX);
 			if (!json_array_size(v))
 				continue;
-			net->ports = calloc(json_array_size(v),
-					    sizeof(*net->ports));
+			net->ports =
+			    calloc(json_array_size(v), sizeof(*net->ports));
 			if (!net->ports)
 				return -ENOMEM;
-			json_array_foreach(v, i, e) {
+			json_array_foreach(v, i, e)
+			{
 				path_fmt(q, "%s[%zu]", p, i);
 				net->port_count++;
 				rc = port_parse_json(e, &net->ports[i], q, err);
@@ -1664,7 +1694,8 @@ int netconf_from_json(const json_t *j, struct netconf **out,
 			rc = netconf_net_validate(cfg->networks, "", err);
 		goto done;
 	}
-	json_object_foreach((json_t *)j, key, v) {
+	json_object_foreach((json_t *)j, key, v)
+	{
 		if (strcmp(key, "networks")) {
 			rc = err_unknown_field(err, key, file_fields, key);
 			goto fail;
@@ -1686,7 +1717,8 @@ int netconf_from_json(const json_t *j, struct netconf **out,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	json_array_foreach(nets, i, v) {
+	json_array_foreach(nets, i, v)
+	{
 		path_fmt(p, "networks[%zu]", i);
 		cfg->network_count++;
 		rc = net_parse_json(v, &cfg->networks[i], p, err);

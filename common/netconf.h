@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* netconf.h - network configuration model: structs, YAML file, JSON, validation. */
+/* netconf.h - network model: structs, YAML file, JSON, validation. */
 #ifndef LOOM_COMMON_NETCONF_H
 #define LOOM_COMMON_NETCONF_H
 
@@ -35,11 +35,11 @@ enum netconf_mode {
 
 /* Limits enforced by validation (docs/network-file.md lists them too). */
 enum netconf_limits {
-	NETCONF_NAME_MAX = 32,     /* network and port names */
-	NETCONF_IFNAME_MAX = 15,   /* TAP names (IFNAMSIZ - 1) */
-	NETCONF_NETNS_MAX = 64,    /* network namespace names */
-	NETCONF_NETWORKS_MAX = 256, /* networks in one file */
-	NETCONF_PORTS_MAX = 1024,  /* ports per network */
+	NETCONF_NAME_MAX = 32,		/* network and port names */
+	NETCONF_IFNAME_MAX = 15,	/* TAP names (IFNAMSIZ - 1) */
+	NETCONF_NETNS_MAX = 64,		/* network namespace names */
+	NETCONF_NETWORKS_MAX = 256,	/* networks in one file */
+	NETCONF_PORTS_MAX = 1024,	/* ports per network */
 	NETCONF_PORTS_TOTAL_MAX = 4096, /* ports in one file, all networks */
 	NETCONF_VLAN_MIN = 1,
 	NETCONF_VLAN_MAX = 4094,
@@ -47,7 +47,7 @@ enum netconf_limits {
 	NETCONF_MTU_MAX = 65535,
 	NETCONF_MAC_TABLE_MIN = 16,
 	NETCONF_MAC_TABLE_MAX = 1048576,
-	NETCONF_MAC_AGING_MIN = 1,     /* seconds */
+	NETCONF_MAC_AGING_MIN = 1, /* seconds */
 	NETCONF_MAC_AGING_MAX = 86400,
 	NETCONF_FILE_MAX = 1 << 20, /* bytes in a YAML file */
 };

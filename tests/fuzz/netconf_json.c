@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* netconf_json.c - fuzz the JSON twin of the network model (what control clients send netd). */
+/* netconf_json.c - fuzz the network JSON that control clients send netd. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* netconf_yaml.c - fuzz the network file loader (YAML from memory) and its JSON twin. */
+/* netconf_yaml.c - fuzz the network file loader and its JSON round trip. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

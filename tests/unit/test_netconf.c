@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_netconf.c - network file loading, validation with file:line:field errors, JSON. */
+/* test_netconf.c - network files: loading, FILE:LINE: FIELD errors, JSON. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,26 +15,25 @@
 
 #include "common/netconf.h"
 
-static const char lab_yaml[] =
-	"networks:\n"			  /* 1 */
-	"  - name: lab\n"		  /* 2 */
-	"    mode: switch\n"		  /* 3 */
-	"    subnet: 10.10.0.0/24\n"	  /* 4 */
-	"    gateway: 10.10.0.1\n"	  /* 5 */
-	"    mtu: 9000\n"		  /* 6 */
-	"    mac_table_size: 1024\n"	  /* 7 */
-	"    mac_aging: 60\n"		  /* 8 */
-	"    ports:\n"			  /* 9 */
-	"      - name: a\n"		  /* 10 */
-	"        tap: lma0\n"		  /* 11 */
-	"        netns: ns-a\n"		  /* 12 */
-	"        address: 10.10.0.2/24\n" /* 13 */
-	"        vlan: 10\n"		  /* 14 */
-	"      - tap: lmt0\n"		  /* 15 */
-	"        trunk: [10, 20]\n"	  /* 16 */
-	"        native: 1\n"		  /* 17 */
-	"  - name: iso\n"		  /* 18 */
-	"    mode: isolated\n";		  /* 19 */
+static const char lab_yaml[] = "networks:\n"			 /* 1 */
+			       "  - name: lab\n"		 /* 2 */
+			       "    mode: switch\n"		 /* 3 */
+			       "    subnet: 10.10.0.0/24\n"	 /* 4 */
+			       "    gateway: 10.10.0.1\n"	 /* 5 */
+			       "    mtu: 9000\n"		 /* 6 */
+			       "    mac_table_size: 1024\n"	 /* 7 */
+			       "    mac_aging: 60\n"		 /* 8 */
+			       "    ports:\n"			 /* 9 */
+			       "      - name: a\n"		 /* 10 */
+			       "        tap: lma0\n"		 /* 11 */
+			       "        netns: ns-a\n"		 /* 12 */
+			       "        address: 10.10.0.2/24\n" /* 13 */
+			       "        vlan: 10\n"		 /* 14 */
+			       "      - tap: lmt0\n"		 /* 15 */
+			       "        trunk: [10, 20]\n"	 /* 16 */
+			       "        native: 1\n"		 /* 17 */
+			       "  - name: iso\n"		 /* 18 */
+			       "    mode: isolated\n";		 /* 19 */
 
 static int load(const char *yaml, struct netconf **cfg,
 		struct netconf_error *err)
@@ -135,147 +134,143 @@ struct reject_case {
 #define PORTS "    ports:\n"
 
 static const struct reject_case rejects[] = {
-	{ "mtu_range", NET_HEAD "    mtu: 70000\n", 4, "networks[0].mtu",
-	  "must be 68..65535, got 70000" },
-	{ "mtu_low", NET_HEAD "    mtu: 67\n", 4, "networks[0].mtu",
-	  "must be 68..65535, got 67" },
-	{ "mtu_not_number", NET_HEAD "    mtu: big\n", 4, "networks[0].mtu",
-	  "must be a decimal integer, got 'big'" },
-	{ "mtu_negative", NET_HEAD "    mtu: -1\n", 4, "networks[0].mtu",
-	  "must be 68..65535, got -1" },
-	{ "mtu_octal", NET_HEAD "    mtu: 01500\n", 4, "networks[0].mtu",
-	  "decimal integer" },
-	{ "mtu_list", NET_HEAD "    mtu: [1500]\n", 4, "networks[0].mtu",
-	  "must be a single value" },
-	{ "mac_table_size", NET_HEAD "    mac_table_size: 8\n", 4,
-	  "networks[0].mac_table_size", "must be 16..1048576, got 8" },
-	{ "mac_aging", NET_HEAD "    mac_aging: 0\n", 4,
-	  "networks[0].mac_aging", "must be 1..86400, got 0" },
-	{ "unknown_field", NET_HEAD "    mut: 1500\n", 4, "networks[0].mut",
-	  "unknown field 'mut' (did you mean 'mtu'?)" },
-	{ "unknown_field_no_hint", NET_HEAD "    colour: blue\n", 4,
-	  "networks[0].colour", "unknown field 'colour'" },
-	{ "unknown_top", "netwrks:\n  - name: a\n", 1, "netwrks",
-	  "did you mean 'networks'?" },
-	{ "unknown_port_field",
-	  NET_HEAD PORTS "      - tap: t0\n        vlna: 3\n", 6,
-	  "networks[0].ports[0].vlna", "did you mean 'vlan'?" },
-	{ "duplicate_key", NET_HEAD "    mtu: 1500\n    mtu: 1400\n", 5,
-	  "networks[0].mtu", "given twice" },
-	{ "missing_name", "networks:\n  - mode: switch\n", 2, "networks[0]",
-	  "missing field 'name'" },
-	{ "missing_tap", NET_HEAD PORTS "      - name: a\n", 5,
-	  "networks[0].ports[0]", "missing field 'tap'" },
-	{ "bad_name_chars", "networks:\n  - name: my lab\n    mode: switch\n",
-	  2, "networks[0].name", "only letters, digits" },
-	{ "name_too_long",
-	  "networks:\n  - name: abcdefghijabcdefghijabcdefghijabc\n"
-	  "    mode: switch\n",
-	  2, "networks[0].name", "at most 32 characters" },
-	{ "name_dash_first", "networks:\n  - name: -x\n    mode: switch\n", 2,
-	  "networks[0].name", "must start with a letter or a digit" },
-	{ "mode_nat", "networks:\n  - name: lab\n    mode: nat\n", 3,
-	  "networks[0].mode", "nat (the default) is not supported yet" },
-	{ "mode_default_nat", "networks:\n  - name: lab\n", 2,
-	  "networks[0].mode", "is not supported yet" },
-	{ "mode_bridge", "networks:\n  - name: lab\n    mode: bridge\n", 3,
-	  "networks[0].mode", "bridge is not supported yet" },
-	{ "mode_unknown", "networks:\n  - name: lab\n    mode: hub\n", 3,
-	  "networks[0].mode", "unknown mode 'hub'" },
-	{ "subnet_syntax", NET_HEAD "    subnet: 10.10.0.0\n", 4,
-	  "networks[0].subnet", "must be ADDRESS/PREFIX" },
-	{ "subnet_prefix", NET_HEAD "    subnet: 10.10.0.0/33\n", 4,
-	  "networks[0].subnet", "must be ADDRESS/PREFIX" },
-	{ "subnet_host_bits", NET_HEAD "    subnet: 10.10.0.7/24\n", 4,
-	  "networks[0].subnet", "did you mean 10.10.0.0/24?" },
-	{ "subnet_too_small", NET_HEAD "    subnet: 10.10.0.0/31\n", 4,
-	  "networks[0].subnet", "prefix must be" },
-	{ "gateway_outside", NET_HEAD SUBNET "    gateway: 10.11.0.1\n", 5,
-	  "networks[0].gateway", "outside subnet 10.10.0.0/24" },
-	{ "gateway_network", NET_HEAD SUBNET "    gateway: 10.10.0.0\n", 5,
-	  "networks[0].gateway", "subnet's own address" },
-	{ "gateway_broadcast", NET_HEAD SUBNET "    gateway: 10.10.0.255\n", 5,
-	  "networks[0].gateway", "broadcast" },
-	{ "gateway_no_subnet", NET_HEAD "    gateway: 10.10.0.1\n", 4,
-	  "networks[0].gateway", "needs a subnet" },
-	{ "gateway_cidr", NET_HEAD SUBNET "    gateway: 10.10.0.1/24\n", 5,
-	  "networks[0].gateway", "without prefix" },
-	{ "tap_too_long", NET_HEAD PORTS "      - tap: abcdefghijklmnop\n", 5,
-	  "networks[0].ports[0].tap", "at most 15 characters" },
-	{ "tap_slash", NET_HEAD PORTS "      - tap: a/b\n", 5,
-	  "networks[0].ports[0].tap", "only letters" },
-	{ "netns_bad", NET_HEAD PORTS "      - tap: t0\n        netns: ..\n", 6,
-	  "networks[0].ports[0].netns", "start with a letter" },
-	{ "address_outside",
-	  NET_HEAD SUBNET PORTS "      - tap: t0\n        address: 10.9.0.2/24\n",
-	  7, "networks[0].ports[0].address", "outside subnet" },
-	{ "address_gateway",
-	  NET_HEAD SUBNET PORTS "      - tap: t0\n        address: 10.10.0.1/24\n",
-	  7, "networks[0].ports[0].address", "gateway" },
-	{ "address_syntax",
-	  NET_HEAD PORTS "      - tap: t0\n        address: 10.10.0.300/24\n", 6,
-	  "networks[0].ports[0].address", "must be ADDRESS/PREFIX" },
-	{ "address_duplicate",
-	  NET_HEAD PORTS "      - tap: t0\n        address: 10.0.0.2/24\n"
-			 "      - tap: t1\n        address: 10.0.0.2/16\n",
-	  8, "networks[0].ports[1].address", "already used by" },
-	{ "vlan_range", NET_HEAD PORTS "      - tap: t0\n        vlan: 4095\n", 6,
-	  "networks[0].ports[0].vlan", "must be 1..4094, got 4095" },
-	{ "vlan_zero", NET_HEAD PORTS "      - tap: t0\n        vlan: 0\n", 6,
-	  "networks[0].ports[0].vlan", "must be 1..4094, got 0" },
-	{ "vlan_and_trunk",
-	  NET_HEAD PORTS "      - tap: t0\n        vlan: 3\n        trunk: [4]\n",
-	  6, "networks[0].ports[0].vlan", "exclude each other" },
-	{ "trunk_empty", NET_HEAD PORTS "      - tap: t0\n        trunk: []\n", 6,
-	  "networks[0].ports[0].trunk", "must not be an empty list" },
-	{ "trunk_scalar", NET_HEAD PORTS "      - tap: t0\n        trunk: 10\n", 6,
-	  "networks[0].ports[0].trunk", "must be a list" },
-	{ "trunk_duplicate",
-	  NET_HEAD PORTS "      - tap: t0\n        trunk:\n          - 10\n"
-			 "          - 20\n          - 10\n",
-	  9, "networks[0].ports[0].trunk[2]", "VLAN 10 is listed twice" },
-	{ "trunk_range",
-	  NET_HEAD PORTS "      - tap: t0\n        trunk: [10, 5000]\n", 6,
-	  "networks[0].ports[0].trunk[1]", "must be 1..4094, got 5000" },
-	{ "native_without_trunk",
-	  NET_HEAD PORTS "      - tap: t0\n        native: 1\n", 6,
-	  "networks[0].ports[0].native", "native needs trunk" },
-	{ "native_range",
-	  NET_HEAD PORTS "      - tap: t0\n        trunk: [2]\n        native: 9999\n",
-	  7, "networks[0].ports[0].native", "must be 1..4094" },
-	{ "port_name_duplicate",
-	  NET_HEAD PORTS "      - tap: t0\n        name: p\n"
-			 "      - tap: t1\n        name: p\n",
-	  8, "networks[0].ports[1].name", "port name 'p' is already used" },
-	{ "tap_duplicate",
-	  NET_HEAD PORTS "      - tap: t0\n        name: p\n"
-			 "      - tap: t0\n        name: q\n",
-	  7, "networks[0].ports[1].tap", "TAP 't0' is already used" },
-	{ "tap_duplicate_across_networks",
-	  NET_HEAD PORTS "      - tap: t0\n"
-			 "  - name: lab2\n    mode: switch\n    ports:\n"
-			 "      - tap: t0\n",
-	  9, "networks[1].ports[0].tap", "already used by networks[0]" },
-	{ "network_name_duplicate",
-	  NET_HEAD "  - name: lab\n    mode: isolated\n", 4,
-	  "networks[1].name", "network name 'lab' is already used" },
-	{ "networks_empty", "networks: []\n", 1, "networks",
-	  "must not be an empty list" },
-	{ "networks_not_list", "networks: lab\n", 1, "networks",
-	  "must be a list" },
-	{ "ports_not_list", NET_HEAD "    ports:\n      tap: t0\n", 5,
-	  "networks[0].ports", "must be a list" },
-	{ "root_list", "- name: lab\n", 1, "", "must be a mapping" },
-	{ "syntax_error", NET_HEAD "    mtu: [1500\n    mac_aging: 3\n", 5, "",
-	  "YAML syntax error" },
-	{ "syntax_tab", "networks:\n\t- name: lab\n", 2, "",
-	  "YAML syntax error" },
-	{ "alias", "networks:\n  - &x\n    name: lab\n    mode: switch\n  - *x\n",
-	  5, "", "aliases" },
-	{ "two_documents", NET_HEAD "---\n" NET_HEAD, 4, "",
-	  "one YAML document" },
-	{ "empty_file", "", 0, "", "empty" },
-	{ "comment_only", "# nothing\n", 0, "", "empty" },
+    {"mtu_range", NET_HEAD "    mtu: 70000\n", 4, "networks[0].mtu",
+     "must be 68..65535, got 70000"},
+    {"mtu_low", NET_HEAD "    mtu: 67\n", 4, "networks[0].mtu",
+     "must be 68..65535, got 67"},
+    {"mtu_not_number", NET_HEAD "    mtu: big\n", 4, "networks[0].mtu",
+     "must be a decimal integer, got 'big'"},
+    {"mtu_negative", NET_HEAD "    mtu: -1\n", 4, "networks[0].mtu",
+     "must be 68..65535, got -1"},
+    {"mtu_octal", NET_HEAD "    mtu: 01500\n", 4, "networks[0].mtu",
+     "decimal integer"},
+    {"mtu_list", NET_HEAD "    mtu: [1500]\n", 4, "networks[0].mtu",
+     "must be a single value"},
+    {"mac_table_size", NET_HEAD "    mac_table_size: 8\n", 4,
+     "networks[0].mac_table_size", "must be 16..1048576, got 8"},
+    {"mac_aging", NET_HEAD "    mac_aging: 0\n", 4, "networks[0].mac_aging",
+     "must be 1..86400, got 0"},
+    {"unknown_field", NET_HEAD "    mut: 1500\n", 4, "networks[0].mut",
+     "unknown field 'mut' (did you mean 'mtu'?)"},
+    {"unknown_field_no_hint", NET_HEAD "    colour: blue\n", 4,
+     "networks[0].colour", "unknown field 'colour'"},
+    {"unknown_top", "netwrks:\n  - name: a\n", 1, "netwrks",
+     "did you mean 'networks'?"},
+    {"unknown_port_field", NET_HEAD PORTS "      - tap: t0\n        vlna: 3\n",
+     6, "networks[0].ports[0].vlna", "did you mean 'vlan'?"},
+    {"duplicate_key", NET_HEAD "    mtu: 1500\n    mtu: 1400\n", 5,
+     "networks[0].mtu", "given twice"},
+    {"missing_name", "networks:\n  - mode: switch\n", 2, "networks[0]",
+     "missing field 'name'"},
+    {"missing_tap", NET_HEAD PORTS "      - name: a\n", 5,
+     "networks[0].ports[0]", "missing field 'tap'"},
+    {"bad_name_chars", "networks:\n  - name: my lab\n    mode: switch\n", 2,
+     "networks[0].name", "only letters, digits"},
+    {"name_too_long",
+     "networks:\n  - name: abcdefghijabcdefghijabcdefghijabc\n"
+     "    mode: switch\n",
+     2, "networks[0].name", "at most 32 characters"},
+    {"name_dash_first", "networks:\n  - name: -x\n    mode: switch\n", 2,
+     "networks[0].name", "must start with a letter or a digit"},
+    {"mode_nat", "networks:\n  - name: lab\n    mode: nat\n", 3,
+     "networks[0].mode", "nat (the default) is not supported yet"},
+    {"mode_default_nat", "networks:\n  - name: lab\n", 2, "networks[0].mode",
+     "is not supported yet"},
+    {"mode_bridge", "networks:\n  - name: lab\n    mode: bridge\n", 3,
+     "networks[0].mode", "bridge is not supported yet"},
+    {"mode_unknown", "networks:\n  - name: lab\n    mode: hub\n", 3,
+     "networks[0].mode", "unknown mode 'hub'"},
+    {"subnet_syntax", NET_HEAD "    subnet: 10.10.0.0\n", 4,
+     "networks[0].subnet", "must be ADDRESS/PREFIX"},
+    {"subnet_prefix", NET_HEAD "    subnet: 10.10.0.0/33\n", 4,
+     "networks[0].subnet", "must be ADDRESS/PREFIX"},
+    {"subnet_host_bits", NET_HEAD "    subnet: 10.10.0.7/24\n", 4,
+     "networks[0].subnet", "did you mean 10.10.0.0/24?"},
+    {"subnet_too_small", NET_HEAD "    subnet: 10.10.0.0/31\n", 4,
+     "networks[0].subnet", "prefix must be"},
+    {"gateway_outside", NET_HEAD SUBNET "    gateway: 10.11.0.1\n", 5,
+     "networks[0].gateway", "outside subnet 10.10.0.0/24"},
+    {"gateway_network", NET_HEAD SUBNET "    gateway: 10.10.0.0\n", 5,
+     "networks[0].gateway", "subnet's own address"},
+    {"gateway_broadcast", NET_HEAD SUBNET "    gateway: 10.10.0.255\n", 5,
+     "networks[0].gateway", "broadcast"},
+    {"gateway_no_subnet", NET_HEAD "    gateway: 10.10.0.1\n", 4,
+     "networks[0].gateway", "needs a subnet"},
+    {"gateway_cidr", NET_HEAD SUBNET "    gateway: 10.10.0.1/24\n", 5,
+     "networks[0].gateway", "without prefix"},
+    {"tap_too_long", NET_HEAD PORTS "      - tap: abcdefghijklmnop\n", 5,
+     "networks[0].ports[0].tap", "at most 15 characters"},
+    {"tap_slash", NET_HEAD PORTS "      - tap: a/b\n", 5,
+     "networks[0].ports[0].tap", "only letters"},
+    {"netns_bad", NET_HEAD PORTS "      - tap: t0\n        netns: ..\n", 6,
+     "networks[0].ports[0].netns", "start with a letter"},
+    {"address_outside",
+     NET_HEAD SUBNET PORTS "      - tap: t0\n        address: 10.9.0.2/24\n", 7,
+     "networks[0].ports[0].address", "outside subnet"},
+    {"address_gateway",
+     NET_HEAD SUBNET PORTS "      - tap: t0\n        address: 10.10.0.1/24\n",
+     7, "networks[0].ports[0].address", "gateway"},
+    {"address_syntax",
+     NET_HEAD PORTS "      - tap: t0\n        address: 10.10.0.300/24\n", 6,
+     "networks[0].ports[0].address", "must be ADDRESS/PREFIX"},
+    {"address_duplicate",
+     NET_HEAD PORTS "      - tap: t0\n        address: 10.0.0.2/24\n"
+		    "      - tap: t1\n        address: 10.0.0.2/16\n",
+     8, "networks[0].ports[1].address", "already used by"},
+    {"vlan_range", NET_HEAD PORTS "      - tap: t0\n        vlan: 4095\n", 6,
+     "networks[0].ports[0].vlan", "must be 1..4094, got 4095"},
+    {"vlan_zero", NET_HEAD PORTS "      - tap: t0\n        vlan: 0\n", 6,
+     "networks[0].ports[0].vlan", "must be 1..4094, got 0"},
+    {"vlan_and_trunk",
+     NET_HEAD PORTS "      - tap: t0\n        vlan: 3\n        trunk: [4]\n", 6,
+     "networks[0].ports[0].vlan", "exclude each other"},
+    {"trunk_empty", NET_HEAD PORTS "      - tap: t0\n        trunk: []\n", 6,
+     "networks[0].ports[0].trunk", "must not be an empty list"},
+    {"trunk_scalar", NET_HEAD PORTS "      - tap: t0\n        trunk: 10\n", 6,
+     "networks[0].ports[0].trunk", "must be a list"},
+    {"trunk_duplicate",
+     NET_HEAD PORTS "      - tap: t0\n        trunk:\n          - 10\n"
+		    "          - 20\n          - 10\n",
+     9, "networks[0].ports[0].trunk[2]", "VLAN 10 is listed twice"},
+    {"trunk_range",
+     NET_HEAD PORTS "      - tap: t0\n        trunk: [10, 5000]\n", 6,
+     "networks[0].ports[0].trunk[1]", "must be 1..4094, got 5000"},
+    {"native_without_trunk",
+     NET_HEAD PORTS "      - tap: t0\n        native: 1\n", 6,
+     "networks[0].ports[0].native", "native needs trunk"},
+    {"native_range",
+     NET_HEAD PORTS
+     "      - tap: t0\n        trunk: [2]\n        native: 9999\n",
+     7, "networks[0].ports[0].native", "must be 1..4094"},
+    {"port_name_duplicate",
+     NET_HEAD PORTS "      - tap: t0\n        name: p\n"
+		    "      - tap: t1\n        name: p\n",
+     8, "networks[0].ports[1].name", "port name 'p' is already used"},
+    {"tap_duplicate",
+     NET_HEAD PORTS "      - tap: t0\n        name: p\n"
+		    "      - tap: t0\n        name: q\n",
+     7, "networks[0].ports[1].tap", "TAP 't0' is already used"},
+    {"tap_duplicate_across_networks",
+     NET_HEAD PORTS "      - tap: t0\n"
+		    "  - name: lab2\n    mode: switch\n    ports:\n"
+		    "      - tap: t0\n",
+     9, "networks[1].ports[0].tap", "already used by networks[0]"},
+    {"network_name_duplicate", NET_HEAD "  - name: lab\n    mode: isolated\n",
+     4, "networks[1].name", "network name 'lab' is already used"},
+    {"networks_empty", "networks: []\n", 1, "networks",
+     "must not be an empty list"},
+    {"networks_not_list", "networks: lab\n", 1, "networks", "must be a list"},
+    {"ports_not_list", NET_HEAD "    ports:\n      tap: t0\n", 5,
+     "networks[0].ports", "must be a list"},
+    {"root_list", "- name: lab\n", 1, "", "must be a mapping"},
+    {"syntax_error", NET_HEAD "    mtu: [1500\n    mac_aging: 3\n", 5, "",
+     "YAML syntax error"},
+    {"syntax_tab", "networks:\n\t- name: lab\n", 2, "", "YAML syntax error"},
+    {"alias", "networks:\n  - &x\n    name: lab\n    mode: switch\n  - *x\n", 5,
+     "", "aliases"},
+    {"two_documents", NET_HEAD "---\n" NET_HEAD, 4, "", "one YAML document"},
+    {"empty_file", "", 0, "", "empty"},
+    {"comment_only", "# nothing\n", 0, "", "empty"},
 };
 
 static void test_reject(void **state)
@@ -288,9 +283,10 @@ static void test_reject(void **state)
 
 	rc = load(c->yaml, &cfg, &err);
 	netconf_error_format(&err, buf, sizeof(buf));
-	if (rc != -EINVAL || err.line != c->line ||
-	    strcmp(err.path, c->path) || !strstr(err.msg, c->msg))
-		print_error("case %s: rc %d, got \"%s\"; want line %u, path '%s', msg ~ '%s'\n",
+	if (rc != -EINVAL || err.line != c->line || strcmp(err.path, c->path) ||
+	    !strstr(err.msg, c->msg))
+		print_error("case %s: rc %d, got \"%s\"; want line %u, path "
+			    "'%s', msg ~ '%s'\n",
 			    c->name, rc, buf, c->line, c->path, c->msg);
 	assert_int_equal(rc, -EINVAL);
 	assert_null(cfg);
@@ -306,13 +302,13 @@ static void test_error_format(void **state)
 	struct netconf *cfg;
 	char buf[512];
 
-	assert_int_equal(netconf_load_buffer("lab.yaml",
-					     NET_HEAD "    mtu: 70000\n",
-					     strlen(NET_HEAD "    mtu: 70000\n"),
-					     &cfg, &err),
+	assert_int_equal(netconf_load_buffer(
+			     "lab.yaml", NET_HEAD "    mtu: 70000\n",
+			     strlen(NET_HEAD "    mtu: 70000\n"), &cfg, &err),
 			 -EINVAL);
-	assert_string_equal(netconf_error_format(&err, buf, sizeof(buf)),
-			    "lab.yaml:4: networks[0].mtu: must be 68..65535, got 70000");
+	assert_string_equal(
+	    netconf_error_format(&err, buf, sizeof(buf)),
+	    "lab.yaml:4: networks[0].mtu: must be 68..65535, got 70000");
 }
 
 static void test_load_file(void **state)
@@ -347,10 +343,10 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(load(lab_yaml, &cfg, &err), 0);
 	j1 = netconf_to_json(cfg);
 	assert_non_null(j1);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(j1, "networks"), 0),
-				 "mtu")),
-			 9000);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_array_get(json_object_get(j1, "networks"), 0), "mtu")),
+	    9000);
 	assert_int_equal(netconf_from_json(j1, &back, &err), 0);
 	j2 = netconf_to_json(back);
 	assert_true(json_equal(j1, j2));
@@ -395,29 +391,31 @@ struct json_case {
 };
 
 static const struct json_case json_rejects[] = {
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"mut\":1}", "mut",
-	  "did you mean 'mtu'?" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":\"1500\"}", "mtu",
-	  "must be an integer" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":0}", "mtu",
-	  "must be 68..65535, got 0" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":-5}", "mtu",
-	  "must be 68..65535, got -5" },
-	{ "{\"name\":\"lab\",\"mode\":\"nat\"}", "mode", "not supported yet" },
-	{ "{\"name\":\"lab\",\"mode\":\"hub\"}", "mode", "unknown mode" },
-	{ "{\"name\":7,\"mode\":\"switch\"}", "name", "must be a string" },
-	{ "{\"mode\":\"switch\"}", "", "missing field 'name'" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"tap\":\"t\",\"trunk\":[]}]}",
-	  "ports[0].trunk", "must not be an empty list" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"tap\":\"t\",\"trunk\":[3,3]}]}",
-	  "ports[0].trunk[1]", "listed twice" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"name\":\"x\"}]}",
-	  "ports[0]", "missing field 'tap'" },
-	{ "{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[7]}", "ports[0]",
-	  "must be an object" },
-	{ "{\"networks\":[]}", "networks", "1..256" },
-	{ "{\"networks\":[{\"name\":\"a\",\"mode\":\"switch\"}],\"x\":1}", "x",
-	  "unknown field" },
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"mut\":1}", "mut",
+     "did you mean 'mtu'?"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":\"1500\"}", "mtu",
+     "must be an integer"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":0}", "mtu",
+     "must be 68..65535, got 0"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":-5}", "mtu",
+     "must be 68..65535, got -5"},
+    {"{\"name\":\"lab\",\"mode\":\"nat\"}", "mode", "not supported yet"},
+    {"{\"name\":\"lab\",\"mode\":\"hub\"}", "mode", "unknown mode"},
+    {"{\"name\":7,\"mode\":\"switch\"}", "name", "must be a string"},
+    {"{\"mode\":\"switch\"}", "", "missing field 'name'"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"tap\":\"t\","
+     "\"trunk\":[]}]}",
+     "ports[0].trunk", "must not be an empty list"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"tap\":\"t\","
+     "\"trunk\":[3,3]}]}",
+     "ports[0].trunk[1]", "listed twice"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"name\":\"x\"}]}",
+     "ports[0]", "missing field 'tap'"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[7]}", "ports[0]",
+     "must be an object"},
+    {"{\"networks\":[]}", "networks", "1..256"},
+    {"{\"networks\":[{\"name\":\"a\",\"mode\":\"switch\"}],\"x\":1}", "x",
+     "unknown field"},
 };
 
 static void test_json_reject(void **state)
@@ -466,10 +464,10 @@ static void test_cidr(void **state)
 
 static void test_port_against_net(void **state)
 {
-	struct netconf_net net = { .name = "lab",
-				   .mode = NETCONF_MODE_SWITCH,
-				   .subnet = "10.0.0.0/24" };
-	struct netconf_port port = { .tap = "t0", .address = "10.0.0.1/24" };
+	struct netconf_net net = {.name = "lab",
+				  .mode = NETCONF_MODE_SWITCH,
+				  .subnet = "10.0.0.0/24"};
+	struct netconf_port port = {.tap = "t0", .address = "10.0.0.1/24"};
 	struct netconf_error err;
 
 	/* The default gateway (first host) is netd's own. */
@@ -492,9 +490,9 @@ static void test_total_port_limit(void **state)
 	assert_non_null(y);
 	off += (size_t)snprintf(y + off, cap - off, "networks:\n");
 	for (n = 0; n < 5; n++) {
-		off += (size_t)snprintf(y + off, cap - off,
-					"  - name: n%d\n    mode: switch\n    ports:\n",
-					n);
+		off += (size_t)snprintf(
+		    y + off, cap - off,
+		    "  - name: n%d\n    mode: switch\n    ports:\n", n);
 		for (p = 0; p < 1000; p++)
 			off += (size_t)snprintf(y + off, cap - off,
 						"      - tap: t%d-%d\n", n, p);
@@ -526,14 +524,14 @@ int main(void)
 	size_t i, n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_file);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
-		test_defaults_single_network);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_defaults_single_network);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_ipv6_subnet);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_error_format);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_load_file);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_round_trip);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
-		test_json_single_and_port);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_json_single_and_port);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_reject);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidr);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_port_against_net);
@@ -541,9 +539,9 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_total_port_limit);
 	for (i = 0; i < NREJ; i++)
 		tests[n++] = (struct CMUnitTest){
-			.name = rejects[i].name,
-			.test_func = test_reject,
-			.initial_state = (void *)&rejects[i],
+		    .name = rejects[i].name,
+		    .test_func = test_reject,
+		    .initial_state = (void *)&rejects[i],
 		};
 	return _cmocka_run_group_tests("netconf", tests, n, NULL, NULL);
 }
