@@ -89,7 +89,7 @@ int shm_port_create(const struct shm_attach_req *req,
 		goto fail;
 	}
 	args->base = mmap(NULL, args->layout.region_size,
-			  PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (args->base == MAP_FAILED) {
 		args->base = NULL;
 		err = -errno;

@@ -33,7 +33,7 @@ int shm_peer_map(int memfd, struct shm_peer *p)
 	if (seals < 0 || !(seals & F_SEAL_SHRINK))
 		return -EPROTO;
 	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, memfd, 0);
+		    MAP_SHARED | MAP_POPULATE, memfd, 0);
 	if (base == MAP_FAILED)
 		return -errno;
 	err = shm_header_parse(base, (size_t)st.st_size, &p->layout);

@@ -24,15 +24,19 @@
  *   switch   producer peer -> [netd process: shm port, switch, shm port]
  *            -> consumer peer; attached over real sockets (SCM_RIGHTS)
  * Every process waits adaptively: it spins SPIN_NS when idle, then sleeps
- * on its eventfd with the event index armed. Each case runs RUNS times;
+ * on its eventfd with the event index armed. Each case runs 5 times;
  * the median is printed as a BENCH line.
  *
+ * Argument: a case name or prefix ("ring", "switch.shm.64B"); none: all.
  * Environment: BENCH_SECONDS (measured seconds per run, default 1),
+ * BENCH_RUNS (runs per case, default 5, at most 16), BENCH_RING (slots
+ * per ring the peers ask for, default 512),
  * BENCH_PIN=0 to leave placement to the scheduler (default: the switch
  * process on the last CPU, both peers on CPU 0).
  */
 
-enum { RUNS = 5, BURST = 32, SPIN_NS = 50000 };
+enum { BURST = 32, SPIN_NS = 50000 };
+static int runs = 5; /* per case; the median is reported */
 
 static const uint8_t mac_p[6] = { 0x52, 0x54, 0, 0, 0, 1 };
 static const uint8_t mac_c[6] = { 0x52, 0x54, 0, 0, 0, 2 };
@@ -44,9 +48,12 @@ struct ctl {
 	volatile uint64_t rx_bytes;
 	volatile uint64_t sent;	    /* frames the producer queued */
 	volatile uint64_t netd_sleeps, kicks_p, kicks_c;
+	volatile uint64_t netd_busy_ns, netd_frames; /* productive rounds */
+	volatile uint64_t netd_in, netd_dropped; /* producer's port, all drops */
 };
 
 static struct ctl *ctl;
+static uint32_t ring_size = SHM_RING_SIZE_DEFAULT; /* BENCH_RING */
 static int yield_spins; /* consumer shares its CPU: yield before sleeping */
 static double seconds = 1.0;
 static int pin = 1;
@@ -173,6 +180,7 @@ static void run_consumer(struct shm_cons *c, int efd_wait, int efd_kick)
 }
 
 struct result {
+	double netd_ns; /* switch process: ns per frame while working */
 	double pps;
 	double bps;
 	double loss; /* fraction of frames sent that did not arrive */
@@ -244,6 +252,7 @@ static struct result run_ring(uint32_t len)
 		_exit(0);
 	}
 	r = measure();
+	r.netd_ns = 0;
 	reap(pids, 2);
 	close(memfd);
 	shm_port_args_release(&args);
@@ -257,6 +266,7 @@ static int peer_attach(int sock, const uint8_t *mac, struct shm_peer *p)
 
 	shm_attach_req_init(&req, "bench", mac, SHM_NIC_VIRTIO_NET,
 			    SHM_F_ALL);
+	req.ring_size = ring_size;
 	return shm_peer_attach(sock, &req, 5000, p);
 }
 
@@ -268,7 +278,7 @@ static void run_netd(int sock_p, int sock_c)
 					 .accepts_gso = true };
 	struct shm_port_config cfg = { .features = SHM_F_ALL };
 	int socks[2] = { sock_p, sock_c }, ids[2];
-	uint64_t idle_since = 0, sleeps = 0;
+	uint64_t idle_since = 0, sleeps = 0, busy = 0, frames = 0;
 	unsigned int iter = 0;
 
 	log_max_level = LOG_ERR;
@@ -285,7 +295,13 @@ static void run_netd(int sock_p, int sock_c)
 			_exit(1);
 	}
 	while (!ctl->stop) {
-		if (switch_poll(sw) > 0) {
+		uint64_t t0 = shm_now_ns();
+		int got = switch_poll(sw);
+
+		if (got > 0) {
+			/* Cost per frame: wall time of the rounds that worked. */
+			busy += shm_now_ns() - t0;
+			frames += (uint64_t)got;
 			idle_since = 0;
 			continue;
 		}
@@ -312,7 +328,22 @@ static void run_netd(int sock_p, int sock_c)
 		sleeps++;
 		idle_since = 0;
 	}
+	{
+		struct switch_port_stats st;
+
+		ctl->netd_dropped = 0;
+		for (int i = 0; i < 2; i++) {
+			if (switch_port_stats_get(sw, (uint32_t)ids[i], &st))
+				continue;
+			if (i == 0)
+				ctl->netd_in = st.rx_frames;
+			for (int d = 0; d < SWITCH_DROP__COUNT; d++)
+				ctl->netd_dropped += st.drops[d];
+		}
+	}
 	ctl->netd_sleeps = sleeps;
+	ctl->netd_busy_ns = busy;
+	ctl->netd_frames = frames;
 	switch_destroy(sw);
 }
 
@@ -322,9 +353,13 @@ static struct result run_switch(uint32_t len, bool gso)
 	struct result r;
 	pid_t pids[3];
 
-	/* Half the consumer's ring: slots and data bytes. */
-	window_frames = SHM_RING_SIZE_DEFAULT / 2;
-	window_bytes = SHM_DATA_SIZE_DEFAULT / 2;
+	/*
+	 * In flight never exceeds what the consumer's ring holds (slots, and
+	 * data bytes less the worst wrap waste), so the switch never drops.
+	 */
+	window_frames = ring_size;
+	window_bytes = SHM_DATA_SIZE_DEFAULT -
+		       2 * ((len + SHM_DATA_ALIGN - 1) & ~(SHM_DATA_ALIGN - 1u));
 	yield_spins = pin ? 64 : 0;
 
 	memset(ctl, 0, sizeof(*ctl));
@@ -367,6 +402,13 @@ static struct result run_switch(uint32_t len, bool gso)
 	}
 	r = measure();
 	reap(pids, 3);
+	/* Loss: what the switch dropped, of what entered it (whole run). */
+	r.loss = ctl->netd_in ? (double)ctl->netd_dropped /
+					(double)ctl->netd_in :
+				0;
+	r.netd_ns = ctl->netd_frames ?
+			    (double)ctl->netd_busy_ns / (double)ctl->netd_frames :
+			    0;
 	close(sp[0]);
 	close(sp[1]);
 	close(sc[0]);
@@ -381,30 +423,41 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Run a case RUNS times; print every run, return the median. */
+/* Run a case @runs times; print every run, return the median. */
 static struct result median_of(const char *name, bool sw, uint32_t len,
 			       bool gso)
 {
-	double pps[RUNS], bps[RUNS], loss[RUNS];
+	double pps[16], bps[16], loss[16], ns[16];
 	struct result m;
 
-	for (int i = 0; i < RUNS; i++) {
+	for (int i = 0; i < runs; i++) {
 		struct result r = sw ? run_switch(len, gso) : run_ring(len);
 
 		pps[i] = r.pps;
 		bps[i] = r.bps;
 		loss[i] = r.loss;
+		ns[i] = r.netd_ns;
 		fprintf(stderr,
-			"# %s run %d: %.2f Mpps %.2f Gbit/s loss %.3f%%\n",
-			name, i + 1, r.pps / 1e6, r.bps / 1e9, r.loss * 100);
+			"# %s run %d: %.2f Mpps %.2f Gbit/s loss %.3f%% "
+			"switch %.1f ns/frame\n",
+			name, i + 1, r.pps / 1e6, r.bps / 1e9, r.loss * 100,
+			r.netd_ns);
 	}
-	qsort(pps, RUNS, sizeof(double), cmp_double);
-	qsort(bps, RUNS, sizeof(double), cmp_double);
-	qsort(loss, RUNS, sizeof(double), cmp_double);
-	m.pps = pps[RUNS / 2];
-	m.bps = bps[RUNS / 2];
-	m.loss = loss[RUNS / 2];
+	qsort(pps, (size_t)runs, sizeof(double), cmp_double);
+	qsort(bps, (size_t)runs, sizeof(double), cmp_double);
+	qsort(loss, (size_t)runs, sizeof(double), cmp_double);
+	m.pps = pps[runs / 2];
+	m.bps = bps[runs / 2];
+	m.loss = loss[runs / 2];
+	qsort(ns, (size_t)runs, sizeof(double), cmp_double);
+	m.netd_ns = ns[runs / 2];
 	return m;
+}
+
+/* Argument: a case name, or a prefix of case names ("ring", "switch"). */
+static bool want(const char *only, const char *name)
+{
+	return !strncmp(name, only, strlen(only));
 }
 
 int main(int argc, char **argv)
@@ -415,6 +468,12 @@ int main(int argc, char **argv)
 
 	if (e && atof(e) > 0)
 		seconds = atof(e);
+	e = getenv("BENCH_RING");
+	if (e && atoi(e) >= SHM_BATCH_MAX && atoi(e) <= SHM_RING_SIZE_MAX)
+		ring_size = (uint32_t)atoi(e);
+	e = getenv("BENCH_RUNS");
+	if (e && atoi(e) >= 1 && atoi(e) <= 16)
+		runs = atoi(e);
 	e = getenv("BENCH_PIN");
 	if (e && !strcmp(e, "0"))
 		pin = 0;
@@ -424,30 +483,40 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!*only || !strcmp(only, "ring")) {
+	if (want(only, "ring.shm.64B")) {
 		r64 = median_of("ring.shm.64B", false, 64, false);
 		printf("BENCH ring.shm.64B %.2f Mpps\n", r64.pps / 1e6);
+	}
+	if (want(only, "ring.shm.1500B")) {
 		r1500 = median_of("ring.shm.1500B", false, 1500, false);
 		printf("BENCH ring.shm.1500B %.2f Gbit/s\n", r1500.bps / 1e9);
 	}
-	if (!*only || !strcmp(only, "switch")) {
+	if (want(only, "switch.shm.64B")) {
 		s64 = median_of("switch.shm.64B", true, 64, false);
 		printf("BENCH switch.shm.64B %.2f Mpps\n", s64.pps / 1e6);
 		printf("BENCH switch.shm.64B.loss %.2f %%\n", s64.loss * 100);
+		printf("BENCH switch.shm.64B.switch_cost %.1f ns/frame\n",
+		       s64.netd_ns);
+	}
+	if (want(only, "switch.shm.1500B")) {
 		s1500 = median_of("switch.shm.1500B", true, 1500, false);
 		printf("BENCH switch.shm.1500B %.2f Gbit/s\n", s1500.bps / 1e9);
 		printf("BENCH switch.shm.1500B.loss %.2f %%\n",
 		       s1500.loss * 100);
+		printf("BENCH switch.shm.1500B.switch_cost %.1f ns/frame\n",
+		       s1500.netd_ns);
+	}
+	if (want(only, "switch.shm.64KiB-gso")) {
 		g = median_of("switch.shm.64KiB-gso", true, 65536 + 14, true);
 		printf("BENCH switch.shm.64KiB-gso %.2f Gbit/s\n", g.bps / 1e9);
 		printf("BENCH switch.shm.64KiB-gso.loss %.2f %%\n",
 		       g.loss * 100);
 	}
-	if (!*only) {
+	if (r64.pps > 0 && s64.pps > 0)
 		printf("BENCH switch.shm.64B.vs_ring %.2f ratio\n",
 		       s64.pps / r64.pps);
+	if (r1500.bps > 0 && s1500.bps > 0)
 		printf("BENCH switch.shm.1500B.vs_ring %.2f ratio\n",
 		       s1500.bps / r1500.bps);
-	}
 	return 0;
 }
