@@ -168,6 +168,19 @@ if command -v jq >/dev/null; then
 	fi
 fi
 expect "file: valid apply reaches for netd" 3 "cannot reach" -- "$LOOM" net apply examples/lab.yaml
+expect "file: standard input" 0 "" -- sh -c "'$LOOM' net validate - <examples/vlans.yaml"
+grep -q "^<stdin>: valid, 1 network" "$out" || fail "file: standard input is named <stdin>"
+expect "file: standard input, invalid" 4 "<stdin>:5: networks[0].mtu: must be 68..65535" -- \
+	sh -c "'$LOOM' net apply - <'$tmp/bad.yaml'"
+
+# The run dir of a user other than root: $XDG_RUNTIME_DIR/loom.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+	expect "unprivileged: XDG_RUNTIME_DIR/loom" 3 "at /nonexistent-xdg/loom/netd.sock" -- \
+		env -u LOOM_RUN_DIR XDG_RUNTIME_DIR=/nonexistent-xdg "${nobody[@]}" "$LOOM" net list
+	expect "unprivileged: no XDG_RUNTIME_DIR" 3 "XDG_RUNTIME_DIR is not set" -- \
+		env -u LOOM_RUN_DIR -u XDG_RUNTIME_DIR "${nobody[@]}" "$LOOM" net list
+fi
 
 echo "usage.sh: $fails failure(s)"
 [ "$fails" -eq 0 ]
