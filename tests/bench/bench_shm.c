@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +69,13 @@ static void pin_to(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu < 0 ? (int)n - 1 : cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Name the process (for perf report --comm) and place it. */
+static void role(const char *name, int cpu)
+{
+	prctl(PR_SET_NAME, name);
+	pin_to(cpu);
 }
 
 static void frame_init(uint8_t *f, uint32_t len)
@@ -236,7 +244,7 @@ static struct result run_ring(uint32_t len)
 		struct shm_peer p = { .kick_netd = args.kick_netd,
 				      .kick_peer = args.kick_peer };
 
-		pin_to(0);
+		role("bench-prod", 0);
 		if (shm_peer_map(memfd, &p))
 			_exit(1);
 		run_producer(&p, len, false);
@@ -246,7 +254,7 @@ static struct result run_ring(uint32_t len)
 	if (pids[1] == 0) {
 		struct shm_cons c;
 
-		pin_to(-1);
+		role("bench-cons", -1);
 		shm_cons_init(&c, args.base, &args.layout, SHM_TO_NETD);
 		run_consumer(&c, args.kick_netd, args.kick_peer);
 		_exit(0);
@@ -368,7 +376,7 @@ static struct result run_switch(uint32_t len, bool gso)
 		exit(1);
 	pids[0] = fork();
 	if (pids[0] == 0) {
-		pin_to(-1);
+		role("bench-netd", -1);
 		run_netd(sp[0], sc[0]);
 		_exit(0);
 	}
@@ -377,7 +385,7 @@ static struct result run_switch(uint32_t len, bool gso)
 		struct shm_peer c;
 		uint8_t hello[60];
 
-		pin_to(0);
+		role("bench-cons", 0);
 		if (peer_attach(sc[1], mac_c, &c))
 			_exit(1);
 		/* Speak once so the switch learns where mac_c lives. */
@@ -394,7 +402,7 @@ static struct result run_switch(uint32_t len, bool gso)
 	if (pids[2] == 0) {
 		struct shm_peer p;
 
-		pin_to(0);
+		role("bench-prod", 0);
 		if (peer_attach(sp[1], mac_p, &p))
 			_exit(1);
 		run_producer(&p, len, gso);
