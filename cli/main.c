@@ -38,6 +38,52 @@ static const struct loom_cmd commands[] = {
     {"vm", cmd_vm, "VMs"},	    {NULL, NULL, NULL},
 };
 
+/* Levenshtein distance of two short words, for "did you mean". */
+static unsigned int word_distance(const char *a, const char *b)
+{
+	unsigned int row[32], i, j, prev, tmp, la = strlen(a), lb = strlen(b);
+
+	if (la >= 31 || lb >= 31)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* Prints "unknown WHAT 'x' (did you mean 'y'?)" and the usage. */
+static int unknown_word(const char *prefix, const char *what, const char *word,
+			const struct loom_cmd *cmds, const char *usage)
+{
+	const struct loom_cmd *c, *best = NULL;
+	unsigned int d, best_d = 3;
+
+	for (c = cmds; c->name; c++) {
+		d = word_distance(word, c->name);
+		if (d < best_d) {
+			best_d = d;
+			best = c;
+		}
+	}
+	fprintf(stderr, "loom: %s%s '%s'", prefix, what, word);
+	if (best)
+		fprintf(stderr, " (did you mean '%s'?)", best->name);
+	fprintf(stderr, "\n\n%s", usage);
+	return LOOM_EXIT_USAGE;
+}
+
 static bool is_help(const char *s)
 {
 	return !strcmp(s, "--help") || !strcmp(s, "-h") || !strcmp(s, "help");
@@ -68,9 +114,10 @@ int loom_dispatch(struct loom_ctx *ctx, const char *group,
 	for (c = cmds; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->run(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "loom: %s: unknown subcommand '%s'\n\n%s", group,
-		argv[1], usage);
-	return LOOM_EXIT_USAGE;
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%s: ", group);
+	return unknown_word(prefix, "unknown subcommand", argv[1], cmds, usage);
 }
 
 /* Takes "--opt VALUE" or "--opt=VALUE" at argv[*i]. */
@@ -153,7 +200,6 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		return rc;
 	}
-	fprintf(stderr, "loom: unknown command '%s'\n\n%s", argv[i],
-		usage_main);
-	return LOOM_EXIT_USAGE;
+	return unknown_word("", "unknown command", argv[i], commands,
+			    usage_main);
 }

@@ -252,6 +252,27 @@ static unsigned int edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* "unknown mode 'swich' (did you mean 'switch'?): use ...". */
+static void mode_unknown_msg(const char *given, char *buf, size_t len)
+{
+	const char *best = NULL;
+	unsigned int d, best_d = 3;
+	size_t i;
+
+	for (i = 0; i < CYAML_ARRAY_LEN(mode_strings); i++) {
+		d = edit_distance(given, mode_strings[i].str);
+		if (d < best_d) {
+			best_d = d;
+			best = mode_strings[i].str;
+		}
+	}
+	snprintf(buf, len,
+		 "unknown mode '%.40s'%s%s%s: use switch or isolated (nat and "
+		 "bridge are not supported yet)",
+		 given, best ? " (did you mean '" : "", best ? best : "",
+		 best ? "'?)" : "");
+}
+
 static const cyaml_schema_field_t *field_find(const cyaml_schema_field_t *f,
 					      const char *key)
 {
@@ -1084,13 +1105,13 @@ static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
 			if (!strcmp(schema->enumeration.strings[i].str,
 				    (char *)node->data.scalar.value))
 				return 0;
-		if (!strcmp(key, "mode"))
-			return yerr(
-			    c, node, path,
-			    "unknown mode '%.*s': use switch or isolated (nat "
-			    "and bridge are not supported yet)",
-			    (int)(len > 40 ? 40 : len),
-			    node->data.scalar.value);
+		if (!strcmp(key, "mode")) {
+			char msg[200];
+
+			mode_unknown_msg((char *)node->data.scalar.value, msg,
+					 sizeof(msg));
+			return yerr(c, node, path, "%s", msg);
+		}
 		return yerr(c, node, path, "unknown value '%.*s'",
 			    (int)(len > 40 ? 40 : len),
 			    node->data.scalar.value);
@@ -1593,12 +1614,13 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 			if (!json_is_string(v))
 				return err_set(err, p, "must be a string");
 			if (netconf_mode_parse(json_string_value(v),
-					       &net->mode))
-				return err_set(
-				    err, p,
-				    "unknown mode '%s': use switch or isolated "
-				    "(nat and bridge are not supported yet)",
-				    json_string_value(v));
+					       &net->mode)) {
+				char msg[200];
+
+				mode_unknown_msg(json_string_value(v), msg,
+						 sizeof(msg));
+				return err_set(err, p, "%s", msg);
+			}
 		} else if (!strcmp(key, "ports")) {
 			if (!json_is_array(v))
 				return err_set(err, p, "must be a list");

@@ -63,6 +63,8 @@ expect "usage: no command" 2 "missing command" -- "$LOOM"
 expect "usage: unknown command" 2 "unknown command 'frobnicate'" -- "$LOOM" frobnicate
 expect "usage: unknown global option" 2 "unknown option '--nope'" -- "$LOOM" --nope net list
 expect "usage: --socket without value" 2 "--socket needs a value" -- "$LOOM" --socket
+expect "usage: misspelt command" 2 "unknown command 'nett' (did you mean 'net'?)" -- "$LOOM" nett list
+expect "usage: misspelt subcommand" 2 "unknown subcommand 'lst' (did you mean 'list'?)" -- "$LOOM" net lst
 expect "usage: net without subcommand" 2 "missing subcommand" -- "$LOOM" net
 expect "usage: net unknown subcommand" 2 "unknown subcommand 'explode'" -- "$LOOM" net explode
 expect "usage: net create without name" 2 "missing the network NAME" -- "$LOOM" net create --mode switch

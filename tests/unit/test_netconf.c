@@ -178,6 +178,8 @@ static const struct reject_case rejects[] = {
      "is not supported yet"},
     {"mode_bridge", "networks:\n  - name: lab\n    mode: bridge\n", 3,
      "networks[0].mode", "bridge is not supported yet"},
+    {"mode_misspelt", "networks:\n  - name: lab\n    mode: swich\n", 3,
+     "networks[0].mode", "unknown mode 'swich' (did you mean 'switch'?)"},
     {"mode_unknown", "networks:\n  - name: lab\n    mode: hub\n", 3,
      "networks[0].mode", "unknown mode 'hub'"},
     {"subnet_syntax", NET_HEAD "    subnet: 10.10.0.0\n", 4,
