@@ -124,8 +124,16 @@ static void *dp_main(void *arg)
 			idle_since = frames > 0 ? 0 : now;
 			continue;
 		}
-		if (now - idle_since < dp->busy_poll_ns)
+		if (now - idle_since < dp->busy_poll_ns) {
+			/*
+			 * Spin politely: on a machine with few cores the
+			 * peers producing and consuming our frames may be
+			 * waiting for this CPU.
+			 */
+			if (dp->yield)
+				sched_yield();
 			continue;
+		}
 		epoll_wait(dp->epfd, ev, DP_EVENTS, 1000);
 		dp->sleeps++;
 		idle_since = 0;
@@ -143,6 +151,8 @@ int netd_dp_start(struct netd *d)
 	dp->busy_poll_ns = NETD_BUSY_POLL_NS;
 	if (env && *env)
 		dp->busy_poll_ns = strtoull(env, NULL, 10) * 1000;
+	env = getenv("LOOM_NETD_YIELD");
+	dp->yield = !env || strcmp(env, "0");
 	pthread_mutex_init(&dp->lock, NULL);
 	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
 	dp->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

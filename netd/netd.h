@@ -66,6 +66,7 @@ struct netd_dp {
 	struct frame_batch batch; /* the data-path thread's, reused */
 	atomic_int waiters; /* control thread waits for @lock: yield it */
 	uint64_t busy_poll_ns; /* NETD_BUSY_POLL_NS, or $LOOM_NETD_BUSY_POLL_US */
+	bool yield;	       /* sched_yield() in empty busy rounds */
 	uint64_t rounds, sleeps;
 };
 
