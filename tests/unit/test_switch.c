@@ -1311,6 +1311,66 @@ static void test_limits(void **state)
 	env_free(e);
 }
 
+/* More destination ports in one batch than the switch tracks by list
+ * (2 x FRAME_BATCH_MAX): every one still gets its frames, once. */
+static void test_many_ports(void **state)
+{
+	enum { N = 150 };
+	struct switch_config cfg = {.max_ports = N, .clock_ns = fake_clock};
+	struct switch_port_config pc = cfg_access(1);
+	static struct tport *tp[N];
+	static uint8_t bufs[FRAME_BATCH_MAX][64];
+	struct switch_core *sw = switch_create(&cfg);
+	struct frame_batch fb;
+	uint32_t i, len;
+
+	(void)state;
+	assert_non_null(sw);
+	for (i = 0; i < N; i++) {
+		tp[i] = tport_new();
+		assert_int_equal(switch_port_open(sw, &tport_ops, tp[i], &pc),
+				 (int)i);
+	}
+	/* Every port's host says hello (floods, learned). */
+	for (i = 1; i < N; i++) {
+		struct frame_batch one = {.count = 1};
+
+		len = mkframe(bufs[0], BCAST,
+			      (uint8_t[]){2, 0, 0, 0, 1, (uint8_t)i}, -1, 46);
+		one.f[0] = (struct frame){.data = bufs[0], .len = len};
+		switch_port_input(sw, i, &one);
+	}
+	for (i = 0; i < N; i++)
+		tport_clear(tp[i]);
+	/* One batch from port 0: 63 unicasts to ports 1..63 and one
+	 * broadcast to all 149: 149 destination ports touched. */
+	memset(&fb, 0, sizeof(fb));
+	for (i = 0; i < FRAME_BATCH_MAX; i++) {
+		uint8_t dst[6] = {2, 0, 0, 0, 1, (uint8_t)i};
+
+		len = mkframe(bufs[i], i == 0 ? BCAST : dst,
+			      (uint8_t[]){2, 0, 0, 0, 2, 0}, -1, 46);
+		fb.f[i] = (struct frame){.data = bufs[i], .len = len};
+	}
+	fb.count = FRAME_BATCH_MAX;
+	assert_int_equal(switch_port_input(sw, 0, &fb), FRAME_BATCH_MAX);
+	assert_int_equal(tp[0]->n_rec, 0);
+	for (i = 1; i < N; i++) {
+		uint32_t want = i < FRAME_BATCH_MAX ? 2 : 1;
+
+		assert_int_equal(tp[i]->send_calls, 1);
+		assert_int_equal(tp[i]->n_rec, want);
+		assert_memory_equal(tp[i]->rec[0].data, BCAST, 6);
+		if (want == 2)
+			assert_int_equal(tp[i]->rec[1].data[5], i);
+	}
+	switch_destroy(sw);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(tp[i]->closed, 1);
+		tport_free(tp[i]);
+	}
+}
+
 /* ---- GSO ---- */
 
 static void test_gso(void **state)
@@ -1455,6 +1515,7 @@ int main(void)
 	    cmocka_unit_test(test_batch_move_midway),
 	    cmocka_unit_test(test_eviction_ties),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_many_ports),
 	    cmocka_unit_test(test_gso),
 	    cmocka_unit_test(test_scratch_overflow),
 	};
