@@ -47,9 +47,11 @@ $(BUILD)/%.o: %.c
 deps:
 	@scripts/install-deps.sh
 
-# make check: every tier that exists; the unit tier also under ASan/UBSan.
+# make check: every tier that exists; everything also built with clang, the
+# unit tier and the fuzz corpora also run under ASan/UBSan.
 check: deps
 	$(MAKE) all
+	$(MAKE) CC=clang BUILD=build-clang all
 	$(MAKE) SANITIZE=1 $(UNIT_TESTS:build/%=build-asan/%)
 	$(MAKE) fuzz-replay-build
 	tests/run-tests.sh \
@@ -67,7 +69,7 @@ bench: deps
 	tests/bench/run-bench.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-clang
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
