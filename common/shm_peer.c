@@ -158,3 +158,11 @@ void shm_peer_flush(struct shm_peer *p)
 		shm_kick(p->kick_netd);
 	}
 }
+
+void shm_peer_release(struct shm_peer *p, uint32_t n)
+{
+	if (shm_cons_release(&p->rx, n)) {
+		p->rx.st.kicks++;
+		shm_kick(p->kick_netd);
+	}
+}

@@ -66,4 +66,14 @@ int shm_peer_send(struct shm_peer *p, const void *frame, uint32_t len,
 /* shm_peer_flush() - publish queued frames, kick netd if it sleeps. */
 void shm_peer_flush(struct shm_peer *p);
 
+/*
+ * Receiving: n = shm_cons_peek(&p->rx) (or shm_cons_wait(&p->rx,
+ * p->kick_peer, spin_ns, timeout_ms) to wait adaptively), then
+ * shm_cons_get(&p->rx, i, &desc, &why) for i < n (NULL: netd broke the
+ * protocol, detach), then shm_peer_release(p, n).
+ */
+
+/* shm_peer_release() - give @n received frames back, kick netd if it waits. */
+void shm_peer_release(struct shm_peer *p, uint32_t n);
+
 #endif
