@@ -313,6 +313,12 @@ static int cmd_port_del(struct netd *d, json_t *args, json_t **res, char *err)
 	if (!port)
 		return ret;
 	i = netd_port_find(n, port);
+	if (i < 0 && (i = netd_vm_find(d, n, port)) >= 0) {
+		/* A VM NIC: not declared state, nothing to write. */
+		netd_vm_detach(d, i);
+		*res = json_object();
+		return 0;
+	}
 	if (i < 0) {
 		snprintf(err, ERRLEN, "network '%s' has no port '%s'",
 			 n->conf.name, port);
@@ -351,12 +357,17 @@ static int cmd_port_list(struct netd *d, json_t *args, json_t **res,
 			continue;
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			json_array_append_new(arr, netd_port_status(n, i));
+		for (int i = 0; i < NETD_VMS_MAX; i++)
+			if (d->vms[i] && d->vms[i]->net == n)
+				json_array_append_new(arr,
+						      netd_vm_status(d->vms[i]));
 	}
 	*res = json_pack("{s:o}", "ports", arr);
 	return 0;
 }
 
 struct fdb_walk {
+	struct netd *d;
 	struct netd_net *n;
 	json_t *arr;
 };
@@ -370,6 +381,12 @@ static int fdb_entry_cb(void *arg, const struct switch_fdb_entry *e)
 	for (uint32_t i = 0; i < w->n->conf.port_count; i++)
 		if (w->n->rt[i].port_id == (int)e->port_id)
 			port = w->n->conf.ports[i].name;
+	if (!strcmp(port, "?")) {
+		const char *vm = netd_vm_port_name(w->d, w->n, e->port_id);
+
+		if (vm)
+			port = vm;
+	}
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0],
 		 e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
 	json_array_append_new(w->arr,
@@ -384,6 +401,7 @@ static int cmd_fdb_show(struct netd *d, json_t *args, json_t **res, char *err)
 	struct fdb_walk w;
 	int ret = 0;
 
+	w.d = d;
 	w.n = arg_net(d, args, "net", err, &ret);
 	if (!w.n)
 		return ret;

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "loom/control.h"
+#include "loom/shm_port.h"
 #include "netd/netd.h"
 
 #define MOD "control"
@@ -28,11 +29,13 @@ enum {
 	TAG_LISTEN = -1,
 	TAG_SIGNAL = -2,
 	TAG_TIMER = -3,
+	TAG_VM_BASE = 1 << 20, /* + slot: an attached VMM NIC's connection */
 };
 
 struct client {
 	int fd;
 	bool used;
+	bool sniffed; /* first bytes checked for an shm attach request */
 	bool closing; /* close once the write buffer is flushed */
 	uint32_t events;
 	time_t last_active;
@@ -170,6 +173,74 @@ static int client_process(struct netd *d, struct client *c)
 	return 0;
 }
 
+/*
+ * A VMM attaches its NIC by sending a binary shm attach request (magic
+ * SHM_ATTACH_MAGIC, include/loom/shm_port.h) instead of a JSON frame. Its
+ * first 4 bytes, read as a length, are far above LOOM_CONTROL_MSG_MAX, so
+ * the two cannot be confused. Peek at them before the first read.
+ * Return: 1 when the connection became a VM port (the client slot is
+ * freed, the fd now belongs to the port), 0 for a JSON client, -1 to drop.
+ */
+static int client_sniff(struct netd *d, int epfd, struct client *c)
+{
+	uint32_t magic = SHM_ATTACH_MAGIC;
+	uint8_t head[4];
+	struct epoll_event e;
+	ssize_t n = recv(c->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+	int slot, fd;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	if (n < 4 && !memcmp(head, &magic, (size_t)n))
+		return 0; /* could still be either: wait for more */
+	c->sniffed = true;
+	if (n < 4 || memcmp(head, &magic, 4))
+		return 0;
+	fd = c->fd;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	/* The socket goes blocking for the short handshake (it has its own
+	 * timeout), then only EOF matters. */
+	slot = netd_vm_attach(d, fd);
+	if (slot < 0)
+		return -1;
+	/* The port owns the fd now: free the client slot without closing. */
+	free(c->rbuf);
+	free(c->wbuf);
+	memset(c, 0, sizeof(*c));
+	d->nclients--;
+	e.events = EPOLLIN | EPOLLRDHUP;
+	e.data.u64 = (uint64_t)(TAG_VM_BASE + slot);
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0)
+		netd_vm_detach(d, slot);
+	return 1;
+}
+
+/*
+ * A VMM's attach connection after the handshake. The VMM may close it at
+ * once (shm_peer_connect() does): the port stays until the same MAC
+ * attaches again, port.del removes it, or its network goes.
+ */
+static void vm_conn_event(struct netd *d, int epfd, int slot, uint32_t ev)
+{
+	struct netd_vmport *vm;
+	uint8_t buf[256];
+	ssize_t n;
+
+	if (slot < 0 || slot >= NETD_VMS_MAX || !d->vms[slot] ||
+	    d->vms[slot]->fd < 0)
+		return;
+	vm = d->vms[slot];
+	n = recv(vm->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    (ev & (EPOLLHUP | EPOLLERR))) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, vm->fd, NULL);
+		close(vm->fd);
+		vm->fd = -1;
+	}
+}
+
 /* A complete request is buffered and the client takes replies. */
 static bool client_has_request(const struct client *c)
 {
@@ -188,6 +259,14 @@ static void client_event(struct netd *d, int epfd, struct client *c,
 {
 	if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN))
 		goto drop;
+	if (ev & EPOLLIN && !c->sniffed) {
+		int r = client_sniff(d, epfd, c);
+
+		if (r < 0)
+			goto drop;
+		if (r > 0)
+			return; /* the connection became a VM port */
+	}
 	if (ev & EPOLLIN && !c->closing) {
 		size_t room = LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX -
 			      c->rlen;
@@ -404,6 +483,9 @@ int netd_control_run(struct netd *d, int sigfd)
 				if (read(tfd, &v, sizeof(v)) < 0)
 					(void)0;
 				control_idle_sweep(d, epfd);
+			} else if (tag >= TAG_VM_BASE) {
+				vm_conn_event(d, epfd, (int)(tag - TAG_VM_BASE),
+					      ev[i].events);
 			} else if (tag >= 0 && tag < LOOM_CONTROL_CLIENTS_MAX &&
 				   clients[tag].used) {
 				client_event(d, epfd, &clients[tag],

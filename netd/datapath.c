@@ -105,8 +105,12 @@ static void *dp_main(void *arg)
 					       strerror(errno));
 				continue;
 			}
-			frames += dp_port_run(dp, ev[i].data.ptr);
+			if (!((struct netd_dp_port *)ev[i].data.ptr)->poll_always)
+				frames += dp_port_run(dp, ev[i].data.ptr);
 		}
+		for (unsigned int i = 0; i < dp->npolled; i++)
+			if (!atomic_load(&dp->polled[i]->broken))
+				frames += dp_port_run(dp, dp->polled[i]);
 		now = dp_now_ns();
 		if (now - last_sweep >= 1000000000ull) {
 			/* Ages the FDB; also a safety net for a missed event. */
@@ -134,6 +138,15 @@ static void *dp_main(void *arg)
 				sched_yield();
 			continue;
 		}
+		/* Polled ports re-arm their notification before we sleep. */
+		pthread_mutex_lock(&dp->lock);
+		for (unsigned int i = 0; i < dp->npolled; i++) {
+			struct port *p = dp->polled[i]->port;
+
+			if (!atomic_load(&dp->polled[i]->broken))
+				p->ops->poll_fd(p);
+		}
+		pthread_mutex_unlock(&dp->lock);
 		epoll_wait(dp->epfd, ev, DP_EVENTS, 1000);
 		dp->sleeps++;
 		idle_since = 0;
@@ -221,17 +234,29 @@ struct netd_dp_port *netd_dp_port_add(struct netd *d, struct switch_core *sw,
 	pp->sw = sw;
 	pp->port_id = port_id;
 	pp->port = switch_port_get(sw, port_id);
-	pp->fd = pp->port && pp->port->ops->poll_fd ?
-			 pp->port->ops->poll_fd(pp->port) :
-			 -1;
-	if (pp->fd < 0) {
-		/* No fd: the once-a-second switch_poll() is all it gets. */
-		log_warn(MOD, "port %u has no poll fd", port_id);
-		return pp;
+	if (!pp->port) {
+		free(pp);
+		return NULL;
 	}
+	/*
+	 * A TAP fd is level-triggered readiness: run it only when epoll says
+	 * so. Other backends (shm) turn their notifications off while they
+	 * are polled, so they are polled every round and re-armed (poll_fd)
+	 * before the thread sleeps.
+	 */
+	pp->poll_always = pp->port->ops != &tap_port_ops;
+	pp->fd = pp->port->ops->poll_fd ? pp->port->ops->poll_fd(pp->port) : -1;
 	ev.data.ptr = pp;
 	dp_lock(dp);
-	if (epoll_ctl(dp->epfd, EPOLL_CTL_ADD, pp->fd, &ev) < 0)
+	if (pp->poll_always || pp->fd < 0) {
+		if (dp->npolled < NETD_POLLED_MAX) {
+			dp->polled[dp->npolled++] = pp;
+			pp->poll_always = true;
+		} else {
+			log_warn(MOD, "port %u: too many polled ports", port_id);
+		}
+	}
+	if (pp->fd >= 0 && epoll_ctl(dp->epfd, EPOLL_CTL_ADD, pp->fd, &ev) < 0)
 		log_warn(MOD, "port %u: epoll: %s", port_id, strerror(errno));
 	pthread_mutex_unlock(&dp->lock);
 	dp_wake(dp);
@@ -251,6 +276,12 @@ void netd_dp_port_remove(struct netd *d, struct netd_dp_port *pp)
 	dp_lock(dp);
 	if (pp->fd >= 0 && !pp->broken)
 		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, pp->fd, NULL);
+	for (unsigned int i = 0; i < dp->npolled; i++) {
+		if (dp->polled[i] == pp) {
+			dp->polled[i] = dp->polled[--dp->npolled];
+			break;
+		}
+	}
 	pthread_mutex_unlock(&dp->lock);
 	free(pp);
 }

@@ -6,6 +6,14 @@ NETD_OBJS := $(NETD_SRCS:%.c=$(BUILD)/%.o)
 $(NETD_OBJS): ALL_CFLAGS += $(TAP_CFLAGS)
 
 BINS += $(BUILD)/loom-netd
-$(BUILD)/loom-netd: $(NETD_OBJS) $(TAP_OBJS) $(BUILD)/libloomswitch.a \
+$(BUILD)/loom-netd: $(NETD_OBJS) $(TAP_OBJS) $(BUILD)/libloombackends.a \
+		$(BUILD)/libloomswitch.a \
 		$(BUILD)/libloomcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TAP_LDLIBS) -lcyaml -lyaml -ljansson -lpthread
+
+# tests/netns helper: a fake VM NIC on the shm port protocol.
+TEST_BINS += $(BUILD)/tests/netns/shm_attach_peer
+$(BUILD)/tests/netns/shm_attach_peer: $(BUILD)/tests/netns/shm_attach_peer.o \
+		$(BUILD)/libloomcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^

@@ -142,6 +142,7 @@ void netd_net_destroy(struct netd *d, struct netd_net *n)
 	if (!n)
 		return;
 	if (n->sw) {
+		netd_vm_detach_net(d, n);
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			netd_port_down(d, n, i);
 		netd_dp_del_switch(d, n->sw);

@@ -21,6 +21,8 @@
 enum netd_limits {
 	NETD_NETS_MAX = 256,
 	NETD_BUSY_POLL_NS = 200000, /* poll this long idle before sleeping */
+	NETD_POLLED_MAX = 1024,	    /* ports polled every round (shm) */
+	NETD_VMS_MAX = 1024,	    /* VMM NICs attached, all networks */
 };
 
 /*
@@ -33,7 +35,23 @@ struct netd_dp_port {
 	struct port *port;
 	uint32_t port_id;
 	int fd;
+	bool poll_always;   /* recv every round, re-arm via poll_fd to sleep */
 	atomic_bool broken; /* recv failed: no longer polled */
+};
+
+/*
+ * struct netd_vmport - a VMM NIC attached over the control socket (shm
+ * port). Not declared state: it lives as long as the VMM's connection.
+ */
+struct netd_net;
+struct netd_vmport {
+	struct netd_net *net;
+	char name[24];
+	uint8_t mac[6];
+	uint8_t model;
+	int port_id;
+	int fd; /* the attach connection; EOF detaches */
+	struct netd_dp_port *dp;
 };
 
 /* struct netd_port - runtime side of a declared port. */
@@ -64,6 +82,8 @@ struct netd_dp {
 	int wakefd;  /* eventfd: the list changed, or stop */
 	bool stop;
 	struct frame_batch batch; /* the data-path thread's, reused */
+	struct netd_dp_port *polled[NETD_POLLED_MAX];
+	unsigned int npolled;
 	atomic_int waiters; /* control thread waits for @lock: yield it */
 	uint64_t busy_poll_ns; /* NETD_BUSY_POLL_NS, or $LOOM_NETD_BUSY_POLL_US */
 	bool yield;	       /* sched_yield() in empty busy rounds */
@@ -84,6 +104,7 @@ struct netd {
 	unsigned int nnets;
 	struct netd_dp dp;
 	unsigned int nclients;
+	struct netd_vmport *vms[NETD_VMS_MAX];
 };
 
 /* net.c */
@@ -103,6 +124,15 @@ json_t *netd_net_json(struct netd_net *n);
 int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		   const char **outcome, char *err, size_t errlen);
 void netd_shutdown(struct netd *d);
+
+/* vmport.c */
+int netd_vm_attach(struct netd *d, int fd);
+void netd_vm_detach(struct netd *d, int slot);
+void netd_vm_detach_net(struct netd *d, struct netd_net *n);
+int netd_vm_find(struct netd *d, struct netd_net *n, const char *name);
+const char *netd_vm_port_name(struct netd *d, struct netd_net *n,
+			      uint32_t port_id);
+json_t *netd_vm_status(struct netd_vmport *vm);
 
 /* state.c */
 int netd_state_save(struct netd *d);

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* vmport.c - VMM NICs on a network: shared-memory ports attached over the control socket. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/shm.h"
+#include "common/log.h"
+#include "netd/netd.h"
+
+#define MOD "vmport"
+
+/* Wait for the rest of an attach request at most this long. */
+enum { VM_ATTACH_TIMEOUT_MS = 500 };
+
+static const char *const models[] = {
+	[SHM_NIC_OTHER] = "other",
+	[SHM_NIC_VIRTIO_NET] = "virtio-net",
+	[SHM_NIC_E1000] = "e1000",
+	[SHM_NIC_RTL8139] = "rtl8139",
+};
+
+int netd_vm_attach(struct netd *d, int fd)
+{
+	struct shm_port_config cfg = { .features = SHM_F_ALL };
+	struct switch_port_config pcfg;
+	struct shm_attach_req req;
+	struct shm_port_args args;
+	struct netd_vmport *vm;
+	struct netd_net *n;
+	int slot = -1, ret, id;
+
+	ret = shm_port_read_attach(fd, VM_ATTACH_TIMEOUT_MS, &req);
+	if (ret < 0) {
+		log_rl(LOG_WARN, MOD, "bad attach request: %s", strerror(-ret));
+		return ret;
+	}
+	req.network[SHM_NETWORK_NAME_MAX - 1] = '\0';
+	n = netd_net_find(d, req.network);
+	if (!n) {
+		log_rl(LOG_WARN, MOD, "attach to unknown network '%s'",
+		       req.network);
+		shm_port_reject(fd, -ENOENT);
+		return -ENOENT;
+	}
+	/* One port per MAC and network: a VMM that attaches again (after a
+	 * restart) replaces its old port. */
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] && d->vms[i]->net == n &&
+		    !memcmp(d->vms[i]->mac, req.mac, 6))
+			netd_vm_detach(d, i);
+	for (int i = 0; i < NETD_VMS_MAX; i++) {
+		if (!d->vms[i]) {
+			slot = i;
+			break;
+		}
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (slot < 0 || !vm) {
+		free(vm);
+		shm_port_reject(fd, -ENOSPC);
+		return -ENOSPC;
+	}
+	ret = shm_port_accept(fd, &req, &cfg, &args);
+	if (ret < 0) {
+		free(vm);
+		return ret;
+	}
+	memset(&pcfg, 0, sizeof(pcfg));
+	snprintf(vm->name, sizeof(vm->name), "vm-%02x%02x%02x%02x", req.mac[2],
+		 req.mac[3], req.mac[4], req.mac[5]);
+	memcpy(pcfg.name, vm->name, sizeof(vm->name));
+	pcfg.mode = SWITCH_PORT_ACCESS;
+	pcfg.access_vlan = SWITCH_VLAN_DEFAULT;
+	pcfg.accepts_gso = args.layout.features & SHM_F_GSO_TCP;
+	/* open takes the args over, also when it fails. */
+	id = switch_port_open(n->sw, &shm_port_ops, &args, &pcfg);
+	if (id < 0) {
+		log_warn(MOD, "%s: switch refused the port: %s", n->conf.name,
+			 strerror(-id));
+		free(vm);
+		return id;
+	}
+	vm->net = n;
+	vm->fd = fd;
+	vm->port_id = id;
+	memcpy(vm->mac, req.mac, sizeof(vm->mac));
+	vm->model = req.model;
+	vm->dp = netd_dp_port_add(d, n->sw, (uint32_t)id);
+	d->vms[slot] = vm;
+	log_info(MOD, "%s: %s attached (%s, MAC %02x:%02x:%02x:%02x:%02x:%02x)",
+		 n->conf.name, vm->name,
+		 req.model < 4 ? models[req.model] : "?", req.mac[0],
+		 req.mac[1], req.mac[2], req.mac[3], req.mac[4], req.mac[5]);
+	return slot;
+}
+
+void netd_vm_detach(struct netd *d, int slot)
+{
+	struct netd_vmport *vm;
+
+	if (slot < 0 || slot >= NETD_VMS_MAX || !d->vms[slot])
+		return;
+	vm = d->vms[slot];
+	netd_dp_port_remove(d, vm->dp);
+	switch_port_remove(vm->net->sw, (uint32_t)vm->port_id);
+	log_info(MOD, "%s: %s detached", vm->net->conf.name, vm->name);
+	/* Closing the socket tells the VMM its port is gone. */
+	if (vm->fd >= 0)
+		close(vm->fd);
+	free(vm);
+	d->vms[slot] = NULL;
+}
+
+void netd_vm_detach_net(struct netd *d, struct netd_net *n)
+{
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] && d->vms[i]->net == n)
+			netd_vm_detach(d, i);
+}
+
+int netd_vm_find(struct netd *d, struct netd_net *n, const char *name)
+{
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] && d->vms[i]->net == n &&
+		    !strcmp(d->vms[i]->name, name))
+			return i;
+	return -1;
+}
+
+const char *netd_vm_port_name(struct netd *d, struct netd_net *n,
+			      uint32_t port_id)
+{
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] && d->vms[i]->net == n &&
+		    d->vms[i]->port_id == (int)port_id)
+			return d->vms[i]->name;
+	return NULL;
+}
+
+json_t *netd_vm_status(struct netd_vmport *vm)
+{
+	struct switch_port_stats st;
+	json_t *j, *c, *drops;
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", vm->mac[0],
+		 vm->mac[1], vm->mac[2], vm->mac[3], vm->mac[4], vm->mac[5]);
+	memset(&st, 0, sizeof(st));
+	switch_port_stats_get(vm->net->sw, (uint32_t)vm->port_id, &st);
+	c = json_pack("{s:I,s:I,s:I,s:I}", "rx_frames",
+		      (json_int_t)st.rx_frames, "rx_bytes",
+		      (json_int_t)st.rx_bytes, "tx_frames",
+		      (json_int_t)st.tx_frames, "tx_bytes",
+		      (json_int_t)st.tx_bytes);
+	drops = json_object();
+	for (int r = 0; r < SWITCH_DROP__COUNT; r++)
+		json_object_set_new(drops, switch_drop_reason_name(r),
+				    json_integer((json_int_t)st.drops[r]));
+	json_object_set_new(c, "drops", drops);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:o}", "net",
+		      vm->net->conf.name, "name", vm->name, "backend", "shm",
+		      "mac", mac, "model",
+		      vm->model < 4 ? models[vm->model] : "?", "vlan",
+		      SWITCH_VLAN_DEFAULT, "state",
+		      vm->dp && atomic_load(&vm->dp->broken) ? "down" : "up",
+		      "port_id", vm->port_id, "counters", c);
+	return j;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* shm_attach_peer.c - test helper: a fake VM NIC that attaches to loom-netd and answers ARP and ping. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "common/shm_peer.h"
+#include "loom/shm_port.h"
+
+/*
+ * Usage: shm_attach_peer SOCKET NETWORK IPV4 SECONDS
+ * Attaches as MAC 52:54:00:4c:4d:01 (virtio-net), answers ARP requests for
+ * IPV4 and ICMP echo requests to it, for SECONDS, printing "attached" once
+ * attached and the number of echo replies sent at the end. Exit 0, or 1
+ * when the attach fails (netd's error is printed).
+ */
+
+static const uint8_t my_mac[6] = { 0x52, 0x54, 0x00, 0x4c, 0x4d, 0x01 };
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (uint32_t)(p[len - 1] << 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Build the answer to @in (ARP request or ICMP echo for @ip) in @out. */
+static uint32_t answer(const uint8_t *in, uint32_t len, const uint8_t ip[4],
+		       uint8_t *out)
+{
+	if (len >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[21] == 1 &&
+	    !memcmp(in + 38, ip, 4)) {
+		memcpy(out, in + 6, 6);
+		memcpy(out + 6, my_mac, 6);
+		memcpy(out + 12, in + 12, 8);
+		out[21] = 2; /* reply */
+		memcpy(out + 22, my_mac, 6);
+		memcpy(out + 28, ip, 4);
+		memcpy(out + 32, in + 22, 10); /* sender MAC + IP -> target */
+		return 42;
+	}
+	if (len >= 42 && len <= 1514 && in[12] == 0x08 && in[13] == 0x00 &&
+	    (in[14] >> 4) == 4 && in[23] == 1 && !memcmp(in + 30, ip, 4) &&
+	    !memcmp(in, my_mac, 6)) {
+		uint32_t ihl = (uint32_t)(in[14] & 15) * 4;
+		uint32_t tot = (uint32_t)(in[16] << 8 | in[17]);
+
+		if (ihl < 20 || tot < ihl + 8 || 14 + tot > len ||
+		    in[14 + ihl] != 8)
+			return 0;
+		memcpy(out, in + 6, 6);
+		memcpy(out + 6, my_mac, 6);
+		memcpy(out + 12, in + 12, 14 + tot - 12);
+		memcpy(out + 26, in + 30, 4);
+		memcpy(out + 30, in + 26, 4);
+		out[14 + 10] = out[14 + 11] = 0;
+		{
+			uint16_t c = csum(out + 14, ihl);
+
+			out[24] = (uint8_t)(c >> 8);
+			out[25] = (uint8_t)c;
+		}
+		out[14 + ihl] = 0; /* echo reply */
+		out[14 + ihl + 2] = out[14 + ihl + 3] = 0;
+		{
+			uint16_t c = csum(out + 14 + ihl, tot - ihl);
+
+			out[14 + ihl + 2] = (uint8_t)(c >> 8);
+			out[14 + ihl + 3] = (uint8_t)c;
+		}
+		return 14 + tot;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct shm_attach_req req;
+	struct shm_peer p;
+	uint8_t ip[4], out[1600];
+	unsigned long replies = 0;
+	time_t end;
+	int ret;
+
+	if (argc != 5 || inet_pton(AF_INET, argv[3], ip) != 1) {
+		fprintf(stderr, "usage: %s SOCKET NETWORK IPV4 SECONDS\n",
+			argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	memset(&req, 0, sizeof(req));
+	req.magic = SHM_ATTACH_MAGIC;
+	req.version = SHM_PORT_VERSION;
+	req.size = sizeof(req);
+	snprintf(req.network, sizeof(req.network), "%s", argv[2]);
+	memcpy(req.mac, my_mac, 6);
+	req.model = SHM_NIC_VIRTIO_NET;
+	ret = shm_peer_connect(argv[1], &req, 3000, &p);
+	if (ret < 0) {
+		printf("attach failed: %s\n", strerror(-ret));
+		return 1;
+	}
+	printf("attached\n");
+	fflush(stdout);
+	end = time(NULL) + atoi(argv[4]);
+	while (time(NULL) < end) {
+		int n = shm_cons_wait(&p.rx, p.kick_peer, 50000, 100);
+
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct shm_desc d;
+			enum shm_violation why;
+			const uint8_t *f = shm_cons_get(&p.rx, (uint32_t)i, &d,
+							&why);
+			uint32_t len;
+
+			if (!f)
+				goto out;
+			len = answer(f, d.len, ip, out);
+			if (len && shm_peer_send(&p, out, len, NULL) == 0 &&
+			    out[12] == 0x08 && out[13] == 0x00)
+				replies++;
+		}
+		if (n > 0) {
+			shm_peer_release(&p, (uint32_t)n);
+			shm_peer_flush(&p);
+		}
+	}
+out:
+	printf("echo replies: %lu\n", replies);
+	shm_peer_close(&p);
+	return 0;
+}
