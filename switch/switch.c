@@ -17,6 +17,7 @@ enum {
 	ETH_ALEN = 6,
 	VLAN_HLEN = 4,
 	ETH_P_8021Q = 0x8100,
+	ETH_P_8021AD = 0x88a8,
 	VID_MASK = 0x0fff,
 	/* Scratch for frames whose tag is inserted/removed on egress. */
 	SCRATCH_SIZE = 4 * FRAME_MAX_LEN,
@@ -33,6 +34,7 @@ struct frame_meta {
 	uint64_t w1;	   /* frame bytes 6..13 */
 	uint16_t vlan;	   /* switch VLAN, 1..4094 */
 	uint16_t tci;	   /* tag control as received (tagged only) */
+	uint8_t type[2];   /* EtherType after the tag (if any), as read */
 	uint8_t tagged;	   /* carried an 802.1Q tag on ingress */
 	uint8_t forwarded; /* queued to at least one port */
 };
@@ -98,6 +100,7 @@ static const char *const drop_names[SWITCH_DROP__COUNT] = {
     [SWITCH_DROP_TOO_LONG] = "too_long",
     [SWITCH_DROP_TX_FULL] = "tx_full",
     [SWITCH_DROP_PORT_DOWN] = "port_down",
+    [SWITCH_DROP_NESTED_TAG] = "nested_tag",
 };
 
 const char *switch_drop_reason_name(enum switch_drop_reason reason)
@@ -523,7 +526,18 @@ static uint32_t flood(struct switch_core *sw, struct sw_port *in, uint32_t idx,
 static inline uint16_t ingress_vlan(struct sw_port *in, struct frame_meta *m)
 {
 	uint16_t vid = m->tci & VID_MASK;
+	uint16_t inner = (uint16_t)(m->type[0] << 8 | m->type[1]);
 
+	/*
+	 * A priority tag hiding another tag would leave that inner tag
+	 * outermost once the switch strips the priority tag on untagged
+	 * egress: the double-tagging VLAN hop.
+	 */
+	if (m->tagged && vid == 0 &&
+	    (inner == ETH_P_8021Q || inner == ETH_P_8021AD)) {
+		port_drop(in, SWITCH_DROP_NESTED_TAG);
+		return 0;
+	}
 	if (in->cfg.mode == SWITCH_PORT_ACCESS) {
 		if (m->tagged && vid != 0) {
 			port_drop(in, SWITCH_DROP_VLAN_TAGGED_ON_ACCESS);
@@ -593,6 +607,11 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 			goto bad;
 		}
 		m->tci = (uint16_t)(p[0] << 8 | p[1]);
+		m->type[0] = p[2];
+		m->type[1] = p[3];
+	} else {
+		m->type[0] = (uint8_t)(m->w1 >> 48);
+		m->type[1] = (uint8_t)(m->w1 >> 56);
 	}
 	if (m->w1 & 1) {
 		port_drop(in, SWITCH_DROP_SRC_MULTICAST);
@@ -711,7 +730,7 @@ static void port_send(struct switch_core *sw, struct sw_port *q,
  * where the egress format differs from the ingress one, and send it.
  */
 static void egress_port(struct switch_core *sw, struct sw_port *q,
-			struct frame_batch *in)
+			struct frame_batch *in, bool in_shared)
 {
 	struct frame_batch *tx = &sw->tx;
 	uint32_t i, used = 0;
@@ -723,7 +742,7 @@ static void egress_port(struct switch_core *sw, struct sw_port *q,
 		const struct frame *f = &in->f[idx];
 		struct frame *o = &tx->f[tx->count];
 		bool want_tag = m->vlan != q->untagged_vlan;
-		uint32_t body_off, len;
+		uint32_t src_hdr, out_hdr, len;
 		int32_t delta;
 		uint16_t tci;
 		uint8_t *d;
@@ -732,16 +751,21 @@ static void egress_port(struct switch_core *sw, struct sw_port *q,
 			port_drop(q, SWITCH_DROP_GSO_UNSUPPORTED);
 			continue;
 		}
-		if (want_tag == (bool)m->tagged &&
+		if (!in_shared && want_tag == (bool)m->tagged &&
 		    (!want_tag || (m->tci & VID_MASK) == m->vlan)) {
 			*o = *f;
 			tx->count++;
 			continue;
 		}
-		/* Edit: header from the local copy, body copied once. */
-		delta = want_tag ? (m->tagged ? 0 : VLAN_HLEN) : -VLAN_HLEN;
-		len = (uint32_t)((int32_t)f->len + delta);
-		body_off = m->tagged ? ETH_HLEN + VLAN_HLEN - 2 : ETH_HLEN - 2;
+		/*
+		 * Edit: the whole header (MACs, tag, EtherType) is written
+		 * from the local copy ingress decided on; only the body
+		 * after it is copied from the frame.
+		 */
+		src_hdr = ETH_HLEN + (m->tagged ? VLAN_HLEN : 0);
+		out_hdr = ETH_HLEN + (want_tag ? VLAN_HLEN : 0);
+		delta = (int32_t)out_hdr - (int32_t)src_hdr;
+		len = out_hdr + (f->len - src_hdr);
 		if (len > FRAME_MAX_LEN) {
 			port_drop(q, SWITCH_DROP_TOO_LONG);
 			continue;
@@ -757,9 +781,8 @@ static void egress_port(struct switch_core *sw, struct sw_port *q,
 			continue;
 		}
 		d = sw->scratch + used;
-		/* w1 first: its last two bytes are overwritten below. */
-		memcpy(d + ETH_ALEN, &m->w1, 8);
 		memcpy(d, &m->w0, ETH_ALEN);
+		memcpy(d + ETH_ALEN, &m->w1, ETH_ALEN);
 		if (want_tag) {
 			tci = (uint16_t)((m->tagged ? m->tci & ~VID_MASK : 0) |
 					 m->vlan);
@@ -768,8 +791,9 @@ static void egress_port(struct switch_core *sw, struct sw_port *q,
 			d[14] = (uint8_t)(tci >> 8);
 			d[15] = (uint8_t)tci;
 		}
-		memcpy(d + len - (f->len - body_off), f->data + body_off,
-		       f->len - body_off);
+		d[out_hdr - 2] = m->type[0];
+		d[out_hdr - 1] = m->type[1];
+		memcpy(d + out_hdr, f->data + src_hdr, f->len - src_hdr);
 		o->data = d;
 		o->len = len;
 		used += (len + 63) & ~63u;
@@ -799,11 +823,12 @@ static int input_locked(struct switch_core *sw, struct sw_port *in,
 			struct sw_port *q = &sw->ports[sw->active[i]];
 
 			if (q->out_count)
-				egress_port(sw, q, b);
+				egress_port(sw, q, b, in->cfg.rx_shared);
 		}
 	} else {
 		for (i = 0; i < sw->n_touched; i++)
-			egress_port(sw, &sw->ports[sw->touched[i]], b);
+			egress_port(sw, &sw->ports[sw->touched[i]], b,
+				    in->cfg.rx_shared);
 	}
 	for (i = 0; i < n; i++)
 		fwd += sw->meta[i].forwarded;

@@ -116,6 +116,14 @@ enum switch_port_mode {
  * @accepts_gso: the port takes frames with off.gso_type != FRAME_GSO_NONE
  *	(unsegmented, up to FRAME_MAX_LEN). GSO frames to a port without it are
  *	dropped as SWITCH_DROP_GSO_UNSUPPORTED (segmentation comes later).
+ * @rx_shared: the frames this port's recv returns live in memory that an
+ *	untrusted peer can still write while the switch holds them (an shm
+ *	port: the VMM's ring). The switch then never forwards them by
+ *	pointer: every copy it sends is built in its own buffer from the
+ *	header it decided on, so rewriting the bytes after the decision
+ *	cannot change the VLAN tag a destination sees. Costs one frame copy
+ *	per destination; without it frames that need no VLAN edit are
+ *	forwarded zero-copy.
  *
  * Ingress rules (drop reason in brackets):
  *   access, untagged              -> access_vlan
@@ -124,6 +132,9 @@ enum switch_port_mode {
  *   trunk, untagged or VID 0      -> native_vlan, or [UNTAGGED_NO_NATIVE]
  *   trunk, tagged VID allowed or native -> VID
  *   trunk, tagged VID otherwise   -> dropped [VLAN_NOT_ALLOWED]
+ * A priority-tagged frame whose next EtherType is 0x8100 or 0x88a8 is
+ * dropped [NESTED_TAG] on every port: stripping the priority tag would
+ * expose the inner tag (double-tagging VLAN hop).
  * Only TPID 0x8100 is a tag; anything else is an untagged frame.
  * Egress: a frame leaves only on ports carrying its VLAN; untagged on access
  * ports and on a trunk's native VLAN, tagged (PCP kept, VID set) otherwise.
@@ -136,6 +147,7 @@ struct switch_port_config {
 	uint64_t allowed[4096 / 64];
 	bool isolated;
 	bool accepts_gso;
+	bool rx_shared;
 };
 
 /* switch_vlan_allow - let trunk config @cfg carry @vid (1..4094). */
@@ -161,6 +173,7 @@ enum switch_drop_reason {
 	SWITCH_DROP_TOO_LONG,	     /* out: adding a tag exceeds max */
 	SWITCH_DROP_TX_FULL,	     /* out: port's send refused it */
 	SWITCH_DROP_PORT_DOWN,	     /* out: port is in error state */
+	SWITCH_DROP_NESTED_TAG,	     /* in: priority tag over another tag */
 	SWITCH_DROP__COUNT
 };
 

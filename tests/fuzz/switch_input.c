@@ -46,6 +46,9 @@ static struct fport fports[PORTS_MAX];
 static uint64_t fake_ns;
 static size_t fdb_limit;
 static int cur_in_id;
+/* The input batch, to check that rx_shared frames are never passed on. */
+static const struct frame_batch *cur_batch;
+static bool cur_in_shared;
 
 static uint64_t fuzz_clock(void *arg)
 {
@@ -76,6 +79,11 @@ static int fport_send(struct port *port, struct frame_batch *b)
 	/* Never back out of the port it came in on. */
 	if (fp->id == cur_in_id)
 		abort();
+	/* From an rx_shared port, only the switch's own copies go out. */
+	for (i = 0; cur_in_shared && i < b->count; i++)
+		for (uint32_t k = 0; k < cur_batch->count; k++)
+			if (b->f[i].data == cur_batch->f[k].data)
+				abort();
 	untagged = fp->cfg.mode == SWITCH_PORT_ACCESS
 		       ? (fp->cfg.access_vlan ? fp->cfg.access_vlan : 1)
 		       : fp->cfg.native_vlan;
@@ -146,6 +154,7 @@ static void port_config_make(struct switch_port_config *c, const uint8_t *b)
 	c->mode = b[0] & 1 ? SWITCH_PORT_TRUNK : SWITCH_PORT_ACCESS;
 	c->isolated = b[0] & 2;
 	c->accepts_gso = b[0] & 4;
+	c->rx_shared = b[0] & 32;
 	if (c->mode == SWITCH_PORT_ACCESS) {
 		c->access_vlan = fold_vid(b[1]);
 		if (c->access_vlan > 4094)
@@ -263,6 +272,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (b.count) {
 			cur_in_id = fports[in_port].id;
+			cur_in_shared = fports[in_port].cfg.rx_shared;
+			cur_batch = &b;
 			if (switch_port_input(sw, (uint32_t)fports[in_port].id,
 					      &b) < 0)
 				abort();
@@ -274,6 +285,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
 	if (b.count) {
 		cur_in_id = fports[in_port].id;
+		cur_in_shared = fports[in_port].cfg.rx_shared;
+		cur_batch = &b;
 		switch_port_input(sw, (uint32_t)fports[in_port].id, &b);
 		for (i = 0; i < b.count; i++)
 			free(bufs[i]);

@@ -1371,6 +1371,116 @@ static void test_many_ports(void **state)
 	}
 }
 
+/* A priority tag over another tag: dropped on access and trunk ports. */
+static void test_nested_tag(void **state)
+{
+	struct env *e = env_new();
+	uint16_t v[] = {5, 0};
+	uint8_t buf[128];
+	uint32_t len;
+	int a, t, n;
+
+	(void)state;
+	a = env_port(e, cfg_access(1));
+	t = env_port(e, cfg_trunk(1, v)); /* native 1: untagged egress */
+	n = env_port(e, cfg_access(1));
+	/* 8100 0000 | 8100 0005 | 0800: would leave as "VLAN 5" on t. */
+	len = mkframe_n(buf, 0x77, 0xa, 0, 46);
+	memmove(buf + 16, buf + 12, len - 12);
+	buf[12] = 0x81;
+	buf[13] = 0x00;
+	buf[14] = 0x00;
+	buf[15] = 0x00;
+	buf[19] = 0x05; /* the moved tag, now inner: VID 5 */
+	len += 4;
+	assert_int_equal(input1(e, a, buf, len), 0);
+	assert_int_equal(e->tp[t]->n_rec + e->tp[n]->n_rec, 0);
+	assert_int_equal(stats(e, a).drops[SWITCH_DROP_NESTED_TAG], 1);
+	/* Same with 802.1ad inside, and from the trunk. */
+	buf[16] = 0x88;
+	buf[17] = 0xa8;
+	assert_int_equal(input1(e, a, buf, len), 0);
+	assert_int_equal(input1(e, t, buf, len), 0);
+	assert_int_equal(stats(e, a).drops[SWITCH_DROP_NESTED_TAG], 2);
+	assert_int_equal(stats(e, t).drops[SWITCH_DROP_NESTED_TAG], 1);
+	assert_int_equal(e->tp[a]->n_rec + e->tp[t]->n_rec + e->tp[n]->n_rec,
+			 0);
+	/* A real VID with a tag inside (QinQ on the trunk) is carried:
+	 * only priority tags are checked. */
+	{
+		struct switch_port_config c5 = cfg_access(5);
+		int a5 = env_port(e, c5);
+		uint8_t q[128];
+
+		len = mkframe_n(q, 0x77, 0xb, 5, 46);
+		q[16] = 0x81;
+		q[17] = 0x00;
+		assert_int_equal(input1(e, t, q, len), 1);
+		assert_int_equal(e->tp[a5]->n_rec, 1);
+		assert_int_equal(stats(e, t).drops[SWITCH_DROP_NESTED_TAG], 1);
+	}
+	env_free(e);
+}
+
+/* A hostile peer rewrites the frame after the switch decided (simulated
+ * by an ingress observer writing the bytes). With rx_shared the frames
+ * sent are built from the switch's own copy of the header. */
+static void flip_to_vlan5(void *arg, uint32_t port_id, enum switch_dir dir,
+			  const struct frame *f)
+{
+	uint8_t *d = (uint8_t *)(uintptr_t)f->data;
+
+	(void)arg;
+	(void)port_id;
+	(void)dir;
+	if (f->len >= 18) {
+		d[12] = 0x81;
+		d[13] = 0x00;
+		d[14] = 0x00;
+		d[15] = 0x05;
+		d[0] ^= 0x10;
+	}
+}
+
+static void test_rx_shared(void **state)
+{
+	uint16_t v[] = {5, 0};
+	uint8_t buf[128], orig[128];
+	uint32_t len;
+	int pass;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		struct env *e = env_new();
+		struct switch_port_config pa = cfg_access(1);
+		int a, t;
+
+		pa.rx_shared = pass == 1;
+		a = env_port(e, pa);
+		t = env_port(e, cfg_trunk(1, v)); /* VLAN 1 untagged on t */
+		assert_true(switch_mirror_add(e->sw, (uint32_t)e->id[a],
+					      SWITCH_DIR_INGRESS, flip_to_vlan5,
+					      NULL) >= 0);
+		len = mkframe_n(buf, 0x77, 0xa, -1, 46);
+		memcpy(orig, buf, len);
+		assert_int_equal(input1(e, a, buf, len), 1);
+		assert_int_equal(e->tp[t]->n_rec, 1);
+		assert_int_equal(e->tp[t]->rec[0].len, len);
+		if (pass == 0) {
+			/* Zero copy: the rewrite shows, tag and all. */
+			assert_ptr_equal(e->tp[t]->rec[0].orig, buf);
+			assert_int_equal(e->tp[t]->rec[0].data[12], 0x81);
+		} else {
+			/* Header as decided; the body is the peer's. */
+			assert_ptr_not_equal(e->tp[t]->rec[0].orig, buf);
+			assert_memory_equal(e->tp[t]->rec[0].data, orig, 14);
+			assert_memory_equal(e->tp[t]->rec[0].data + 16,
+					    buf + 16, len - 16);
+		}
+		env_free(e);
+	}
+}
+
 /* ---- GSO ---- */
 
 static void test_gso(void **state)
@@ -1516,6 +1626,8 @@ int main(void)
 	    cmocka_unit_test(test_eviction_ties),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_many_ports),
+	    cmocka_unit_test(test_nested_tag),
+	    cmocka_unit_test(test_rx_shared),
 	    cmocka_unit_test(test_gso),
 	    cmocka_unit_test(test_scratch_overflow),
 	};
