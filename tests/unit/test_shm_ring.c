@@ -326,45 +326,40 @@ static void *load_consumer(void *arg)
 
 	while (ld->received < ld->frames) {
 		struct frame_batch b = { 0 };
-		uint64_t t0;
-		int n = shm_port_recv(sp, &b);
+		uint64_t t0 = shm_now_ns();
+		int n;
 
+		/* Adaptive: poll for a bounded while, then sleep on the fd. */
+		do
+			n = shm_port_recv(sp, &b);
+		while (n == 0 && shm_now_ns() - t0 < 20000);
+		if (n == 0) {
+			struct pollfd pfd = { .fd = shm_port_fd(sp),
+					      .events = POLLIN };
+
+			ld->sleeps++;
+			if (poll(&pfd, 1, 2000) == 0) {
+				/* Timed out with frames waiting: a lost kick. */
+				n = shm_port_recv(sp, &b);
+				if (n > 0)
+					ld->lost_wakeups++;
+			} else {
+				n = shm_port_recv(sp, &b);
+			}
+		}
 		if (n < 0) {
 			ld->bad = 1;
 			break;
 		}
-		if (n > 0) {
-			for (int i = 0; i < n; i++) {
-				uint32_t seq;
+		for (uint32_t i = 0; i < b.count; i++) {
+			uint32_t seq;
 
-				memcpy(&seq, b.f[i].data + 14, 4);
-				if (seq != expect++)
-					ld->bad = 1;
-			}
-			ld->received += (uint32_t)n;
-			shm_port_recv_done(sp);
-			continue;
+			memcpy(&seq, b.f[i].data + 14, 4);
+			if (seq != expect++)
+				ld->bad = 1;
 		}
-		/* Adaptive: spin a bounded while, then sleep on the fd. */
-		t0 = shm_now_ns();
-		while (n == 0 && shm_now_ns() - t0 < 20000)
-			n = shm_port_recv(sp, &b);
-		if (n > 0) {
-			b.count = 0;
-			shm_port_recv_done(sp); /* nothing was used */
-			continue;
-		}
-		struct pollfd pfd = { .fd = shm_port_fd(sp), .events = POLLIN };
-
-		ld->sleeps++;
-		if (poll(&pfd, 1, 200) == 0) {
-			/* Timed out: frames waiting now would be a lost kick. */
-			if (shm_port_recv(sp, &b) > 0)
-				ld->lost_wakeups++;
-			shm_port_recv_done(sp);
-			ld->received += b.count;
-			expect += b.count;
-		}
+		ld->received += b.count;
+		shm_port_recv_done(sp);
 	}
 	return NULL;
 }
