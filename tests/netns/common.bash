@@ -86,8 +86,13 @@ netd_start() { # netd_start [extra args]
 netd_stop() { # SIGTERM, wait
 	[ -n "$NETD_PID" ] || return 0
 	kill -TERM "$NETD_PID" 2>/dev/null
-	wait "$NETD_PID" 2>/dev/null
+	wait "$NETD_PID"
+	local rc=$?
 	NETD_PID=
+	if [ $rc -ne 0 ] || grep -q 'Sanitizer' "$T/netd.log"; then
+		fail "loom-netd exits cleanly on SIGTERM (exit $rc)"
+		grep -A20 'Sanitizer' "$T/netd.log" | head -40 | sed 's/^/    /'
+	fi
 }
 
 ctl() { python3 "$CTL" "$SOCK" "$@"; }

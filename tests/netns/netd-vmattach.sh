@@ -46,5 +46,7 @@ check "port.del removes the VM port" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
 	ctl port.del '{\"net\":\"vmn\",\"port\":\"vm-004c4d01\"}' >/dev/null &&
 	! ctl port.list '{\"net\":\"vmn\"}' | grep -q '\"shm\"'"
+# Leave one VM port attached: SIGTERM must tear it down cleanly too.
+"$PEER" "$SOCK" vmn 10.234.0.99 1 >/dev/null 2>&1
 netd_stop
 finish
