@@ -341,6 +341,19 @@ int tap_dev_ifindex(const struct tap_dev *t)
 	return t->ifindex;
 }
 
+int tap_dev_set_offload(struct tap_dev *t, bool on)
+{
+	unsigned int offl = on ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0;
+
+	if (on == t->offload)
+		return 0;
+	if (ioctl(t->fd, TUNSETOFFLOAD, offl) < 0)
+		return -errno;
+	t->offload = on;
+	log_info(MOD, "%s: offloads %s", t->ifname, on ? "on" : "off");
+	return 0;
+}
+
 int tap_dev_fd(const struct tap_dev *t)
 {
 	return t->fd;

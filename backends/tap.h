@@ -59,6 +59,14 @@ void tap_dev_destroy(struct tap_dev *tap);
 /* tap_dev_ifindex - the interface index (in its namespace). */
 int tap_dev_ifindex(const struct tap_dev *tap);
 
+/*
+ * tap_dev_set_offload - turn checksum/TSO offloads of frames the kernel
+ * hands us on or off (a network with a port that takes neither needs them
+ * off). Safe from any thread: one ioctl on the fd.
+ * Return: 0, or a negative errno (offloads stay as they were).
+ */
+int tap_dev_set_offload(struct tap_dev *tap, bool on);
+
 /* tap_dev_fd - the TAP's fd (the port's poll fd). */
 int tap_dev_fd(const struct tap_dev *tap);
 

@@ -87,11 +87,12 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	a.netns = pc->netns;
 	a.address = pc->address;
 	a.mtu = n->conf.mtu;
-	a.offload = true;
+	a.offload = netd_vm_gso_ok(d, n);
 	ret = tap_dev_create(&a, &rt->tap, err, errlen);
 	if (ret < 0)
 		goto fail;
-	netd_port_swcfg(pc, tap_dev_offload(rt->tap), &cfg);
+	/* A TAP takes GSO frames whatever it hands us: the kernel segments. */
+	netd_port_swcfg(pc, true, &cfg);
 	ret = switch_port_add(n->sw, &tap_port_ops, rt->tap, &cfg);
 	if (ret < 0) {
 		snprintf(err, errlen, "port %s: switch refused it: %s",

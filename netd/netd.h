@@ -49,8 +49,9 @@ struct netd_vmport {
 	char name[24];
 	uint8_t mac[6];
 	uint8_t model;
+	bool gso; /* takes GSO and partial-checksum frames */
 	int port_id;
-	int fd; /* the attach connection; EOF detaches */
+	int fd; /* the attach connection, until the VMM closes it */
 	struct netd_dp_port *dp;
 };
 
@@ -130,6 +131,7 @@ int netd_vm_attach(struct netd *d, int fd);
 void netd_vm_detach(struct netd *d, int slot);
 void netd_vm_detach_net(struct netd *d, struct netd_net *n);
 int netd_vm_find(struct netd *d, struct netd_net *n, const char *name);
+bool netd_vm_gso_ok(struct netd *d, const struct netd_net *n);
 const char *netd_vm_port_name(struct netd *d, struct netd_net *n,
 			      uint32_t port_id);
 json_t *netd_vm_status(struct netd_vmport *vm);

@@ -22,6 +22,33 @@ static const char *const models[] = {
 	[SHM_NIC_RTL8139] = "rtl8139",
 };
 
+/*
+ * The switch does not segment or checksum yet, so TAPs may hand it GSO and
+ * partially checksummed frames only while every VM NIC of the network takes
+ * them. Called whenever a VM NIC comes or goes.
+ */
+bool netd_vm_gso_ok(struct netd *d, const struct netd_net *n)
+{
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] && d->vms[i]->net == n && !d->vms[i]->gso)
+			return false;
+	return true;
+}
+
+static void netd_vm_sync_offload(struct netd *d, struct netd_net *n)
+{
+	bool on = netd_vm_gso_ok(d, n);
+	for (uint32_t i = 0; i < n->conf.port_count; i++) {
+		struct port *p;
+
+		if (n->rt[i].port_id < 0)
+			continue;
+		p = switch_port_get(n->sw, (uint32_t)n->rt[i].port_id);
+		if (p && p->ops == &tap_port_ops && p->priv)
+			tap_dev_set_offload(p->priv, on);
+	}
+}
+
 int netd_vm_attach(struct netd *d, int fd)
 {
 	struct shm_port_config cfg = { .features = SHM_F_ALL };
@@ -74,7 +101,9 @@ int netd_vm_attach(struct netd *d, int fd)
 	memcpy(pcfg.name, vm->name, sizeof(vm->name));
 	pcfg.mode = SWITCH_PORT_ACCESS;
 	pcfg.access_vlan = SWITCH_VLAN_DEFAULT;
-	pcfg.accepts_gso = args.layout.features & SHM_F_GSO_TCP;
+	vm->gso = (args.layout.features & (SHM_F_GSO_TCP | SHM_F_CSUM)) ==
+		  (SHM_F_GSO_TCP | SHM_F_CSUM);
+	pcfg.accepts_gso = vm->gso;
 	/* open takes the args over, also when it fails. */
 	id = switch_port_open(n->sw, &shm_port_ops, &args, &pcfg);
 	if (id < 0) {
@@ -90,6 +119,7 @@ int netd_vm_attach(struct netd *d, int fd)
 	vm->model = req.model;
 	vm->dp = netd_dp_port_add(d, n->sw, (uint32_t)id);
 	d->vms[slot] = vm;
+	netd_vm_sync_offload(d, n);
 	log_info(MOD, "%s: %s attached (%s, MAC %02x:%02x:%02x:%02x:%02x:%02x)",
 		 n->conf.name, vm->name,
 		 req.model < 4 ? models[req.model] : "?", req.mac[0],
@@ -100,10 +130,12 @@ int netd_vm_attach(struct netd *d, int fd)
 void netd_vm_detach(struct netd *d, int slot)
 {
 	struct netd_vmport *vm;
+	struct netd_net *n;
 
 	if (slot < 0 || slot >= NETD_VMS_MAX || !d->vms[slot])
 		return;
 	vm = d->vms[slot];
+	n = vm->net;
 	netd_dp_port_remove(d, vm->dp);
 	switch_port_remove(vm->net->sw, (uint32_t)vm->port_id);
 	log_info(MOD, "%s: %s detached", vm->net->conf.name, vm->name);
@@ -112,6 +144,7 @@ void netd_vm_detach(struct netd *d, int slot)
 		close(vm->fd);
 	free(vm);
 	d->vms[slot] = NULL;
+	netd_vm_sync_offload(d, n);
 }
 
 void netd_vm_detach_net(struct netd *d, struct netd_net *n)

@@ -33,6 +33,10 @@ assert len(p) == 1 and p[0][\"mac\"] == \"52:54:00:4c:4d:01\" and p[0][\"model\"
 check "namespace pings the VM NIC through loom" \
 	ip netns exec "$(ns a)" ping -c 3 -i 0.2 -W 2 10.234.0.99
 check "control clients are still served" ctl daemon.status
+if command -v ethtool >/dev/null; then
+	check "TAP offloads off while a VM NIC without GSO is attached" \
+		bash -c "ip netns exec $(ns a) ethtool -k $TA | grep -q 'tcp-segmentation-offload: off'"
+fi
 kill "$peer_pid" 2>/dev/null
 wait "$peer_pid" 2>/dev/null
 EXTRA_PIDS=
@@ -46,6 +50,10 @@ check "port.del removes the VM port" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
 	ctl port.del '{\"net\":\"vmn\",\"port\":\"vm-004c4d01\"}' >/dev/null &&
 	! ctl port.list '{\"net\":\"vmn\"}' | grep -q '\"shm\"'"
+if command -v ethtool >/dev/null; then
+	check "TAP offloads back on once the VM NIC is gone" \
+		bash -c "ip netns exec $(ns a) ethtool -k $TA | grep -q 'tcp-segmentation-offload: on'"
+fi
 # Leave one VM port attached: SIGTERM must tear it down cleanly too.
 "$PEER" "$SOCK" vmn 10.234.0.99 1 >/dev/null 2>&1
 netd_stop
