@@ -10,8 +10,9 @@
 #                                line, or an unfinished line such as a
 #                                prompt); sets L2_LINE; 1 on timeout, 2 on EOF
 #   l2_send NAME TEXT            send TEXT and a newline to the console
-#   l2_shell NAME SECS           wait for the guest shell (LOOM-READY), turn
-#                                tty echo off so output is just output
+#   l2_shell NAME SECS           wait for the guest shell (LOOM-READY, if
+#                                not seen yet), turn tty echo off so output
+#                                is just output
 #   l2_run NAME 'CMDS' SECS      run CMDS in the guest shell; L2_RC = their
 #                                exit status, L2_OUT = their output
 #   l2_wait NAME SECS            wait for the VMM to exit (killed after SECS):
@@ -26,7 +27,7 @@ L2_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 L2_REPO=$(cd "$L2_LIB_DIR/../.." && pwd)
 L2_DIR=${L2_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/l2.XXXXXX")}
 shopt -s extglob
-declare -gA L2_PID L2_IN L2_OUTFD L2_PART L2_T0
+declare -gA L2_PID L2_IN L2_OUTFD L2_PART L2_T0 L2_READY
 L2_CMDLINE_QUIET="console=ttyS0 quiet loglevel=1 panic=-1"
 
 # l2_images - the Debian kernel and the guest initramfs. Inside the nested L1
@@ -63,6 +64,7 @@ l2_start() {
 	exec {fd}<"$L2_DIR/$name.out"
 	L2_OUTFD[$name]=$fd
 	L2_PART[$name]=
+	L2_READY[$name]=
 	: >"$L2_DIR/$name.log"
 }
 
@@ -92,6 +94,7 @@ l2_expect() {
 			L2_LINE=${L2_PART[$name]}$got
 			L2_PART[$name]=
 			printf '%s\n' "$L2_LINE" >>"$L2_DIR/$name.log"
+			[[ $L2_LINE == LOOM-READY* ]] && L2_READY[$name]=1
 			[[ $L2_LINE =~ $re ]] && return 0
 		elif [ $rc -gt 128 ]; then
 			L2_PART[$name]+=$got
@@ -115,7 +118,7 @@ l2_send() {
 }
 
 l2_shell() {
-	l2_expect "$1" '^LOOM-READY' "$2" || return 1
+	[ -n "${L2_READY[$1]:-}" ] || l2_expect "$1" '^LOOM-READY' "$2" || return 1
 	l2_send "$1" 'stty -echo; echo "@@SHELL-$((6 * 7))"'
 	l2_expect "$1" '@@SHELL-42' "$2"
 }
