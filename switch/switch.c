@@ -683,7 +683,10 @@ drop:
 		mirror_run(sw, in->port.id, SWITCH_DIR_INGRESS, f);
 }
 
-/* Move the 12-bit-VID-aware offsets of @o by @delta bytes (tag edits). */
+/*
+ * A tag inserted or removed moves the L3 header: move the offload offsets
+ * that point past the MACs with it. Return: false if one would overflow.
+ */
 static bool offload_shift(struct frame_offload *o, int delta)
 {
 	int32_t cs = o->csum_start, hl = o->hdr_len;
