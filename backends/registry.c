@@ -12,7 +12,7 @@
  * cannot silently drop a backend.
  */
 static const struct port_ops *const backends[] = {
-	&shm_port_ops,
+    &shm_port_ops,
 };
 
 size_t backend_count(void)

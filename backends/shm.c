@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm.c - the switch side of a shared-memory port: attach handling and shm_port_ops. */
+/* shm.c - switch side of an shm port: attach handling and shm_port_ops. */
 #include "backends/shm.h"
 
 #include <errno.h>
@@ -37,8 +37,9 @@ int shm_port_read_attach(int sock, int timeout_ms, struct shm_attach_req *req)
 	n = shm_msg_recv(sock, buf, sizeof(buf), NULL, 0, timeout_ms);
 	if (n < 0) {
 		if (n == -EPROTO)
-			log_rl(LOG_WARN, "shm",
-			       "attach: bad message or unexpected fds (closed)");
+			log_rl(
+			    LOG_WARN, "shm",
+			    "attach: bad message or unexpected fds (closed)");
 		return n;
 	}
 	n = shm_attach_req_parse(buf, sizeof(buf), req);
@@ -63,9 +64,9 @@ int shm_port_create(const struct shm_attach_req *req,
 		    const struct shm_port_config *cfg,
 		    struct shm_port_args *args, int *memfd)
 {
-	uint32_t ring = cfg->ring_size ? cfg->ring_size :
-			req->ring_size ? req->ring_size :
-					 SHM_RING_SIZE_DEFAULT;
+	uint32_t ring = cfg->ring_size	 ? cfg->ring_size
+			: req->ring_size ? req->ring_size
+					 : SHM_RING_SIZE_DEFAULT;
 	uint32_t data = cfg->data_size ? cfg->data_size : SHM_DATA_SIZE_DEFAULT;
 	int fd, err;
 
@@ -83,13 +84,14 @@ int shm_port_create(const struct shm_attach_req *req,
 	 * (our accesses would SIGBUS) nor grow it.
 	 */
 	if (ftruncate(fd, (off_t)args->layout.region_size) < 0 ||
-	    fcntl(fd, F_ADD_SEALS,
-		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) <
+		0) {
 		err = -errno;
 		goto fail;
 	}
-	args->base = mmap(NULL, args->layout.region_size,
-			  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	args->base =
+	    mmap(NULL, args->layout.region_size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (args->base == MAP_FAILED) {
 		args->base = NULL;
 		err = -errno;
@@ -97,8 +99,9 @@ int shm_port_create(const struct shm_attach_req *req,
 	}
 	shm_header_write(args->base, &args->layout, req->mac);
 	for (int d = 0; d < 2; d++) {
-		struct shm_ring *r = (struct shm_ring *)((uint8_t *)args->base +
-							 args->layout.ring_off[d]);
+		struct shm_ring *r =
+		    (struct shm_ring *)((uint8_t *)args->base +
+					args->layout.ring_off[d]);
 
 		r->cons_event = r->prod_event = 1u << 31;
 	}
@@ -124,13 +127,13 @@ static int send_reply(int sock, int status, const struct shm_layout *l,
 		      const int *fds)
 {
 	struct shm_attach_reply rep = {
-		.magic = SHM_ATTACH_MAGIC,
-		.version = SHM_PORT_VERSION,
-		.size = sizeof(rep),
-		.status = status,
-		.nfds = status ? 0 : SHM_FD_COUNT,
-		.features = l ? l->features : 0,
-		.region_size = l ? l->region_size : 0,
+	    .magic = SHM_ATTACH_MAGIC,
+	    .version = SHM_PORT_VERSION,
+	    .size = sizeof(rep),
+	    .status = status,
+	    .nfds = status ? 0 : SHM_FD_COUNT,
+	    .features = l ? l->features : 0,
+	    .region_size = l ? l->region_size : 0,
 	};
 
 	return shm_msg_send(sock, &rep, sizeof(rep), fds, rep.nfds);
@@ -305,13 +308,13 @@ int shm_port_send(struct shm_port *sp, struct frame_batch *batch)
 	for (uint32_t i = 0; i < batch->count; i++) {
 		const struct frame *f = &batch->f[i];
 		struct shm_desc d = {
-			.len = f->len,
-			.vnet_flags = f->off.flags,
-			.gso_type = f->off.gso_type,
-			.hdr_len = f->off.hdr_len,
-			.gso_size = f->off.gso_size,
-			.csum_start = f->off.csum_start,
-			.csum_offset = f->off.csum_offset,
+		    .len = f->len,
+		    .vnet_flags = f->off.flags,
+		    .gso_type = f->off.gso_type,
+		    .hdr_len = f->off.hdr_len,
+		    .gso_size = f->off.gso_size,
+		    .csum_start = f->off.csum_start,
+		    .csum_offset = f->off.csum_offset,
 		};
 		uint8_t *dst;
 
@@ -400,11 +403,11 @@ static void shm_op_close(struct port *port)
 }
 
 const struct port_ops shm_port_ops = {
-	.name = "shm",
-	.open = shm_op_open,
-	.recv = shm_op_recv,
-	.recv_done = shm_op_recv_done,
-	.send = shm_op_send,
-	.poll_fd = shm_op_poll_fd,
-	.close = shm_op_close,
+    .name = "shm",
+    .open = shm_op_open,
+    .recv = shm_op_recv,
+    .recv_done = shm_op_recv_done,
+    .send = shm_op_send,
+    .poll_fd = shm_op_poll_fd,
+    .close = shm_op_close,
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm.h - the switch side of a shared-memory port: attach handling and shm_port_ops. */
+/* shm.h - switch side of an shm port: attach handling and shm_port_ops. */
 #ifndef LOOM_BACKENDS_SHM_H
 #define LOOM_BACKENDS_SHM_H
 
@@ -52,8 +52,7 @@ struct shm_port_args {
  * short one is rejected (fds closed).
  * Return: 0, or -EPROTO, -EPROTONOSUPPORT, -ETIMEDOUT, -ECONNRESET, errno.
  */
-int shm_port_read_attach(int sock, int timeout_ms,
-			 struct shm_attach_req *req);
+int shm_port_read_attach(int sock, int timeout_ms, struct shm_attach_req *req);
 
 /*
  * shm_port_create() - make a sealed memfd region and its two eventfds for

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_peer.c - the peer (VMM) side of a shared-memory port: attach, map, send and receive frames. */
+/* shm_peer.c - the peer (VMM) side of an shm port: attach, map, frames. */
 #include "common/shm_peer.h"
 
 #include <errno.h>
@@ -56,8 +56,8 @@ unmap:
 	return err;
 }
 
-int shm_peer_attach(int sock, const struct shm_attach_req *req,
-		    int timeout_ms, struct shm_peer *p)
+int shm_peer_attach(int sock, const struct shm_attach_req *req, int timeout_ms,
+		    struct shm_peer *p)
 {
 	struct shm_attach_reply rep;
 	int fds[SHM_FD_COUNT];
@@ -97,7 +97,7 @@ int shm_peer_attach(int sock, const struct shm_attach_req *req,
 int shm_peer_connect(const char *path, const struct shm_attach_req *req,
 		     int timeout_ms, struct shm_peer *p)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int sock, err;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -132,7 +132,7 @@ void shm_peer_close(struct shm_peer *p)
 int shm_peer_send(struct shm_peer *p, const void *frame, uint32_t len,
 		  const struct shm_desc *off)
 {
-	struct shm_desc d = { .len = len };
+	struct shm_desc d = {.len = len};
 	uint8_t *dst;
 
 	if (p->tx.broken)

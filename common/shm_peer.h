@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_peer.h - the peer (VMM) side of a shared-memory port: attach, map, send and receive frames. */
+/* shm_peer.h - the peer (VMM) side of an shm port: attach, map, frames. */
 #ifndef LOOM_COMMON_SHM_PEER_H
 #define LOOM_COMMON_SHM_PEER_H
 
@@ -35,8 +35,8 @@ struct shm_peer {
  * Return: 0, the negative errno netd answered with, or -EPROTO (bad
  * reply, wrong fds, bad region), -ETIMEDOUT, another negative errno.
  */
-int shm_peer_attach(int sock, const struct shm_attach_req *req,
-		    int timeout_ms, struct shm_peer *p);
+int shm_peer_attach(int sock, const struct shm_attach_req *req, int timeout_ms,
+		    struct shm_peer *p);
 
 /*
  * shm_peer_connect() - connect to the Unix socket at @path and attach.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_ring.c - both ends of a shared-memory port ring: region layout, producer, consumer. */
+/* shm_ring.c - shm port rings: region layout, producer and consumer ends. */
 #include "common/shm_ring.h"
 
 #include <errno.h>
@@ -65,8 +65,8 @@ int shm_layout_compute(struct shm_layout *l, uint32_t ring_size,
 		l->ring_off[d] = off;
 		off += sizeof(struct shm_ring);
 		l->slots_off[d] = off;
-		off = align_up(off + (uint64_t)ring_size *
-					     sizeof(struct shm_slot), 4096);
+		off = align_up(
+		    off + (uint64_t)ring_size * sizeof(struct shm_slot), 4096);
 		l->data_off[d] = off;
 		off += data_size;
 	}
@@ -110,7 +110,8 @@ int shm_header_parse(const void *base, size_t map_size, struct shm_layout *l)
 		return -EPROTO;
 	if (h.version != SHM_PORT_VERSION)
 		return -EPROTONOSUPPORT;
-	if (h.header_size != sizeof(h) || h.slot_size != sizeof(struct shm_slot))
+	if (h.header_size != sizeof(h) ||
+	    h.slot_size != sizeof(struct shm_slot))
 		return -EPROTO;
 	if (shm_layout_compute(l, h.ring_size, h.data_size, h.features) < 0)
 		return -EPROTO;
@@ -263,14 +264,14 @@ void shm_prod_commit(struct shm_prod *p, const struct shm_desc *d)
 {
 	struct shm_slot *s = &p->slots[p->prod & p->mask];
 	struct shm_slot v = {
-		.off = p->next_off,
-		.len = d->len,
-		.vnet_flags = d->vnet_flags,
-		.gso_type = d->gso_type,
-		.hdr_len = d->hdr_len,
-		.gso_size = d->gso_size,
-		.csum_start = d->csum_start,
-		.csum_offset = d->csum_offset,
+	    .off = p->next_off,
+	    .len = d->len,
+	    .vnet_flags = d->vnet_flags,
+	    .gso_type = d->gso_type,
+	    .hdr_len = d->hdr_len,
+	    .gso_size = d->gso_size,
+	    .csum_start = d->csum_start,
+	    .csum_offset = d->csum_offset,
 	};
 
 	*s = v;
@@ -282,8 +283,7 @@ void shm_prod_commit(struct shm_prod *p, const struct shm_desc *d)
 }
 
 /* Did moving an index from @old to @new pass @event (virtio's rule)? */
-static inline bool event_crossed(uint32_t event, uint32_t new_idx,
-				 uint32_t old)
+static inline bool event_crossed(uint32_t event, uint32_t new_idx, uint32_t old)
 {
 	return (uint32_t)(new_idx - event - 1) < (uint32_t)(new_idx - old);
 }
@@ -375,8 +375,8 @@ enum shm_violation shm_offload_check(const struct shm_desc *d,
 	return SHM_OK;
 }
 
-const uint8_t *shm_cons_get(struct shm_cons *c, uint32_t i,
-			    struct shm_desc *d, enum shm_violation *why)
+const uint8_t *shm_cons_get(struct shm_cons *c, uint32_t i, struct shm_desc *d,
+			    enum shm_violation *why)
 {
 	struct shm_slot s;
 	enum shm_violation v = SHM_OK;
@@ -470,7 +470,7 @@ void shm_drain(int efd)
 
 static int wait_fd(int efd, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	struct pollfd pfd = {.fd = efd, .events = POLLIN};
 	int r = poll(&pfd, 1, timeout_ms);
 
 	if (r < 0)
@@ -480,12 +480,12 @@ static int wait_fd(int efd, int timeout_ms)
 	return r;
 }
 
-int shm_cons_wait(struct shm_cons *c, int efd, uint64_t spin_ns,
-		  int timeout_ms)
+int shm_cons_wait(struct shm_cons *c, int efd, uint64_t spin_ns, int timeout_ms)
 {
 	uint64_t start = shm_now_ns();
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
-			    start + (uint64_t)timeout_ms * 1000000;
+	uint64_t deadline = timeout_ms < 0
+				? UINT64_MAX
+				: start + (uint64_t)timeout_ms * 1000000;
 	unsigned int iter = 0;
 	int n;
 
@@ -518,12 +518,13 @@ int shm_cons_wait(struct shm_cons *c, int efd, uint64_t spin_ns,
 	}
 }
 
-int shm_prod_wait(struct shm_prod *p, int efd, uint32_t need,
-		  uint64_t spin_ns, int timeout_ms)
+int shm_prod_wait(struct shm_prod *p, int efd, uint32_t need, uint64_t spin_ns,
+		  int timeout_ms)
 {
 	uint64_t start = shm_now_ns();
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
-			    start + (uint64_t)timeout_ms * 1000000;
+	uint64_t deadline = timeout_ms < 0
+				? UINT64_MAX
+				: start + (uint64_t)timeout_ms * 1000000;
 	uint32_t cons0 = p->cons;
 	unsigned int iter = 0;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_ring.h - both ends of a shared-memory port ring: region layout, producer, consumer. */
+/* shm_ring.h - shm port rings: region layout, producer and consumer ends. */
 #ifndef LOOM_COMMON_SHM_RING_H
 #define LOOM_COMMON_SHM_RING_H
 
@@ -97,11 +97,11 @@ struct shm_cons {
 	const uint8_t *data;
 	uint32_t mask;
 	uint32_t data_size;
-	uint64_t features;  /* offloads the producer may use */
-	uint32_t cons;	    /* private: next index to consume */
-	uint32_t prod;	    /* shadow of ring->prod, validated */
-	uint32_t released;  /* last cons made visible */
-	bool armed;	    /* cons_event set: drain the fd on wake */
+	uint64_t features; /* offloads the producer may use */
+	uint32_t cons;	   /* private: next index to consume */
+	uint32_t prod;	   /* shadow of ring->prod, validated */
+	uint32_t released; /* last cons made visible */
+	bool armed;	   /* cons_event set: drain the fd on wake */
 	bool broken;
 	struct shm_ring_stats st;
 };
@@ -137,7 +137,8 @@ void shm_cons_init(struct shm_cons *c, void *base, const struct shm_layout *l,
  */
 uint8_t *shm_prod_alloc(struct shm_prod *p, uint32_t len);
 
-/* shm_prod_commit() - fill the slot shm_prod_alloc() returned; private until publish. */
+/* shm_prod_commit() - fill the slot shm_prod_alloc() returned; private until
+ * publish. */
 void shm_prod_commit(struct shm_prod *p, const struct shm_desc *d);
 
 /*
@@ -163,8 +164,8 @@ int shm_cons_peek(struct shm_cons *c);
  * Return: the frame bytes inside the shared data area, or NULL on a
  * violation (@c->broken set, *@why says which).
  */
-const uint8_t *shm_cons_get(struct shm_cons *c, uint32_t i,
-			    struct shm_desc *d, enum shm_violation *why);
+const uint8_t *shm_cons_get(struct shm_cons *c, uint32_t i, struct shm_desc *d,
+			    enum shm_violation *why);
 
 /*
  * shm_cons_release() - give back @n consumed slots (one release store).
@@ -198,8 +199,8 @@ int shm_cons_wait(struct shm_cons *c, int efd, uint64_t spin_ns,
 		  int timeout_ms);
 
 /* shm_prod_wait() - the same for @need free slots. */
-int shm_prod_wait(struct shm_prod *p, int efd, uint32_t need,
-		  uint64_t spin_ns, int timeout_ms);
+int shm_prod_wait(struct shm_prod *p, int efd, uint32_t need, uint64_t spin_ns,
+		  int timeout_ms);
 
 /*
  * shm_offload_check() - virtio-net header semantics of @d against a frame

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_sock.c - set-up of a shared-memory port: attach messages and fd passing over a Unix socket. */
+/* shm_sock.c - shm port set-up: attach messages and fd passing. */
 #include "common/shm_sock.h"
 
 #include <errno.h>
@@ -18,8 +18,8 @@ int shm_msg_send(int sock, const void *buf, size_t len, const int *fds,
 		char buf[CMSG_SPACE(SHM_FD_COUNT * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	if (nfds > SHM_FD_COUNT)
@@ -42,7 +42,8 @@ int shm_msg_send(int sock, const void *buf, size_t len, const int *fds,
 	if (n < 0)
 		return -errno;
 	if ((size_t)n != len)
-		return -EIO; /* small fixed messages: a short send is an error */
+		return -EIO; /* small fixed messages: a short send is an error
+			      */
 	return 0;
 }
 
@@ -61,7 +62,8 @@ static unsigned int take_fds(struct msghdr *msg, int *got, unsigned int max,
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(fd));
 			if (have < max)
 				got[have++] = fd;
 			else
@@ -87,19 +89,21 @@ int shm_msg_recv(int sock, void *buf, size_t len, int *fds,
 	} u;
 	int got[SHM_FD_COUNT + 1];
 	unsigned int have = 0, total = 0;
-	uint64_t deadline = timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline =
+	    timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms;
 	size_t done = 0;
 	int err = 0;
 
 	if (max_fds > SHM_FD_COUNT)
 		return -EINVAL;
 	while (done < len) {
-		struct iovec iov = { .iov_base = (char *)buf + done,
-				     .iov_len = len - done };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = u.buf,
-				      .msg_controllen = sizeof(u.buf) };
-		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		struct iovec iov = {.iov_base = (char *)buf + done,
+				    .iov_len = len - done};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf)};
+		struct pollfd pfd = {.fd = sock, .events = POLLIN};
 		int ms = -1;
 		ssize_t n;
 
@@ -188,10 +192,9 @@ int shm_attach_req_parse(const void *buf, size_t len,
 		return -EPROTO;
 	if (req->features & ~(uint64_t)SHM_F_ALL)
 		return -EPROTO;
-	if (req->ring_size &&
-	    ((req->ring_size & (req->ring_size - 1)) ||
-	     req->ring_size < SHM_BATCH_MAX ||
-	     req->ring_size > SHM_RING_SIZE_MAX))
+	if (req->ring_size && ((req->ring_size & (req->ring_size - 1)) ||
+			       req->ring_size < SHM_BATCH_MAX ||
+			       req->ring_size > SHM_RING_SIZE_MAX))
 		return -EPROTO;
 	return 0;
 }

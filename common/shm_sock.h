@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_sock.h - set-up of a shared-memory port: attach messages and fd passing over a Unix socket. */
+/* shm_sock.h - shm port set-up: attach messages and fd passing. */
 #ifndef LOOM_COMMON_SHM_SOCK_H
 #define LOOM_COMMON_SHM_SOCK_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_port.h - ABI of the shared-memory port protocol between a VMM (peer) and loom-netd. */
+/* shm_port.h - ABI of the shared-memory port protocol (VMM <-> netd). */
 #ifndef LOOM_SHM_PORT_H
 #define LOOM_SHM_PORT_H
 
@@ -32,7 +32,7 @@ enum {
 	SHM_ATTACH_MAGIC = 0x4154484c, /* "LHTA": attach request/reply */
 	SHM_CACHELINE = 64,
 	/* Default geometry, also the stated per-port budget (docs). */
-	SHM_RING_SIZE_DEFAULT = 512,          /* slots per ring, power of 2 */
+	SHM_RING_SIZE_DEFAULT = 512, /* slots per ring, power of 2 */
 	SHM_DATA_SIZE_DEFAULT = 2 * 1024 * 1024, /* bytes per ring */
 	SHM_RING_SIZE_MAX = 4096,
 	SHM_DATA_SIZE_MIN = 256 * 1024, /* >= 2 maximal frames, aligned */
@@ -84,16 +84,16 @@ enum shm_slot_flags {
  * same ring's data area, contiguous; 32 bytes, two per cache line.
  */
 struct shm_slot {
-	uint32_t off;		/* [prod] byte offset in the data area */
-	uint32_t len;		/* [prod] frame length from the dest. MAC */
-	uint8_t vnet_flags;	/* [prod] enum shm_vnet_flags */
-	uint8_t gso_type;	/* [prod] enum shm_vnet_gso */
-	uint16_t hdr_len;	/* [prod] virtio hdr_len: L2..L4 headers */
-	uint16_t gso_size;	/* [prod] payload bytes per segment */
-	uint16_t csum_start;	/* [prod] checksum from here ... */
-	uint16_t csum_offset;	/* [prod] ... stored at csum_start + this */
-	uint16_t flags;		/* [prod] enum shm_slot_flags */
-	uint32_t reserved[3];	/* [prod] 0 */
+	uint32_t off;	      /* [prod] byte offset in the data area */
+	uint32_t len;	      /* [prod] frame length from the dest. MAC */
+	uint8_t vnet_flags;   /* [prod] enum shm_vnet_flags */
+	uint8_t gso_type;     /* [prod] enum shm_vnet_gso */
+	uint16_t hdr_len;     /* [prod] virtio hdr_len: L2..L4 headers */
+	uint16_t gso_size;    /* [prod] payload bytes per segment */
+	uint16_t csum_start;  /* [prod] checksum from here ... */
+	uint16_t csum_offset; /* [prod] ... stored at csum_start + this */
+	uint16_t flags;	      /* [prod] enum shm_slot_flags */
+	uint32_t reserved[3]; /* [prod] 0 */
 };
 
 /*
@@ -130,21 +130,21 @@ struct shm_ring {
  * size before using it.
  */
 struct shm_port_header {
-	uint32_t magic;		 /* [netd] SHM_PORT_MAGIC */
-	uint32_t version;	 /* [netd] SHM_PORT_VERSION */
-	uint32_t header_size;	 /* [netd] sizeof(struct shm_port_header) */
-	uint32_t ring_size;	 /* [netd] slots per ring, power of 2 */
-	uint32_t slot_size;	 /* [netd] sizeof(struct shm_slot) */
-	uint32_t data_size;	 /* [netd] data area bytes per ring */
-	uint64_t region_size;	 /* [netd] total bytes; == memfd size */
-	uint64_t features;	 /* [netd] accepted enum shm_feature bits */
-	uint64_t to_netd_off;	 /* [netd] struct shm_ring, peer produces */
-	uint64_t to_netd_slots;	 /* [netd] slot array of that ring */
-	uint64_t to_netd_data;	 /* [netd] data area of that ring */
-	uint64_t to_peer_off;	 /* [netd] struct shm_ring, netd produces */
-	uint64_t to_peer_slots;	 /* [netd] slot array of that ring */
-	uint64_t to_peer_data;	 /* [netd] data area of that ring */
-	uint8_t mac[6];		 /* [netd] the port's MAC (from the request) */
+	uint32_t magic;		/* [netd] SHM_PORT_MAGIC */
+	uint32_t version;	/* [netd] SHM_PORT_VERSION */
+	uint32_t header_size;	/* [netd] sizeof(struct shm_port_header) */
+	uint32_t ring_size;	/* [netd] slots per ring, power of 2 */
+	uint32_t slot_size;	/* [netd] sizeof(struct shm_slot) */
+	uint32_t data_size;	/* [netd] data area bytes per ring */
+	uint64_t region_size;	/* [netd] total bytes; == memfd size */
+	uint64_t features;	/* [netd] accepted enum shm_feature bits */
+	uint64_t to_netd_off;	/* [netd] struct shm_ring, peer produces */
+	uint64_t to_netd_slots; /* [netd] slot array of that ring */
+	uint64_t to_netd_data;	/* [netd] data area of that ring */
+	uint64_t to_peer_off;	/* [netd] struct shm_ring, netd produces */
+	uint64_t to_peer_slots; /* [netd] slot array of that ring */
+	uint64_t to_peer_data;	/* [netd] data area of that ring */
+	uint8_t mac[6];		/* [netd] the port's MAC (from the request) */
 	uint8_t reserved[SHM_CACHELINE * 2 - 94]; /* [netd] 0 */
 };
 
@@ -164,16 +164,16 @@ enum { SHM_NETWORK_NAME_MAX = 64 }; /* including the terminating NUL */
  * carrying fds is rejected and the fds closed).
  */
 struct shm_attach_req {
-	uint32_t magic;		 /* [peer] SHM_ATTACH_MAGIC */
-	uint16_t version;	 /* [peer] SHM_PORT_VERSION */
-	uint16_t size;		 /* [peer] sizeof(struct shm_attach_req) */
+	uint32_t magic;	  /* [peer] SHM_ATTACH_MAGIC */
+	uint16_t version; /* [peer] SHM_PORT_VERSION */
+	uint16_t size;	  /* [peer] sizeof(struct shm_attach_req) */
 	char network[SHM_NETWORK_NAME_MAX]; /* [peer] NUL-terminated */
-	uint8_t mac[6];		 /* [peer] the NIC's MAC, unicast */
-	uint8_t model;		 /* [peer] enum shm_nic_model */
-	uint8_t reserved0;	 /* [peer] 0 */
-	uint64_t features;	 /* [peer] offered enum shm_feature bits */
-	uint32_t ring_size;	 /* [peer] wished slots, 0 = default */
-	uint32_t reserved1;	 /* [peer] 0 */
+	uint8_t mac[6];			    /* [peer] the NIC's MAC, unicast */
+	uint8_t model;			    /* [peer] enum shm_nic_model */
+	uint8_t reserved0;		    /* [peer] 0 */
+	uint64_t features;  /* [peer] offered enum shm_feature bits */
+	uint32_t ring_size; /* [peer] wished slots, 0 = default */
+	uint32_t reserved1; /* [peer] 0 */
 };
 
 /* File descriptors of a successful reply, in this order. */
@@ -189,13 +189,13 @@ enum shm_reply_fd {
  * fds ride along in one SCM_RIGHTS message; otherwise none.
  */
 struct shm_attach_reply {
-	uint32_t magic;		/* [netd] SHM_ATTACH_MAGIC */
-	uint16_t version;	/* [netd] SHM_PORT_VERSION */
-	uint16_t size;		/* [netd] sizeof(struct shm_attach_reply) */
-	int32_t status;		/* [netd] 0 or a negative errno */
-	uint32_t nfds;		/* [netd] SHM_FD_COUNT or 0 */
-	uint64_t features;	/* [netd] accepted enum shm_feature bits */
-	uint64_t region_size;	/* [netd] size of the memfd */
+	uint32_t magic;	      /* [netd] SHM_ATTACH_MAGIC */
+	uint16_t version;     /* [netd] SHM_PORT_VERSION */
+	uint16_t size;	      /* [netd] sizeof(struct shm_attach_reply) */
+	int32_t status;	      /* [netd] 0 or a negative errno */
+	uint32_t nfds;	      /* [netd] SHM_FD_COUNT or 0 */
+	uint64_t features;    /* [netd] accepted enum shm_feature bits */
+	uint64_t region_size; /* [netd] size of the memfd */
 };
 
 _Static_assert(sizeof(struct shm_slot) == 32, "slot ABI");

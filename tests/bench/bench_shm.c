@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_shm.c - shm port benchmark: bare ring and switch path, producer and consumer in their own processes. */
+/* bench_shm.c - shm ring and switch path, peers in their own processes. */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -39,19 +39,20 @@
 enum { BURST = 32, SPIN_NS = 50000 };
 static int runs = 5; /* per case; the median is reported */
 
-static const uint8_t mac_p[6] = { 0x52, 0x54, 0, 0, 0, 1 };
-static const uint8_t mac_c[6] = { 0x52, 0x54, 0, 0, 0, 2 };
+static const uint8_t mac_p[6] = {0x52, 0x54, 0, 0, 0, 1};
+static const uint8_t mac_c[6] = {0x52, 0x54, 0, 0, 0, 2};
 
 /* Shared between the processes of one run. */
 struct ctl {
 	volatile int stop;
 	volatile uint64_t received; /* frames the consumer took */
 	volatile uint64_t rx_bytes;
-	volatile uint64_t sent;	    /* frames the producer queued */
+	volatile uint64_t sent; /* frames the producer queued */
 	volatile uint64_t netd_sleeps, kicks_p, kicks_c;
 	volatile uint8_t sink;
 	volatile uint64_t netd_busy_ns, netd_frames; /* productive rounds */
-	volatile uint64_t netd_in, netd_dropped; /* producer's port, all drops */
+	volatile uint64_t netd_in,
+	    netd_dropped; /* producer's port, all drops */
 };
 
 static struct ctl *ctl;
@@ -106,8 +107,9 @@ static int window_room(uint32_t len)
 	if (window_frames == UINT64_MAX)
 		return BURST;
 	by_frames = inflight < window_frames ? window_frames - inflight : 0;
-	by_bytes = inflight * len < window_bytes ?
-			   (window_bytes - inflight * len) / len : 0;
+	by_bytes = inflight * len < window_bytes
+		       ? (window_bytes - inflight * len) / len
+		       : 0;
 	if (by_bytes < by_frames)
 		by_frames = by_bytes;
 	return by_frames < BURST ? (int)by_frames : BURST;
@@ -117,7 +119,7 @@ static int window_room(uint32_t len)
 static void run_producer(struct shm_peer *p, uint32_t len, bool gso)
 {
 	static uint8_t frame[SHM_FRAME_MAX];
-	struct shm_desc off = { 0 };
+	struct shm_desc off = {0};
 
 	if (gso) {
 		off.vnet_flags = SHM_VNET_F_NEEDS_CSUM;
@@ -168,8 +170,8 @@ static void run_consumer(struct shm_cons *c, int efd_wait, int efd_kick)
 			break;
 		for (int i = 0; i < n; i++) {
 			struct shm_desc d;
-			const uint8_t *f = shm_cons_get(c, (uint32_t)i, &d,
-							NULL);
+			const uint8_t *f =
+			    shm_cons_get(c, (uint32_t)i, &d, NULL);
 
 			if (!f)
 				return;
@@ -214,9 +216,9 @@ static struct result measure(void)
 	ctl->stop = 1;
 	r.pps = (double)(n1 - n0) * 1e9 / (double)(t1 - t0);
 	r.bps = (double)(b1 - b0) * 8e9 / (double)(t1 - t0);
-	r.loss = s1 > s0 && s1 - s0 > n1 - n0 ?
-			 (double)(s1 - s0 - (n1 - n0)) / (double)(s1 - s0) :
-			 0;
+	r.loss = s1 > s0 && s1 - s0 > n1 - n0
+		     ? (double)(s1 - s0 - (n1 - n0)) / (double)(s1 - s0)
+		     : 0;
 	return r;
 }
 
@@ -230,7 +232,7 @@ static void reap(pid_t *pids, int n)
 static struct result run_ring(uint32_t len)
 {
 	struct shm_attach_req req;
-	struct shm_port_config cfg = { .features = SHM_F_ALL };
+	struct shm_port_config cfg = {.features = SHM_F_ALL};
 	struct shm_port_args args;
 	struct result r;
 	pid_t pids[2];
@@ -242,8 +244,8 @@ static struct result run_ring(uint32_t len)
 	memset(ctl, 0, sizeof(*ctl));
 	pids[0] = fork();
 	if (pids[0] == 0) {
-		struct shm_peer p = { .kick_netd = args.kick_netd,
-				      .kick_peer = args.kick_peer };
+		struct shm_peer p = {.kick_netd = args.kick_netd,
+				     .kick_peer = args.kick_peer};
 
 		role("bench-prod", 0);
 		if (shm_peer_map(memfd, &p))
@@ -273,8 +275,7 @@ static int peer_attach(int sock, const uint8_t *mac, struct shm_peer *p)
 {
 	struct shm_attach_req req;
 
-	shm_attach_req_init(&req, "bench", mac, SHM_NIC_VIRTIO_NET,
-			    SHM_F_ALL);
+	shm_attach_req_init(&req, "bench", mac, SHM_NIC_VIRTIO_NET, SHM_F_ALL);
 	req.ring_size = ring_size;
 	return shm_peer_attach(sock, &req, 5000, p);
 }
@@ -282,11 +283,10 @@ static int peer_attach(int sock, const uint8_t *mac, struct shm_peer *p)
 static void run_netd(int sock_p, int sock_c)
 {
 	struct switch_core *sw = switch_create(NULL);
-	struct switch_port_config pc = { .mode = SWITCH_PORT_ACCESS,
-					 .access_vlan = 1,
-					 .accepts_gso = true };
-	struct shm_port_config cfg = { .features = SHM_F_ALL };
-	int socks[2] = { sock_p, sock_c }, ids[2];
+	struct switch_port_config pc = {
+	    .mode = SWITCH_PORT_ACCESS, .access_vlan = 1, .accepts_gso = true};
+	struct shm_port_config cfg = {.features = SHM_F_ALL};
+	int socks[2] = {sock_p, sock_c}, ids[2];
 	uint64_t idle_since = 0, sleeps = 0, busy = 0, frames = 0;
 	unsigned int iter = 0;
 
@@ -308,7 +308,8 @@ static void run_netd(int sock_p, int sock_c)
 		int got = switch_poll(sw);
 
 		if (got > 0) {
-			/* Cost per frame: wall time of the rounds that worked. */
+			/* Cost per frame: wall time of the rounds that worked.
+			 */
 			busy += shm_now_ns() - t0;
 			frames += (uint64_t)got;
 			idle_since = 0;
@@ -367,8 +368,8 @@ static struct result run_switch(uint32_t len, bool gso)
 	 * data bytes less the worst wrap waste), so the switch never drops.
 	 */
 	window_frames = ring_size;
-	window_bytes = SHM_DATA_SIZE_DEFAULT -
-		       2 * ((len + SHM_DATA_ALIGN - 1) & ~(SHM_DATA_ALIGN - 1u));
+	window_bytes = SHM_DATA_SIZE_DEFAULT - 2 * ((len + SHM_DATA_ALIGN - 1) &
+						    ~(SHM_DATA_ALIGN - 1u));
 	yield_spins = pin ? 64 : 0;
 
 	memset(ctl, 0, sizeof(*ctl));
@@ -412,12 +413,11 @@ static struct result run_switch(uint32_t len, bool gso)
 	r = measure();
 	reap(pids, 3);
 	/* Loss: what the switch dropped, of what entered it (whole run). */
-	r.loss = ctl->netd_in ? (double)ctl->netd_dropped /
-					(double)ctl->netd_in :
-				0;
-	r.netd_ns = ctl->netd_frames ?
-			    (double)ctl->netd_busy_ns / (double)ctl->netd_frames :
-			    0;
+	r.loss =
+	    ctl->netd_in ? (double)ctl->netd_dropped / (double)ctl->netd_in : 0;
+	r.netd_ns = ctl->netd_frames
+			? (double)ctl->netd_busy_ns / (double)ctl->netd_frames
+			: 0;
 	close(sp[0]);
 	close(sp[1]);
 	close(sc[0]);
@@ -473,7 +473,7 @@ int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : "";
 	const char *e = getenv("BENCH_SECONDS");
-	struct result r64 = { 0 }, r1500 = { 0 }, s64 = { 0 }, s1500 = { 0 }, g;
+	struct result r64 = {0}, r1500 = {0}, s64 = {0}, s1500 = {0}, g;
 
 	if (e && atof(e) > 0)
 		seconds = atof(e);
@@ -515,7 +515,8 @@ int main(int argc, char **argv)
 		ring_size = 2048;
 		x = median_of("switch.shm.64B-ring2048", true, 64, false);
 		ring_size = saved;
-		printf("BENCH switch.shm.64B-ring2048 %.2f Mpps\n", x.pps / 1e6);
+		printf("BENCH switch.shm.64B-ring2048 %.2f Mpps\n",
+		       x.pps / 1e6);
 	}
 	if (want(only, "switch.shm.1500B")) {
 		s1500 = median_of("switch.shm.1500B", true, 1500, false);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_attach.c - fuzz the attach request/reply parsers and the region header parser. */
+/* shm_attach.c - fuzz the attach, reply and region header parsers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rep.status == 0 && rep.nfds != SHM_FD_COUNT)
 			abort();
 	}
-	/* The header of a region the size of the input (plus a claimed size). */
+	/* The header of a region the size of the input (plus a claimed size).
+	 */
 	if (size >= sizeof(struct shm_port_header)) {
 		size_t claimed = size;
 		void *copy = malloc(size);

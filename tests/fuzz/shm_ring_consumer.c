@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shm_ring_consumer.c - fuzz both ring ends against an arbitrary shared region. */
+/* shm_ring_consumer.c - fuzz both ring ends over an arbitrary region. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(base + l.ring_off[1], 0, l.data_off[1] - l.ring_off[1]);
 	r = (struct shm_ring *)(base + l.ring_off[SHM_TO_NETD]);
 	rp = (struct shm_ring *)(base + l.ring_off[SHM_TO_PEER]);
-	ctl = l.slots_off[0] - l.ring_off[0] + (size_t)l.ring_size *
-						       sizeof(struct shm_slot);
+	ctl = l.slots_off[0] - l.ring_off[0] +
+	      (size_t)l.ring_size * sizeof(struct shm_slot);
 	shm_cons_init(&c, base, &l, SHM_TO_NETD);
 	if (shm_prod_init(&p, base, &l, SHM_TO_PEER))
 		return 0;
@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < n && i < SHM_BATCH_MAX; i++) {
 			struct shm_desc d;
 			enum shm_violation why;
-			const uint8_t *f = shm_cons_get(&c, (uint32_t)i, &d,
-							&why);
+			const uint8_t *f =
+			    shm_cons_get(&c, (uint32_t)i, &d, &why);
 
 			if (!f)
 				goto out;
@@ -62,12 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			volatile uint8_t sink = f[0] ^ f[d.len - 1];
 			(void)sink;
 		}
-		shm_cons_release(&c, (uint32_t)(n < SHM_BATCH_MAX ? n :
-							   SHM_BATCH_MAX));
+		shm_cons_release(
+		    &c, (uint32_t)(n < SHM_BATCH_MAX ? n : SHM_BATCH_MAX));
 		/* netd produces on the other ring; the peer moves its cons. */
 		for (int i = 0; i < 40; i++) {
 			uint32_t len = 14 + (uint32_t)(i * 997) % 3000;
-			struct shm_desc d = { .len = len };
+			struct shm_desc d = {.len = len};
 			uint8_t *dst = shm_prod_alloc(&p, len);
 
 			if (!dst)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_shm_hostile.c - a hostile shm peer loses only its own port; the switch and other ports carry on. */
+/* test_shm_hostile.c - a hostile shm peer loses only its own port. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,17 +28,17 @@
 enum { GOOD_A, GOOD_B, HOSTILE, NPORTS };
 
 static const uint8_t macs[NPORTS][6] = {
-	{ 0x52, 0x54, 0, 0, 0, 0xa },
-	{ 0x52, 0x54, 0, 0, 0, 0xb },
-	{ 0x52, 0x54, 0, 0, 0, 0xe },
+    {0x52, 0x54, 0, 0, 0, 0xa},
+    {0x52, 0x54, 0, 0, 0, 0xb},
+    {0x52, 0x54, 0, 0, 0, 0xe},
 };
 
 struct world {
 	struct switch_core *sw;
 	struct shm_peer peer[NPORTS];
 	int id[NPORTS];
-	int events;	  /* port_event calls */
-	int event_port;	  /* last port reported broken */
+	int events;	/* port_event calls */
+	int event_port; /* last port reported broken */
 	int event_err;
 	uint32_t seq;
 };
@@ -67,10 +67,9 @@ static int count_fds(void)
 static void port_plug(struct world *w, int which, uint64_t features)
 {
 	struct shm_attach_req req;
-	struct shm_port_config cfg = { .features = SHM_F_ALL };
-	struct switch_port_config pc = { .mode = SWITCH_PORT_ACCESS,
-					 .access_vlan = 1,
-					 .accepts_gso = true };
+	struct shm_port_config cfg = {.features = SHM_F_ALL};
+	struct switch_port_config pc = {
+	    .mode = SWITCH_PORT_ACCESS, .access_vlan = 1, .accepts_gso = true};
 	struct shm_port_args args;
 	struct shm_peer *p = &w->peer[which];
 	int memfd;
@@ -95,8 +94,7 @@ static void port_unplug(struct world *w, int which)
 	shm_peer_close(&w->peer[which]);
 }
 
-static void frame_make(uint8_t *f, uint32_t len, int from, int to,
-		       uint32_t seq)
+static void frame_make(uint8_t *f, uint32_t len, int from, int to, uint32_t seq)
 {
 	memset(f, 0, len);
 	memcpy(f, macs[to], 6);
@@ -114,8 +112,8 @@ static int peer_drain(struct shm_peer *p, uint32_t *expect)
 	while ((n = shm_cons_peek(&p->rx)) > 0) {
 		for (int i = 0; i < n; i++) {
 			struct shm_desc d;
-			const uint8_t *f = shm_cons_get(&p->rx, (uint32_t)i,
-							&d, NULL);
+			const uint8_t *f =
+			    shm_cons_get(&p->rx, (uint32_t)i, &d, NULL);
 			uint32_t seq;
 
 			assert_non_null(f);
@@ -152,8 +150,8 @@ static void good_traffic(struct world *w)
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	struct switch_config cfg = { .port_event = on_port_event,
-				     .event_arg = w };
+	struct switch_config cfg = {.port_event = on_port_event,
+				    .event_arg = w};
 	uint8_t f[60];
 
 	log_max_level = LOG_ERR; /* the rate-limited warnings are expected */
@@ -198,8 +196,7 @@ static struct shm_ring *ring_of(struct shm_peer *p, enum shm_dir d)
 
 static struct shm_slot *slots_of(struct shm_peer *p, enum shm_dir d)
 {
-	return (struct shm_slot *)((uint8_t *)p->base +
-				   p->layout.slots_off[d]);
+	return (struct shm_slot *)((uint8_t *)p->base + p->layout.slots_off[d]);
 }
 
 /* One well-formed frame to B, then corrupt its slot field @arg. */
@@ -219,8 +216,8 @@ static void publish_raw(struct shm_peer *p, uint32_t prod)
 
 static void atk_prod_too_far(struct shm_peer *p, uint32_t arg)
 {
-	publish_raw(p, ring_of(p, SHM_TO_NETD)->cons + p->layout.ring_size +
-			       arg);
+	publish_raw(p,
+		    ring_of(p, SHM_TO_NETD)->cons + p->layout.ring_size + arg);
 }
 
 static void atk_prod_backwards(struct shm_peer *p, uint32_t arg)
@@ -239,23 +236,60 @@ static void atk_slot(struct shm_peer *p, uint32_t field)
 	send_one(p, NULL);
 	s = &slots_of(p, SHM_TO_NETD)[idx & (p->layout.ring_size - 1)];
 	switch (field) {
-	case 0: s->len = 0; break;
-	case 1: s->len = 13; break;
-	case 2: s->len = 1u << 20; break;
-	case 3: s->len = SHM_FRAME_MAX + 1; break;
-	case 4: s->off = p->layout.data_size; break;
-	case 5: s->off = p->layout.data_size - 100; break;
-	case 6: s->off = 0xfffffff0u; s->len = 100; break;
-	case 7: s->flags = 1; break;
-	case 8: s->reserved[2] = 5; break;
-	case 9: s->vnet_flags = SHM_VNET_F_NEEDS_CSUM;
-		s->csum_start = 190; s->csum_offset = 16; break;
-	case 10: s->hdr_len = 201; break;
-	case 11: s->gso_type = 9; s->gso_size = 100; break;
-	case 12: s->gso_type = SHM_VNET_GSO_TCPV4; s->gso_size = 0; break;
-	case 13: s->gso_type = SHM_VNET_GSO_TCPV4; s->gso_size = 1448; break;
-	case 14: s->vnet_flags = 0x80; break;
-	case 15: s->gso_type = SHM_VNET_GSO_ECN; break;
+	case 0:
+		s->len = 0;
+		break;
+	case 1:
+		s->len = 13;
+		break;
+	case 2:
+		s->len = 1u << 20;
+		break;
+	case 3:
+		s->len = SHM_FRAME_MAX + 1;
+		break;
+	case 4:
+		s->off = p->layout.data_size;
+		break;
+	case 5:
+		s->off = p->layout.data_size - 100;
+		break;
+	case 6:
+		s->off = 0xfffffff0u;
+		s->len = 100;
+		break;
+	case 7:
+		s->flags = 1;
+		break;
+	case 8:
+		s->reserved[2] = 5;
+		break;
+	case 9:
+		s->vnet_flags = SHM_VNET_F_NEEDS_CSUM;
+		s->csum_start = 190;
+		s->csum_offset = 16;
+		break;
+	case 10:
+		s->hdr_len = 201;
+		break;
+	case 11:
+		s->gso_type = 9;
+		s->gso_size = 100;
+		break;
+	case 12:
+		s->gso_type = SHM_VNET_GSO_TCPV4;
+		s->gso_size = 0;
+		break;
+	case 13:
+		s->gso_type = SHM_VNET_GSO_TCPV4;
+		s->gso_size = 1448;
+		break;
+	case 14:
+		s->vnet_flags = 0x80;
+		break;
+	case 15:
+		s->gso_type = SHM_VNET_GSO_ECN;
+		break;
 	}
 	shm_peer_flush(p);
 }
@@ -342,17 +376,19 @@ static void run_attack(void **state, const struct attack *a)
 	good_traffic(w);
 }
 
-#define ATTACK(fn_, arg_) \
-	{ #fn_ "/" #arg_, fn_, arg_, SHM_F_CSUM | SHM_F_GSO_UDP }
+#define ATTACK(fn_, arg_)                                                      \
+	{                                                                      \
+#fn_ "/" #arg_, fn_, arg_, SHM_F_CSUM | SHM_F_GSO_UDP          \
+	}
 
 static void test_bad_indices(void **state)
 {
 	static const struct attack a[] = {
-		ATTACK(atk_prod_too_far, 1),
-		ATTACK(atk_prod_too_far, 0x7fffffff),
-		ATTACK(atk_prod_backwards, 0),
-		ATTACK(atk_cons_too_far, 1000),
-		ATTACK(atk_cons_too_far, 0x80000000u),
+	    ATTACK(atk_prod_too_far, 1),
+	    ATTACK(atk_prod_too_far, 0x7fffffff),
+	    ATTACK(atk_prod_backwards, 0),
+	    ATTACK(atk_cons_too_far, 1000),
+	    ATTACK(atk_cons_too_far, 0x80000000u),
 	};
 
 	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
@@ -398,9 +434,8 @@ static void test_peer_stops_reading(void **state)
 		switch_poll(w->sw);
 		peer_drain(&w->peer[GOOD_B], NULL);
 	}
-	assert_int_equal(switch_port_stats_get(w->sw, (uint32_t)w->id[HOSTILE],
-					       &st),
-			 0);
+	assert_int_equal(
+	    switch_port_stats_get(w->sw, (uint32_t)w->id[HOSTILE], &st), 0);
 	assert_true(st.drops[SWITCH_DROP_TX_FULL] > 0);
 	good_traffic(w);
 	port_unplug(w, HOSTILE);
@@ -413,8 +448,8 @@ static void send_raw(int sock, const void *buf, size_t len, int nfds)
 		char b[CMSG_SPACE(16 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	int fds[16];
 
 	assert_true(nfds <= 16);
@@ -439,29 +474,29 @@ static void send_raw(int sock, const void *buf, size_t len, int nfds)
 
 struct setup_attack {
 	const char *name;
-	int nfds;	/* fds sent along */
-	int truncate;	/* bytes of the request actually sent (0: all) */
-	int mangle;	/* which field to break */
-	int expect;	/* errno shm_port_read_attach returns */
+	int nfds;     /* fds sent along */
+	int truncate; /* bytes of the request actually sent (0: all) */
+	int mangle;   /* which field to break */
+	int expect;   /* errno shm_port_read_attach returns */
 };
 
 static void test_attach_attacks(void **state)
 {
 	static const struct setup_attack atk[] = {
-		{ "one extra fd", 1, 0, 0, -EPROTO },
-		{ "three fds", 3, 0, 0, -EPROTO },
-		{ "16 fds: truncated control message", 16, 0, 0, -EPROTO },
-		{ "short request then close", 0, 50, 0, -EPROTO },
-		{ "short request with fds", 2, 50, 0, -EPROTO },
-		{ "nothing then close", 0, -1, 0, -ECONNRESET },
-		{ "bad magic", 0, 0, 1, -EPROTO },
-		{ "other version", 0, 0, 2, -EPROTONOSUPPORT },
-		{ "unterminated name", 0, 0, 3, -EPROTO },
-		{ "multicast MAC", 0, 0, 4, -EPROTO },
-		{ "unknown feature", 0, 0, 5, -EPROTO },
-		{ "bad ring size", 0, 0, 6, -EPROTO },
-		{ "name with a slash", 0, 0, 7, -EPROTO },
-		{ "reserved set", 0, 0, 8, -EPROTO },
+	    {"one extra fd", 1, 0, 0, -EPROTO},
+	    {"three fds", 3, 0, 0, -EPROTO},
+	    {"16 fds: truncated control message", 16, 0, 0, -EPROTO},
+	    {"short request then close", 0, 50, 0, -EPROTO},
+	    {"short request with fds", 2, 50, 0, -EPROTO},
+	    {"nothing then close", 0, -1, 0, -ECONNRESET},
+	    {"bad magic", 0, 0, 1, -EPROTO},
+	    {"other version", 0, 0, 2, -EPROTONOSUPPORT},
+	    {"unterminated name", 0, 0, 3, -EPROTO},
+	    {"multicast MAC", 0, 0, 4, -EPROTO},
+	    {"unknown feature", 0, 0, 5, -EPROTO},
+	    {"bad ring size", 0, 0, 6, -EPROTO},
+	    {"name with a slash", 0, 0, 7, -EPROTO},
+	    {"reserved set", 0, 0, 8, -EPROTO},
 	};
 	struct world *w = *state;
 
@@ -471,24 +506,40 @@ static void test_attach_attacks(void **state)
 		int sv[2], before, rc;
 
 		print_message("attach attack: %s\n", a->name);
-		assert_int_equal(shm_attach_req_init(&req, "lan0",
-						     macs[HOSTILE], 1, 0),
-				 0);
+		assert_int_equal(
+		    shm_attach_req_init(&req, "lan0", macs[HOSTILE], 1, 0), 0);
 		switch (a->mangle) {
-		case 1: req.magic ^= 1; break;
-		case 2: req.version = 99; break;
-		case 3: memset(req.network, 'a', sizeof(req.network)); break;
-		case 4: req.mac[0] |= 1; break;
-		case 5: req.features = 1ull << 40; break;
-		case 6: req.ring_size = 100; break;
-		case 7: strcpy(req.network, "../x"); break;
-		case 8: req.reserved1 = 1; break;
+		case 1:
+			req.magic ^= 1;
+			break;
+		case 2:
+			req.version = 99;
+			break;
+		case 3:
+			memset(req.network, 'a', sizeof(req.network));
+			break;
+		case 4:
+			req.mac[0] |= 1;
+			break;
+		case 5:
+			req.features = 1ull << 40;
+			break;
+		case 6:
+			req.ring_size = 100;
+			break;
+		case 7:
+			strcpy(req.network, "../x");
+			break;
+		case 8:
+			req.reserved1 = 1;
+			break;
 		}
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		before = count_fds();
 		if (a->truncate >= 0)
 			send_raw(sv[1], &req,
-				 a->truncate ? (size_t)a->truncate : sizeof(req),
+				 a->truncate ? (size_t)a->truncate
+					     : sizeof(req),
 				 a->nfds);
 		if (a->truncate)
 			shutdown(sv[1], SHUT_WR);
@@ -533,12 +584,11 @@ static int make_memfd(size_t size, bool seal, bool valid_header)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, (off_t)size), 0);
 	if (valid_header) {
-		void *b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       fd, 0);
+		void *b =
+		    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-		assert_int_equal(shm_layout_compute(&l, 512,
-						    SHM_DATA_SIZE_DEFAULT, 0),
-				 0);
+		assert_int_equal(
+		    shm_layout_compute(&l, 512, SHM_DATA_SIZE_DEFAULT, 0), 0);
 		shm_header_write(b, &l, macs[0]);
 		munmap(b, size);
 	}
@@ -551,10 +601,10 @@ static void *fake_netd_run(void *arg)
 {
 	struct fake_netd *fn = arg;
 	struct shm_attach_req req;
-	struct shm_attach_reply rep = { .magic = SHM_ATTACH_MAGIC,
-					.version = SHM_PORT_VERSION,
-					.size = sizeof(rep),
-					.nfds = SHM_FD_COUNT };
+	struct shm_attach_reply rep = {.magic = SHM_ATTACH_MAGIC,
+				       .version = SHM_PORT_VERSION,
+				       .size = sizeof(rep),
+				       .nfds = SHM_FD_COUNT};
 	int fds[16], n = SHM_FD_COUNT;
 	struct shm_layout l;
 
@@ -596,11 +646,12 @@ static void *fake_netd_run(void *arg)
 			char b[CMSG_SPACE(16 * sizeof(int))];
 			struct cmsghdr align;
 		} u;
-		struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = u.b,
-				      .msg_controllen =
-					      CMSG_SPACE(n * sizeof(int)) };
+		struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = u.b,
+				     .msg_controllen =
+					 CMSG_SPACE(n * sizeof(int))};
 		struct cmsghdr *cm;
 
 		memset(&u, 0, sizeof(u));
@@ -619,7 +670,7 @@ static void *fake_netd_run(void *arg)
 static void test_hostile_netd(void **state)
 {
 	for (int mode = 0; mode <= 6; mode++) {
-		struct fake_netd fn = { .mode = mode };
+		struct fake_netd fn = {.mode = mode};
 		struct shm_attach_req req;
 		struct shm_peer p;
 		pthread_t t;
@@ -644,18 +695,15 @@ static void test_hostile_netd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_bad_indices, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_slots, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peer_stops_reading, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_attach_attacks, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_attach_stall, setup,
-						teardown),
-		cmocka_unit_test(test_hostile_netd),
+	    cmocka_unit_test_setup_teardown(test_bad_indices, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_slots, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_stops_reading, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attach_attacks, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attach_stall, setup, teardown),
+	    cmocka_unit_test(test_hostile_netd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_shm_ring.c - shared-memory port: ring wrap, notification suppression, batches, offloads, 64 KiB, set-up. */
+/* test_shm_ring.c - shm port: rings, kicks, batches, offloads, set-up. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -21,7 +21,7 @@
 #include "common/shm_ring.h"
 #include "common/shm_sock.h"
 
-static const uint8_t mac_a[6] = { 0x52, 0x54, 0, 0, 0, 0xa };
+static const uint8_t mac_a[6] = {0x52, 0x54, 0, 0, 0, 0xa};
 
 /* One attached port in-process: netd's half and the peer's half. */
 struct pair {
@@ -32,8 +32,7 @@ struct pair {
 static void pair_open(struct pair *pr, uint64_t features, uint32_t ring)
 {
 	struct shm_attach_req req;
-	struct shm_port_config cfg = { .ring_size = ring,
-				       .features = SHM_F_ALL };
+	struct shm_port_config cfg = {.ring_size = ring, .features = SHM_F_ALL};
 	struct shm_port_args args;
 	int memfd;
 
@@ -128,7 +127,7 @@ static void test_wrap_around(void **state)
 		/* Bursts of varied sizes so data offsets wrap too. */
 		for (int k = 0; k < 40; k++) {
 			uint32_t len = 60 + (sent * 97) % 3000;
-			struct shm_desc d = { .len = len };
+			struct shm_desc d = {.len = len};
 			uint8_t *dst = shm_prod_alloc(&p, len);
 
 			if (!dst)
@@ -143,8 +142,8 @@ static void test_wrap_around(void **state)
 		assert_true(n > 0 && n <= 256);
 		for (int i = 0; i < n; i++) {
 			struct shm_desc d;
-			const uint8_t *f = shm_cons_get(&c, (uint32_t)i, &d,
-							NULL);
+			const uint8_t *f =
+			    shm_cons_get(&c, (uint32_t)i, &d, NULL);
 
 			assert_non_null(f);
 			assert_int_equal(d.len, 60 + (got * 97) % 3000);
@@ -164,8 +163,8 @@ static void test_wrap_around(void **state)
 static void test_ring_full(void **state)
 {
 	struct pair pr;
-	struct frame_batch b = { 0 };
-	uint8_t frame[64] = { 0 };
+	struct frame_batch b = {0};
+	uint8_t frame[64] = {0};
 	int n = 0;
 
 	pair_open(&pr, 0, 64);
@@ -195,7 +194,7 @@ static void test_ring_full(void **state)
 static void test_batch_limits(void **state)
 {
 	struct pair pr;
-	struct frame_batch b = { 0 };
+	struct frame_batch b = {0};
 	uint8_t frame[60];
 
 	pair_open(&pr, 0, 512);
@@ -241,9 +240,9 @@ static void test_batch_limits(void **state)
 static void test_notification_suppression(void **state)
 {
 	struct pair pr;
-	struct frame_batch b = { 0 };
+	struct frame_batch b = {0};
 	struct shm_port_stats st;
-	uint8_t frame[64] = { 0 };
+	uint8_t frame[64] = {0};
 	int efd;
 
 	pair_open(&pr, 0, 512);
@@ -252,7 +251,7 @@ static void test_notification_suppression(void **state)
 	for (int round = 0; round < 1000; round++) {
 		for (int i = 0; i < 32; i++)
 			assert_int_equal(
-				shm_peer_send(&pr.peer, frame, 64, NULL), 0);
+			    shm_peer_send(&pr.peer, frame, 64, NULL), 0);
 		shm_peer_flush(&pr.peer);
 		b.count = 0;
 		assert_int_equal(shm_port_recv(pr.sp, &b), 32);
@@ -325,7 +324,7 @@ static void *load_consumer(void *arg)
 	uint32_t expect = 0;
 
 	while (ld->received < ld->frames) {
-		struct frame_batch b = { 0 };
+		struct frame_batch b = {0};
 		uint64_t t0 = shm_now_ns();
 		int n;
 
@@ -334,12 +333,13 @@ static void *load_consumer(void *arg)
 			n = shm_port_recv(sp, &b);
 		while (n == 0 && shm_now_ns() - t0 < 20000);
 		if (n == 0) {
-			struct pollfd pfd = { .fd = shm_port_fd(sp),
-					      .events = POLLIN };
+			struct pollfd pfd = {.fd = shm_port_fd(sp),
+					     .events = POLLIN};
 
 			ld->sleeps++;
 			if (poll(&pfd, 1, 2000) == 0) {
-				/* Timed out with frames waiting: a lost kick. */
+				/* Timed out with frames waiting: a lost kick.
+				 */
 				n = shm_port_recv(sp, &b);
 				if (n > 0)
 					ld->lost_wakeups++;
@@ -367,8 +367,8 @@ static void *load_consumer(void *arg)
 static void test_sustained_load_kicks(void **state)
 {
 	struct pair pr;
-	struct load ld = { .pr = &pr, .frames = 200000 };
-	uint8_t frame[64] = { 0 };
+	struct load ld = {.pr = &pr, .frames = 200000};
+	uint8_t frame[64] = {0};
 	pthread_t t;
 	uint32_t seq = 0;
 
@@ -418,16 +418,19 @@ static void test_sustained_load_kicks(void **state)
 static void test_offload_roundtrip(void **state)
 {
 	struct pair pr;
-	struct frame_batch b = { 0 };
+	struct frame_batch b = {0};
 	uint8_t frame[1514];
-	struct shm_desc d = {
-		.vnet_flags = SHM_VNET_F_NEEDS_CSUM,
-		.gso_type = SHM_VNET_GSO_TCPV6 | SHM_VNET_GSO_ECN,
-		.hdr_len = 74,
-		.gso_size = 1440,
-		.csum_start = 54,
-		.csum_offset = 16,
-	}, got;
+	struct shm_desc d =
+			    {
+				.vnet_flags = SHM_VNET_F_NEEDS_CSUM,
+				.gso_type =
+				    SHM_VNET_GSO_TCPV6 | SHM_VNET_GSO_ECN,
+				.hdr_len = 74,
+				.gso_size = 1440,
+				.csum_start = 54,
+				.csum_offset = 16,
+			    },
+			got;
 
 	pair_open(&pr, SHM_F_ALL, 512);
 	fill(frame, sizeof(frame), 7);
@@ -462,9 +465,13 @@ static void test_offload_roundtrip(void **state)
 /* Offloads the peer did not negotiate are a violation; bad fields too. */
 static void test_offload_checks(void **state)
 {
-	struct shm_desc ok = { .len = 1514, .vnet_flags = 1, .gso_type = 1,
-			       .hdr_len = 54, .gso_size = 1448,
-			       .csum_start = 34, .csum_offset = 16 };
+	struct shm_desc ok = {.len = 1514,
+			      .vnet_flags = 1,
+			      .gso_type = 1,
+			      .hdr_len = 54,
+			      .gso_size = 1448,
+			      .csum_start = 34,
+			      .csum_offset = 16};
 	struct shm_desc d;
 
 	assert_int_equal(shm_offload_check(&ok, SHM_F_ALL), SHM_OK);
@@ -503,11 +510,14 @@ static void test_64k_unsegmented(void **state)
 {
 	static uint8_t big[65536 + 14];
 	struct pair a, c;
-	struct frame_batch b = { 0 };
-	struct shm_desc d = { .vnet_flags = SHM_VNET_F_NEEDS_CSUM,
-			      .gso_type = SHM_VNET_GSO_TCPV4, .hdr_len = 66,
-			      .gso_size = 1448, .csum_start = 34,
-			      .csum_offset = 16 }, got;
+	struct frame_batch b = {0};
+	struct shm_desc d = {.vnet_flags = SHM_VNET_F_NEEDS_CSUM,
+			     .gso_type = SHM_VNET_GSO_TCPV4,
+			     .hdr_len = 66,
+			     .gso_size = 1448,
+			     .csum_start = 34,
+			     .csum_offset = 16},
+			got;
 	const uint8_t *f;
 
 	pair_open(&a, SHM_F_ALL, 512);
@@ -561,9 +571,9 @@ static void test_attach_socket(void **state)
 {
 	struct attach_thread at;
 	struct shm_attach_req req;
-	struct shm_port_config cfg = { .features = SHM_F_CSUM | SHM_F_GSO_TCP };
+	struct shm_port_config cfg = {.features = SHM_F_CSUM | SHM_F_GSO_TCP};
 	struct shm_port_args args;
-	struct frame_batch b = { 0 };
+	struct frame_batch b = {0};
 	uint8_t frame[100];
 	int sv[2];
 	pthread_t t;
@@ -592,9 +602,8 @@ static void test_attach_socket(void **state)
 	assert_int_equal(check_fill(b.f[0].data, 100, 3), 0);
 	assert_int_equal(shm_port_send(sp, &b), 1);
 	shm_port_recv_done(sp);
-	assert_int_equal(shm_cons_wait(&at.peer.rx, at.peer.kick_peer, 1000,
-				       1000),
-			 1);
+	assert_int_equal(
+	    shm_cons_wait(&at.peer.rx, at.peer.kick_peer, 1000, 1000), 1);
 	shm_port_free(sp);
 	shm_peer_close(&at.peer);
 	/* A rejection reaches the peer as its errno, with no fds. */
@@ -620,17 +629,17 @@ static void test_registry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout_and_header),
-		cmocka_unit_test(test_wrap_around),
-		cmocka_unit_test(test_ring_full),
-		cmocka_unit_test(test_batch_limits),
-		cmocka_unit_test(test_notification_suppression),
-		cmocka_unit_test(test_sustained_load_kicks),
-		cmocka_unit_test(test_offload_roundtrip),
-		cmocka_unit_test(test_offload_checks),
-		cmocka_unit_test(test_64k_unsegmented),
-		cmocka_unit_test(test_attach_socket),
-		cmocka_unit_test(test_registry),
+	    cmocka_unit_test(test_layout_and_header),
+	    cmocka_unit_test(test_wrap_around),
+	    cmocka_unit_test(test_ring_full),
+	    cmocka_unit_test(test_batch_limits),
+	    cmocka_unit_test(test_notification_suppression),
+	    cmocka_unit_test(test_sustained_load_kicks),
+	    cmocka_unit_test(test_offload_roundtrip),
+	    cmocka_unit_test(test_offload_checks),
+	    cmocka_unit_test(test_64k_unsegmented),
+	    cmocka_unit_test(test_attach_socket),
+	    cmocka_unit_test(test_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
