@@ -12,8 +12,9 @@ enum { FRAME_BATCH_MAX = 64 };
  * struct frame_offload - offload metadata, virtio-net header semantics
  * (virtio spec 1.2, 5.1.6), host byte order. A frame with
  * gso_type != FRAME_GSO_NONE may be up to 64 KiB and is carried unsegmented
- * between ports that accept GSO; a port that does not is handed a frame
- * segmented (or checksummed) by the switch.
+ * between ports that accept GSO (switch_port_config.accepts_gso); to a port
+ * that does not, such a frame is dropped and counted (software segmentation
+ * is not there yet; see docs/switch.md).
  */
 enum frame_offload_flags {
 	FRAME_F_NEEDS_CSUM = 1, /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
@@ -47,7 +48,7 @@ enum { FRAME_MAX_LEN = 65536 + 14 + 4 };
 struct frame {
 	uint8_t *data;
 	uint32_t len;
-	uint16_t vlan; /* set by the switch at ingress; 0 = untagged network */
+	uint16_t vlan; /* VLAN (1..4094) the switch classified it into */
 	uint16_t pad;
 	struct frame_offload off;
 };
