@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,15 @@ static void *dp_main(void *arg)
 	struct netd *d = arg;
 	struct netd_dp *dp = &d->dp;
 	uint64_t idle_since = 0, last_sweep = 0;
+
+	/*
+	 * Forwarding should preempt bulk work on a busy machine, as OVS's
+	 * start script does for ovs-vswitchd (nice -10). Failure (no
+	 * CAP_SYS_NICE) only costs speed.
+	 */
+	if (dp->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), dp->nice) < 0)
+		log_info(MOD, "cannot set nice %d: %s", dp->nice,
+			 strerror(errno));
 
 	for (;;) {
 		struct epoll_event ev[DP_EVENTS];
@@ -164,6 +174,10 @@ int netd_dp_start(struct netd *d)
 	dp->busy_poll_ns = NETD_BUSY_POLL_NS;
 	if (env && *env)
 		dp->busy_poll_ns = strtoull(env, NULL, 10) * 1000;
+	dp->nice = NETD_DP_NICE;
+	env = getenv("LOOM_NETD_DP_NICE");
+	if (env && *env)
+		dp->nice = atoi(env);
 	env = getenv("LOOM_NETD_YIELD");
 	dp->yield = !env || strcmp(env, "0");
 	pthread_mutex_init(&dp->lock, NULL);

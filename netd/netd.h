@@ -21,6 +21,7 @@
 enum netd_limits {
 	NETD_NETS_MAX = 256,
 	NETD_BUSY_POLL_NS = 200000, /* poll this long idle before sleeping */
+	NETD_DP_NICE = -10,	    /* the data-path thread's nice value */
 	NETD_POLLED_MAX = 1024,	    /* ports polled every round (shm) */
 	NETD_VMS_MAX = 1024,	    /* VMM NICs attached, all networks */
 };
@@ -88,6 +89,7 @@ struct netd_dp {
 	atomic_int waiters; /* control thread waits for @lock: yield it */
 	uint64_t busy_poll_ns; /* NETD_BUSY_POLL_NS, or $LOOM_NETD_BUSY_POLL_US */
 	bool yield;	       /* sched_yield() in empty busy rounds */
+	int nice;	       /* NETD_DP_NICE, or $LOOM_NETD_DP_NICE */
 	uint64_t rounds, sleeps;
 };
 
