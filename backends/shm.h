@@ -77,7 +77,12 @@ int shm_port_accept(int sock, const struct shm_attach_req *req,
 /* shm_port_reject() - answer the request with @err (negative errno). */
 int shm_port_reject(int sock, int err);
 
-/* shm_port_args_release() - free @args when it never reached open. */
+/*
+ * shm_port_args_release() - free what @args still holds. Idempotent: open
+ * (shm_port_new) empties @args when it takes them over or fails, so call
+ * this after switch_port_open() whatever it returned; that call can fail
+ * (-EINVAL, -ENOSPC) before it ever reaches open.
+ */
 void shm_port_args_release(struct shm_port_args *args);
 
 /*
