@@ -10,13 +10,29 @@
 # The BENCH lines are printed together at the end and written, with the
 # machine, the date and the load, to docs/performance.md, followed by the
 # analysis in tests/bench/performance-notes.md (hand-written, kept there so
-# a run does not overwrite it).
+# a run does not overwrite it). `run-bench.sh --doc-only` rewrites the
+# document from the last run's figures (build/bench-logs/last-run.md) and
+# the current notes, running nothing.
 set -u
 cd "$(dirname "$0")/../.."
 out=${BENCH_OUT:-docs/performance.md}
 notes=tests/bench/performance-notes.md
 logdir=${BENCH_LOG_DIR:-build/bench-logs}
 mkdir -p "$logdir" "$(dirname "$out")"
+
+write_doc() {
+	cat "$logdir/last-run.md" >"$out"
+	if [ -f "$notes" ]; then
+		echo >>"$out"
+		cat "$notes" >>"$out"
+	fi
+	echo "wrote $out" >&2
+}
+if [ "${1:-}" = --doc-only ]; then
+	[ -f "$logdir/last-run.md" ] || { echo "no previous run" >&2; exit 1; }
+	write_doc
+	exit 0
+fi
 
 if [ $# -gt 0 ]; then
 	bins=("$@")
@@ -100,9 +116,5 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		echo
 		for s in "${skipped[@]}"; do echo "- $s"; done
 	fi
-	if [ -f "$notes" ]; then
-		echo
-		cat "$notes"
-	fi
-} >"$out"
-echo "wrote $out" >&2
+} >"$logdir/last-run.md"
+write_doc
