@@ -15,6 +15,7 @@
 /* Offsets in the bzImage / boot_params (Documentation/x86/boot.rst). */
 enum {
 	HDR_SETUP_SECTS = 0x1f1,
+	HDR_SYSSIZE = 0x1f4,
 	HDR_BOOT_FLAG = 0x1fe,
 	HDR_JUMP = 0x200,
 	HDR_MAGIC = 0x202,
@@ -30,6 +31,8 @@ enum {
 	HDR_RELOCATABLE = 0x234,
 	HDR_XLOADFLAGS = 0x236,
 	HDR_CMDLINE_SIZE = 0x238,
+	HDR_PAYLOAD_OFFSET = 0x248,
+	HDR_PAYLOAD_LENGTH = 0x24c,
 	HDR_PREF_ADDRESS = 0x258,
 	HDR_INIT_SIZE = 0x260,
 	HDR_END_MIN = 0x264,	/* end of the fields protocol 2.12 defines */
@@ -125,24 +128,12 @@ static unsigned int boot_e820(const struct guest_mem *mem, uint8_t *bp)
 	return n;
 }
 
-int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
-		    size_t kernel_len, const uint8_t *initrd,
-		    size_t initrd_len, const char *cmdline,
-		    struct boot_info *info, char *err, size_t errlen)
+int boot_linux_check(const uint8_t *kernel, size_t kernel_len, char *err,
+		     size_t errlen)
 {
-	uint32_t setup_sects, pm_off, init_size, initrd_max, cmdline_size;
-	uint64_t pm_len, low_end, initrd_addr = 0, kernel_top;
-	const struct guest_mem_region *low;
+	uint32_t setup_sects, pm_off, init_size;
 	uint16_t version;
-	size_t hdr_end, clen;
-	uint8_t *bp, *dst;
-
-	memset(info, 0, sizeof(*info));
-	low = guest_mem_find(mem, 0);
-	if (!low || low->size < BOOT_MIN_RAM)
-		return fail(err, errlen, "need at least %u MiB of RAM at 0",
-			    BOOT_MIN_RAM >> 20);
-	low_end = low->size;
+	uint64_t pm_len;
 
 	if (kernel_len < HDR_END_MIN)
 		return fail(err, errlen, "kernel: file too short (%zu bytes) "
@@ -173,11 +164,51 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 			    "the end of the file (%zu bytes): truncated?",
 			    setup_sects, kernel_len);
 	pm_len = kernel_len - pm_off;
+	/* A cut-off download must not boot into garbage. */
+	if ((uint64_t)get32(kernel + HDR_SYSSIZE) * 16 > pm_len ||
+	    (uint64_t)get32(kernel + HDR_PAYLOAD_OFFSET) +
+			    get32(kernel + HDR_PAYLOAD_LENGTH) > pm_len)
+		return fail(err, errlen, "kernel: file shorter than its header "
+			    "says (syssize %u paragraphs, payload %u+%u, have "
+			    "%llu bytes): truncated?",
+			    get32(kernel + HDR_SYSSIZE),
+			    get32(kernel + HDR_PAYLOAD_OFFSET),
+			    get32(kernel + HDR_PAYLOAD_LENGTH),
+			    (unsigned long long)pm_len);
 	init_size = get32(kernel + HDR_INIT_SIZE);
 	if (init_size < pm_len || init_size > (512u << 20))
 		return fail(err, errlen, "kernel: implausible init_size %u "
 			    "for a %llu-byte payload", init_size,
 			    (unsigned long long)pm_len);
+	return 0;
+}
+
+int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
+		    size_t kernel_len, const uint8_t *initrd,
+		    size_t initrd_len, const char *cmdline,
+		    struct boot_info *info, char *err, size_t errlen)
+{
+	uint32_t setup_sects, pm_off, init_size, initrd_max, cmdline_size;
+	uint64_t pm_len, low_end, initrd_addr = 0, kernel_top;
+	const struct guest_mem_region *low;
+	uint16_t version;
+	size_t hdr_end, clen;
+	uint8_t *bp, *dst;
+
+	memset(info, 0, sizeof(*info));
+	low = guest_mem_find(mem, 0);
+	if (!low || low->size < BOOT_MIN_RAM)
+		return fail(err, errlen, "need at least %u MiB of RAM at 0",
+			    BOOT_MIN_RAM >> 20);
+	low_end = low->size;
+
+	if (boot_linux_check(kernel, kernel_len, err, errlen))
+		return -ENOEXEC;
+	version = get16(kernel + HDR_VERSION);
+	setup_sects = kernel[HDR_SETUP_SECTS] ? kernel[HDR_SETUP_SECTS] : 4;
+	pm_off = (setup_sects + 1) * 512;
+	pm_len = kernel_len - pm_off;
+	init_size = get32(kernel + HDR_INIT_SIZE);
 	/* The decompressor runs at max(load address, 16 MiB) + init_size. */
 	kernel_top = LOAD_PHYSICAL_ADDR + (uint64_t)init_size;
 	if (BOOT_KERNEL_ADDR + pm_len > low_end || kernel_top > low_end)

@@ -40,6 +40,21 @@ struct boot_info {
 };
 
 /**
+ * boot_linux_check() - validate a bzImage's setup header (no RAM needed).
+ * @kernel: file bytes.
+ * @kernel_len: their length.
+ * @err: buffer for the reason.
+ * @errlen: its size.
+ *
+ * The checks boot_linux_load() starts with, so a bad file is reported
+ * before any VM is created.
+ *
+ * Return: 0 or -ENOEXEC.
+ */
+int boot_linux_check(const uint8_t *kernel, size_t kernel_len, char *err,
+		     size_t errlen);
+
+/**
  * boot_linux_load() - load a bzImage, initrd and command line into RAM.
  * @mem: guest RAM (low region at 0 must be >= BOOT_MIN_RAM).
  * @kernel: bzImage bytes.

@@ -156,6 +156,8 @@ int main(int argc, char **argv)
 	char *end;
 
 	log_max_level = LOG_WARN;
+	/* So that the clean-up path is right before vm_init() ran. */
+	vm.kvm_fd = vm.vm_fd = vm.epoll_fd = vm.wake_fd = -1;
 	while ((opt = getopt_long(argc, argv, "k:i:a:m:c:d:n:vh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
@@ -247,11 +249,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loom-vmm: kernel: %s\n", err);
 		return VM_EXIT_ERROR;
 	}
+	if (!raw && boot_linux_check(kbuf, klen, err, sizeof(err))) {
+		fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
+		goto out;
+	}
 	if (initrd) {
 		ibuf = map_file(initrd, &ilen, err, sizeof(err));
 		if (!ibuf) {
 			fprintf(stderr, "loom-vmm: initrd: %s\n", err);
-			return VM_EXIT_ERROR;
+			goto out;
 		}
 	}
 

@@ -381,6 +381,8 @@ int serial_init(struct serial *s, struct vm *vm, const char *console)
 
 void serial_destroy(struct serial *s)
 {
+	if (!s->vm)
+		return;		/* never initialised */
 	if (s->tty_raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 	s->tty_raw = false;

@@ -67,6 +67,9 @@ static uint8_t *fake_kernel(void)
 	put16(k + 0x236, 0x3);		/* XLF_KERNEL_64 | CAN_BE_LOADED_ABOVE_4G */
 	put32(k + 0x238, 2047);		/* cmdline_size */
 	put32(k + 0x260, 8u << 20);	/* init_size */
+	put32(k + 0x1f4, (KSIZE - 5 * 512) / 16);	/* syssize */
+	put32(k + 0x248, 0x100);	/* payload offset and length */
+	put32(k + 0x24c, 0x1000);
 	memset(k + 5 * 512, 0x90, KSIZE - 5 * 512);
 	return k;
 }
@@ -161,6 +164,13 @@ static void test_bad_kernels(void **state)
 	assert_int_equal(load(k, KSIZE, err), -ENOEXEC);
 	assert_non_null(strstr(err, "RAM"));
 	put32(k + 0x260, 8u << 20);
+
+	/* Cut off inside the payload. */
+	assert_int_equal(load(k, KSIZE - 16, err), -ENOEXEC);
+	assert_non_null(strstr(err, "shorter than its header"));
+	put32(k + 0x24c, 0xfffffff0u);
+	assert_int_equal(load(k, KSIZE, err), -ENOEXEC);
+	put32(k + 0x24c, 0x1000);
 
 	put16(k + 0x1fe, 0);
 	assert_int_equal(load(k, KSIZE, err), -ENOEXEC);
