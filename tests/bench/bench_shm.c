@@ -57,7 +57,8 @@ struct ctl {
 
 static struct ctl *ctl;
 static uint32_t ring_size = SHM_RING_SIZE_DEFAULT; /* BENCH_RING */
-static int yield_spins; /* consumer shares its CPU: yield before sleeping */
+/* The peers share a CPU: wait by yielding it rather than spinning on it. */
+static bool share_cpu;
 static double seconds = 1.0;
 static int pin = 1;
 
@@ -143,9 +144,20 @@ static void run_producer(struct shm_peer *p, uint32_t len, bool gso)
 				break;
 		shm_peer_flush(p);
 		__atomic_fetch_add(&ctl->sent, (uint64_t)k, __ATOMIC_RELAXED);
-		if (k < room &&
-		    shm_prod_wait(&p->tx, p->kick_peer, BURST, SPIN_NS, 20) < 0)
+		if (k < room && share_cpu) {
+			/* Ring full: yield to the consumer, then sleep. */
+			uint64_t t0 = shm_now_ns();
+
+			while (shm_prod_free_slots(&p->tx) < BURST &&
+			       shm_now_ns() - t0 < SPIN_NS)
+				sched_yield();
+			if (shm_prod_wait(&p->tx, p->kick_peer, BURST, 0, 20) <
+			    0)
+				break;
+		} else if (k < room && shm_prod_wait(&p->tx, p->kick_peer,
+						     BURST, SPIN_NS, 20) < 0) {
 			break;
+		}
 	}
 	ctl->kicks_p = p->tx.st.kicks;
 }
@@ -159,13 +171,22 @@ static void run_consumer(struct shm_cons *c, int efd_wait, int efd_kick)
 	while (!ctl->stop) {
 		int n = shm_cons_peek(c);
 
-		/* Idle: let a producer sharing this CPU run, then sleep. */
-		for (int y = 0; n == 0 && y < yield_spins; y++) {
-			sched_yield();
-			n = shm_cons_peek(c);
-		}
-		if (n == 0)
+		/*
+		 * Idle: for SPIN_NS let a producer sharing this CPU run
+		 * (spinning would only keep it off), then sleep.
+		 */
+		if (n == 0 && share_cpu) {
+			uint64_t t0 = shm_now_ns();
+
+			while (n == 0 && shm_now_ns() - t0 < SPIN_NS) {
+				sched_yield();
+				n = shm_cons_peek(c);
+			}
+			if (n == 0)
+				n = shm_cons_wait(c, efd_wait, 0, 20);
+		} else if (n == 0) {
 			n = shm_cons_wait(c, efd_wait, SPIN_NS, 20);
+		}
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -370,7 +391,7 @@ static struct result run_switch(uint32_t len, bool gso)
 	window_frames = ring_size;
 	window_bytes = SHM_DATA_SIZE_DEFAULT - 2 * ((len + SHM_DATA_ALIGN - 1) &
 						    ~(SHM_DATA_ALIGN - 1u));
-	yield_spins = pin ? 64 : 0;
+	share_cpu = pin;
 
 	memset(ctl, 0, sizeof(*ctl));
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) ||
