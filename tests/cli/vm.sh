@@ -44,7 +44,8 @@ expect() {
 	fi
 }
 
-for cmd in vm "vm run" "vm list" "vm status" "vm stop" "vm console"; do
+for cmd in vm "vm run" "vm list" "vm status" "vm stop" "vm console" \
+	"vm pause" "vm resume"; do
 	# shellcheck disable=SC2086
 	expect "help: loom $cmd --help" 0 "^Usage: loom $cmd" -- $cmd --help
 done
@@ -93,10 +94,10 @@ fi
 grep -q "fake-vmm: no KVM here" "$tmp/run/vm/v1.log" && pass "vm run: log in RUN_DIR/vm/NAME.log" ||
 	fail "vm run: log in RUN_DIR/vm/NAME.log"
 
-# A stale socket file nobody serves shows as unreachable.
+# A stale socket file nobody serves shows as stale.
 mkdir -p "$tmp/run/vm"
 touch "$tmp/run/vm/dead.sock"
-expect "vm list: stale socket" 0 "^dead +unreachable" -- vm list
+expect "vm list: stale socket" 0 "^dead +stale" -- vm list
 
 # The per-VM socket protocol, served by netcat with canned replies.
 if ! nc -h 2>&1 | grep -q -- '-U'; then
@@ -129,6 +130,30 @@ else
 	expect "vm stop" 0 "stopped vm v2" -- vm stop v2
 	grep -q '"cmd":"stop"' "$tmp/req" && pass "vm stop sends {\"cmd\":\"stop\"}" ||
 		fail "vm stop sends {\"cmd\":\"stop\"}"
+	wait "$nc_pid" 2>/dev/null
+	serve '{"ok":true,"state":"paused"}'
+	expect "vm pause" 0 "^vm v2: paused$" -- vm pause v2
+	grep -q '"cmd":"pause"' "$tmp/req" && pass "vm pause sends {\"cmd\":\"pause\"}" ||
+		fail "vm pause sends {\"cmd\":\"pause\"}"
+	wait "$nc_pid" 2>/dev/null
+	# console: the path from the status reply, bytes both ways.
+	serve "{\"ok\":true,\"name\":\"v2\",\"state\":\"running\",\"console\":\"socket:$tmp/c.sock\"}"
+	printf 'guest login: ' | nc -N -lU "$tmp/c.sock" >"$tmp/typed" &
+	cons_pid=$!
+	for _ in $(seq 100); do [ -S "$tmp/c.sock" ] && break; sleep 0.02; done
+	printf 'root\n' >"$tmp/keys"
+	"$LOOM" vm console v2 <"$tmp/keys" >"$out" 2>"$err"
+	rc=$?
+	wait "$cons_pid" 2>/dev/null
+	if [ $rc -eq 0 ] && grep -q "guest login: " "$out" && grep -qx root "$tmp/typed"; then
+		pass "vm console relays both ways"
+	else
+		echo "    exit $rc, typed: $(cat "$tmp/typed")"
+		fail "vm console relays both ways"
+	fi
+	wait "$nc_pid" 2>/dev/null
+	serve '{"ok":true,"name":"v2","state":"running","console":"stdio"}'
+	expect "vm console: no console socket" 1 "has no console socket" -- vm console v2
 	wait "$nc_pid" 2>/dev/null
 	serve 'this is not json'
 	expect "vm status: malformed reply" 3 "sent a malformed reply" -- vm status v2
