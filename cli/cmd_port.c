@@ -54,10 +54,10 @@ static const char usage_del[] =
 static const char usage_list[] =
     "Usage: loom port list [NET] [--json]\n"
     "\n"
-    "List the ports of network NET, or of every network, with their state\n"
-    "and counters: frames and bytes received from the port (RX) and sent\n"
-    "to it (TX), and frames dropped (the sum over every drop reason; --json\n"
-    "shows each reason).\n"
+    "List the ports of network NET, or of every network: their device (a\n"
+    "TAP, or a VM NIC's model and MAC), state and counters: frames and\n"
+    "bytes received from the port (RX) and sent to it (TX), and frames\n"
+    "dropped (the sum over every drop reason; --json shows each reason).\n"
     "\n"
     "Options:\n"
     "  --json       print loom-netd's result as JSON\n"
@@ -206,13 +206,13 @@ static void format_vlan(const json_t *p, char *buf, size_t len)
 void loom_print_ports(const json_t *ports, bool with_net)
 {
 	const json_t *p, *cnt, *drops, *v;
-	char vlan[128], rxf[24], rxb[24], txf[24], txb[24], dr[24];
+	char vlan[128], rxf[24], rxb[24], txf[24], txb[24], dr[24], dev[96];
 	const char *key, *state;
 	long long sum;
 	struct table t;
 	size_t i;
 
-	table_init(&t, 12, "NET", "PORT", "TAP", "NETNS", "ADDRESS", "VLAN",
+	table_init(&t, 12, "NET", "PORT", "DEVICE", "NETNS", "ADDRESS", "VLAN",
 		   "STATE", "RX_FRAMES", "RX_BYTES", "TX_FRAMES", "TX_BYTES",
 		   "DROPS");
 	json_array_foreach(ports, i, p)
@@ -229,7 +229,17 @@ void loom_print_ports(const json_t *ports, bool with_net)
 		}
 		format_vlan(p, vlan, sizeof(vlan));
 		state = jstr(p, "state");
-		table_add(&t, jstr(p, "net"), jstr(p, "name"), jstr(p, "tap"),
+		/* A VM NIC (shm backend) has no TAP: show its model and MAC. */
+		if (jstr(p, "tap"))
+			snprintf(dev, sizeof(dev), "%s", jstr(p, "tap"));
+		else if (jstr(p, "mac"))
+			snprintf(dev, sizeof(dev), "%s %s",
+				 jstr(p, "model") ? jstr(p, "model") : "vm",
+				 jstr(p, "mac"));
+		else
+			snprintf(dev, sizeof(dev), "%s",
+				 jstr(p, "backend") ? jstr(p, "backend") : "-");
+		table_add(&t, jstr(p, "net"), jstr(p, "name"), dev,
 			  opt_or_dash(jstr(p, "netns")),
 			  opt_or_dash(jstr(p, "address")), vlan,
 			  state ? state : "-", jint(cnt, "rx_frames", rxf),

@@ -24,7 +24,7 @@
 /*
  * loom-vmm serves one socket per VM, RUN_DIR/vm/NAME.sock, speaking
  * newline-delimited JSON: {"cmd":"status"} -> {"ok":true,...} or
- * {"ok":false,"error":"..."} (vmm/control.c). RUN_DIR follows the same
+ * {"ok":false,"error":"..."} (docs/vmm-control.md). RUN_DIR follows the same
  * rules as for loom-netd, plus loom-vmm's last resort /tmp/loom-UID.
  */
 

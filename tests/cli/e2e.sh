@@ -163,7 +163,7 @@ expect "fdb flush" 0 "flushed 0 MAC entries from network iso" -- fdb flush iso
 expect "fdb flush --json" 0 "" -- fdb flush iso --json
 check_json "fdb flush --json" .flushed 0
 
-expect "port list" 0 "NET  PORT  TAP" -- port list
+expect "port list" 0 "NET  PORT  DEVICE" -- port list
 expect "port list --json" 0 "" -- port list --json
 check_json "port list --json: no ports" .ports '[]'
 expect "port list: unknown network" 1 "does not exist" -- port list nope

@@ -109,7 +109,7 @@ fi
 expect "port list (text)" 0 "" -- port list "$NET"
 for p in a b; do
 	line=$(grep -E "^$NET +$p " "$out")
-	# NET PORT TAP NETNS ADDRESS VLAN STATE RX_FRAMES RX_BYTES TX_FRAMES TX_BYTES DROPS
+	# NET PORT DEVICE NETNS ADDRESS VLAN STATE RX_FRAMES RX_BYTES TX_FRAMES TX_BYTES DROPS
 	set -- $line
 	if [ "${7:-}" = up ] && [ "${8:-0}" -ge 3 ] && [ "${10:-0}" -ge 3 ] && [ "${6:-}" = 1 ]; then
 		pass "port list (text): port $p up, VLAN 1, frames counted"
