@@ -86,9 +86,8 @@ static void *dp_main(void *arg)
 	uint64_t idle_since = 0, last_sweep = 0;
 
 	/*
-	 * Forwarding should preempt bulk work on a busy machine, as OVS's
-	 * start script does for ovs-vswitchd (nice -10). Failure (no
-	 * CAP_SYS_NICE) only costs speed.
+	 * Optional priority (docs/architecture.md says why the default is
+	 * 0). Failure (no CAP_SYS_NICE) only costs speed.
 	 */
 	if (dp->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), dp->nice) < 0)
 		log_info(MOD, "cannot set nice %d: %s", dp->nice,

@@ -21,7 +21,7 @@
 enum netd_limits {
 	NETD_NETS_MAX = 256,
 	NETD_BUSY_POLL_NS = 200000, /* poll this long idle before sleeping */
-	NETD_DP_NICE = -10,	    /* the data-path thread's nice value */
+	NETD_DP_NICE = 0,	    /* the data-path thread's nice value */
 	NETD_POLLED_MAX = 1024,	    /* ports polled every round (shm) */
 	NETD_VMS_MAX = 1024,	    /* VMM NICs attached, all networks */
 };

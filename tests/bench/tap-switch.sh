@@ -127,9 +127,7 @@ setup_ovs() {
 		--log-file="$o/ovsdb.log" || return 1
 	PIDS+=("$(cat "$o/ovsdb.pid")")
 	ovs-vsctl --db=unix:"$o/db.sock" --no-wait init
-	# nice -10: what ovs-ctl gives ovs-vswitchd by default (loom-netd's
-	# data-path thread takes the same).
-	nice -n -10 ovs-vswitchd unix:"$o/db.sock" -vconsole:off --unixctl="$o/vswitchd.ctl" \
+	ovs-vswitchd unix:"$o/db.sock" -vconsole:off --unixctl="$o/vswitchd.ctl" \
 		--pidfile="$o/vswitchd.pid" --detach --log-file="$o/vswitchd.log" || return 1
 	PIDS+=("$(cat "$o/vswitchd.pid")")
 	veth_pair
