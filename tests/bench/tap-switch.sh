@@ -252,4 +252,37 @@ echo "BENCH tap.ratio.tcp.loom_vs_bridge $R3 x"
 	echo "| loom / vde_switch, 64 B | $R1 | >= 3 |"
 	echo "| loom / OVS netdev, 64 B | $R2 | >= 1 |"
 	echo "| loom / Linux bridge, TCP | $R3 | >= 0.8 |"
+	cat <<'NOTES'
+
+## Where the time goes (analysis, kept by the script)
+
+* The machine is a 2-vCPU paravirtualised guest shared with other work
+  (load average 4-7 during these runs); the sender (2 iperf3 threads), the
+  receiver and the switch compete for the same two CPUs, so every figure
+  moves by +-30 % between runs. Compare ratios of the same run only.
+* `perf record` of loom's data-path thread during the 64-byte test: 37 %
+  of its samples in `pvm_irq_enable` on the syscall path (`read`,
+  `writev`): in this kind of guest a syscall is expensive, and a TAP moves
+  exactly one frame per `read`/`write`. `/proc/PID/task/TID/schedstat`
+  showed the thread runnable but waiting for a CPU 87 % of the time.
+  The loss is at the sending TAP's queue (offered - forwarded), not in the
+  switch: the switch's own counters show every frame it read forwarded.
+* What loom pays per frame today: one `read` (plus one failing `read` per
+  batch to find the queue empty, plus one `epoll_wait(0)` per round), one
+  `writev`, and the receiving namespace's UDP/TCP input, which runs inside
+  that `writev`. OVS (AF_PACKET on veth) batches with `recvmmsg`/`sendmmsg`;
+  the Linux bridge does it all in the sender's softirq with no copy.
+* OVS's and vde's TCP figures are low for known reasons: the OVS
+  userspace datapath needs tx checksum offload off on its veths (so no
+  TSO either), vde_switch moves every frame through two extra processes.
+* Tried: a data-path thread at nice -10 (as `ovs-ctl` runs `ovs-vswitchd`)
+  starved the sender instead (offered 108 -> 43 kpps); spinning without
+  `sched_yield()` was worse than with it; an epoll readiness check per round
+  replaced a failing `read()` per idle port.
+* Next step, not done: TAP receive through io_uring (64 reads kept posted
+  per TAP, one `io_uring_enter` per round harvests them, `DEFER_TASKRUN`),
+  which removes the per-frame `read` and the per-round `epoll_wait`; and
+  vhost-net-style zero copy is impossible from userspace, so the TCP gap to
+  the bridge (two copies of every 64 KiB segment) stays without it.
+NOTES
 } >"$OUT_MD.tmp" && mv "$OUT_MD.tmp" "$OUT_MD"
