@@ -24,8 +24,8 @@
 #
 # Environment: NESTED_KVER (kernel version), NESTED_CACHE (default
 # <repo>/build/nested), L1_QEMU (QEMU binary), L1_APPEND (extra kernel args),
-# L1_QEMU_ARGS (extra QEMU options, split at spaces), L1_MACHINE (default
-# pc,acpi=off: the kernel boots from the MP table, a second faster), L1_NO_PVH=1
+# L1_QEMU_ARGS (extra QEMU options, split at spaces), L1_MACHINE (default pc;
+# pc,acpi=off boots a second faster but then KVM_RUN in L1 hangs), L1_NO_PVH=1
 # (boot the bzImage instead of the extracted vmlinux).
 set -euo pipefail
 
@@ -183,7 +183,7 @@ else
 fi
 
 args=(
-	-accel tcg -cpu max -smp "$smp" -m "$mem" -M "${L1_MACHINE:-pc,acpi=off}"
+	-accel tcg -cpu max -smp "$smp" -m "$mem" -M "${L1_MACHINE:-pc}"
 	-nographic -no-reboot -nodefaults -no-user-config -monitor none
 	-kernel "$L1_KERNEL" -initrd "$L1_INITRD"
 	-append "console=ttyS0 quiet loglevel=1 panic=-1 ${L1_APPEND:-}"
