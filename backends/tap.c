@@ -281,7 +281,8 @@ int tap_dev_create(const struct tap_args *a, struct tap_dev **out, char *err,
 	memcpy(ifr.ifr_name, a->ifname, strlen(a->ifname));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "TAP %s: %s", a->ifname, strerror(errno));
+		snprintf(err, errlen, "TAP %s: %s%s", a->ifname, strerror(errno),
+			 errno == EPERM ? " (loom-netd needs CAP_NET_ADMIN for TAP ports: run it as root)" : "");
 		goto fail;
 	}
 	snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);

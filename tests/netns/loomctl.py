@@ -31,7 +31,10 @@ def recv_reply(s):
 
 
 def send_frame(s, data):
-    s.sendall(struct.pack(">I", len(data)) + data)
+    try:
+        s.sendall(struct.pack(">I", len(data)) + data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # netd may have answered and closed already (refused peer)
 
 
 def main():

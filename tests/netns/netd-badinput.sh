@@ -84,6 +84,16 @@ EXTRA_PIDS="$long_pid $idle_pid"
 sleep 0.5
 check "served while 70 idle clients are connected" ctl daemon.status
 
+# A peer that is neither root nor netd's uid is refused before parsing.
+if id nobody >/dev/null 2>&1; then
+	chmod 755 "$T" "$RUN_DIR"
+	chmod 666 "$SOCK"
+	check "a peer of another uid gets EPERM (SO_PEERCRED)" bash -c "
+		su -s /bin/sh nobody -c \"python3 '$CTL' '$SOCK' daemon.status\" |
+			grep -q '\"EPERM\"'"
+	check "served after refusing a foreign peer" ctl daemon.status
+fi
+
 if [ -x "$LOOM" ]; then
 	export LOOM_RUN_DIR=$RUN_DIR
 	"$LOOM" net apply "$T/bad.yaml" >"$T/apply.out" 2>&1
