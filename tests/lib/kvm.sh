@@ -25,7 +25,8 @@
 # = reason) / other. The batch adds "PASS: <script>" for a silent exit 0,
 # "SKIP: <script>: <last line>" for exit 77 and "FAIL: <script>: exit N" for
 # a failure that printed no FAIL line. Inside a batch KVM_SCRATCH is a
-# writable folder (host-visible) and LOOM_IN_L1=1 in nested mode.
+# writable folder (host-visible) and LOOM_IN_L1=1 in nested mode. Each
+# script is killed after KVM_CASE_TIMEOUT seconds (600).
 
 KVM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KVM_REPO=$(cd "$KVM_LIB_DIR/../.." && pwd)
@@ -109,9 +110,10 @@ kvm_batch_inner() {
 		name=$(basename "$s" .sh)
 		echo "=== $name ($s)"
 		t0=$(date +%s)
-		"$s" </dev/null 2>&1 | tee "$out"
+		timeout -k 10 "${KVM_CASE_TIMEOUT:-600}" "$s" </dev/null 2>&1 | tee "$out"
 		rc=${PIPESTATUS[0]}
 		echo "=== $name: exit $rc, $(($(date +%s) - t0)) s"
+		[ "$rc" = 124 ] && echo "FAIL: $name: timed out after ${KVM_CASE_TIMEOUT:-600} s"
 		if grep -qE '^(PASS|FAIL|SKIP): ' "$out"; then
 			if [ "$rc" != 0 ] && [ "$rc" != 77 ] &&
 				! grep -qE '^FAIL: ' "$out"; then
