@@ -179,7 +179,8 @@ static int client_process(struct netd *d, struct client *c)
  * first 4 bytes, read as a length, are far above LOOM_CONTROL_MSG_MAX, so
  * the two cannot be confused. Peek at them before the first read.
  * Return: 1 when the connection became a VM port (the client slot is
- * freed, the fd now belongs to the port), 0 for a JSON client, -1 to drop.
+ * freed, the fd now belongs to the port), 0 for a JSON client, 2 when too
+ * few bytes arrived to tell, -1 to drop.
  */
 static int client_sniff(struct netd *d, int epfd, struct client *c)
 {
@@ -194,7 +195,7 @@ static int client_sniff(struct netd *d, int epfd, struct client *c)
 	if (n == 0)
 		return -1;
 	if (n < 4 && !memcmp(head, &magic, (size_t)n))
-		return 0; /* could still be either: wait for more */
+		return 2; /* could still be either: wait for more, read nothing */
 	c->sniffed = true;
 	if (n < 4 || memcmp(head, &magic, 4))
 		return 0;
@@ -264,8 +265,21 @@ static void client_event(struct netd *d, int epfd, struct client *c,
 
 		if (r < 0)
 			goto drop;
-		if (r > 0)
+		if (r == 1)
 			return; /* the connection became a VM port */
+		if (r == 2) {
+			/* Edge-triggered until it can tell, or the unread
+			 * bytes would wake the loop over and over. */
+			struct epoll_event e = {
+				.events = EPOLLIN | EPOLLET,
+				.data.u64 = (uint64_t)(c - clients),
+			};
+
+			if (c->events != e.events &&
+			    epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e) == 0)
+				c->events = e.events;
+			return;
+		}
 	}
 	if (ev & EPOLLIN && !c->closing) {
 		size_t room = LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX -
