@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -116,6 +117,17 @@ out:
 	return ret;
 }
 
+/* Keep a state file netd cannot read aside, so the next save does not
+ * overwrite what a person may want to repair. */
+static void netd_state_set_aside(struct netd *d)
+{
+	char bad[320];
+
+	snprintf(bad, sizeof(bad), "%s.bad-%ld", d->state_path, (long)time(NULL));
+	if (rename(d->state_path, bad) == 0)
+		log_err(MOD, "unreadable state moved to %s; starting empty", bad);
+}
+
 int netd_state_load(struct netd *d)
 {
 	struct netconf_error err;
@@ -130,6 +142,7 @@ int netd_state_load(struct netd *d)
 			return 0;
 		log_err(MOD, "%s:%d: %s (state ignored)", d->state_path,
 			jerr.line, jerr.text);
+		netd_state_set_aside(d);
 		return -EINVAL;
 	}
 	nets = json_object_get(root, "networks");
@@ -147,6 +160,7 @@ int netd_state_load(struct netd *d)
 	if (ret < 0) {
 		log_err(MOD, "%s: %s: %s (state ignored)", d->state_path,
 			err.path, err.msg);
+		netd_state_set_aside(d);
 		return ret;
 	}
 	for (uint32_t i = 0; i < cfg->network_count; i++) {
