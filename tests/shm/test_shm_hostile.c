@@ -692,6 +692,42 @@ static void test_hostile_netd(void **state)
 	}
 }
 
+/*
+ * switch_port_open() can fail before it reaches open: the args are still
+ * the caller's then, and shm_port_args_release() (idempotent) frees them.
+ */
+static void test_open_refused_no_leak(void **state)
+{
+	struct world *w = *state;
+	struct shm_attach_req req;
+	struct shm_port_config cfg = {.features = SHM_F_ALL};
+	struct switch_port_config pc = {.mode = SWITCH_PORT_ACCESS,
+					.access_vlan = 5000};
+	struct shm_port_args args;
+	int memfd, before = count_fds();
+
+	assert_int_equal(shm_attach_req_init(&req, "lan0", macs[HOSTILE], 1, 0),
+			 0);
+	assert_int_equal(shm_port_create(&req, &cfg, &args, &memfd), 0);
+	close(memfd);
+	assert_true(switch_port_open(w->sw, &shm_port_ops, &args, &pc) < 0);
+	shm_port_args_release(&args);
+	shm_port_args_release(&args);
+	assert_int_equal(count_fds(), before);
+	/* And after a successful open the release is a no-op. */
+	assert_int_equal(shm_port_create(&req, &cfg, &args, &memfd), 0);
+	close(memfd);
+	pc.access_vlan = 1;
+	int id = switch_port_open(w->sw, &shm_port_ops, &args, &pc);
+
+	assert_true(id >= 0);
+	shm_port_args_release(&args);
+	assert_int_equal(count_fds(), before + 2);
+	assert_int_equal(switch_port_remove(w->sw, (uint32_t)id), 0);
+	assert_int_equal(count_fds(), before);
+	good_traffic(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +740,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_attach_stall, setup, teardown),
 	    cmocka_unit_test(test_hostile_netd),
+	    cmocka_unit_test_setup_teardown(test_open_refused_no_leak, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
