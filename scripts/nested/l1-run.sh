@@ -239,6 +239,7 @@ show_console() {
 	echo "l1-run: --- last lines of the L1 console ---" >&2
 	tail -n 25 "$ctl/console.log" 2>/dev/null |
 		sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g' >&2
+	echo >&2
 	[ -s "$ctl/qemu.err" ] && { echo "l1-run: --- QEMU stderr ---" >&2; tail -n 10 "$ctl/qemu.err" >&2; }
 	return 0
 }
