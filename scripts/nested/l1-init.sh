@@ -51,6 +51,12 @@ for ko in $L1_MODULE_FILES; do
 		fail "insmod $ko: $(cat /tmp/insmod.err)"
 done
 
+# Modules the kernel asks for (ip link add ... type vlan, and so on) load
+# through the host's modprobe; the helper runs in this root, not the chroot.
+printf '#!/bin/sh\nexec chroot /host /sbin/modprobe "$@"\n' >/bin/l1-modprobe
+chmod 755 /bin/l1-modprobe
+echo /bin/l1-modprobe >/proc/sys/kernel/modprobe
+
 mount --rbind /dev /host/dev || fail "bind /dev"
 mount --bind /proc /host/proc || fail "bind /proc"
 mount --bind /sys /host/sys || fail "bind /sys"
