@@ -230,6 +230,9 @@ static int cmd_net_show(struct netd *d, json_t *args, json_t **res, char *err)
 	ports = json_array();
 	for (uint32_t i = 0; i < n->conf.port_count; i++)
 		json_array_append_new(ports, netd_port_status(n, i));
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] && d->vms[i]->net == n)
+			json_array_append_new(ports, netd_vm_status(d->vms[i]));
 	*res = json_pack("{s:o,s:o}", "network", netd_net_json(n), "ports",
 			 ports);
 	return 0;
@@ -448,11 +451,13 @@ static int cmd_fdb_flush(struct netd *d, json_t *args, json_t **res,
 static int cmd_daemon_status(struct netd *d, json_t *args, json_t **res,
 			     char *err)
 {
-	unsigned int ports = 0;
+	unsigned int ports = 0, vms = 0;
 
 	for (unsigned int i = 0; i < d->nnets; i++)
 		ports += d->nets[i]->conf.port_count;
-	*res = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:s,s:s,s:i,s:i,s:i,s:b}",
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		vms += d->vms[i] != NULL;
+	*res = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:b}",
 			 "instance", d->instance, "alias_prefix",
 			 d->alias_prefix,
 			 "version", LOOM_VERSION, "protocol",
@@ -460,7 +465,8 @@ static int cmd_daemon_status(struct netd *d, json_t *args, json_t **res,
 			 (int)d->uid, "uptime",
 			 (json_int_t)(time(NULL) - d->started), "run_dir",
 			 d->run_dir, "state_dir", d->state_dir, "networks",
-			 (int)d->nnets, "ports", (int)ports, "clients",
+			 (int)d->nnets, "ports", (int)ports, "vm_ports", (int)vms,
+			 "clients",
 			 (int)d->nclients, "net_admin", d->have_net_admin);
 	return 0;
 }
