@@ -4,6 +4,7 @@
 # Everything here is about the *installed* Debian kernel (linux-image-amd64):
 # the L1 and the L2 guests both boot /boot/vmlinuz-<ver> and load modules from
 # /lib/modules/<ver>.
+# shellcheck shell=bash
 
 nested_die() {
 	echo "${NESTED_PROG:-nested}: error: $*" >&2

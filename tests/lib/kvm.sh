@@ -27,6 +27,7 @@
 # a failure that printed no FAIL line. Inside a batch KVM_SCRATCH is a
 # writable folder (host-visible) and LOOM_IN_L1=1 in nested mode. Each
 # script is killed after KVM_CASE_TIMEOUT seconds (600).
+# shellcheck shell=bash
 
 KVM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KVM_REPO=$(cd "$KVM_LIB_DIR/../.." && pwd)

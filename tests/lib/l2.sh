@@ -22,6 +22,7 @@
 #
 # Markers printed by the guest's init (scripts/nested/guest-init.sh):
 # LOOM-INIT <uptime>, LOOM-READY, LOOM-EXIT <rc>, prompt "loom# ".
+# shellcheck shell=bash
 
 L2_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 L2_REPO=$(cd "$L2_LIB_DIR/../.." && pwd)
@@ -125,7 +126,7 @@ l2_shell() {
 
 l2_run() {
 	local name=$1 cmds=$2 secs=$3 line
-	L2_OUT= L2_RC=
+	L2_OUT='' L2_RC=''
 	l2_send "$name" "$cmds"'; echo "@@RC=$?"'
 	while l2_expect "$name" '.' "$secs"; do
 		line=$L2_LINE
