@@ -2,7 +2,9 @@
 # l1-smoke.sh - tier 5 (nested): boot the L1 once (or use a hardware-speed
 # /dev/kvm directly) and run the batch tests/nested/cases/*.sh in it: L1
 # boots, /dev/kvm and kvm-amd are there, QEMU boots Debian's kernel as L2 to
-# its init and shell. Add cases to tests/nested/cases/ to share this L1 boot.
+# its init and shell; then l1-run.sh's own contract (exit status, streams,
+# scratch, modules, timeout). Add cases to tests/nested/cases/ to share the
+# batch's L1 boot.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/kvm.sh
@@ -20,5 +22,35 @@ fi
 t0=$(date +%s)
 kvm_run_batch --timeout 900 tests/nested/cases/*.sh
 rc=$?
-echo "l1-smoke: batch took $(($(date +%s) - t0)) s"
+
+# The harness itself: exit status, stdout and stderr apart, a scratch file
+# back on the host, a module asked for, the timeout.
+if [ "$KVM_MODE" = nested ]; then
+	d=$(mktemp -d build/nested/smoke.XXXXXX)
+	scripts/nested/l1-run.sh --scratch "$d" --modules veth --timeout 300 -- \
+		sh -c 'echo to-stdout; echo to-stderr >&2; grep -q "^veth " /proc/modules &&
+			echo "$LOOM_IN_L1" >"$L1_SCRATCH/back"; exit 42' \
+		>"$d.out" 2>"$d.err"
+	got=$?
+	if [ $got = 42 ] && [ "$(cat "$d.out")" = to-stdout ] &&
+		grep -qx to-stderr "$d.err" && [ "$(cat "$d/back" 2>/dev/null)" = 1 ]; then
+		echo "PASS: l1-run-status-streams-scratch"
+	else
+		echo "FAIL: l1-run-status-streams-scratch: exit $got (want 42)," \
+			"stdout '$(cat "$d.out")', stderr '$(tail -n 3 "$d.err")'," \
+			"scratch '$(cat "$d/back" 2>/dev/null)'"
+		rc=1
+	fi
+	t1=$(date +%s)
+	scripts/nested/l1-run.sh --timeout 2 -- sleep 600 >/dev/null 2>"$d.err"
+	got=$?
+	if [ $got = 124 ] && [ $(($(date +%s) - t1)) -lt 60 ]; then
+		echo "PASS: l1-run-timeout"
+	else
+		echo "FAIL: l1-run-timeout: exit $got (want 124) after $(($(date +%s) - t1)) s"
+		rc=1
+	fi
+	rm -rf "$d" "$d.out" "$d.err"
+fi
+echo "l1-smoke: took $(($(date +%s) - t0)) s"
 exit $rc
