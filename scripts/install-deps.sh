@@ -13,7 +13,7 @@ PKGS_BUILD=(
 PKGS_TEST=(
 	iproute2 busybox-static tcpdump tshark iperf3 iputils-ping
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod cpio
-	netcat-openbsd dnsutils vde2 procps psmisc
+	netcat-openbsd dnsutils vde2 procps psmisc jq util-linux
 )
 # Peers the benchmarks measure against.
 PKGS_BENCH=(openvswitch-switch slirp4netns passt dnsmasq sockperf)
