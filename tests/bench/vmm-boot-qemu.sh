@@ -10,25 +10,41 @@
 #   init   wall seconds from starting the VMM to the guest's first line from
 #          /init ("LOOM-INIT", printed by init as its first act)
 #   rss    VMM memory once the guest is up: RSS minus the guest-RAM mapping
+# VMMs: qemu (-M pc, the bzImage: what users run), qemu-pvh (the same kernel
+# decompressed by the host and entered through PVH: QEMU's fastest path,
+# skipping the guest's own decompression), loom (build/loom-vmm, once built),
+# loom-vmlinux (loom-vmm given that vmlinux, once its --help mentions ELF).
 # Prints "BENCH vmm.boot.<vmm> <median> s", "BENCH vmm.overhead.<vmm>
-# <median> MiB" and "BENCH vmm.boot.speedup <qemu/loom> x".
-# Environment: RUNS (5), VMMS ("qemu loom"; loom only once build/loom-vmm
-# exists). On a host without a hardware-speed /dev/kvm it runs in the nested
-# L1 (tests/lib/kvm.sh), where both VMMs share the same nested KVM.
+# <median> MiB" and "BENCH vmm.boot.speedup <qemu/loom> x" (and
+# speedup_pvh <qemu-pvh/loom>, speedup_vmlinux <qemu-pvh/loom-vmlinux>).
+# Environment: RUNS (5), VMMS (default: every one available). On a
+# host without a hardware-speed /dev/kvm it runs in the nested L1
+# (tests/lib/kvm.sh), where all share the same nested KVM.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/kvm.sh
 RUNS=${RUNS:-5}
 vmm=$PWD/build/loom-vmm
-if [ -z "${VMMS:-}" ]; then
-	VMMS=qemu
-	[ -x "$vmm" ] && VMMS="qemu loom"
-fi
-export RUNS VMMS
-
 if [ "${LOOM_IN_L1:-}" != 1 ]; then
 	L2_INITRD=$(scripts/build-guest-initramfs.sh) || exit 1
 	export L2_INITRD
+	# QEMU's fastest path for the same kernel: the vmlinux inside the
+	# bzImage (decompressed by the host, as l1-run.sh does), booted via PVH.
+	. scripts/nested/lib.sh
+	kv=$(nested_kernel_version) &&
+		L2_VMLINUX=$(scripts/nested/l1-run.sh --build-only >/dev/null &&
+			ls "build/nested/vmlinux-$kv" 2>/dev/null) && export L2_VMLINUX
+	if [ -z "${VMMS:-}" ]; then
+		VMMS=qemu
+		[ -n "${L2_VMLINUX:-}" ] && VMMS="$VMMS qemu-pvh"
+		[ -x "$vmm" ] && VMMS="$VMMS loom"
+		# Once loom-vmm takes an ELF vmlinux, also the pre-decompressed
+		# kernel, against qemu-pvh.
+		[ -x "$vmm" ] && [ -n "${L2_VMLINUX:-}" ] &&
+			"$vmm" --help 2>&1 | grep -qiE 'vmlinux|ELF' &&
+			VMMS="$VMMS loom-vmlinux"
+	fi
+	export RUNS VMMS
 	KVM_L1_OPTS="--timeout $((300 + RUNS * 240))"
 fi
 kvm_enter "$0" "$@"
@@ -48,6 +64,17 @@ boot_once() {
 			-no-user-config -cpu host -m $mem -nographic -no-reboot \
 			-monitor none -serial stdio -kernel "$L2_KERNEL" \
 			-initrd "$L2_INITRD" -append "$cmdline"
+		;;
+	qemu-pvh)
+		l2_start "$name" qemu-system-x86_64 -enable-kvm -M pc -nodefaults \
+			-no-user-config -cpu host -m $mem -nographic -no-reboot \
+			-monitor none -serial stdio -kernel "$L2_VMLINUX" \
+			-initrd "$L2_INITRD" -append "$cmdline"
+		;;
+	loom-vmlinux)
+		l2_start "$name" "$vmm" --kernel "$L2_VMLINUX" \
+			--initrd "$L2_INITRD" --append "$cmdline" --mem ${mem}M \
+			--cpus 1 --console stdio
 		;;
 	loom)
 		l2_start "$name" "$vmm" --kernel "$L2_KERNEL" \
@@ -96,4 +123,12 @@ done
 if [[ " $VMMS " == *" loom "* && " $VMMS " == *" qemu "* ]]; then
 	awk -v q="$(median "$L2_DIR/qemu.init")" -v l="$(median "$L2_DIR/loom.init")" \
 		'BEGIN { printf "BENCH vmm.boot.speedup %.2f x\n", q / l }'
+fi
+if [[ " $VMMS " == *" loom "* && " $VMMS " == *" qemu-pvh "* ]]; then
+	awk -v q="$(median "$L2_DIR/qemu-pvh.init")" -v l="$(median "$L2_DIR/loom.init")" \
+		'BEGIN { printf "BENCH vmm.boot.speedup_pvh %.2f x\n", q / l }'
+fi
+if [[ " $VMMS " == *" loom-vmlinux "* && " $VMMS " == *" qemu-pvh "* ]]; then
+	awk -v q="$(median "$L2_DIR/qemu-pvh.init")" -v l="$(median "$L2_DIR/loom-vmlinux.init")" \
+		'BEGIN { printf "BENCH vmm.boot.speedup_vmlinux %.2f x\n", q / l }'
 fi
