@@ -159,6 +159,15 @@ static int vcpu_set_cpuid(struct vm *vm, struct vm_vcpu *vcpu)
 
 		switch (e->function) {
 		case 1:
+			/*
+			 * TSC-deadline LAPIC timer: KVM emulates it but leaves
+			 * the bit to us. With it Linux needs no APIC timer
+			 * calibration against the PIT (which fails under slow
+			 * nested KVM and leaves the PIT as the tick source).
+			 */
+			if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+				e->ecx |= 1u << 24;
 			/* APIC ID, logical CPU count; we are a hypervisor. */
 			e->ebx = (e->ebx & 0x0000ffffu) |
 				 ((uint32_t)vcpu->id << 24) |
@@ -230,6 +239,18 @@ static int vm_kvm_init(struct vm *vm, uint64_t ram_size)
 		return -errno;
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit))
 		return -errno;
+	/*
+	 * Missed PIT ticks are dropped, not re-injected: a host that cannot
+	 * keep up (nested KVM on an emulated CPU) would otherwise pile up
+	 * ticks and spend all its time injecting them.
+	 */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_REINJECT_CONTROL) > 0) {
+		struct kvm_reinject_control rc = { .pit_reinject = 0 };
+
+		if (ioctl(vm->vm_fd, KVM_REINJECT_CONTROL, &rc))
+			log_warn(MOD, "KVM_REINJECT_CONTROL: %s",
+				 strerror(errno));
+	}
 	ret = vm_routing_init(vm);
 	if (ret)
 		return ret;
@@ -677,9 +698,17 @@ static void *vcpu_thread(void *arg)
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&run->immediate_exit, 0,
 						 __ATOMIC_SEQ_CST);
-				/* A kick: maybe the halt check asked. */
-				if (vcpu->halted != vcpu_halted_for_good(vcpu))
-					vcpu->halted = !vcpu->halted;
+				/*
+				 * A kick: maybe the halt check asked. Not while
+				 * an I/O exit awaits completion by the next
+				 * KVM_RUN: state ioctls must not run then, and a
+				 * vCPU doing I/O is not halted anyway.
+				 */
+				if (vcpu->io_pending)
+					vcpu->halted = false;
+				else
+					vcpu->halted =
+						vcpu_halted_for_good(vcpu);
 				halt_checks++;
 				continue;
 			}
@@ -689,6 +718,8 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		vcpu->halted = false;
+		vcpu->io_pending = run->exit_reason == KVM_EXIT_IO ||
+				   run->exit_reason == KVM_EXIT_MMIO;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			vm->counters.exits_io++;

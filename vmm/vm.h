@@ -113,6 +113,7 @@ struct vm_vcpu {
 	pthread_t thread;
 	bool started;
 	bool halted;
+	bool io_pending;	/* last exit was I/O: KVM must complete it first */
 };
 
 /**
