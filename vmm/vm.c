@@ -593,20 +593,29 @@ int vm_loop_del(struct vm *vm, int fd)
 	return -ENOENT;
 }
 
-static void vcpu_kick(struct vm_vcpu *vcpu)
+/*
+ * Kick a vCPU out of KVM_RUN. A reliable kick (pause, exit) also sets
+ * immediate_exit, so a vCPU about to enter KVM_RUN returns at once; the
+ * periodic halt check only signals (a kick lost before KVM_RUN is simply
+ * retried next round), so that an EINTR without immediate_exit tells the
+ * vCPU thread that KVM did run and completed any pending I/O.
+ */
+static void vcpu_kick(struct vm_vcpu *vcpu, bool reliable)
 {
 	if (!vcpu->started)
 		return;
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (reliable)
+		__atomic_store_n(&vcpu->run->immediate_exit, 1,
+				 __ATOMIC_SEQ_CST);
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
-static void vm_kick_all(struct vm *vm)
+static void vm_kick_all(struct vm *vm, bool reliable)
 {
 	unsigned int i;
 
 	for (i = 0; i < vm->nr_vcpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
+		vcpu_kick(&vm->vcpus[i], reliable);
 }
 
 int vm_pause(struct vm *vm, bool pause)
@@ -616,7 +625,7 @@ int vm_pause(struct vm *vm, bool pause)
 	pthread_cond_broadcast(&vm->state_cond);
 	pthread_mutex_unlock(&vm->state_lock);
 	if (pause) {
-		vm_kick_all(vm);
+		vm_kick_all(vm, true);
 		/* Wait until every running vCPU has left KVM_RUN. */
 		pthread_mutex_lock(&vm->state_lock);
 		while (vm->paused && vm->exit_code < 0 &&
@@ -696,8 +705,10 @@ static void *vcpu_thread(void *arg)
 		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				__atomic_store_n(&run->immediate_exit, 0,
-						 __ATOMIC_SEQ_CST);
+				/* Without immediate_exit, KVM ran (see above). */
+				if (!__atomic_exchange_n(&run->immediate_exit,
+							 0, __ATOMIC_SEQ_CST))
+					vcpu->io_pending = false;
 				/*
 				 * A kick: maybe the halt check asked. Not while
 				 * an I/O exit awaits completion by the next
@@ -856,7 +867,7 @@ int vm_run(struct vm *vm)
 					vm_check_halted(vm);
 				else if (i < vm->nr_vcpus)
 					halt_rounds = 0;
-				vm_kick_all(vm);
+				vm_kick_all(vm, false);
 				continue;
 			}
 			if ((void *)e == (void *)&vm->wake_fd) {
@@ -875,7 +886,7 @@ int vm_run(struct vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		if (!vm->vcpus[i].started)
 			continue;
-		vcpu_kick(&vm->vcpus[i]);
+		vcpu_kick(&vm->vcpus[i], true);
 		pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
