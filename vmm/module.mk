@@ -15,7 +15,7 @@ $(BUILD)/loom-vmm: $(BUILD)/vmm/main.o $(VMM_LIB) $(BUILD)/libloomvirtio.a \
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/vmm/main.o $(VMM_LINK)
 
 # Unit tests (tier 1-2): the bus, boot loader and control protocol, no KVM.
-VMM_UNIT := test_vmm_pci test_vmm_boot
+VMM_UNIT := test_vmm_pci test_vmm_boot test_vmm_serial
 UNIT_TESTS += $(VMM_UNIT:%=$(BUILD)/tests/unit/%)
 $(VMM_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
 		$(BUILD)/tests/unit/%.o $(VMM_LIB) $(BUILD)/libloomvirtio.a \
