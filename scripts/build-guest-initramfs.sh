@@ -81,6 +81,33 @@ sync
 reboot -f
 EOF
 chmod 755 "$tmp/bin/loom-poweroff"
+# udhcpc's default script (Debian's busybox looks in /etc/udhcpc): configure
+# the lease (address, default route, resolver), so `udhcpc -i eth0` is all a
+# NIC test needs.
+mkdir -p "$tmp/etc/udhcpc"
+cat >"$tmp/etc/udhcpc/default.script" <<'EOF2'
+#!/bin/sh
+# udhcpc hook: apply or drop the lease on $interface.
+case $1 in
+deconfig)
+	ip addr flush dev "$interface"
+	ip link set "$interface" up
+	;;
+bound | renew)
+	ip addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+	for r in $router; do
+		ip route replace default via "$r" dev "$interface" && break
+	done
+	: >/etc/resolv.conf
+	[ -n "$domain" ] && echo "search $domain" >>/etc/resolv.conf
+	for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+	echo "udhcpc: $interface bound $ip/${mask:-24} router ${router:-none} dns ${dns:-none}"
+	;;
+esac
+exit 0
+EOF2
+chmod 755 "$tmp/etc/udhcpc/default.script"
 echo "root:x:0:0:root:/root:/bin/sh" >"$tmp/etc/passwd"
 echo "root:x:0:" >"$tmp/etc/group"
 for d in "${overlays[@]}"; do

@@ -10,6 +10,7 @@
 #                        append a second cpio archive to the initrd)
 #   loom_shell=1         after the script, open the shell instead of powering off
 #   loom_modules=a,b     load only these modules (default: all in the image)
+# `udhcpc -i IFACE` applies its lease (/etc/udhcpc/default.script).
 # Markers on the console, one per line, for a test to wait on:
 #   LOOM-INIT <uptime>   first thing init does (time to init)
 #   LOOM-READY           drivers loaded; script or shell follows

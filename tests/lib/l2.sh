@@ -130,7 +130,12 @@ l2_run() {
 	l2_send "$name" "$cmds"'; echo "@@RC=$?"'
 	while l2_expect "$name" '.' "$secs"; do
 		line=$L2_LINE
-		while [[ $line == 'loom# '* ]]; do line=${line#loom# }; done
+		# Prompts (PS1, and PS2 for each continuation line) precede
+		# the output on its line.
+		while [[ $line == 'loom# '* || $line == '> '* ]]; do
+			line=${line#loom# }
+			line=${line#> }
+		done
 		if [[ $line =~ @@RC=([0-9]+)$ ]]; then
 			line=${line%@@RC=*}
 			[ -n "$line" ] && L2_OUT+=$line$'\n'
