@@ -10,6 +10,8 @@ export PATH=/bin
 P9="trans=virtio,version=9p2000.L,msize=512000"
 
 say() { echo "l1-init: $*" >/dev/console; }
+# With -v: what was done by which L1 uptime.
+mark() { [ -n "$L1_VERBOSE" ] && say "$* ($(cut -d' ' -f1 /proc/uptime) s)"; }
 
 # Power off: with -no-reboot QEMU exits on the reset this triggers, which
 # needs no ACPI in the guest.
@@ -39,6 +41,7 @@ mkdir -p /host /ctl
 mount -t 9p -o "$P9,cache=none" l1ctl /ctl || fail "mount control export"
 . /ctl/env || fail "read /ctl/env"
 mount -t 9p -o "$P9,ro,cache=loose" host /host || fail "mount host tree"
+mark "9p mounted"
 
 # Modules the caller asked for (kvm, kvm-amd first), resolved to files and
 # ordered on the host; loaded straight from the host's /lib/modules.
@@ -50,6 +53,7 @@ for ko in $L1_MODULE_FILES; do
 	insmod "/host/lib/modules/$L1_KVER/$ko" 2>/tmp/insmod.err ||
 		fail "insmod $ko: $(cat /tmp/insmod.err)"
 done
+mark "modules loaded"
 
 # Modules the kernel asks for (ip link add ... type vlan, and so on) load
 # through the host's modprobe; the helper runs in this root, not the chroot.
@@ -84,11 +88,11 @@ done
 
 mkdir -p /host/run/l1
 cp /ctl/job.sh /host/run/l1/job.sh || fail "copy job"
-[ -n "$L1_VERBOSE" ] && say "running job ($(cut -d' ' -f1 /proc/uptime) s)"
+mark "running job"
 cut -d" " -f1 /proc/uptime >/ctl/t_job
 chroot /host /bin/bash /run/l1/job.sh </dev/null >"$out" 2>"$err"
 rc=$?
 echo "$rc" >/ctl/rc
-[ -n "$L1_VERBOSE" ] && say "job exited $rc ($(cut -d' ' -f1 /proc/uptime) s)"
+mark "job exited $rc"
 echo "L1-EXIT $rc" >/dev/console
 halt_l1
