@@ -84,13 +84,24 @@ for d in /sys/class/virtio-ports/*; do
 	l1.err) err=/dev/${d##*/} ;;
 	esac
 done
+if [ -n "$L1_INTERACTIVE" ]; then
+	# The caller's terminal, as a tty here (virtconsole hvc0).
+	out=/dev/hvc0 err=/dev/hvc0
+	[ -c "$out" ] || fail "no /dev/hvc0 for --interactive"
+fi
 [ "$out" != /dev/null ] || fail "no l1.out port"
 
 mkdir -p /host/run/l1
 cp /ctl/job.sh /host/run/l1/job.sh || fail "copy job"
 mark "running job"
 cut -d" " -f1 /proc/uptime >/ctl/t_job
-chroot /host /bin/bash /run/l1/job.sh </dev/null >"$out" 2>"$err"
+if [ -n "$L1_INTERACTIVE" ]; then
+	stty -F "$out" sane
+	[ -n "$L1_TTY_SIZE" ] && stty -F "$out" rows "${L1_TTY_SIZE% *}" cols "${L1_TTY_SIZE#* }"
+	setsid -c chroot /host /bin/bash /run/l1/job.sh <"$out" >"$out" 2>&1
+else
+	chroot /host /bin/bash /run/l1/job.sh </dev/null >"$out" 2>"$err"
+fi
 rc=$?
 echo "$rc" >/ctl/rc
 mark "job exited $rc"

@@ -13,6 +13,9 @@
 #   --scratch DIR     export host DIR writable; it appears in L1 at the same
 #                     path and as $L1_SCRATCH
 #   -v, --verbose     stream the L1 kernel console to stderr
+#   -i, --interactive connect our terminal (stdin too) to the command as its
+#                     controlling tty in L1, e.g. `l1-run.sh -i -- bash`;
+#                     stdout and stderr then share it
 #   --build-only      only build (or refresh) the cached L1 initramfs
 #
 # Inside L1 the command runs as root, chrooted into the host tree, in the
@@ -40,6 +43,7 @@ usage() {
 }
 
 mem=2048 smp=2 timeout=900 modules="" scratch="" verbose="" build_only=""
+interactive=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) mem=${2:?}; shift 2 ;;
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--modules) modules="$modules ${2:?}"; shift 2 ;;
 	--scratch) scratch=${2:?}; shift 2 ;;
 	-v | --verbose) verbose=1; shift ;;
+	-i | --interactive) interactive=1; shift ;;
 	--build-only) build_only=1; shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
@@ -178,6 +183,8 @@ trap 'exit 143' TERM
 	printf 'L1_SCRATCH=%q\n' "$scratch"
 	printf 'L1_VERBOSE=%q\n' "$verbose"
 	printf 'L1_MODULE_FILES=%q\n' "$(echo $module_files)"
+	printf 'L1_INTERACTIVE=%q\n' "$interactive"
+	printf 'L1_TTY_SIZE=%q\n' "$( [ -n "$interactive" ] && stty size 2>/dev/null)"
 } >"$ctl/env"
 
 mkfifo "$ctl/out.fifo" "$ctl/err.fifo"
@@ -210,13 +217,25 @@ args=(
 )
 # shellcheck disable=SC2206 # word splitting wanted: extra options
 [ -n "${L1_QEMU_ARGS:-}" ] && args+=(${L1_QEMU_ARGS})
+if [ -n "$interactive" ]; then
+	args+=(-chardev stdio,id=l1tty,signal=off
+		-device virtconsole,chardev=l1tty,name=l1.tty)
+fi
 [ -n "$scratch" ] && args+=(-virtfs "local,path=$scratch,mount_tag=scratch,security_model=none,multidevs=remap")
 
 start=$(date +%s.%N)
 # --foreground: QEMU stays in our process group (Ctrl-C reaches it) and has
 # no children that would need the group killed.
-timeout --foreground --kill-after=5 "$timeout" \
-	"$qemu" "${args[@]}" </dev/null 2>"$ctl/qemu.err" &
+if [ -n "$interactive" ]; then
+	# QEMU owns the terminal (raw mode); Ctrl-C goes to the command in L1.
+	# (A background job's stdin is /dev/null unless redirected.)
+	exec 3<&0
+	timeout --foreground --kill-after=5 "$timeout" \
+		"$qemu" "${args[@]}" <&3 2>"$ctl/qemu.err" &
+else
+	timeout --foreground --kill-after=5 "$timeout" \
+		"$qemu" "${args[@]}" </dev/null 2>"$ctl/qemu.err" &
+fi
 qpid=$!
 set +e
 wait "$qpid"
