@@ -60,6 +60,12 @@ check: deps
 		$(addprefix fuzz-replay:,$(FUZZ_REPLAY)) \
 		$(TEST_SCRIPTS)
 
+# make demo: a private netd, a network from YAML, two namespaces pinging
+# through the switch, restart after kill -9, clean-up (scripts/demo.sh).
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
 check-unit: all
 	tests/run-tests.sh $(addprefix unit:,$(UNIT_TESTS))
 

@@ -319,8 +319,10 @@ io_err:
 	return LOOM_EXIT_UNREACHABLE;
 }
 
-/* Prints netd's error reply for a person. Return: the exit status. */
-static int client_print_error(const char *cmd, const json_t *reply)
+/* Prints netd's error reply for a person (and, with --json, the error
+ * object on stdout for scripts). Return: the exit status. */
+static int client_print_error(const struct loom_ctx *ctx, const char *cmd,
+			      const json_t *reply)
 {
 	const json_t *e = json_object_get(reply, "error");
 	const char *code = jstr(e, "code"), *msg = jstr(e, "message");
@@ -339,7 +341,17 @@ static int client_print_error(const char *cmd, const json_t *reply)
 			 "or as the user running loom-netd)",
 			 msg);
 	else
-		loom_err("%s", msg);
+		loom_err("%s (%s)", msg, code);
+	if (ctx->json) {
+		json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
+				      "message", msg);
+
+		if (o) {
+			json_dumpf(o, stdout, JSON_INDENT(2));
+			fputc('\n', stdout);
+			json_decref(o);
+		}
+	}
 	return LOOM_EXIT_NETD;
 }
 
@@ -376,7 +388,7 @@ int client_call(struct loom_ctx *ctx, const char *cmd, json_t *args,
 		json_decref(reply);
 		return LOOM_EXIT_OK;
 	}
-	rc = client_print_error(cmd, reply);
+	rc = client_print_error(ctx, cmd, reply);
 	json_decref(reply);
 	return rc;
 }

@@ -104,8 +104,14 @@ int netd_vm_attach(struct netd *d, int fd)
 	vm->gso = (args.layout.features & (SHM_F_GSO_TCP | SHM_F_CSUM)) ==
 		  (SHM_F_GSO_TCP | SHM_F_CSUM);
 	pcfg.accepts_gso = vm->gso;
-	/* open takes the args over, also when it fails. */
+	/* The VMM can still write its ring while the switch holds a frame:
+	 * never forward the guest's bytes by pointer. */
+	pcfg.rx_shared = true;
 	id = switch_port_open(n->sw, &shm_port_ops, &args, &pcfg);
+	/* open takes the args over (even when it fails), but a refusal
+	 * before open (bad config, no slot) leaves them with us. Release is
+	 * a no-op on args already taken. */
+	shm_port_args_release(&args);
 	if (id < 0) {
 		log_warn(MOD, "%s: switch refused the port: %s", n->conf.name,
 			 strerror(-id));
