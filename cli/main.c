@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/loom.h"
+#include "common/suggest.h"
 
 static const char usage_main[] =
     "Usage: loom [--socket PATH | --run-dir DIR] [--json] COMMAND [ARGS...]\n"
@@ -38,31 +39,6 @@ static const struct loom_cmd commands[] = {
     {"vm", cmd_vm, "VMs"},	    {NULL, NULL, NULL},
 };
 
-/* Levenshtein distance of two short words, for "did you mean". */
-static unsigned int word_distance(const char *a, const char *b)
-{
-	unsigned int row[32], i, j, prev, tmp, la = strlen(a), lb = strlen(b);
-
-	if (la >= 31 || lb >= 31)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 /* Prints "unknown WHAT 'x' (did you mean 'y'?)" and the usage. */
 static int unknown_word(const char *prefix, const char *what, const char *word,
 			const struct loom_cmd *cmds, const char *usage)
@@ -71,7 +47,7 @@ static int unknown_word(const char *prefix, const char *what, const char *word,
 	unsigned int d, best_d = 3;
 
 	for (c = cmds; c->name; c++) {
-		d = word_distance(word, c->name);
+		d = edit_distance(word, c->name);
 		if (d < best_d) {
 			best_d = d;
 			best = c;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* netconf.c - network file: cyaml schema, line-aware checks, JSON. */
 #include "common/netconf.h"
+#include "common/suggest.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -225,31 +226,6 @@ static void path_index(char *out, const char *base, const char *field,
 		       unsigned int idx)
 {
 	path_fmt(out, "%s%s%s[%u]", base, base[0] ? "." : "", field, idx);
-}
-
-/* Levenshtein distance, for "did you mean"; keys are short. */
-static unsigned int edit_distance(const char *a, const char *b)
-{
-	unsigned int row[64], i, j, prev, tmp, la = strlen(a), lb = strlen(b);
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-		}
-	}
-	return row[lb];
 }
 
 /* "unknown mode 'swich' (did you mean 'switch'?): use ...". */
