@@ -428,12 +428,31 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 	return 0;
 }
 
+json_t *netd_port_counters(struct switch_core *sw, uint32_t port_id)
+{
+	struct switch_port_stats st;
+	json_t *c, *drops;
+
+	memset(&st, 0, sizeof(st));
+	switch_port_stats_get(sw, port_id, &st);
+	c = json_pack("{s:I,s:I,s:I,s:I}", "rx_frames",
+		      (json_int_t)st.rx_frames, "rx_bytes",
+		      (json_int_t)st.rx_bytes, "tx_frames",
+		      (json_int_t)st.tx_frames, "tx_bytes",
+		      (json_int_t)st.tx_bytes);
+	drops = json_object();
+	for (int r = 0; r < SWITCH_DROP__COUNT; r++)
+		json_object_set_new(drops, switch_drop_reason_name(r),
+				    json_integer((json_int_t)st.drops[r]));
+	json_object_set_new(c, "drops", drops);
+	return c;
+}
+
 json_t *netd_port_status(struct netd_net *n, unsigned int i)
 {
 	const struct netconf_port *pc = &n->conf.ports[i];
 	const struct netd_port *rt = &n->rt[i];
-	struct switch_port_stats st;
-	json_t *j = netconf_port_to_json(pc), *drops, *c;
+	json_t *j = netconf_port_to_json(pc);
 
 	if (!j)
 		return NULL;
@@ -452,19 +471,8 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 		json_object_set_new(j, "state", json_string("up"));
 	}
 	json_object_set_new(j, "port_id", json_integer(rt->port_id));
-	memset(&st, 0, sizeof(st));
-	switch_port_stats_get(n->sw, (uint32_t)rt->port_id, &st);
-	c = json_pack("{s:I,s:I,s:I,s:I}", "rx_frames",
-		      (json_int_t)st.rx_frames, "rx_bytes",
-		      (json_int_t)st.rx_bytes, "tx_frames",
-		      (json_int_t)st.tx_frames, "tx_bytes",
-		      (json_int_t)st.tx_bytes);
-	drops = json_object();
-	for (int r = 0; r < SWITCH_DROP__COUNT; r++)
-		json_object_set_new(drops, switch_drop_reason_name(r),
-				    json_integer((json_int_t)st.drops[r]));
-	json_object_set_new(c, "drops", drops);
-	json_object_set_new(j, "counters", c);
+	json_object_set_new(j, "counters",
+			    netd_port_counters(n->sw, (uint32_t)rt->port_id));
 	return j;
 }
 

@@ -123,6 +123,9 @@ int netd_port_del(struct netd *d, struct netd_net *n, const char *port,
 		  char *err, size_t errlen);
 int netd_port_find(const struct netd_net *n, const char *name);
 json_t *netd_port_status(struct netd_net *n, unsigned int i);
+/* netd_port_counters - a switch port's counters as the JSON object
+ * "counters" of port.list (rx/tx frames and bytes, drops by reason). */
+json_t *netd_port_counters(struct switch_core *sw, uint32_t port_id);
 json_t *netd_net_json(struct netd_net *n);
 int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		   const char **outcome, char *err, size_t errlen);

@@ -181,24 +181,12 @@ const char *netd_vm_port_name(struct netd *d, struct netd_net *n,
 
 json_t *netd_vm_status(struct netd_vmport *vm)
 {
-	struct switch_port_stats st;
-	json_t *j, *c, *drops;
+	json_t *j, *c;
 	char mac[18];
 
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", vm->mac[0],
 		 vm->mac[1], vm->mac[2], vm->mac[3], vm->mac[4], vm->mac[5]);
-	memset(&st, 0, sizeof(st));
-	switch_port_stats_get(vm->net->sw, (uint32_t)vm->port_id, &st);
-	c = json_pack("{s:I,s:I,s:I,s:I}", "rx_frames",
-		      (json_int_t)st.rx_frames, "rx_bytes",
-		      (json_int_t)st.rx_bytes, "tx_frames",
-		      (json_int_t)st.tx_frames, "tx_bytes",
-		      (json_int_t)st.tx_bytes);
-	drops = json_object();
-	for (int r = 0; r < SWITCH_DROP__COUNT; r++)
-		json_object_set_new(drops, switch_drop_reason_name(r),
-				    json_integer((json_int_t)st.drops[r]));
-	json_object_set_new(c, "drops", drops);
+	c = netd_port_counters(vm->net->sw, (uint32_t)vm->port_id);
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:o}", "net",
 		      vm->net->conf.name, "name", vm->name, "backend", "shm",
 		      "mac", mac, "model",
