@@ -37,8 +37,9 @@ struct client {
 	bool used;
 	bool sniffed; /* first bytes checked for an shm attach request */
 	bool closing; /* close once the write buffer is flushed */
+	bool spoke; /* has sent bytes since it connected */
 	uint32_t events;
-	time_t last_active;
+	uint64_t last_active_ms; /* CLOCK_MONOTONIC */
 	uint8_t *rbuf; /* LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX */
 	size_t rlen;
 	uint8_t *wbuf;
@@ -46,6 +47,14 @@ struct client {
 };
 
 static struct client clients[LOOM_CONTROL_CLIENTS_MAX];
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void client_free(struct netd *d, int epfd, struct client *c)
 {
@@ -294,7 +303,8 @@ static void client_event(struct netd *d, int epfd, struct client *c,
 			goto drop;
 		if (n > 0) {
 			c->rlen += (size_t)n;
-			c->last_active = time(NULL);
+			c->spoke = true;
+			c->last_active_ms = now_ms();
 		}
 	}
 	if (client_process(d, c) < 0)
@@ -310,9 +320,11 @@ drop:
 }
 
 /*
- * The table is full: make room by closing the client that has been silent
- * longest, if it has nothing in flight. Idle connections therefore cannot
- * lock out a client that wants to talk.
+ * The table is full: make room by closing a client with nothing in flight:
+ * one that never sent a byte before one that has talked, then the one
+ * silent longest. Idle connections therefore cannot lock out a client that
+ * wants to talk, and a flood of silent ones cannot push out a client that
+ * is in a conversation.
  */
 static struct client *client_evict_idle(struct netd *d, int epfd)
 {
@@ -323,7 +335,9 @@ static struct client *client_evict_idle(struct netd *d, int epfd)
 
 		if (!c->used || c->rlen || c->wlen)
 			continue;
-		if (!old || c->last_active < old->last_active)
+		if (!old || (old->spoke && !c->spoke) ||
+		    (old->spoke == c->spoke &&
+		     c->last_active_ms < old->last_active_ms))
 			old = c;
 	}
 	if (!old)
@@ -386,7 +400,7 @@ static void control_accept(struct netd *d, int lfd, int epfd)
 		c->fd = fd;
 		c->used = true;
 		c->events = EPOLLIN;
-		c->last_active = time(NULL);
+		c->last_active_ms = now_ms();
 		e.events = EPOLLIN;
 		e.data.u64 = (uint64_t)(c - clients);
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
@@ -423,12 +437,13 @@ static int control_listen(struct netd *d)
 
 static void control_idle_sweep(struct netd *d, int epfd)
 {
-	time_t now = time(NULL);
+	uint64_t now = now_ms();
 
 	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++) {
 		struct client *c = &clients[i];
 
-		if (c->used && now - c->last_active > LOOM_CONTROL_IDLE_SECS) {
+		if (c->used && now - c->last_active_ms >
+				   (uint64_t)LOOM_CONTROL_IDLE_SECS * 1000) {
 			log_debug(MOD, "closing idle client");
 			client_free(d, epfd, c);
 		}
