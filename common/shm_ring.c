@@ -340,6 +340,9 @@ enum shm_violation shm_offload_check(const struct shm_desc *d,
 {
 	uint8_t base = d->gso_type & (uint8_t)~SHM_VNET_GSO_ECN;
 
+	/* The common case, a frame without offloads, in one test. */
+	if (!(d->vnet_flags | d->gso_type | d->gso_size))
+		return d->hdr_len > d->len ? SHM_BAD_OFFLOAD : SHM_OK;
 	if (d->vnet_flags & ~(SHM_VNET_F_NEEDS_CSUM | SHM_VNET_F_DATA_VALID))
 		return SHM_BAD_OFFLOAD;
 	if (d->vnet_flags & SHM_VNET_F_NEEDS_CSUM) {
