@@ -37,6 +37,7 @@ struct serial {
 	int in_fd;		/* stdin or the client socket, -1 if none */
 	int out_fd;		/* stdout or the client socket, -1 if none */
 	int listen_fd;		/* socket console, -1 for stdio */
+	int timer_fd;		/* input re-arm tick, -1 if none */
 	bool in_polled;		/* in_fd is in the event loop */
 	bool tty_raw;		/* stdin termios changed, restore at exit */
 	uint64_t tx_bytes, rx_bytes, tx_dropped;

@@ -330,7 +330,7 @@ int serial_init(struct serial *s, struct vm *vm, const char *console)
 	pthread_mutex_init(&s->lock, NULL);
 	s->vm = vm;
 	s->irq = VM_IRQ_COM1;
-	s->in_fd = s->out_fd = s->listen_fd = -1;
+	s->in_fd = s->out_fd = s->listen_fd = s->timer_fd = -1;
 	s->mcr = MCR_OUT2;
 
 	if (!strcmp(console, "stdio")) {
@@ -375,6 +375,7 @@ int serial_init(struct serial *s, struct vm *vm, const char *console)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (tfd < 0)
 		return -errno;
+	s->timer_fd = tfd;
 	timerfd_settime(tfd, 0, &its, NULL);
 	return vm_loop_add(vm, tfd, serial_timer_cb, s);
 }
@@ -386,6 +387,11 @@ void serial_destroy(struct serial *s)
 	if (s->tty_raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 	s->tty_raw = false;
+	if (s->timer_fd >= 0) {
+		vm_loop_del(s->vm, s->timer_fd);
+		close(s->timer_fd);
+		s->timer_fd = -1;
+	}
 	if (s->listen_fd >= 0) {
 		if (s->in_fd >= 0)
 			close(s->in_fd);
