@@ -161,21 +161,34 @@ static void client_close(struct vm *vm, struct control_client *c)
 	c->len = 0;
 }
 
-static void client_send(int fd, const char *s)
+/*
+ * Send one reply line whole. Replies are small, but a client that sends
+ * requests without reading the replies fills the socket: the line that
+ * does not fit may go out in part, and the next one would then be glued
+ * to it. The caller closes such a client instead, so the stream never
+ * carries anything but whole lines (a cut-off last line, then EOF).
+ * Return: true when the whole line went out.
+ */
+static bool client_send(int fd, const char *s)
 {
 	size_t len = strlen(s), off = 0;
+	char *line = malloc(len + 1);
 	ssize_t n;
 
-	/* Replies are small; a client that does not read loses them. */
+	if (!line)
+		return false;
+	memcpy(line, s, len);
+	line[len++] = '\n';
 	while (off < len) {
-		n = send(fd, s + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(fd, line + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			return;
+			break;
 		off += (size_t)n;
 	}
-	if (send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		/* see above */
-	}
+	free(line);
+	return off == len;
 }
 
 static void client_cb(void *opaque, int fd, uint32_t events)
@@ -200,10 +213,13 @@ static void client_cb(void *opaque, int fd, uint32_t events)
 
 		*nl = '\0';
 		rep = control_handle_line(ctl.vm, ctl.info, c->buf);
-		if (rep) {
-			client_send(fd, rep);
+		if (!rep || !client_send(fd, rep)) {
+			/* A reply lost: the client's next ones would not match. */
 			free(rep);
+			client_close(ctl.vm, c);
+			return;
 		}
+		free(rep);
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
 		c->buf[c->len] = '\0';
