@@ -3,8 +3,9 @@
 # into it, run the job l1-run.sh left in the control export, power off.
 #
 # Runs under busybox sh as PID 1 of the L1 kernel. The control export (tag
-# l1ctl) holds: env (shell variables set by l1-run.sh), job.sh (the command,
-# its directory and environment) and receives rc (the command's exit code).
+# l1ctl) holds: env (shell variables set by l1-run.sh), mounts (the extra
+# exports), job.sh (the command, its directory and environment) and receives
+# rc (the command's exit code).
 
 export PATH=/bin
 P9="trans=virtio,version=9p2000.L,msize=512000"
@@ -67,13 +68,22 @@ mount --bind /sys /host/sys || fail "bind /sys"
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs /tmp"
 mount -t tmpfs -o mode=755 tmpfs /host/run || fail "tmpfs /run"
 [ -d /host/dev/shm ] && mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
-if [ -n "$L1_SCRATCH" ]; then
-	# The scratch folder appears at the same path as on the host; under
-	# /tmp or /run the tmpfs just mounted hides it, so make the mount point.
-	mkdir -p "/host$L1_SCRATCH" 2>/dev/null
-	mount -t 9p -o "$P9,cache=none" scratch "/host$L1_SCRATCH" ||
-		fail "mount scratch export at $L1_SCRATCH"
-fi
+# The extra exports at their host paths, on top of the tmpfs just mounted
+# (make the mount point there; inside an export it exists already): a
+# checkout or the caller's directory under /tmp or /run, and the scratch
+# folder. One "TAG ro|rw PATH" a line, parents first.
+while IFS= read -r line; do
+	tag=${line%% *}
+	rest=${line#* }
+	mode=${rest%% *}
+	path=${rest#* }
+	opts="$P9,cache=none"
+	[ "$mode" = ro ] && opts="$P9,ro,cache=loose"
+	mkdir -p "/host$path" 2>/dev/null
+	mount -t 9p -o "$opts" "$tag" "/host$path" ||
+		fail "mount export $tag at $path"
+done </ctl/mounts
+mark "exports mounted"
 
 # The command's stdout and stderr: virtio-serial ports named l1.out, l1.err.
 out=/dev/null err=/dev/null

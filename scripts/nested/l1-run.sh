@@ -11,7 +11,7 @@
 #   --modules "A B"   more kernel modules to load in L1 (names; dependencies
 #                     are resolved from modules.dep); kvm and kvm-amd always
 #   --scratch DIR     export host DIR writable; it appears in L1 at the same
-#                     path and as $L1_SCRATCH
+#                     path (under /tmp too) and as $L1_SCRATCH
 #   -v, --verbose     stream the L1 kernel console to stderr
 #   -i, --interactive connect our terminal (stdin too) to the command as its
 #                     controlling tty in L1, e.g. `l1-run.sh -i -- bash`;
@@ -20,8 +20,10 @@
 #
 # Inside L1 the command runs as root, chrooted into the host tree, in the
 # caller's current directory, with the caller's exported environment (plus
-# L1_SCRATCH, LOOM_IN_L1=1), stdin from /dev/null, /tmp and /run as fresh
-# tmpfs. Its stdout and stderr stream to ours; its exit code is our exit code.
+# L1_SCRATCH, LOOM_IN_L1=1), stdin from /dev/null, /tmp, /run and /dev/shm
+# as fresh tmpfs; a repository or current directory under those is mounted
+# on top at the same path (read-only like the rest). Its stdout and stderr
+# stream to ours; its exit code is our exit code.
 # Harness failures: 124 timeout, 125 L1 did not run the command (the reason
 # and the end of the L1 console go to stderr), 2 usage/missing tools.
 #
@@ -145,17 +147,35 @@ if [ -n "$scratch" ]; then
 	scratch=$(cd "$scratch" && pwd -P)
 fi
 
-# L1 mounts fresh tmpfs on /tmp, /run and /dev/shm: the host's files there
-# are not visible (the scratch folder is, wherever it is).
+# L1 mounts fresh tmpfs on /tmp, /run and /dev/shm, which hide the host's
+# files there. A checkout there (CI clones into /tmp) and the caller's
+# directory are exported once more and mounted at the same path on top of
+# the tmpfs, read-only like the rest of the host tree; the scratch folder,
+# writable, wherever it is.
+under_tmpfs() {
+	case $1/ in /tmp/?* | /run/?* | /dev/shm/?*) return 0 ;; esac
+	return 1
+}
 cwd=$(pwd -P)
-case $cwd/ in
-/tmp/* | /run/* | /dev/shm/*)
-	case $cwd/ in
-	"${scratch:-/nonexistent}"/*) ;;
-	*) nested_die "the current directory $cwd is under /tmp, /run or /dev/shm, which L1 replaces with an empty tmpfs: cd elsewhere or pass it as --scratch" ;;
-	esac
-	;;
+case $cwd in /tmp | /run | /dev/shm)
+	nested_die "the current directory $cwd is replaced by an empty tmpfs in L1: cd elsewhere" ;;
 esac
+exports=()
+for d in "$(cd "$(nested_repo_root)" && pwd -P)" "$cwd"; do
+	under_tmpfs "$d" || continue
+	case $d/ in "${scratch:-/nonexistent}"/*) continue ;; esac # writable there
+	for e in "${exports[@]}"; do
+		case $d/ in "$e"/*) continue 2 ;; esac # inside one already
+	done
+	kept=()
+	for e in "${exports[@]}"; do
+		case $e/ in "$d"/*) ;; *) kept+=("$e") ;; esac
+	done
+	exports=("${kept[@]}" "$d")
+done
+for d in "${exports[@]}" "$scratch"; do
+	case $d in *$'\n'*) nested_die "a path with a newline cannot be exported to L1: $d" ;; esac
+done
 
 ctl=$(mktemp -d "${TMPDIR:-/tmp}/l1-run.XXXXXX")
 qpid="" cpids=()
@@ -186,6 +206,21 @@ trap 'exit 143' TERM
 	printf 'L1_INTERACTIVE=%q\n' "$interactive"
 	printf 'L1_TTY_SIZE=%q\n' "$( [ -n "$interactive" ] && stty size 2>/dev/null)"
 } >"$ctl/env"
+# The extra exports: QEMU options, and "TAG ro|rw PATH" a line for L1 init,
+# parents before what they hold (shorter paths first).
+extra_virtfs=() mounts=()
+for i in "${!exports[@]}"; do
+	d=${exports[$i]}
+	extra_virtfs+=(-virtfs "local,path=${d//,/,,},mount_tag=x$i,security_model=none,readonly=on,multidevs=remap")
+	mounts+=("${#d} x$i ro $d")
+done
+if [ -n "$scratch" ]; then
+	extra_virtfs+=(-virtfs "local,path=${scratch//,/,,},mount_tag=scratch,security_model=none,multidevs=remap")
+	mounts+=("${#scratch} scratch rw $scratch")
+fi
+if [ ${#mounts[@]} -gt 0 ]; then
+	printf '%s\n' "${mounts[@]}" | sort -n -s | cut -d' ' -f2-
+fi >"$ctl/mounts"
 
 mkfifo "$ctl/out.fifo" "$ctl/err.fifo"
 cat "$ctl/out.fifo" &
@@ -208,11 +243,11 @@ args=(
 	-append "console=ttyS0 quiet loglevel=1 panic=-1 ${L1_APPEND:-}"
 	-serial "file:$console"
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap
-	-virtfs "local,path=$ctl,mount_tag=l1ctl,security_model=none,multidevs=remap"
+	-virtfs "local,path=${ctl//,/,,},mount_tag=l1ctl,security_model=none,multidevs=remap"
 	-device virtio-serial-pci
-	-chardev "file,id=l1out,path=$ctl/out.fifo"
+	-chardev "file,id=l1out,path=${ctl//,/,,}/out.fifo"
 	-device virtserialport,chardev=l1out,name=l1.out
-	-chardev "file,id=l1err,path=$ctl/err.fifo"
+	-chardev "file,id=l1err,path=${ctl//,/,,}/err.fifo"
 	-device virtserialport,chardev=l1err,name=l1.err
 )
 # shellcheck disable=SC2206 # word splitting wanted: extra options
@@ -221,7 +256,7 @@ if [ -n "$interactive" ]; then
 	args+=(-chardev stdio,id=l1tty,signal=off
 		-device virtconsole,chardev=l1tty,name=l1.tty)
 fi
-[ -n "$scratch" ] && args+=(-virtfs "local,path=$scratch,mount_tag=scratch,security_model=none,multidevs=remap")
+args+=("${extra_virtfs[@]}")
 
 start=$(date +%s.%N)
 # --foreground: QEMU stays in our process group (Ctrl-C reaches it) and has

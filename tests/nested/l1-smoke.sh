@@ -3,7 +3,7 @@
 # /dev/kvm directly) and run the batch tests/nested/cases/*.sh in it: L1
 # boots, /dev/kvm and kvm-amd are there, QEMU boots Debian's kernel as L2 to
 # its init and shell; then l1-run.sh's own contract (exit status, streams,
-# scratch, modules, timeout). Add cases to tests/nested/cases/ to share the
+# scratch, modules, a current directory under /tmp, timeout). Add cases to tests/nested/cases/ to share the
 # batch's L1 boot.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -24,23 +24,34 @@ kvm_run_batch --timeout 900 tests/nested/cases/*.sh
 rc=$?
 
 # The harness itself: exit status, stdout and stderr apart, a scratch file
-# back on the host, a module asked for, the timeout.
+# back on the host, a module asked for, a current directory under /tmp
+# (which L1 covers with a tmpfs: l1-run.sh mounts it back on top, read-only,
+# and /tmp stays writable around it), the timeout.
 if [ "$KVM_MODE" = nested ]; then
+	repo=$PWD
 	d=$(mktemp -d build/nested/smoke.XXXXXX)
-	scripts/nested/l1-run.sh --scratch "$d" --modules veth --timeout 300 -- \
-		sh -c 'echo to-stdout; echo to-stderr >&2; grep -q "^veth " /proc/modules &&
-			echo "$LOOM_IN_L1" >"$L1_SCRATCH/back"; exit 42' \
-		>"$d.out" 2>"$d.err"
+	d=$repo/$d
+	cwd=$(cd "$(mktemp -d /tmp/l1-smoke-cwd.XXXXXX)" && pwd -P)
+	echo "visible $$" >"$cwd/here"
+	want="1 visible $$ $cwd ro-cwd tmp-rw"
+	(cd "$cwd" && "$repo/scripts/nested/l1-run.sh" --scratch "$d" --modules veth \
+		--timeout 300 -- sh -c 'echo to-stdout; echo to-stderr >&2
+			grep -q "^veth " /proc/modules || exit 3
+			touch new 2>/dev/null && ro=rw-cwd || ro=ro-cwd
+			: >/tmp/l1-smoke.$$ && tmp=tmp-rw
+			echo "$LOOM_IN_L1 $(cat here) $(pwd) $ro $tmp" >"$L1_SCRATCH/back"
+			exit 42') >"$d.out" 2>"$d.err"
 	got=$?
 	if [ $got = 42 ] && [ "$(cat "$d.out")" = to-stdout ] &&
-		grep -qx to-stderr "$d.err" && [ "$(cat "$d/back" 2>/dev/null)" = 1 ]; then
-		echo "PASS: l1-run-status-streams-scratch"
+		grep -qx to-stderr "$d.err" && [ "$(cat "$d/back" 2>/dev/null)" = "$want" ]; then
+		echo "PASS: l1-run-status-streams-scratch-tmp-cwd"
 	else
-		echo "FAIL: l1-run-status-streams-scratch: exit $got (want 42)," \
+		echo "FAIL: l1-run-status-streams-scratch-tmp-cwd: exit $got (want 42)," \
 			"stdout '$(cat "$d.out")', stderr '$(tail -n 3 "$d.err")'," \
-			"scratch '$(cat "$d/back" 2>/dev/null)'"
+			"scratch '$(cat "$d/back" 2>/dev/null)' (want '$want')"
 		rc=1
 	fi
+	rm -rf "$cwd"
 	t1=$(date +%s)
 	scripts/nested/l1-run.sh --timeout 2 -- sleep 600 >/dev/null 2>"$d.err"
 	got=$?
