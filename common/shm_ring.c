@@ -304,10 +304,18 @@ bool shm_prod_publish(struct shm_prod *p)
 
 bool shm_prod_arm(struct shm_prod *p, uint32_t need_slots)
 {
-	STORE_RLX(&p->ring->prod_event, p->cons);
+	uint32_t seen = p->cons;
+
+	STORE_RLX(&p->ring->prod_event, seen);
 	p->st.sleeps++;
 	FENCE_FULL();
-	if (shm_prod_free_slots(p) >= need_slots || p->broken)
+	/*
+	 * A release since @seen (too small to satisfy us) went past the
+	 * event before it was stored, and later ones never cross it: not
+	 * asleep then, or nothing would wake us.
+	 */
+	if (shm_prod_free_slots(p) >= need_slots || p->broken ||
+	    p->cons != seen)
 		return false;
 	return true;
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -307,14 +308,59 @@ static void test_notification_suppression(void **state)
 	pair_close(&pr);
 }
 
-/* Two threads, a sustained load with adaptive waiting on both sides. */
+/*
+ * A release the producer has not seen yet when it arms (it last looked
+ * before the consumer freed a few slots, too few for it) must not leave it
+ * asleep: either arming declines, or the consumer's next release kicks.
+ */
+static void test_prod_arm_after_unseen_release(void **state)
+{
+	struct pair pr;
+	struct frame_batch b = {0};
+	uint8_t frame[64] = {0};
+	int n = 0;
+
+	pair_open(&pr, 0, 64);
+	while (shm_peer_send(&pr.peer, frame, sizeof(frame), NULL) == 0)
+		n++;
+	assert_int_equal(n, 64); /* the peer saw the ring full */
+	shm_peer_flush(&pr.peer);
+	b.count = FRAME_BATCH_MAX - 8;
+	assert_int_equal(shm_port_recv(pr.sp, &b), 8);
+	shm_port_recv_done(pr.sp); /* 8 slots free, the peer not told */
+	efd_count(pr.peer.kick_peer);
+	if (shm_prod_arm(&pr.peer.tx, 32)) {
+		b.count = 0;
+		assert_int_equal(shm_port_recv(pr.sp, &b), 56);
+		shm_port_recv_done(pr.sp);
+		assert_int_equal(efd_count(pr.peer.kick_peer), 1);
+	} else {
+		assert_true(shm_prod_free_slots(&pr.peer.tx) >= 8);
+	}
+	pair_close(&pr);
+}
+
+/*
+ * Two threads, a sustained load with adaptive waiting on both sides. Every
+ * wait is bounded: a lost wake-up shows as a wait that ran into its
+ * timeout although the other side made progress meanwhile, and is counted;
+ * a side that stops altogether ends the run at LOAD_DEADLINE_NS, and the
+ * test fails saying how far it got, instead of hanging.
+ */
+#define LOAD_DEADLINE_NS (120ull * 1000000000ull)
+#define LOAD_PROD_WAIT_MS 1000
+#define LOAD_CONS_WAIT_MS 2000
+
 struct load {
 	struct pair *pr;
 	uint32_t frames;
-	uint32_t received;
-	uint32_t lost_wakeups;
-	uint32_t sleeps;
-	int bad;
+	uint64_t deadline;     /* shm_now_ns() at which both sides give up */
+	atomic_int stop;       /* set by the producer when it gives up */
+	uint32_t received;     /* consumer's */
+	uint32_t lost_wakeups; /* consumer's */
+	uint32_t sleeps;       /* consumer's */
+	int bad;	       /* consumer's: out of order, or recv failed */
+	int timed_out;	       /* consumer's */
 };
 
 static void *load_consumer(void *arg)
@@ -328,6 +374,10 @@ static void *load_consumer(void *arg)
 		uint64_t t0 = shm_now_ns();
 		int n;
 
+		if (t0 >= ld->deadline || atomic_load(&ld->stop)) {
+			ld->timed_out = 1;
+			break;
+		}
 		/* Adaptive: poll for a bounded while, then sleep on the fd. */
 		do
 			n = shm_port_recv(sp, &b);
@@ -337,7 +387,7 @@ static void *load_consumer(void *arg)
 					     .events = POLLIN};
 
 			ld->sleeps++;
-			if (poll(&pfd, 1, 2000) == 0) {
+			if (poll(&pfd, 1, LOAD_CONS_WAIT_MS) == 0) {
 				/* Timed out with frames waiting: a lost kick.
 				 */
 				n = shm_port_recv(sp, &b);
@@ -370,13 +420,19 @@ static void test_sustained_load_kicks(void **state)
 	struct load ld = {.pr = &pr, .frames = 200000};
 	uint8_t frame[64] = {0};
 	pthread_t t;
-	uint32_t seq = 0;
+	uint32_t seq = 0, prod_lost_wakeups = 0, prod_waits = 0;
+	int wait_err = 0, timed_out = 0;
 
 	pair_open(&pr, 0, 512);
+	ld.deadline = shm_now_ns() + LOAD_DEADLINE_NS;
 	assert_int_equal(pthread_create(&t, NULL, load_consumer, &ld), 0);
 	while (seq < ld.frames) {
 		int k;
 
+		if (shm_now_ns() >= ld.deadline) {
+			timed_out = 1;
+			break;
+		}
 		for (k = 0; k < 32 && seq < ld.frames; k++) {
 			memcpy(frame + 14, &seq, 4);
 			if (shm_peer_send(&pr.peer, frame, 64, NULL) < 0)
@@ -384,15 +440,42 @@ static void test_sustained_load_kicks(void **state)
 			seq++;
 		}
 		shm_peer_flush(&pr.peer);
-		if (k < 32 && seq < ld.frames)
-			assert_true(shm_prod_wait(&pr.peer.tx,
-						  pr.peer.kick_peer, 32, 20000,
-						  1000) >= 0);
+		if (k < 32 && seq < ld.frames) {
+			uint64_t w0 = shm_now_ns();
+			int r = shm_prod_wait(&pr.peer.tx, pr.peer.kick_peer,
+					      32, 20000, LOAD_PROD_WAIT_MS);
+
+			prod_waits++;
+			if (r < 0) {
+				wait_err = r;
+				break;
+			}
+			/* Slept to the timeout, yet slots were freed. */
+			if (r > 0 &&
+			    shm_now_ns() - w0 >= LOAD_PROD_WAIT_MS * 1000000ull)
+				prod_lost_wakeups++;
+		}
 	}
+	if (seq < ld.frames)
+		atomic_store(&ld.stop, 1); /* gave up: no more frames coming */
 	pthread_join(t, NULL);
+	print_message("sustained: %u frames, %llu kicks to netd, %u sleeps, "
+		      "%llu publishes; sent %u, received %u; lost wake-ups "
+		      "%u (netd) %u (peer, in %u waits)\n",
+		      ld.frames, (unsigned long long)pr.peer.tx.st.kicks,
+		      ld.sleeps, (unsigned long long)pr.peer.tx.st.batches, seq,
+		      ld.received, ld.lost_wakeups, prod_lost_wakeups,
+		      prod_waits);
+	if (timed_out || ld.timed_out)
+		fail_msg("sustained load unfinished after %llu s: sent %u, "
+			 "received %u of %u",
+			 LOAD_DEADLINE_NS / 1000000000ull, seq, ld.received,
+			 ld.frames);
+	assert_int_equal(wait_err, 0);
 	assert_int_equal(ld.bad, 0);
 	assert_int_equal(ld.received, ld.frames);
 	assert_int_equal(ld.lost_wakeups, 0);
+	assert_int_equal(prod_lost_wakeups, 0);
 	/*
 	 * Kicks only while the consumer sleeps: at most one per publish,
 	 * and never one per frame.
@@ -408,10 +491,6 @@ static void test_sustained_load_kicks(void **state)
 	assert_true(pr.peer.tx.st.kicks < ld.frames / 32);
 	if (ld.sleeps == 0)
 		assert_int_equal(pr.peer.tx.st.kicks, 0);
-	print_message("sustained: %u frames, %llu kicks to netd, %u sleeps, "
-		      "%llu publishes\n",
-		      ld.frames, (unsigned long long)pr.peer.tx.st.kicks,
-		      ld.sleeps, (unsigned long long)pr.peer.tx.st.batches);
 	pair_close(&pr);
 }
 
@@ -634,6 +713,7 @@ int main(void)
 	    cmocka_unit_test(test_ring_full),
 	    cmocka_unit_test(test_batch_limits),
 	    cmocka_unit_test(test_notification_suppression),
+	    cmocka_unit_test(test_prod_arm_after_unseen_release),
 	    cmocka_unit_test(test_sustained_load_kicks),
 	    cmocka_unit_test(test_offload_roundtrip),
 	    cmocka_unit_test(test_offload_checks),
