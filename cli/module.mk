@@ -28,3 +28,11 @@ FUZZ_LDLIBS_netconf_yaml := $(NETCONF_LDLIBS)
 FUZZ_TARGETS += netconf_json
 FUZZ_LIBS_netconf_json := $(BUILD)/libloomcommon.a
 FUZZ_LDLIBS_netconf_json := $(NETCONF_LDLIBS)
+
+# Fuzz target: the client's reading of netd's and a VMM's replies, through
+# to the commands' output; it compiles cli/main.c itself (main renamed).
+FUZZ_TARGETS += cli_reply
+FUZZ_LIBS_cli_reply := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJS)) \
+	$(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_cli_reply := $(NETCONF_LDLIBS) -lpthread
+$(BUILD)/fuzz/replay-cli_reply: cli/main.c

@@ -17,3 +17,14 @@ $(BUILD)/tests/netns/shm_attach_peer: $(BUILD)/tests/netns/shm_attach_peer.o \
 		$(BUILD)/libloomcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Fuzz target: the control protocol, framing to handlers, against a real
+# daemon state in private namespaces (tests/fuzz/netd_control.c says why);
+# it compiles netd/control.c itself.
+FUZZ_TARGETS += netd_control
+FUZZ_LIBS_netd_control := $(filter-out $(BUILD)/netd/main.o \
+	$(BUILD)/netd/control.o,$(NETD_OBJS)) $(TAP_OBJS) \
+	$(BUILD)/libloombackends.a $(BUILD)/libloomswitch.a \
+	$(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_netd_control := $(TAP_LDLIBS) -lcyaml -lyaml -ljansson -lpthread
+$(BUILD)/fuzz/replay-netd_control: netd/control.c

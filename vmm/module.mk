@@ -29,6 +29,17 @@ FUZZ_LIBS_vmm_pci_config := $(VMM_LIB) $(BUILD)/libloomvirtio.a $(COMMON_LIB) \
 	$(VMM_LIB)
 FUZZ_LDLIBS_vmm_pci_config := -ljansson -lpthread
 
+# Fuzz targets: the control socket's framing and commands (the target
+# compiles vmm/control.c itself), the bzImage loader, the legacy ports.
+FUZZ_TARGETS += vmm_control vmm_boot vmm_legacy_pio
+FUZZ_LIBS_vmm_control := $(FUZZ_LIBS_vmm_pci_config)
+FUZZ_LIBS_vmm_boot := $(FUZZ_LIBS_vmm_pci_config)
+FUZZ_LIBS_vmm_legacy_pio := $(FUZZ_LIBS_vmm_pci_config)
+FUZZ_LDLIBS_vmm_control := -ljansson -lpthread
+FUZZ_LDLIBS_vmm_boot := -ljansson -lpthread
+FUZZ_LDLIBS_vmm_legacy_pio := -ljansson -lpthread
+$(BUILD)/fuzz/replay-vmm_control: vmm/control.c
+
 # Bare-metal test guests (tier 4): flat images for loom-vmm --raw IMG@0x100000.
 GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic \
 	-fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \

@@ -31,4 +31,9 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_virtio_blk
 FUZZ_TARGETS += virtio_pci_cfg
 FUZZ_LIBS_virtio_pci_cfg := $(VIRTIO_VMM_OBJS) $(VIRTIO_LIB) $(COMMON_LIB)
 FUZZ_LDLIBS_virtio_pci_cfg := -lpthread
+
+# Fuzz target: request chains straight into virtio-blk (no transport).
+FUZZ_TARGETS += virtio_blk_req
+FUZZ_LIBS_virtio_blk_req := $(VIRTIO_VMM_OBJS) $(VIRTIO_LIB) $(COMMON_LIB)
+FUZZ_LDLIBS_virtio_blk_req := -lpthread
 endif
