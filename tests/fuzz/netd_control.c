@@ -36,15 +36,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  * netd, and everything else still runs. Every input starts from an empty
  * daemon (netd_shutdown() after each).
  *
- * Input: byte 0 picks how the stream is cut into the chunks the socket
- * delivers (1 + byte 0 bytes each; 0: all at once); the rest is what the
- * client sends: frames of a big-endian u32 length and that many bytes.
+ * Input: byte 0, bits 0-6 pick how a stream is cut into the chunks the
+ * socket delivers (1 + that many bytes each; 0: all at once). Bit 7 clear:
+ * the rest is what one client sends, frames of a big-endian u32 length and
+ * that many bytes of JSON. Bit 7 set: turns of le16 N, N bytes of a
+ * client, then the first bytes of a connection that a VMM opens to attach
+ * its NIC (struct shm_attach_req: 96 bytes); so clients create networks,
+ * VMMs attach, later clients list, show and delete the VM ports.
  *
  * Checked for every reply frame: JSON object, "ok" boolean, "id" the
  * request's integer id (null when the request had none), an error object
- * with a known code and a message, or a result object.
+ * with a known code and a message, or a result object. An attach that
+ * made a port sent exactly the region's fds; one that did not, none.
  */
-enum { MAX_ROUNDS = 4096, MAX_IDS = 4096, REPLAY_TIMEOUT_SECS = 20 };
+enum {
+	MAX_ROUNDS = 4096,
+	MAX_IDS = 4096,
+	REPLAY_TIMEOUT_SECS = 20,
+	ATTACH_BYTES = sizeof(struct shm_attach_req),
+};
 
 static struct netd d;
 static const char *mode = "not set up";
@@ -250,22 +260,15 @@ static void check_replies(struct client *c, struct expect *e)
 	c->wlen = c->woff = 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One JSON client's whole stream, as client_event() serves it: read what
+ * fits, handle the complete requests, let the client read the replies. */
+static void run_client(const uint8_t *data, size_t size, size_t chunk)
 {
 	static struct expect e;
 	struct client c;
-	size_t chunk, off = 0;
+	size_t off = 0;
 	unsigned int rounds = 0;
 
-	if (size < 1)
-		return 0;
-	setup();
-#ifdef FUZZ_CORPUS
-	/* make check's replay: a handler that blocks (a thread holding the
-	 * data-path lock, a kernel wait) fails the test instead of hanging
-	 * it. libFuzzer has -timeout, on the same signal. */
-	alarm(REPLAY_TIMEOUT_SECS);
-#endif
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	c.used = true;
@@ -273,12 +276,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.rbuf = malloc(LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX);
 	if (!c.rbuf)
 		abort();
-	d.nclients = 1;
-	chunk = data[0] ? (size_t)data[0] + 1 : size;
-	data++;
-	size--;
+	if (!chunk)
+		chunk = size;
 	expect_ids(&e, data, size);
-	/* As client_event() does it: read what fits, serve, flush. */
 	while (off < size && !c.closing && rounds++ < MAX_ROUNDS) {
 		size_t room = LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX - c.rlen;
 		size_t n = size - off < chunk ? size - off : chunk;
@@ -297,6 +297,102 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	free(c.rbuf);
 	free(c.wbuf);
+}
+
+/*
+ * A VMM's NIC attaching: a connection whose first bytes are @data (then
+ * EOF), sniffed as control.c does it; an attach request makes a VM port.
+ * The "VMM" then takes netd's reply and the fds it carries.
+ */
+static void run_attach(const uint8_t *data, size_t size)
+{
+	static int epfd = -1;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * SHM_FD_COUNT)];
+	} cm;
+	uint8_t rep[64];
+	struct iovec iov = { rep, sizeof(rep) };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *ch;
+	struct client c;
+	int sv[2], r, fds[SHM_FD_COUNT], nfds = 0;
+
+	if (epfd < 0 && (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		abort();
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		abort();
+	if (size && send(sv[1], data, size, MSG_DONTWAIT) != (ssize_t)size)
+		abort();
+	shutdown(sv[1], SHUT_WR);
+	memset(&c, 0, sizeof(c));
+	c.fd = sv[0];
+	c.used = true;
+	c.rbuf = malloc(LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX);
+	if (!c.rbuf)
+		abort();
+	d.nclients++;
+	r = client_sniff(&d, epfd, &c);
+	if (r != 1)
+		client_free(&d, epfd, &c);	/* JSON or junk: not this test */
+	/* netd's answer: a port comes with exactly its fds, else none. */
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	if (recvmsg(sv[1], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) >= 0) {
+		for (ch = CMSG_FIRSTHDR(&mh); ch; ch = CMSG_NXTHDR(&mh, ch)) {
+			size_t k = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < k && nfds < SHM_FD_COUNT; i++)
+				memcpy(&fds[nfds++],
+				       CMSG_DATA(ch) + i * sizeof(int),
+				       sizeof(int));
+		}
+	}
+	if ((r == 1) != (nfds == SHM_FD_COUNT))
+		abort();
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	close(sv[1]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t chunk;
+
+	if (size < 1)
+		return 0;
+	setup();
+#ifdef FUZZ_CORPUS
+	/* make check's replay: a handler that blocks (a thread holding the
+	 * data-path lock, a kernel wait) fails the test instead of hanging
+	 * it. libFuzzer has -timeout, on the same signal. */
+	alarm(REPLAY_TIMEOUT_SECS);
+#endif
+	chunk = data[0] & 0x7f ? (size_t)(data[0] & 0x7f) + 1 : 0;
+	if (!(data[0] & 0x80)) {
+		run_client(data + 1, size - 1, chunk);
+	} else {
+		/* Clients and attaching VMMs taking turns. */
+		data++;
+		size--;
+		while (size >= 2) {
+			size_t n = (size_t)(data[0] | data[1] << 8);
+
+			data += 2;
+			size -= 2;
+			n = n < size ? n : size;
+			run_client(data, n, chunk);
+			data += n;
+			size -= n;
+			n = size < ATTACH_BYTES ? size : ATTACH_BYTES;
+			if (n)
+				run_attach(data, n);
+			data += n;
+			size -= n;
+		}
+	}
 	netd_shutdown(&d);
 	d.nclients = 0;
 	fd_check_no_leak();
