@@ -17,6 +17,8 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include <liburing.h>
+
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -30,13 +32,125 @@
 /* The 12-byte header (virtio_net_hdr_mrg_rxbuf) set with TUNSETVNETHDRSZ. */
 enum { TAP_VNET_HDR_LEN = 12, TAP_BUF_LEN = TAP_VNET_HDR_LEN + FRAME_MAX_LEN };
 
+/*
+ * Reads posted per receive call while the queue keeps them all busy; it
+ * starts small and doubles while every read returns a frame, so an idle
+ * or trickling TAP costs a few failed reads per wake-up, a flooded one 64.
+ */
+enum { TAP_RX_POST_MIN = 4 };
+
+/*
+ * A TAP moves one frame per read() or write(): with a syscall each, the
+ * data-path thread spent most of its time entering and leaving the kernel,
+ * and every write that woke the receiving application let it preempt us,
+ * once per frame. With an io_uring per TAP a whole batch of reads or writes
+ * is one io_uring_enter. The fd is O_NONBLOCK, so the kernel runs each
+ * request inline in that call (an empty queue completes a read with
+ * -EAGAIN instead of parking it), and every call reaps all of its
+ * completions before it returns: nothing is in flight between calls, which
+ * keeps port_ops' rule that send() holds no pointer after returning.
+ * Without io_uring (kernel.io_uring_disabled, seccomp, LOOM_TAP_URING=0)
+ * the same loop runs on read()/writev().
+ */
 struct tap_dev {
 	int fd;
 	int ifindex;
 	bool offload;
+	bool uring; /* @ring is set up and used */
+	unsigned int rx_post; /* reads to post next receive call */
 	char ifname[IFNAMSIZ];
+	struct io_uring ring;
 	uint8_t *rx_buf[FRAME_BATCH_MAX]; /* TAP_BUF_LEN each */
+	/* Send side: a header and an iovec pair per frame of a batch. */
+	struct virtio_net_hdr_mrg_rxbuf tx_hdr[FRAME_BATCH_MAX];
+	struct iovec tx_iov[FRAME_BATCH_MAX][2];
 };
+
+/* Whether io_uring may be used: LOOM_TAP_URING=0 forces read()/writev(). */
+static bool tap_uring_wanted(void)
+{
+	const char *env = getenv("LOOM_TAP_URING");
+
+	return !env || strcmp(env, "0");
+}
+
+/* Set up @t's ring; on failure @t stays on read()/writev(). */
+static void tap_uring_init(struct tap_dev *t)
+{
+	struct io_uring_params p;
+	int ret;
+
+	t->rx_post = TAP_RX_POST_MIN;
+	if (!tap_uring_wanted())
+		return;
+	/* COOP_TASKRUN: no IPI to the thread for task work; nothing here needs it. */
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL;
+	ret = io_uring_queue_init_params(FRAME_BATCH_MAX, &t->ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(FRAME_BATCH_MAX, &t->ring, &p);
+	}
+	if (ret < 0) {
+		log_info(MOD, "%s: no io_uring (%s): one syscall per frame",
+			 t->ifname, strerror(-ret));
+		return;
+	}
+	t->uring = true;
+}
+
+/*
+ * Submit the @n requests prepared on @t's ring and wait until all have
+ * completed (they run inline, so the first io_uring_enter normally both
+ * submits and finds every completion). @res gets each request's result, by
+ * user_data index.
+ * Return: 0, or a negative errno when the ring itself failed (@res then
+ * holds only what completed).
+ */
+static int tap_uring_run(struct tap_dev *t, unsigned int n, int *res)
+{
+	unsigned int done = 0;
+	int ret;
+
+	/* Interrupted before the kernel took them: submit again, bounded. */
+	for (int tries = 0; io_uring_sq_ready(&t->ring) && tries < 4; tries++) {
+		ret = io_uring_submit_and_wait(&t->ring, n);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
+			return ret;
+	}
+	if (io_uring_sq_ready(&t->ring))
+		return -EIO;
+	for (int tries = 0; done < n; tries++) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+
+		io_uring_for_each_cqe(&t->ring, head, cqe) {
+			if (cqe->user_data < n)
+				res[cqe->user_data] = cqe->res;
+			seen++;
+		}
+		io_uring_cq_advance(&t->ring, seen);
+		done += seen;
+		if (done >= n)
+			break;
+		if (tries >= 16)
+			return -ETIMEDOUT;
+		/* Only if the kernel punted one to a worker: it is quick. */
+		ret = io_uring_wait_cqe_nr(&t->ring, &cqe, n - done);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
+			return ret;
+	}
+	return 0;
+}
+
+/* Give up on io_uring for @t after the ring failed (@ret). */
+static void tap_uring_fail(struct tap_dev *t, int ret)
+{
+	log_rl(LOG_WARN, MOD, "%s: io_uring failed (%s): back to read/write",
+	       t->ifname, strerror(-ret));
+	io_uring_queue_exit(&t->ring);
+	t->uring = false;
+}
 
 /* Open a route netlink socket in namespace @nsfd (-1: the caller's). */
 static struct nl_sock *tap_nl_open(int nsfd)
@@ -305,14 +419,15 @@ int tap_dev_create(const struct tap_args *a, struct tap_dev **out, char *err,
 		snprintf(err, errlen, "%s vanished", t->ifname);
 		goto fail;
 	}
+	tap_uring_init(t);
 	ret = tap_configure(t, a, nsfd, err, errlen);
 	if (ret < 0)
 		goto fail;
 	if (nsfd >= 0)
 		close(nsfd);
-	log_info(MOD, "%s up (ifindex %d%s%s, offloads %s)", t->ifname,
+	log_info(MOD, "%s up (ifindex %d%s%s, offloads %s, %s)", t->ifname,
 		 t->ifindex, a->netns ? ", netns " : "", a->netns ? a->netns : "",
-		 t->offload ? "on" : "off");
+		 t->offload ? "on" : "off", t->uring ? "io_uring" : "read/write");
 	*out = t;
 	return 0;
 fail:
@@ -329,7 +444,13 @@ void tap_dev_destroy(struct tap_dev *t)
 {
 	if (!t)
 		return;
-	/* Not persistent: closing the last fd unregisters the interface. */
+	/*
+	 * Not persistent: closing the last fd unregisters the interface.
+	 * The ring holds no reference to it (no request is ever in flight
+	 * between calls, and the fd is not a registered file).
+	 */
+	if (t->uring)
+		io_uring_queue_exit(&t->ring);
 	if (t->fd >= 0)
 		close(t->fd);
 	for (int i = 0; i < FRAME_BATCH_MAX; i++)
@@ -446,46 +567,128 @@ static void tap_hdr_to_offload(const uint8_t *h, struct frame_offload *o)
 	o->csum_offset = vh.csum_offset;
 }
 
-static int tap_port_recv(struct port *port, struct frame_batch *b)
+/*
+ * Turn a read of @n bytes into buffer @buf into the next frame of @b.
+ * Return: true if a frame was appended.
+ */
+static bool tap_rx_frame(struct tap_dev *t, uint8_t *buf, ssize_t n,
+			 struct frame_batch *b)
 {
-	struct tap_dev *t = port->priv;
-	int got = 0;
+	struct frame *f;
+
+	if (n < TAP_VNET_HDR_LEN + 14) {
+		log_rl(LOG_WARN, MOD, "%s: short frame (%zd bytes)", t->ifname,
+		       n);
+		return false;
+	}
+	f = &b->f[b->count];
+	f->data = buf + TAP_VNET_HDR_LEN;
+	f->len = (uint32_t)(n - TAP_VNET_HDR_LEN);
+	f->vlan = 0;
+	f->pad = 0;
+	tap_hdr_to_offload(buf, &f->off);
+	if (!t->offload && f->off.gso_type != FRAME_GSO_NONE) {
+		log_rl(LOG_WARN, MOD, "%s: GSO frame without offloads",
+		       t->ifname);
+		return false;
+	}
+	b->count++;
+	return true;
+}
+
+/*
+ * A failed read: false means stop reading (queue empty, link down), with
+ * *@fatal set to a negative errno when the TAP is broken.
+ */
+static bool tap_rx_error(struct tap_dev *t, int err, int *fatal)
+{
+	if (err == EAGAIN || err == EINTR || err == EIO || err == ENETDOWN)
+		return false; /* empty, or link down: nothing to read */
+	log_rl(LOG_WARN, MOD, "%s: read: %s", t->ifname, strerror(err));
+	*fatal = -err;
+	return false;
+}
+
+static int tap_recv_syscall(struct tap_dev *t, struct frame_batch *b)
+{
+	unsigned int start = b->count;
+	int fatal = 0;
 
 	/* Bounded by the batch: the kernel queue may never run dry. */
 	while (b->count < FRAME_BATCH_MAX) {
 		uint8_t *buf = t->rx_buf[b->count];
-		struct frame *f;
 		ssize_t n = read(t->fd, buf, TAP_BUF_LEN);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (!tap_rx_error(t, errno, &fatal))
 				break;
-			if (errno == EIO || errno == ENETDOWN)
-				break; /* link down: nothing to read */
-			log_rl(LOG_WARN, MOD, "%s: read: %s", t->ifname,
-			       strerror(errno));
-			return got ? got : -errno;
-		}
-		if (n < TAP_VNET_HDR_LEN + 14) {
-			log_rl(LOG_WARN, MOD, "%s: short frame (%zd bytes)",
-			       t->ifname, n);
 			continue;
 		}
-		f = &b->f[b->count];
-		f->data = buf + TAP_VNET_HDR_LEN;
-		f->len = (uint32_t)(n - TAP_VNET_HDR_LEN);
-		f->vlan = 0;
-		f->pad = 0;
-		tap_hdr_to_offload(buf, &f->off);
-		if (!t->offload && f->off.gso_type != FRAME_GSO_NONE) {
-			log_rl(LOG_WARN, MOD, "%s: GSO frame without offloads",
-			       t->ifname);
-			continue;
-		}
-		b->count++;
-		got++;
+		tap_rx_frame(t, buf, n, b);
 	}
-	return got;
+	if (b->count == start && fatal)
+		return fatal;
+	return (int)(b->count - start);
+}
+
+/*
+ * Post up to rx_post reads (each into its own buffer), run them in one
+ * io_uring_enter, take the frames in order.
+ */
+static int tap_recv_uring(struct tap_dev *t, struct frame_batch *b)
+{
+	unsigned int start = b->count, room = FRAME_BATCH_MAX - start;
+	unsigned int n = t->rx_post < room ? t->rx_post : room, filled = 0;
+	int res[FRAME_BATCH_MAX], fatal = 0, ret;
+	uint8_t *buf[FRAME_BATCH_MAX];
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+
+		if (!sqe) {
+			n = i;
+			break;
+		}
+		buf[i] = t->rx_buf[start + i];
+		io_uring_prep_read(sqe, t->fd, buf[i], TAP_BUF_LEN, -1);
+		sqe->rw_flags = RWF_NOWAIT;
+		sqe->user_data = i;
+		res[i] = -EAGAIN;
+	}
+	if (!n)
+		return 0;
+	ret = tap_uring_run(t, n, res);
+	if (ret < 0) {
+		/* What did complete is lost: a drop, as on a full queue. */
+		tap_uring_fail(t, ret);
+		return 0;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (res[i] < 0) {
+			tap_rx_error(t, -res[i], &fatal);
+			continue;
+		}
+		filled++;
+		tap_rx_frame(t, buf[i], res[i], b);
+	}
+	/* Grow while every read found a frame, shrink towards what came. */
+	if (filled == n)
+		t->rx_post = n * 2 < FRAME_BATCH_MAX ? n * 2 : FRAME_BATCH_MAX;
+	else
+		t->rx_post = filled + 1 > TAP_RX_POST_MIN ? filled + 1
+							 : TAP_RX_POST_MIN;
+	if (b->count == start && fatal)
+		return fatal;
+	return (int)(b->count - start);
+}
+
+static int tap_port_recv(struct port *port, struct frame_batch *b)
+{
+	struct tap_dev *t = port->priv;
+
+	if (b->count >= FRAME_BATCH_MAX)
+		return 0;
+	return t->uring ? tap_recv_uring(t, b) : tap_recv_syscall(t, b);
 }
 
 static void tap_port_recv_done(struct port *port, struct frame_batch *b)
@@ -494,36 +697,90 @@ static void tap_port_recv_done(struct port *port, struct frame_batch *b)
 	(void)b;
 }
 
-static int tap_port_send(struct port *port, struct frame_batch *b)
+/* Fill tx_hdr[i] and tx_iov[i] for frame @f. */
+static void tap_tx_prepare(struct tap_dev *t, unsigned int i,
+			   const struct frame *f)
 {
-	struct tap_dev *t = port->priv;
+	struct virtio_net_hdr_mrg_rxbuf *vh = &t->tx_hdr[i];
+
+	memset(vh, 0, sizeof(*vh));
+	vh->hdr.flags = f->off.flags;
+	vh->hdr.gso_type = f->off.gso_type;
+	vh->hdr.hdr_len = f->off.hdr_len;
+	vh->hdr.gso_size = f->off.gso_size;
+	vh->hdr.csum_start = f->off.csum_start;
+	vh->hdr.csum_offset = f->off.csum_offset;
+	t->tx_iov[i][0].iov_base = vh;
+	t->tx_iov[i][0].iov_len = TAP_VNET_HDR_LEN;
+	t->tx_iov[i][1].iov_base = f->data;
+	t->tx_iov[i][1].iov_len = f->len;
+}
+
+static void tap_tx_error(struct tap_dev *t, int err)
+{
+	if (err != EAGAIN && err != EIO)
+		log_rl(LOG_WARN, MOD, "%s: write: %s", t->ifname,
+		       strerror(err));
+}
+
+static int tap_send_syscall(struct tap_dev *t, struct frame_batch *b,
+			    unsigned int from)
+{
 	int sent = 0;
 
-	for (uint32_t i = 0; i < b->count; i++) {
-		const struct frame *f = &b->f[i];
-		struct virtio_net_hdr_mrg_rxbuf vh;
-		struct iovec iov[2];
-
-		memset(&vh, 0, sizeof(vh));
-		vh.hdr.flags = f->off.flags;
-		vh.hdr.gso_type = f->off.gso_type;
-		vh.hdr.hdr_len = f->off.hdr_len;
-		vh.hdr.gso_size = f->off.gso_size;
-		vh.hdr.csum_start = f->off.csum_start;
-		vh.hdr.csum_offset = f->off.csum_offset;
-		iov[0].iov_base = &vh;
-		iov[0].iov_len = TAP_VNET_HDR_LEN;
-		iov[1].iov_base = f->data;
-		iov[1].iov_len = f->len;
-		if (writev(t->fd, iov, 2) < 0) {
-			if (errno != EAGAIN && errno != EIO)
-				log_rl(LOG_WARN, MOD, "%s: write: %s",
-				       t->ifname, strerror(errno));
+	for (unsigned int i = from; i < b->count; i++) {
+		tap_tx_prepare(t, i, &b->f[i]);
+		if (writev(t->fd, t->tx_iov[i], 2) < 0) {
+			tap_tx_error(t, errno);
 			continue;
 		}
 		sent++;
 	}
 	return sent;
+}
+
+static int tap_send_uring(struct tap_dev *t, struct frame_batch *b)
+{
+	int res[FRAME_BATCH_MAX], sent = 0, ret;
+	unsigned int n = b->count;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+
+		if (!sqe) {
+			/* Cannot happen (SQ is a batch deep): stay correct. */
+			n = i;
+			break;
+		}
+		tap_tx_prepare(t, i, &b->f[i]);
+		io_uring_prep_writev(sqe, t->fd, t->tx_iov[i], 2, -1);
+		sqe->user_data = i;
+		res[i] = -EIO;
+	}
+	ret = n ? tap_uring_run(t, n, res) : 0;
+	if (ret < 0) {
+		/* Some may have gone out: count none rather than send twice. */
+		tap_uring_fail(t, ret);
+		return 0;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (res[i] < 0)
+			tap_tx_error(t, -res[i]);
+		else
+			sent++;
+	}
+	if (n < b->count)
+		sent += tap_send_syscall(t, b, n);
+	return sent;
+}
+
+static int tap_port_send(struct port *port, struct frame_batch *b)
+{
+	struct tap_dev *t = port->priv;
+
+	if (b->count > FRAME_BATCH_MAX)
+		return 0;
+	return t->uring ? tap_send_uring(t, b) : tap_send_syscall(t, b, 0);
 }
 
 static int tap_port_poll_fd(struct port *port)

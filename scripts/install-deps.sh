@@ -16,7 +16,7 @@ PKGS_BUILD=(
 	build-essential binutils clang lld llvm libclang-rt-14-dev pkg-config
 	libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev
 	libnl-3-dev libnl-route-3-dev libslirp-dev libvdeplug-dev
-	libbpf-dev libpcap-dev
+	libbpf-dev libpcap-dev liburing-dev
 )
 # Tools the integration, nested and interop tiers drive for real:
 # python3 (netns control clients), ethtool (offload checks), e2fsprogs
