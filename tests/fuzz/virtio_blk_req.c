@@ -283,6 +283,11 @@ static void op_kick(struct drv *d)
 	}
 }
 
+static void disk_remove(void)
+{
+	unlink(disk_path);
+}
+
 static void disk_init(unsigned int kind)
 {
 	static const off_t sizes[4] = { 64 << 10, 0, (64 << 10) + 300,
@@ -297,6 +302,7 @@ static void disk_init(unsigned int kind)
 		if (fd < 0)
 			abort();
 		close(fd);
+		atexit(disk_remove);
 	}
 	/* Same starting image for every input: zeroes, then one marked
 	 * sector so reads return something recognisable. */
