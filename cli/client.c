@@ -17,15 +17,65 @@
 
 #include "loom/control.h"
 
+/*
+ * Strings from netd, a VMM or a file reach the terminal: control bytes
+ * (escape sequences could rewrite the screen) become '?'. @keep_lines
+ * keeps newlines and tabs, for multi-line messages.
+ */
+static void make_printable(char *s, bool keep_lines)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch < 0x20 || ch == 0x7f) &&
+		    !(keep_lines && (ch == '\n' || ch == '\t')))
+			*s = '?';
+	}
+}
+
+static void make_printable_at(json_t *v, int depth)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	/* Bounded like the parser's nesting; deeper values are never printed
+	 * by the tables anyway. */
+	if (!v || depth > 64)
+		return;
+	if (json_is_string(v)) {
+		/* A string with a NUL inside is shown up to the NUL. */
+		char *copy = strdup(json_string_value(v));
+
+		if (copy) {
+			make_printable(copy, false);
+			json_string_set(v, copy);
+			free(copy);
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+			make_printable_at(item, depth + 1);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			make_printable_at(item, depth + 1);
+	}
+}
+
+void json_make_printable(json_t *v)
+{
+	make_printable_at(v, 0);
+}
+
 void loom_err(const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
 
-	fputs("loom: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	make_printable(msg, true);
+	fprintf(stderr, "loom: %s\n", msg);
 }
 
 int loom_usage_err(const char *cmd, const char *fmt, ...)
@@ -374,6 +424,8 @@ int client_call(struct loom_ctx *ctx, const char *cmd, json_t *args,
 	rc = client_recv(ctx, &reply);
 	if (rc)
 		return rc;
+	if (!ctx->json)
+		json_make_printable(reply);
 	idv = json_object_get(reply, "id");
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		if (!json_is_integer(idv) || json_integer_value(idv) != id) {
@@ -424,6 +476,7 @@ static char *xstrdup(const char *s)
 		loom_err("out of memory");
 		exit(LOOM_EXIT_NETD);
 	}
+	make_printable(d, false);
 	return d;
 }
 

@@ -283,6 +283,8 @@ static int vm_call(const struct loom_ctx *ctx, const char *name,
 	if (vm_path(ctx, name, ".sock", path, sizeof(path)))
 		return LOOM_EXIT_USAGE;
 	rc = vm_request(path, cmd, reply);
+	if (!rc && !ctx->json)
+		json_make_printable(*reply);
 	if (rc == -EPROTO) {
 		loom_err("VM '%s' at %s sent a malformed reply", name, path);
 		return LOOM_EXIT_UNREACHABLE;

@@ -94,6 +94,9 @@ void table_free(struct table *t);
 
 /* JSON helpers that tolerate missing fields. */
 const char *jstr(const json_t *o, const char *key); /* NULL if absent */
+/* json_make_printable - control bytes in every string of @v become '?',
+ * before a reply from netd or a VMM is printed for a person. */
+void json_make_printable(json_t *v);
 /* Integer as text, "-" if absent. @buf holds 24 bytes. */
 const char *jint(const json_t *o, const char *key, char *buf);
 

@@ -132,6 +132,15 @@ grep -q "no ports" "$out" || fail "net show: says it has no ports"
 expect "net show --json" 0 "" -- net show l2 --json
 check_json "net show --json: network" '.network | [.name, .mode, .mtu]' '["l2","switch",9000]'
 expect "net show: unknown network" 1 "loom: network 'nope' does not exist" -- net show nope
+expect "net show: netd's error code is printed" 1 "does not exist (ENOENT)" -- net show nope
+expect "net show --json: the error object on stdout" 1 "" -- --json net show nope
+check_json "net show --json: error.code" .error.code '"ENOENT"'
+# A name with an escape sequence comes back in netd's message: the terminal
+# must not receive the ESC byte.
+expect "net show: control bytes from netd are not printed" 1 "'?[31mred' does not exist" -- net show $'\e[31mred'
+if grep -q $'\e' "$err"; then
+	fail "net show: ESC byte reached the terminal"
+fi
 
 cat >"$tmp/files/two.yaml" <<'EOF'
 networks:
