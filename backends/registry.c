@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/shm.h"
+#include "backends/tap.h"
 
 /*
  * Every backend, listed by hand: adding one is one line here plus its
@@ -13,6 +14,7 @@
  */
 static const struct port_ops *const backends[] = {
     &shm_port_ops,
+    &tap_port_ops,
 };
 
 size_t backend_count(void)

@@ -40,6 +40,28 @@ enum { TAP_VNET_HDR_LEN = 12, TAP_BUF_LEN = TAP_VNET_HDR_LEN + FRAME_MAX_LEN };
 enum { TAP_RX_POST_MIN = 4 };
 
 /*
+ * The TAP's txqueuelen, which is also the length of the kernel's queue of
+ * frames waiting for our read (tun's ptr_ring; the kernel's default is
+ * 1000). On this shared two-core machine the data-path thread is off the
+ * CPU for milliseconds at a time while the sender keeps going: at 500 kpps
+ * a 1000-frame queue overflows in 2 ms. A longer queue rides that out
+ * (docs/performance-tap.md); it holds frames, not bytes, and TCP bounds
+ * what it queues by its window. LOOM_TAP_TXQLEN overrides it.
+ */
+enum { TAP_TXQLEN = 4096, TAP_TXQLEN_MAX = 65536 };
+
+static unsigned int tap_txqlen(void)
+{
+	const char *env = getenv("LOOM_TAP_TXQLEN");
+	unsigned long v;
+
+	if (!env || !*env)
+		return TAP_TXQLEN;
+	v = strtoul(env, NULL, 10);
+	return v >= 1 && v <= TAP_TXQLEN_MAX ? (unsigned int)v : TAP_TXQLEN;
+}
+
+/*
  * A TAP moves one frame per read() or write(): with a syscall each, the
  * data-path thread spent most of its time entering and leaving the kernel,
  * and every write that woke the receiving application let it preempt us,
@@ -246,10 +268,11 @@ static int tap_configure(struct tap_dev *t, const struct tap_args *a, int nsfd,
 		rtnl_link_set_ifalias(chg, a->alias);
 	if (a->mtu)
 		rtnl_link_set_mtu(chg, a->mtu);
+	rtnl_link_set_txqlen(chg, tap_txqlen());
 	ret = rtnl_link_change(sk, link, chg, 0);
 	if (ret < 0) {
 		ret = nlerr(ret);
-		snprintf(err, errlen, "%s: cannot set alias/MTU %u: %s",
+		snprintf(err, errlen, "%s: cannot set alias/MTU %u/txqueuelen: %s",
 			 t->ifname, a->mtu, strerror(-ret));
 		goto out;
 	}

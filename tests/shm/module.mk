@@ -4,7 +4,7 @@ SHM_TEST_LIBS := $(BACKENDS_LIB) $(COMMON_LIB)
 $(BUILD)/tests/unit/test_shm_ring: $(BUILD)/tests/unit/test_shm_ring.o \
 		$(SHM_TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_shm_ring
 
 # The hostile-peer test: a real switch, two good shm ports, one hostile.
