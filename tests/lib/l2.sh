@@ -6,9 +6,11 @@
 #   l2_start NAME CMD...         start CMD (a VMM whose serial console is on
 #                                its stdin/stdout); console log in
 #                                $L2_DIR/NAME.log, pid in L2_PID[NAME]
-#   l2_expect NAME ERE SECS      wait for console output matching ERE (a
+#   l2_expect NAME ERE SECS [lines]
+#                                wait for console output matching ERE (a
 #                                line, or an unfinished line such as a
-#                                prompt); sets L2_LINE; 1 on timeout, 2 on EOF
+#                                prompt, unless "lines" is given); sets
+#                                L2_LINE; 1 on timeout, 2 on EOF
 #   l2_send NAME TEXT            send TEXT and a newline to the console
 #   l2_shell NAME SECS           wait for the guest shell (LOOM-READY, if
 #                                not seen yet), turn tty echo off so output
@@ -76,7 +78,7 @@ l2_elapsed() {
 }
 
 l2_expect() {
-	local name=$1 re=$2 fd=${L2_OUTFD[$1]} got rc left deadline
+	local name=$1 re=$2 fd=${L2_OUTFD[$1]} whole=${4:-} got rc left deadline
 	deadline=$(($(l2_us) + $3 * 1000000))
 	while :; do
 		left=$((deadline - $(l2_us)))
@@ -99,7 +101,8 @@ l2_expect() {
 			[[ $L2_LINE =~ $re ]] && return 0
 		elif [ $rc -gt 128 ]; then
 			L2_PART[$name]+=$got
-			if [ -n "${L2_PART[$name]}" ] && [[ ${L2_PART[$name]} =~ $re ]]; then
+			if [ -z "$whole" ] && [ -n "${L2_PART[$name]}" ] &&
+				[[ ${L2_PART[$name]} =~ $re ]]; then
 				L2_LINE=${L2_PART[$name]}
 				L2_PART[$name]=
 				printf '%s' "$L2_LINE" >>"$L2_DIR/$name.log"
@@ -128,7 +131,9 @@ l2_run() {
 	local name=$1 cmds=$2 secs=$3 line
 	L2_OUT='' L2_RC=''
 	l2_send "$name" "$cmds"'; echo "@@RC=$?"'
-	while l2_expect "$name" '.' "$secs"; do
+	# Whole lines only: a guest that pauses mid-line (TCG under load)
+	# must not split one output line in two.
+	while l2_expect "$name" '.' "$secs" lines; do
 		line=$L2_LINE
 		# Prompts (PS1, and PS2 for each continuation line) precede
 		# the output on its line.

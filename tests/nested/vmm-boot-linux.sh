@@ -47,7 +47,7 @@ l2_start vm "$vmm" --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 	--append "$cmdline" --mem 256M --cpus 1 --disk "$work/disk.img" \
 	--console stdio
 
-if l2_expect vm 'LOOM-INIT ' 300; then
+if l2_expect vm 'LOOM-INIT ' 300 lines; then
 	pass "vmm-linux-reaches-init ($(l2_elapsed vm) s wall, guest uptime ${L2_LINE##*LOOM-INIT })"
 else
 	fail "vmm-linux-reaches-init: no LOOM-INIT within 300 s"

@@ -28,6 +28,8 @@ if [ "${LOOM_IN_L1:-}" != 1 ] && [ "${1:-}" != --inner ]; then
 		}
 	done
 	. tests/lib/kvm.sh
+	# The cases take 15-30 s in L1: a hung L1 fails in minutes.
+	KVM_L1_OPTS=${KVM_L1_OPTS:---timeout 300}
 	kvm_enter "$0" --inner # returns where KVM is real
 fi
 

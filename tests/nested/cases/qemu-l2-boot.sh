@@ -24,7 +24,7 @@ l2_start qemu qemu-system-x86_64 -enable-kvm -M pc -nodefaults -no-user-config \
 	"${nics[@]}" \
 	-kernel "$L2_KERNEL" -initrd "$L2_INITRD" -append "$L2_CMDLINE_QUIET"
 
-if l2_expect qemu '^LOOM-INIT' 240; then
+if l2_expect qemu '^LOOM-INIT' 240 lines; then
 	echo "PASS: qemu-l2-reaches-init ($(l2_elapsed qemu) s wall, guest uptime ${L2_LINE#LOOM-INIT })"
 else
 	echo "FAIL: qemu-l2-reaches-init: no LOOM-INIT within 240 s"
