@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* boot.c - bzImage loading, boot_params and e820, MP tables, 64-bit entry. */
+/* boot.c - bzImage and vmlinux (ELF) loading, boot_params and e820, MP tables, 64-bit entry. */
 #include "vmm/boot.h"
 
 #include <errno.h>
@@ -52,6 +52,8 @@ enum {
 	LOAD_PHYSICAL_ADDR = 0x1000000,	/* where the decompressor runs */
 };
 
+static uint64_t get64(const uint8_t *p);
+
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
@@ -61,6 +63,11 @@ static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -281,6 +288,217 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 
 	info->entry = BOOT_KERNEL_ADDR + 0x200;	/* startup_64 */
 	info->protocol = version;
+	return 0;
+}
+
+/* ELF64 (the System V gABI and its x86-64 supplement). */
+enum {
+	EHDR_SIZE = 64,
+	EH_CLASS = 4, EH_DATA = 5, EH_VERSION = 6,
+	EH_TYPE = 16, EH_MACHINE = 18, EH_ENTRY = 24, EH_PHOFF = 32,
+	EH_PHENTSIZE = 54, EH_PHNUM = 56,
+	PHDR_SIZE = 56,
+	PH_TYPE = 0, PH_FLAGS = 4, PH_OFFSET = 8, PH_PADDR = 24,
+	PH_FILESZ = 32, PH_MEMSZ = 40,
+	ELFCLASS64 = 2, ELFDATA2LSB = 1, ET_EXEC = 2, EM_X86_64 = 62,
+	PT_LOAD = 1,
+	ELF_BOOT_PROTOCOL = 0x020c,
+	ELF_INITRD_MAX = 0x7fffffff,	/* what bzImages say */
+};
+
+/* One PT_LOAD segment, as read from a checked program header. */
+struct elf_seg {
+	uint64_t offset, paddr, filesz, memsz;
+};
+
+bool boot_is_elf(const uint8_t *kernel, size_t len)
+{
+	return len >= 4 && !memcmp(kernel, "\x7f" "ELF", 4);
+}
+
+/* Program header @i of a file whose header boot_elf_check() accepted. */
+static const uint8_t *elf_phdr(const uint8_t *elf, unsigned int i)
+{
+	return elf + get64(elf + EH_PHOFF) + (uint64_t)i * PHDR_SIZE;
+}
+
+static void elf_seg_read(const uint8_t *ph, struct elf_seg *seg)
+{
+	seg->offset = get64(ph + PH_OFFSET);
+	seg->paddr = get64(ph + PH_PADDR);
+	seg->filesz = get64(ph + PH_FILESZ);
+	seg->memsz = get64(ph + PH_MEMSZ);
+}
+
+int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
+		   size_t errlen)
+{
+	uint64_t phoff, entry;
+	unsigned int phnum, i, loads = 0;
+	bool entry_loaded = false;
+
+	if (elf_len < EHDR_SIZE || !boot_is_elf(elf, elf_len))
+		return fail(err, errlen, "kernel: not an ELF file (%zu bytes)",
+			    elf_len);
+	if (elf[EH_CLASS] != ELFCLASS64 || elf[EH_DATA] != ELFDATA2LSB ||
+	    elf[EH_VERSION] != 1)
+		return fail(err, errlen, "kernel: ELF is not 64-bit "
+			    "little-endian version 1 (class %u, data %u)",
+			    elf[EH_CLASS], elf[EH_DATA]);
+	if (get16(elf + EH_TYPE) != ET_EXEC ||
+	    get16(elf + EH_MACHINE) != EM_X86_64)
+		return fail(err, errlen, "kernel: ELF type %u machine %u: want "
+			    "an x86-64 executable (vmlinux)",
+			    get16(elf + EH_TYPE), get16(elf + EH_MACHINE));
+	phoff = get64(elf + EH_PHOFF);
+	phnum = get16(elf + EH_PHNUM);
+	if (get16(elf + EH_PHENTSIZE) != PHDR_SIZE || !phnum ||
+	    phnum > BOOT_ELF_MAX_PHDRS)
+		return fail(err, errlen, "kernel: ELF program headers: %u of "
+			    "%u bytes (want 1-%u of %u)", phnum,
+			    get16(elf + EH_PHENTSIZE), BOOT_ELF_MAX_PHDRS,
+			    PHDR_SIZE);
+	/* phnum * PHDR_SIZE is small, so only phoff can overflow. */
+	if (phoff > elf_len || (uint64_t)phnum * PHDR_SIZE > elf_len - phoff)
+		return fail(err, errlen, "kernel: ELF program headers at %llu "
+			    "past the end of the file: truncated?",
+			    (unsigned long long)phoff);
+	entry = get64(elf + EH_ENTRY);
+	for (i = 0; i < phnum; i++) {
+		const uint8_t *ph = elf_phdr(elf, i);
+		struct elf_seg seg;
+
+		if (get32(ph + PH_TYPE) != PT_LOAD)
+			continue;
+		elf_seg_read(ph, &seg);
+		if (seg.filesz > seg.memsz || seg.offset > elf_len ||
+		    seg.filesz > elf_len - seg.offset)
+			return fail(err, errlen, "kernel: ELF segment %u: %llu "
+				    "bytes at offset %llu (memsz %llu) not in "
+				    "the %zu-byte file: truncated?", i,
+				    (unsigned long long)seg.filesz,
+				    (unsigned long long)seg.offset,
+				    (unsigned long long)seg.memsz, elf_len);
+		if (seg.paddr < BOOT_KERNEL_ADDR || seg.memsz > (1ull << 32) ||
+		    seg.paddr > (1ull << 32) - seg.memsz)
+			return fail(err, errlen, "kernel: ELF segment %u at "
+				    "physical 0x%llx+0x%llx: not between 1 MiB "
+				    "and 4 GiB", i,
+				    (unsigned long long)seg.paddr,
+				    (unsigned long long)seg.memsz);
+		if (entry >= seg.paddr && entry - seg.paddr < seg.memsz)
+			entry_loaded = true;
+		loads++;
+	}
+	if (!loads)
+		return fail(err, errlen, "kernel: ELF has no loadable segment");
+	if (!entry_loaded)
+		return fail(err, errlen, "kernel: ELF entry 0x%llx is in no "
+			    "loaded segment (not a vmlinux?)",
+			    (unsigned long long)entry);
+	return 0;
+}
+
+int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
+		  size_t elf_len, const uint8_t *initrd, size_t initrd_len,
+		  const char *cmdline, struct boot_info *info, char *err,
+		  size_t errlen)
+{
+	const struct guest_mem_region *low;
+	uint64_t low_end, kernel_end = 0, initrd_addr = 0, top;
+	unsigned int phnum, i;
+	size_t clen;
+	uint8_t *bp, *dst;
+
+	memset(info, 0, sizeof(*info));
+	low = guest_mem_find(mem, 0);
+	if (!low || low->size < BOOT_MIN_RAM)
+		return fail(err, errlen, "need at least %u MiB of RAM at 0",
+			    BOOT_MIN_RAM >> 20);
+	low_end = low->size;
+	if (boot_elf_check(elf, elf_len, err, errlen))
+		return -ENOEXEC;
+	clen = strlen(cmdline);
+	if (clen >= BOOT_ELF_CMDLINE_MAX)
+		return fail(err, errlen, "command line too long (%zu bytes, "
+			    "a vmlinux takes %u)", clen,
+			    BOOT_ELF_CMDLINE_MAX - 1);
+
+	phnum = get16(elf + EH_PHNUM);
+	for (i = 0; i < phnum; i++) {
+		const uint8_t *ph = elf_phdr(elf, i);
+		struct elf_seg seg;
+
+		if (get32(ph + PH_TYPE) != PT_LOAD)
+			continue;
+		elf_seg_read(ph, &seg);
+		/* Checked: no wrap, and below 4 GiB. */
+		dst = guest_mem_ptr(mem, seg.paddr, seg.memsz);
+		if (!dst || seg.paddr + seg.memsz > low_end)
+			return fail(err, errlen, "kernel: ELF segment %u "
+				    "(0x%llx+0x%llx) does not fit in %llu MiB "
+				    "of low RAM", i,
+				    (unsigned long long)seg.paddr,
+				    (unsigned long long)seg.memsz,
+				    (unsigned long long)(low_end >> 20));
+		memcpy(dst, elf + seg.offset, seg.filesz);
+		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
+		if (seg.paddr + seg.memsz > kernel_end)
+			kernel_end = seg.paddr + seg.memsz;
+	}
+	info->kernel_end = kernel_end;
+
+	if (initrd && initrd_len) {
+		top = low_end < (uint64_t)ELF_INITRD_MAX + 1 ?
+			      low_end : (uint64_t)ELF_INITRD_MAX + 1;
+		if (initrd_len > top)
+			return fail(err, errlen, "initrd (%zu bytes) larger "
+				    "than the RAM below its limit", initrd_len);
+		initrd_addr = (top - initrd_len) & ~0xfffull;
+		if (initrd_addr < kernel_end)
+			return fail(err, errlen, "initrd (%zu bytes) does not "
+				    "fit above the kernel: more --mem needed",
+				    initrd_len);
+		dst = guest_mem_ptr(mem, initrd_addr, initrd_len);
+		if (!dst)
+			return fail(err, errlen, "initrd does not fit in RAM");
+		memcpy(dst, initrd, initrd_len);
+		info->initrd_addr = initrd_addr;
+		info->initrd_size = initrd_len;
+	}
+
+	dst = guest_mem_ptr(mem, BOOT_CMDLINE_ADDR, clen + 1);
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, cmdline, clen + 1);
+
+	/*
+	 * boot_params with the setup header fields a booted kernel reads; a
+	 * bzImage would bring the rest, which only its own set-up code and
+	 * decompressor use.
+	 */
+	bp = guest_mem_ptr(mem, BOOT_PARAMS_ADDR, BP_SIZE);
+	if (!bp)
+		return -EFAULT;
+	memset(bp, 0, BP_SIZE);
+	put16(bp + HDR_BOOT_FLAG, 0xaa55);
+	memcpy(bp + HDR_MAGIC, "HdrS", 4);
+	put16(bp + HDR_VERSION, ELF_BOOT_PROTOCOL);
+	bp[HDR_TYPE_OF_LOADER] = 0xff;
+	bp[HDR_LOADFLAGS] = LOADFLAG_LOADED_HIGH;
+	put32(bp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
+	put32(bp + HDR_CMDLINE_SIZE, BOOT_ELF_CMDLINE_MAX - 1);
+	put32(bp + HDR_INITRD_ADDR_MAX, ELF_INITRD_MAX);
+	put32(bp + HDR_KERNEL_ALIGNMENT, 0x200000);
+	put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_addr);
+	put32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_len);
+	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_addr >> 32));
+	put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)initrd_len >> 32));
+	put16(bp + 0x1fa, 0xffff);	/* vid_mode: normal */
+	boot_e820(mem, bp);
+
+	info->entry = get64(elf + EH_ENTRY);
+	info->protocol = ELF_BOOT_PROTOCOL;
 	return 0;
 }
 

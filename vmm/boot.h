@@ -26,6 +26,8 @@ enum {
 	BOOT_KERNEL_ADDR = 0x100000,
 	BOOT_RAW_STACK = 0x80000,
 	BOOT_MIN_RAM = 32u << 20,
+	BOOT_ELF_MAX_PHDRS = 64,
+	BOOT_ELF_CMDLINE_MAX = 2048,	/* x86 COMMAND_LINE_SIZE */
 };
 
 /**
@@ -76,6 +78,59 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 		    size_t kernel_len, const uint8_t *initrd,
 		    size_t initrd_len, const char *cmdline,
 		    struct boot_info *info, char *err, size_t errlen);
+
+/**
+ * boot_elf_check() - validate a vmlinux (ELF64 x86-64 executable) header.
+ * @elf: file bytes.
+ * @elf_len: their length.
+ * @err: buffer for the reason.
+ * @errlen: its size.
+ *
+ * Checks the ELF header and every program header boot_elf_load() uses:
+ * 64-bit little-endian x86-64 ET_EXEC, 1-BOOT_ELF_MAX_PHDRS program headers
+ * inside the file, PT_LOAD segments inside the file with filesz <= memsz,
+ * physical addresses from 1 MiB to 4 GiB without wrapping, the entry point
+ * inside a loaded segment. No RAM needed: a bad file is reported before
+ * any VM exists.
+ *
+ * Return: 0 or -ENOEXEC.
+ */
+int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
+		   size_t errlen);
+
+/**
+ * boot_is_elf() - whether a kernel file starts with the ELF magic.
+ * @kernel: file bytes.
+ * @len: their length.
+ */
+bool boot_is_elf(const uint8_t *kernel, size_t len);
+
+/**
+ * boot_elf_load() - load a vmlinux, initrd and command line into RAM.
+ * @mem: guest RAM (low region at 0 must be >= BOOT_MIN_RAM).
+ * @elf: vmlinux bytes (an uncompressed kernel, as Firecracker boots).
+ * @elf_len: their length.
+ * @initrd: initrd bytes or NULL.
+ * @initrd_len: its length.
+ * @cmdline: NUL-terminated command line (< BOOT_ELF_CMDLINE_MAX bytes).
+ * @info: filled on success; entry = the ELF entry point (Linux's
+ *	startup_64, entered in 64-bit mode with RSI = boot_params, as the
+ *	bzImage decompressor enters it).
+ * @err: buffer for a human-readable reason on failure.
+ * @errlen: its size.
+ *
+ * Copies each PT_LOAD segment to its physical address (zero-filling up to
+ * memsz), places the initrd at the top of low RAM below 2 GiB, and writes
+ * boot_params with a setup header of its own (there is none in a vmlinux)
+ * and the e820 map.
+ *
+ * Return: 0 or negative errno (-ENOEXEC for a bad image or one that does
+ * not fit).
+ */
+int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
+		  size_t elf_len, const uint8_t *initrd, size_t initrd_len,
+		  const char *cmdline, struct boot_info *info, char *err,
+		  size_t errlen);
 
 /**
  * boot_raw_load() - copy a flat binary to @addr for a bare-metal test guest.

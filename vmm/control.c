@@ -94,9 +94,10 @@ static json_t *control_counters(struct vm *vm, const struct control_info *info)
 	struct serial *s = info->serial;
 
 	return json_pack("{s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I}}",
+			 "s:I, s:I, s:I}}",
 			 "ok", 1, "counters",
 			 "exits_io", (json_int_t)c->exits_io,
+			 "io_coalesced", (json_int_t)c->coalesced,
 			 "exits_mmio", (json_int_t)c->exits_mmio,
 			 "exits_hlt", (json_int_t)c->exits_hlt,
 			 "exits_other", (json_int_t)c->exits_other,

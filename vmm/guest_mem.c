@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* guest_mem.c - guest RAM in a memfd, and range-checked guest address lookup. */
+/* guest_mem.c - guest RAM (memfd or anonymous), and range-checked guest address lookup. */
 #include "vmm/guest_mem.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -41,30 +42,77 @@ int guest_mem_add(struct guest_mem *gm, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-int guest_mem_init(struct guest_mem *gm, uint64_t ram_size, uint64_t low_limit)
+/*
+ * A mapping of @size bytes starting on a 2 MiB boundary: KVM maps guest RAM
+ * with 2 MiB pages only where host and guest addresses agree modulo 2 MiB,
+ * and transparent huge pages need aligned ranges.
+ */
+static void *map_aligned(uint64_t size, int fd)
+{
+	const uint64_t align = GUEST_MEM_HUGE_PAGE;
+	int flags = fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+	uint8_t *base, *p;
+	uint64_t head;
+
+	/* Reserve size + align of address space, then place the RAM in it. */
+	base = mmap(NULL, size + align, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return MAP_FAILED;
+	p = (uint8_t *)(((uintptr_t)base + align - 1) & ~(uintptr_t)(align - 1));
+	head = (uint64_t)(p - base);
+	if (head)
+		munmap(base, head);
+	munmap(p + size, align - head);
+	if (mmap(p, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0) ==
+	    MAP_FAILED) {
+		int err = errno;
+
+		munmap(p, size);
+		errno = err;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+int guest_mem_init_backing(struct guest_mem *gm, uint64_t ram_size,
+			   uint64_t low_limit, enum guest_mem_backing backing)
 {
 	uint64_t low, high;
 	void *map;
-	int fd, ret;
+	int fd = -1, ret;
 
 	guest_mem_init_empty(gm);
 	if (!ram_size || ram_size % 4096 || ram_size > (1ull << 46))
 		return -EINVAL;
-	fd = memfd_create("loom-guest-ram", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)ram_size) < 0) {
-		ret = -errno;
-		goto close_fd;
+	if (backing == GUEST_MEM_MEMFD) {
+		fd = memfd_create("loom-guest-ram", MFD_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (ftruncate(fd, (off_t)ram_size) < 0) {
+			ret = -errno;
+			goto close_fd;
+		}
+	} else if (backing != GUEST_MEM_ANON) {
+		return -EINVAL;
 	}
-	map = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = map_aligned(ram_size, fd);
 	if (map == MAP_FAILED) {
 		ret = -errno;
 		goto close_fd;
 	}
+	/*
+	 * Huge pages where the host allows them: for anonymous RAM unless
+	 * THP is "never"; for a memfd only if shmem_enabled is not "never"
+	 * (Debian's default is never). Each 4 KiB page is otherwise a host
+	 * page fault and a nested-paging fault when the guest first touches
+	 * it. Advice only: failure changes nothing.
+	 */
+	(void)madvise(map, ram_size, MADV_HUGEPAGE);
 	gm->fd = fd;
 	gm->map = map;
 	gm->map_size = ram_size;
+	gm->backing = backing;
 	low = ram_size < low_limit ? ram_size : low_limit;
 	high = ram_size - low;
 	ret = guest_mem_add(gm, 0, low, gm->map, 0);
@@ -79,9 +127,15 @@ unmap:
 	gm->map = NULL;
 	gm->fd = -1;
 close_fd:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	gm->nr = 0;
 	return ret;
+}
+
+int guest_mem_init(struct guest_mem *gm, uint64_t ram_size, uint64_t low_limit)
+{
+	return guest_mem_init_backing(gm, ram_size, low_limit, GUEST_MEM_MEMFD);
 }
 
 void guest_mem_destroy(struct guest_mem *gm)

@@ -9,9 +9,12 @@
 
 /*
  * Guest RAM is a few regions of guest-physical space, each backed by host
- * memory. All of it normally lives in one memfd (guest_mem_init()), so the
- * fd and each region's offset in it can be passed to vhost-net or netd, which
- * map the same pages.
+ * memory: one mapping, either a memfd (guest_mem_init(), GUEST_MEM_MEMFD),
+ * whose fd and each region's offset in it can be passed to another process
+ * that maps the same pages, or private anonymous memory (GUEST_MEM_ANON),
+ * which the kernel backs with transparent huge pages by default where a
+ * memfd gets them only if shmem_enabled allows (Debian: never). Either
+ * mapping starts on a 2 MiB boundary and is advised MADV_HUGEPAGE.
  *
  * Every access to guest memory on behalf of a device goes through
  * guest_mem_ptr() (or the copy helpers built on it): the WHOLE range
@@ -26,6 +29,12 @@ enum {
 	GUEST_MEM_MAX_REGIONS = 8,
 	/* x86: RAM above this address is moved above 4 GiB (PCI hole). */
 	GUEST_MEM_X86_LOW_LIMIT = 0xC0000000u,
+	GUEST_MEM_HUGE_PAGE = 2u << 20,
+};
+
+enum guest_mem_backing {
+	GUEST_MEM_MEMFD,	/* shareable: gm->fd maps the same pages */
+	GUEST_MEM_ANON,		/* private; huge pages without host tuning */
 };
 
 /**
@@ -50,6 +59,7 @@ struct guest_mem_region {
  *	e.g. in unit tests).
  * @map: base of the single mapping of @fd made by guest_mem_init(), or NULL.
  * @map_size: size of @map.
+ * @backing: what guest_mem_init_backing() made @map of.
  */
 struct guest_mem {
 	unsigned int nr;
@@ -57,6 +67,7 @@ struct guest_mem {
 	int fd;
 	uint8_t *map;
 	uint64_t map_size;
+	enum guest_mem_backing backing;
 };
 
 /**
@@ -73,6 +84,18 @@ struct guest_mem {
  */
 int guest_mem_init(struct guest_mem *gm, uint64_t ram_size,
 		   uint64_t low_limit);
+
+/**
+ * guest_mem_init_backing() - guest_mem_init() with a choice of backing.
+ * @gm: the structure to fill.
+ * @ram_size: bytes of RAM (multiple of 4096, > 0).
+ * @low_limit: as for guest_mem_init().
+ * @backing: GUEST_MEM_MEMFD (gm->fd set) or GUEST_MEM_ANON (gm->fd = -1).
+ *
+ * Return: 0 or negative errno (-EINVAL for a bad size or backing).
+ */
+int guest_mem_init_backing(struct guest_mem *gm, uint64_t ram_size,
+			   uint64_t low_limit, enum guest_mem_backing backing);
 
 /**
  * guest_mem_destroy() - unmap and close what guest_mem_init() made.

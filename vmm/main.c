@@ -28,19 +28,22 @@ enum {
 };
 
 static const char usage[] =
-"usage: loom-vmm --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
-"                [--mem SIZE] [--cpus N] [--disk IMG[,ro]]...\n"
+"usage: loom-vmm --kernel BZIMAGE|VMLINUX [--initrd FILE] [--append CMDLINE]\n"
+"                [--mem SIZE] [--mem-shared] [--cpus N] [--disk IMG[,ro]]...\n"
 "                [--console stdio|socket:PATH|none] [--control PATH]\n"
 "                [--name NAME] [-v]\n"
 "       loom-vmm --raw IMG@ADDR [--mem SIZE] [...]   (bare-metal test guest)\n"
 "\n"
-"Boots a Linux x86-64 bzImage under KVM (no firmware, no ACPI: MP tables,\n"
-"e820, 16550 console on COM1, PCI with virtio-blk disks).\n"
+"Boots a Linux x86-64 bzImage or vmlinux under KVM (no firmware, no ACPI:\n"
+"MP tables, e820, 16550 console on COM1, PCI with virtio-blk disks).\n"
 "\n"
-"  -k, --kernel FILE    bzImage (boot protocol >= 2.12, 64-bit)\n"
+"  -k, --kernel FILE    bzImage (boot protocol >= 2.12, 64-bit), or an\n"
+"                       uncompressed vmlinux (ELF64), entered at startup_64\n"
 "  -i, --initrd FILE    initramfs\n"
 "  -a, --append STR     kernel command line (default: console=ttyS0)\n"
 "  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 512M)\n"
+"      --mem-shared     guest RAM in a memfd another process can map\n"
+"                       (default: private memory, transparent huge pages)\n"
 "  -c, --cpus N         vCPUs, 1-64 (default 1)\n"
 "  -d, --disk IMG[,ro]  raw image as a virtio-blk disk (repeatable)\n"
 "      --console SPEC   stdio (default), socket:PATH (one client), none\n"
@@ -91,12 +94,18 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Map a file read-only; small enough for one VM's boot files. */
-static const uint8_t *map_file(const char *path, size_t *len, char *err,
-			       size_t errlen)
+/*
+ * Read a whole file into anonymous memory (freed with munmap() once the
+ * guest has its copy). read() rather than mmap(): over a network or 9p
+ * file system, page faults fetch a file a few pages at a time, large
+ * reads fetch it in big requests.
+ */
+static const uint8_t *read_file(const char *path, size_t *len, char *err,
+				size_t errlen)
 {
 	struct stat st;
-	void *p;
+	uint8_t *p;
+	size_t got = 0, size;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -111,17 +120,34 @@ static const uint8_t *map_file(const char *path, size_t *len, char *err,
 		close(fd);
 		return NULL;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	size = (size_t)st.st_size;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
-	*len = (size_t)st.st_size;
+	while (got < size) {
+		ssize_t n = read(fd, p + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: %s", path,
+				 n ? strerror(errno) : "file shrank while read");
+			munmap(p, size);
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = size;
 	return p;
 }
 
-enum { OPT_CONSOLE = 256, OPT_CONTROL, OPT_RAW };
+enum { OPT_CONSOLE = 256, OPT_CONTROL, OPT_RAW, OPT_MEM_SHARED };
 
 int main(int argc, char **argv)
 {
@@ -130,6 +156,7 @@ int main(int argc, char **argv)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "mem", required_argument, NULL, 'm' },
+		{ "mem-shared", no_argument, NULL, OPT_MEM_SHARED },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
@@ -147,12 +174,15 @@ int main(int argc, char **argv)
 	size_t klen = 0, ilen = 0;
 	unsigned int nr_disks = 0, i;
 	uint64_t mem = 512ull << 20, raw_addr = 0;
+	enum guest_mem_backing backing = GUEST_MEM_ANON;
 	unsigned long cpus = 1;
 	struct control_info cinfo = { 0 };
 	struct boot_info binfo;
 	char err[256], ctlpath[PATH_MAX], rawpath[PATH_MAX];
 	uint32_t slots = 0;
 	int opt, ret, code = VM_EXIT_ERROR;
+	bool is_elf = false;
+	uint64_t t_start, t_read;
 	char *end;
 
 	log_max_level = LOG_WARN;
@@ -193,6 +223,7 @@ int main(int argc, char **argv)
 		case OPT_CONTROL: control = optarg; break;
 		case 'n': name = optarg; break;
 		case OPT_RAW: raw = optarg; break;
+		case OPT_MEM_SHARED: backing = GUEST_MEM_MEMFD; break;
 		case 'v':
 			if (log_max_level < LOG_DEBUG)
 				log_max_level++;
@@ -244,24 +275,28 @@ int main(int argc, char **argv)
 		kernel = rawpath;
 	}
 
-	kbuf = map_file(kernel, &klen, err, sizeof(err));
+	t_start = vm_now_ns();
+	kbuf = read_file(kernel, &klen, err, sizeof(err));
 	if (!kbuf) {
 		fprintf(stderr, "loom-vmm: kernel: %s\n", err);
 		return VM_EXIT_ERROR;
 	}
-	if (!raw && boot_linux_check(kbuf, klen, err, sizeof(err))) {
+	is_elf = !raw && boot_is_elf(kbuf, klen);
+	if (!raw && (is_elf ? boot_elf_check(kbuf, klen, err, sizeof(err)) :
+			      boot_linux_check(kbuf, klen, err, sizeof(err)))) {
 		fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
 		goto out;
 	}
 	if (initrd) {
-		ibuf = map_file(initrd, &ilen, err, sizeof(err));
+		ibuf = read_file(initrd, &ilen, err, sizeof(err));
 		if (!ibuf) {
 			fprintf(stderr, "loom-vmm: initrd: %s\n", err);
 			goto out;
 		}
 	}
+	t_read = vm_now_ns();
 
-	ret = vm_init(&vm, mem, (unsigned int)cpus);
+	ret = vm_init(&vm, mem, (unsigned int)cpus, backing);
 	if (ret) {
 		if (ret == -ENOENT)
 			fprintf(stderr, "loom-vmm: /dev/kvm not found: KVM is "
@@ -322,8 +357,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		ret = boot_linux_load(&vm.mem, kbuf, klen, ibuf, ilen, append,
-				      &binfo, err, sizeof(err));
+		ret = is_elf ? boot_elf_load(&vm.mem, kbuf, klen, ibuf, ilen,
+					     append, &binfo, err, sizeof(err)) :
+			       boot_linux_load(&vm.mem, kbuf, klen, ibuf, ilen,
+					       append, &binfo, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
 			goto out;
@@ -370,10 +407,21 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	log_info(MOD, "%s: entry 0x%llx, %llu MiB, %lu vCPUs", kernel,
+	log_info(MOD, "%s: %s, entry 0x%llx, %llu MiB, %lu vCPUs; files "
+		 "read in %llu ms, VM ready after %llu ms", kernel,
+		 raw ? "raw image" : is_elf ? "vmlinux" : "bzImage",
 		 (unsigned long long)binfo.entry,
-		 (unsigned long long)(mem >> 20), cpus);
+		 (unsigned long long)(mem >> 20), cpus,
+		 (unsigned long long)((t_read - t_start) / 1000000),
+		 (unsigned long long)((vm_now_ns() - t_start) / 1000000));
 	code = vm_run(&vm);
+	log_info(MOD, "exit %d: exits io %llu (+%llu coalesced), mmio %llu, "
+		 "hlt %llu, other %llu", code,
+		 (unsigned long long)vm.counters.exits_io,
+		 (unsigned long long)vm.counters.coalesced,
+		 (unsigned long long)vm.counters.exits_mmio,
+		 (unsigned long long)vm.counters.exits_hlt,
+		 (unsigned long long)vm.counters.exits_other);
 
 out:
 	control_destroy();

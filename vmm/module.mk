@@ -40,6 +40,11 @@ FUZZ_LDLIBS_vmm_boot := -ljansson -lpthread
 FUZZ_LDLIBS_vmm_legacy_pio := -ljansson -lpthread
 $(BUILD)/fuzz/replay-vmm_control: vmm/control.c
 
+# Fuzz target: the vmlinux (ELF64) loader.
+FUZZ_TARGETS += vmm_elf
+FUZZ_LIBS_vmm_elf := $(FUZZ_LIBS_vmm_pci_config)
+FUZZ_LDLIBS_vmm_elf := -ljansson -lpthread
+
 # Bare-metal test guests (tier 4): flat images for loom-vmm --raw IMG@0x100000.
 GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic \
 	-fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \

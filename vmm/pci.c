@@ -822,6 +822,14 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm)
 	ret = vm_io_register(vm, VM_IO_PIO, 0xcf8, 8, pci_cf8_io, bus);
 	if (ret)
 		return ret;
+	/*
+	 * CONFIG_ADDRESS writes only latch an address for the next 0xcfc
+	 * access: KVM queues them in the kernel instead of returning to us,
+	 * so a config access costs one trip to user space, not two (Linux
+	 * reads 8192 slots twice on an AMD K8 CPU, which QEMU's TCG emulates).
+	 * Without KVM support they simply exit as before.
+	 */
+	(void)vm_coalesce_add(vm, VM_IO_PIO, 0xcf8, 4);
 	ret = vm_io_register(vm, VM_IO_MMIO, VM_PCI_MMIO_BASE,
 			     VM_PCI_MMIO_SIZE, pci_mmio_io, bus);
 	if (ret)

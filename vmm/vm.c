@@ -65,6 +65,7 @@ static int vm_common_init(struct vm *vm)
 	vm->wake_fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->state_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	pthread_cond_init(&vm->state_cond, NULL);
 	vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (vm->epoll_fd < 0)
@@ -206,7 +207,28 @@ static int vcpu_set_lint(struct vm_vcpu *vcpu)
 	return 0;
 }
 
-static int vm_kvm_init(struct vm *vm, uint64_t ram_size)
+/*
+ * The coalesced ring is a page of the vCPU mapping, at the page offset
+ * KVM_CAP_COALESCED_MMIO returns (0: not supported).
+ */
+static void vm_coalesced_ring_init(struct vm *vm, void *run)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int off;
+
+	off = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	if (off <= 0 || page <= 0 ||
+	    (uint64_t)(off + 1) * (uint64_t)page > (uint64_t)vm->run_size)
+		return;
+	vm->coalesced_ring = (struct kvm_coalesced_mmio_ring *)
+		((uint8_t *)run + (size_t)off * (size_t)page);
+	vm->coalesced_max = (uint32_t)(((size_t)page -
+					sizeof(struct kvm_coalesced_mmio_ring)) /
+				       sizeof(struct kvm_coalesced_mmio));
+}
+
+static int vm_kvm_init(struct vm *vm, uint64_t ram_size,
+		       enum guest_mem_backing backing)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t ident = VM_IDENTITY_MAP_ADDR;
@@ -255,7 +277,8 @@ static int vm_kvm_init(struct vm *vm, uint64_t ram_size)
 	if (ret)
 		return ret;
 
-	ret = guest_mem_init(&vm->mem, ram_size, GUEST_MEM_X86_LOW_LIMIT);
+	ret = guest_mem_init_backing(&vm->mem, ram_size,
+				     GUEST_MEM_X86_LOW_LIMIT, backing);
 	if (ret)
 		return ret;
 	for (i = 0; i < vm->mem.nr; i++) {
@@ -288,6 +311,8 @@ static int vm_kvm_init(struct vm *vm, uint64_t ram_size)
 		if (run == MAP_FAILED)
 			return -errno;
 		vcpu->run = run;
+		if (i == 0)
+			vm_coalesced_ring_init(vm, run);
 		ret = vcpu_set_cpuid(vm, vcpu);
 		if (ret)
 			return ret;
@@ -298,7 +323,8 @@ static int vm_kvm_init(struct vm *vm, uint64_t ram_size)
 	return 0;
 }
 
-int vm_init(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus)
+int vm_init(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
+	    enum guest_mem_backing backing)
 {
 	int ret;
 
@@ -314,7 +340,7 @@ int vm_init(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus)
 	ret = vm_common_init(vm);
 	if (ret)
 		return ret;
-	return vm_kvm_init(vm, ram_size);
+	return vm_kvm_init(vm, ram_size, backing);
 }
 
 void vm_destroy(struct vm *vm)
@@ -387,6 +413,53 @@ void vm_io_dispatch(struct vm *vm, enum vm_io_space space, uint64_t addr,
 	__atomic_add_fetch(&vm->counters.io_unhandled, 1, __ATOMIC_RELAXED);
 	if (!is_write)
 		memset(data, 0xff, len);
+}
+
+int vm_coalesce_add(struct vm *vm, enum vm_io_space space, uint64_t addr,
+		    uint64_t len)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = addr,
+		.size = (uint32_t)len,
+		.pio = space == VM_IO_PIO,
+	};
+
+	if (vm->vm_fd < 0)
+		return 0;
+	if (!len || len > UINT32_MAX || !vm->coalesced_ring)
+		return -ENOTSUP;
+	if (space == VM_IO_PIO &&
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
+		return -ENOTSUP;
+	return ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) ? -errno : 0;
+}
+
+void vm_coalesced_flush(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->coalesced_ring;
+	const uint32_t max = vm->coalesced_max;
+	uint32_t first, last, n = 0;
+
+	if (!ring ||
+	    __atomic_load_n(&ring->first, __ATOMIC_RELAXED) ==
+		    __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vm->coalesced_lock);
+	first = __atomic_load_n(&ring->first, __ATOMIC_RELAXED);
+	last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+	/* At most one ring's worth, whatever the indexes say. */
+	while (first != last && first < max && last < max && n++ < max) {
+		struct kvm_coalesced_mmio e = ring->coalesced_mmio[first];
+
+		if (e.len && e.len <= sizeof(e.data))
+			vm_io_dispatch(vm, e.pio ? VM_IO_PIO : VM_IO_MMIO,
+				       e.phys_addr, e.data, e.len, true);
+		first = (first + 1) % max;
+		__atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+		last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+	}
+	__atomic_add_fetch(&vm->counters.coalesced, n, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vm->coalesced_lock);
 }
 
 static int vm_ioeventfd(struct vm *vm, enum vm_io_space space, uint64_t addr,
@@ -704,7 +777,10 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+			int err = errno;
+
+			vm_coalesced_flush(vm);
+			if (err == EINTR || err == EAGAIN) {
 				/* Without immediate_exit, KVM ran (see above). */
 				if (!__atomic_exchange_n(&run->immediate_exit,
 							 0, __ATOMIC_SEQ_CST))
@@ -724,10 +800,12 @@ static void *vcpu_thread(void *arg)
 				continue;
 			}
 			log_err(MOD, "vcpu%d: KVM_RUN: %s", vcpu->id,
-				strerror(errno));
+				strerror(err));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
 		}
+		/* Queued writes happened before this exit's access. */
+		vm_coalesced_flush(vm);
 		vcpu->halted = false;
 		vcpu->io_pending = run->exit_reason == KVM_EXIT_IO ||
 				   run->exit_reason == KVM_EXIT_MMIO;

@@ -61,6 +61,7 @@ struct vm;
 struct pci_bus;
 struct kvm_run;
 struct kvm_irq_routing;
+struct kvm_coalesced_mmio_ring;
 
 /**
  * typedef vm_io_fn - handler for guest PIO or MMIO in a registered range.
@@ -97,6 +98,7 @@ struct vm_io_range {
 };
 
 struct vm_counters {
+	uint64_t coalesced;	/* writes KVM queued instead of exiting */
 	uint64_t exits_io;
 	uint64_t exits_mmio;
 	uint64_t exits_hlt;
@@ -139,6 +141,15 @@ struct vm {
 	struct vm_io_range io[64];
 	unsigned int nr_io;
 
+	/*
+	 * Coalesced writes: KVM queues guest writes to registered ranges in
+	 * this ring (a page of every vCPU's kvm_run mapping) instead of
+	 * exiting; vCPU threads replay them, in order, before any exit.
+	 */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	uint32_t coalesced_max;	/* ring entries */
+	pthread_mutex_t coalesced_lock;
+
 	/* GSI routing: IOAPIC/PIC defaults plus MSI routes. */
 	pthread_mutex_t irq_lock;
 	struct kvm_irq_routing *routing;
@@ -165,14 +176,17 @@ struct vm {
  * @vm: the structure to fill.
  * @ram_size: guest RAM in bytes (multiple of 4096).
  * @nr_vcpus: vCPUs to create (1..VM_MAX_VCPUS); they start in vm_run().
+ * @backing: guest RAM in a shareable memfd or private anonymous memory
+ *	(see vmm/guest_mem.h).
  *
- * Creates the guest RAM memfd (MAP_SHARED, nothing touched), the memory
+ * Creates the guest RAM (nothing touched, huge pages advised), the memory
  * slots split around the PCI hole, the TSS and identity map, IRQ chip, PIT,
  * vCPUs with host-supported CPUID, and the event loop.
  *
  * Return: 0 or negative errno (-ENOENT: no /dev/kvm).
  */
-int vm_init(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus);
+int vm_init(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
+	    enum guest_mem_backing backing);
 
 /**
  * vm_init_nokvm() - a VM without KVM: RAM, I/O table and loop only.
@@ -223,6 +237,32 @@ int vm_io_register(struct vm *vm, enum vm_io_space space, uint64_t base,
  */
 void vm_io_dispatch(struct vm *vm, enum vm_io_space space, uint64_t addr,
 		    uint8_t *data, unsigned int len, bool is_write);
+
+/**
+ * vm_coalesce_add() - let KVM queue guest writes to a range without exiting.
+ * @vm: the VM.
+ * @space: PIO or MMIO.
+ * @addr: first address.
+ * @len: length of the range.
+ *
+ * For registers whose writes have no immediate effect the guest could
+ * observe other than through a later access that exits (an address latch
+ * such as PCI's CONFIG_ADDRESS): each write is then replayed through
+ * vm_io_dispatch() before the next exit of any vCPU is handled, so the
+ * handler sees writes and reads in the guest's order. Only before vm_run().
+ *
+ * Return: 0; -ENOTSUP when KVM cannot (the writes then exit as before).
+ */
+int vm_coalesce_add(struct vm *vm, enum vm_io_space space, uint64_t addr,
+		    uint64_t len);
+
+/**
+ * vm_coalesced_flush() - replay the writes KVM queued (vm_coalesce_add()).
+ * @vm: the VM.
+ *
+ * Called by vCPU threads before they handle an exit; exposed for tests.
+ */
+void vm_coalesced_flush(struct vm *vm);
 
 /**
  * vm_ioeventfd_add() - make a guest write signal an eventfd in the kernel.

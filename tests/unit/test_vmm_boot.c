@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_vmm_boot.c - bzImage header checks, boot_params, e820, MP tables. */
+/* test_vmm_boot.c - bzImage and vmlinux (ELF) checks, boot_params, e820, MP tables, guest RAM backing. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/kvm.h>
 
 #include "vmm/boot.h"
 #include "vmm/control.h"
 #include "vmm/guest_mem.h"
+#include "vmm/pci.h"
 #include "vmm/vm.h"
 
 enum { RAM = 64u << 20, KSIZE = 64 * 1024 };
@@ -201,6 +203,320 @@ static void test_cmdline_and_initrd_limits(void **state)
 	free(k);
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+enum { ESIZE = 0x3000, ELF_TEXT = 0x1000000, ELF_DATA = 0x1200000 };
+
+/*
+ * A synthetic vmlinux: ELF64 header, a PT_NOTE, a text segment (0xcc)
+ * entered at its start and a data segment with a zero-filled tail (bss).
+ */
+static uint8_t *fake_vmlinux(void)
+{
+	uint8_t *e = calloc(1, ESIZE), *ph;
+
+	assert_non_null(e);
+	memcpy(e, "\x7f" "ELF", 4);
+	e[4] = 2;			/* ELFCLASS64 */
+	e[5] = 1;			/* little endian */
+	e[6] = 1;
+	put16(e + 16, 2);		/* ET_EXEC */
+	put16(e + 18, 62);		/* EM_X86_64 */
+	put32(e + 20, 1);
+	put64(e + 24, ELF_TEXT);	/* entry */
+	put64(e + 32, 64);		/* phoff */
+	put16(e + 52, 64);
+	put16(e + 54, 56);
+	put16(e + 56, 3);
+	ph = e + 64;
+	put32(ph, 4);			/* PT_NOTE: ignored */
+	put64(ph + 8, 0x100);
+	put64(ph + 32, 0x10);
+	ph += 56;
+	put32(ph, 1);			/* PT_LOAD text */
+	put32(ph + 4, 5);
+	put64(ph + 8, 0x1000);
+	put64(ph + 16, 0xffffffff81000000ull);
+	put64(ph + 24, ELF_TEXT);
+	put64(ph + 32, 0x1000);
+	put64(ph + 40, 0x1000);
+	ph += 56;
+	put32(ph, 1);			/* PT_LOAD data + bss */
+	put32(ph + 4, 6);
+	put64(ph + 8, 0x2000);
+	put64(ph + 16, 0xffffffff81200000ull);
+	put64(ph + 24, ELF_DATA);
+	put64(ph + 32, 0x1000);
+	put64(ph + 40, 0x3000);
+	memset(e + 0x1000, 0xcc, 0x1000);
+	memset(e + 0x2000, 0x5a, 0x1000);
+	return e;
+}
+
+static int load_elf(const uint8_t *e, size_t len, char *err)
+{
+	struct boot_info info;
+
+	return boot_elf_load(&gm, e, len, NULL, 0, "console=ttyS0", &info,
+			     err, 200);
+}
+
+static void test_good_vmlinux(void **state)
+{
+	static const uint8_t initrd[8192] = { 7, 8, 9 };
+	uint8_t *e = fake_vmlinux(), *bp;
+	struct boot_info info;
+	char err[200] = "";
+
+	(void)state;
+	assert_true(boot_is_elf(e, ESIZE));
+	assert_false(boot_is_elf(e, 3));
+	/* RAM was used by other tests: the bss must be zeroed by the load. */
+	memset(ram + ELF_DATA, 0xee, 0x3000);
+	assert_int_equal(boot_elf_load(&gm, e, ESIZE, initrd, sizeof(initrd),
+				       "console=ttyS0 quiet", &info, err,
+				       sizeof(err)),
+			 0);
+	assert_int_equal(info.entry, ELF_TEXT);
+	assert_int_equal(info.kernel_end, ELF_DATA + 0x3000);
+	assert_int_equal(ram[ELF_TEXT], 0xcc);
+	assert_int_equal(ram[ELF_TEXT + 0xfff], 0xcc);
+	assert_int_equal(ram[ELF_DATA], 0x5a);
+	assert_int_equal(ram[ELF_DATA + 0xfff], 0x5a);
+	assert_int_equal(ram[ELF_DATA + 0x1000], 0);
+	assert_int_equal(ram[ELF_DATA + 0x2fff], 0);
+	assert_int_equal(info.initrd_addr % 4096, 0);
+	assert_true(info.initrd_addr >= info.kernel_end);
+	assert_true(info.initrd_addr + sizeof(initrd) <= RAM);
+	assert_int_equal(ram[info.initrd_addr], 7);
+	assert_string_equal((char *)ram + BOOT_CMDLINE_ADDR,
+			    "console=ttyS0 quiet");
+	/* The setup header a booted kernel reads. */
+	bp = ram + BOOT_PARAMS_ADDR;
+	assert_int_equal(bp[0x1fe] | bp[0x1ff] << 8, 0xaa55);
+	assert_memory_equal(bp + 0x202, "HdrS", 4);
+	assert_int_equal(bp[0x210], 0xff);
+	assert_int_equal(bp[0x211] & 1, 1);
+	assert_int_equal(bp[0x228] | bp[0x229] << 8 | bp[0x22a] << 16,
+			 BOOT_CMDLINE_ADDR);
+	assert_int_equal((uint32_t)(bp[0x218] | bp[0x219] << 8 |
+				    bp[0x21a] << 16 | bp[0x21b] << 24),
+			 info.initrd_addr);
+	assert_int_equal(bp[0x21c] | bp[0x21d] << 8, sizeof(initrd));
+	assert_int_equal(bp[0x1e8], 3);		/* e820 entries */
+	free(e);
+}
+
+static void test_bad_vmlinux(void **state)
+{
+	uint8_t *e = fake_vmlinux(), *text = e + 64 + 56;
+	char err[200];
+	char *longcmd = malloc(BOOT_ELF_CMDLINE_MAX + 1);
+	struct boot_info info;
+	size_t n;
+
+	(void)state;
+	/* Truncated anywhere in the headers or segments: an error. */
+	for (n = 0; n < 0x2000; n += n < 0x200 ? 1 : 0x100)
+		assert_int_equal(load_elf(e, n, err), -ENOEXEC);
+	assert_int_equal(load_elf(e, 0x2800, err), -ENOEXEC);
+	assert_non_null(strstr(err, "truncated"));
+
+	e[4] = 1;			/* 32-bit */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	assert_non_null(strstr(err, "64-bit"));
+	e[4] = 2;
+	put16(e + 18, 3);		/* i386 */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	assert_non_null(strstr(err, "x86-64"));
+	put16(e + 18, 62);
+	put16(e + 16, 3);		/* ET_DYN */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put16(e + 16, 2);
+
+	put16(e + 56, 0);		/* no program headers */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put16(e + 56, BOOT_ELF_MAX_PHDRS + 1);
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put16(e + 56, 3);
+	put16(e + 54, 64);		/* odd phentsize */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put16(e + 54, 56);
+	put64(e + 32, ~0ull - 8);	/* phoff wraps */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put64(e + 32, 64);
+
+	put64(text + 8, ~0ull - 0x10);	/* segment offset wraps */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put64(text + 8, 0x1000);
+	put64(text + 32, 0x2000);	/* filesz > memsz */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put64(text + 32, 0x1000);
+	put64(text + 24, 0x80000);	/* below 1 MiB: the boot structures */
+	put64(e + 24, 0x80000);
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	assert_non_null(strstr(err, "1 MiB"));
+	put64(text + 24, ~0ull - 0x800);	/* paddr + memsz wraps */
+	put64(e + 24, ~0ull - 0x800);
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put64(text + 24, 0x100000000ull - 0x800);	/* crosses 4 GiB */
+	put64(e + 24, 0x100000000ull - 0x800);
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put64(text + 24, 0x8000000);	/* above the 64 MiB of RAM */
+	put64(e + 24, 0x8000000);
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	assert_non_null(strstr(err, "does not fit"));
+	put64(text + 24, ELF_TEXT);
+	put64(e + 24, ELF_TEXT - 1);	/* entry in no segment */
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	assert_non_null(strstr(err, "entry"));
+	put64(e + 24, ELF_TEXT);
+	put32(text, 6);			/* only a non-PT_LOAD left for text */
+	put32(text + 56, 6);
+	assert_int_equal(load_elf(e, ESIZE, err), -ENOEXEC);
+	put32(text, 1);
+	put32(text + 56, 1);
+
+	memset(longcmd, 'a', BOOT_ELF_CMDLINE_MAX);
+	longcmd[BOOT_ELF_CMDLINE_MAX] = '\0';
+	assert_int_equal(boot_elf_load(&gm, e, ESIZE, NULL, 0, longcmd, &info,
+				       err, sizeof(err)),
+			 -ENOEXEC);
+	assert_non_null(strstr(err, "command line"));
+	/* An initrd that cannot sit above the kernel. */
+	assert_int_equal(boot_elf_load(&gm, e, ESIZE, e, RAM - 0x1000000,
+				       "", &info, err, sizeof(err)),
+			 -ENOEXEC);
+	assert_int_equal(load_elf(e, ESIZE, err), 0);
+	/* A bzImage is not an ELF, and the other way round. */
+	assert_int_equal(boot_linux_check(e, ESIZE, err, sizeof(err)),
+			 -ENOEXEC);
+	free(longcmd);
+	free(e);
+}
+
+static void test_guest_mem_backing(void **state)
+{
+	struct guest_mem m;
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(guest_mem_init_backing(&m, 6u << 20, 4u << 20,
+						GUEST_MEM_ANON),
+			 0);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(m.nr, 2);
+	/* 2 MiB aligned, so KVM can map guest RAM with huge pages. */
+	assert_int_equal((uintptr_t)m.map % GUEST_MEM_HUGE_PAGE, 0);
+	assert_int_equal(m.regions[1].gpa, 1ull << 32);
+	p = guest_mem_ptr(&m, (1ull << 32) + (2u << 20) - 1, 1);
+	assert_non_null(p);
+	*p = 1;
+	assert_null(guest_mem_ptr(&m, (1ull << 32) + (2u << 20), 1));
+	guest_mem_destroy(&m);
+	assert_int_equal(guest_mem_init_backing(&m, 4u << 20, UINT64_MAX,
+						GUEST_MEM_MEMFD),
+			 0);
+	assert_true(m.fd >= 0);
+	assert_int_equal((uintptr_t)m.map % GUEST_MEM_HUGE_PAGE, 0);
+	guest_mem_destroy(&m);
+	assert_int_equal(guest_mem_init_backing(&m, 4u << 20, UINT64_MAX,
+						(enum guest_mem_backing)7),
+			 -EINVAL);
+	assert_int_equal(guest_mem_init_backing(&m, 4095, UINT64_MAX,
+						GUEST_MEM_ANON),
+			 -EINVAL);
+}
+
+/* The host bridge in slot 0: 8086:1237, as vmm/pci.c makes it. */
+#define HOST_BRIDGE_ID 0x12378086u
+
+static void ring_push(struct kvm_coalesced_mmio_ring *ring, uint32_t max,
+		      uint64_t addr, uint32_t len, uint32_t val, bool pio)
+{
+	struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[ring->last];
+
+	memset(e, 0, sizeof(*e));
+	e->phys_addr = addr;
+	e->len = len;
+	memcpy(e->data, &val, sizeof(val));
+	e->pio = pio;
+	ring->last = (ring->last + 1) % max;
+}
+
+/*
+ * Writes KVM queued in the coalesced ring reach the handlers in order when
+ * a vCPU flushes, as if they had exited: a queued CONFIG_ADDRESS write
+ * selects what the next 0xcfc read returns. Entries with bad lengths are
+ * skipped and indexes out of range stop the replay.
+ */
+static void test_coalesced_replay(void **state)
+{
+	static struct vm v;
+	static struct pci_bus bus;
+	struct kvm_coalesced_mmio_ring *ring = calloc(1, 4096);
+	const uint32_t max = (4096 - sizeof(*ring)) / sizeof(ring->coalesced_mmio[0]);
+	uint8_t data[4];
+	uint32_t id, i;
+
+	(void)state;
+	assert_non_null(ring);
+	assert_int_equal(vm_init_nokvm(&v, 0), 0);
+	assert_int_equal(pci_bus_init(&bus, &v), 0);
+	/* Without KVM there is nothing to register: success. */
+	assert_int_equal(vm_coalesce_add(&v, VM_IO_PIO, 0xcf8, 4), 0);
+	v.coalesced_ring = ring;
+	v.coalesced_max = max;
+	vm_coalesced_flush(&v);		/* empty ring: nothing */
+
+	/* Slot 3 (absent), then the host bridge's ID register. */
+	ring_push(ring, max, 0xcf8, 4, 0x80001800u, true);
+	ring_push(ring, max, 0xcf8, 4, 0x80000000u, true);
+	vm_coalesced_flush(&v);
+	assert_int_equal(ring->first, ring->last);
+	vm_io_dispatch(&v, VM_IO_PIO, 0xcfc, data, 4, false);
+	memcpy(&id, data, 4);
+	assert_int_equal(id, HOST_BRIDGE_ID);
+	assert_int_equal(v.counters.coalesced, 2);
+
+	/* Bad lengths are skipped, the good entry after them still lands. */
+	ring_push(ring, max, 0xcf8, 0, 0x80001800u, true);
+	ring_push(ring, max, 0xcf8, 200, 0x80001800u, true);
+	ring_push(ring, max, 0xcf8, 4, 0x80001800u, true);
+	vm_coalesced_flush(&v);
+	vm_io_dispatch(&v, VM_IO_PIO, 0xcfc, data, 4, false);
+	memcpy(&id, data, 4);
+	assert_int_equal(id, 0xffffffffu);
+
+	/* Wrapping around the end of the ring. */
+	for (i = 0; i < 2 * max; i++) {
+		ring_push(ring, max, 0xcf8, 4,
+			  i & 1 ? 0x80000000u : 0x80001800u, true);
+		if (i % 7 == 0)
+			vm_coalesced_flush(&v);
+	}
+	vm_coalesced_flush(&v);
+	vm_io_dispatch(&v, VM_IO_PIO, 0xcfc, data, 4, false);
+	memcpy(&id, data, 4);
+	assert_int_equal(id, HOST_BRIDGE_ID);
+
+	/* A corrupt index: the replay stops instead of reading past. */
+	ring->first = 0;
+	ring->last = max + 5;
+	vm_coalesced_flush(&v);
+	assert_int_equal(ring->first, 0);
+	ring->first = ring->last = 0;
+
+	v.coalesced_ring = NULL;
+	pci_bus_destroy(&bus);
+	vm_destroy(&v);
+	free(ring);
+}
+
 static uint8_t sum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
@@ -284,6 +600,10 @@ int main(void)
 		cmocka_unit_test(test_good_kernel),
 		cmocka_unit_test(test_bad_kernels),
 		cmocka_unit_test(test_cmdline_and_initrd_limits),
+		cmocka_unit_test(test_good_vmlinux),
+		cmocka_unit_test(test_bad_vmlinux),
+		cmocka_unit_test(test_guest_mem_backing),
+		cmocka_unit_test(test_coalesced_replay),
 		cmocka_unit_test(test_mptable),
 		cmocka_unit_test(test_control_protocol),
 	};
