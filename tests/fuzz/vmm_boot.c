@@ -1,36 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* vmm_boot.c - fuzz the bzImage loader: an arbitrary kernel file, initrd and command line into guest RAM. */
-#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/boot.h"
-#include "vmm/guest_mem.h"
+#include "tests/fuzz/boot_loader_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * Input: an 8-byte header, then the command line, the initrd and, for the
- * rest of the input, the kernel file (what --kernel would read):
- *   0     bit 0: 64 MiB of low RAM (else 32 MiB); bit 1: no high RAM;
- *         bit 2: 8 MiB of low RAM only (below BOOT_MIN_RAM)
- *   1-2   command line length (le16; 0xffff: a line of BOOT_CMDLINE_MAX 'a's)
- *   3-5   initrd length (le24, clipped to what the input holds)
+ * Input: boot_loader_fuzz.h's layout (kernel = a bzImage), with
  *   6     vCPUs for the MP table (0 skips it)
  *   7     PCI slot bitmap for the MP table's INTx entries (slots 1-8)
- * RAM lives in separate heap blocks (low RAM, 1 MiB at 4 GiB), so a copy
- * past a region's end is caught by ASan rather than landing in the next.
+ * The same bytes are also loaded as a --raw image.
  */
-enum {
-	HDR = 8,
-	LOW_MAX = 64u << 20,
-	HIGH = 1u << 20,
-	INIT_SIZE_OFF = 0x260,
-};
-
-static uint8_t *low_ram, *high_ram;
+enum { INIT_SIZE_OFF = 0x260 };
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -59,82 +44,24 @@ static void check_loaded(const struct boot_info *info, uint64_t low_size,
 		abort();
 }
 
+static const struct boot_fuzz_loader loader = {
+    .check = boot_linux_check,
+    .load = boot_linux_load,
+    .cmdline_max = BOOT_CMDLINE_MAX,
+    .check_loaded = check_loaded,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char *long_cmdline;
-	struct guest_mem gm;
-	struct boot_info info;
-	uint64_t low_size;
-	size_t clen, ilen, rest;
-	const uint8_t *initrd, *kernel;
-	char *cmdline, err[256];
-	int ret, chk;
+	struct boot_fuzz_case c;
 
-	if (size < HDR)
+	if (!boot_fuzz_run(data, size, &loader, &c))
 		return 0;
-	if (!low_ram) {
-		low_ram = calloc(1, LOW_MAX);
-		high_ram = calloc(1, HIGH);
-		long_cmdline = malloc(BOOT_CMDLINE_MAX + 1);
-		if (!low_ram || !high_ram || !long_cmdline)
-			abort();
-		memset(long_cmdline, 'a', BOOT_CMDLINE_MAX);
-		long_cmdline[BOOT_CMDLINE_MAX] = '\0';
-	}
-	low_size = data[0] & 4 ? 8u << 20 : data[0] & 1 ? LOW_MAX : 32u << 20;
-	guest_mem_init_empty(&gm);
-	if (guest_mem_add(&gm, 0, low_size, low_ram, 0) ||
-	    (!(data[0] & 2) &&
-	     guest_mem_add(&gm, 1ull << 32, HIGH, high_ram, 0)))
-		abort();
-
-	rest = size - HDR;
-	clen = (size_t)(data[1] | data[2] << 8);
-	ilen = (size_t)(data[3] | data[4] << 8 | data[5] << 16);
-	if (clen == 0xffff) {
-		cmdline = strdup(long_cmdline);
-		clen = 0;
-	} else {
-		if (clen > rest)
-			clen = rest;
-		cmdline = malloc(clen + 1);
-		if (cmdline) {
-			memcpy(cmdline, data + HDR, clen);
-			cmdline[clen] = '\0';
-		}
-	}
-	if (!cmdline)
-		return 0;
-	rest -= clen;
-	if (ilen > rest)
-		ilen = rest;
-	initrd = data + HDR + clen;
-	kernel = initrd + ilen;
-	rest -= ilen;
-
-	/* The check alone, as main.c runs it before creating the VM. */
-	err[0] = '\0';
-	chk = boot_linux_check(kernel, rest, err, sizeof(err));
-	if (chk && (chk != -ENOEXEC || !memchr(err, '\0', sizeof(err)) ||
-		    !err[0]))
-		abort();
-
-	memset(&info, 0xa5, sizeof(info));
-	ret = boot_linux_load(&gm, kernel, rest, ilen ? initrd : NULL, ilen,
-			      cmdline, &info, err, sizeof(err));
-	if (ret == 0)
-		check_loaded(&info, low_size, kernel, rest, ilen);
-	else if (ret == -ENOEXEC && !memchr(err, '\0', sizeof(err)))
-		abort();
-	if (chk && ret != -ENOEXEC)
-		abort();	/* the check must not pass what load refuses */
-
 	/* --raw IMG@ADDR with the same bytes, at an address from the input. */
-	if (rest)
-		boot_raw_load(&gm, kernel, rest,
-			      0x100000ull + ((uint64_t)data[5] << 16), &info);
+	if (c.kernel_len)
+		boot_raw_load(&c.gm, c.kernel, c.kernel_len,
+			      0x100000ull + ((uint64_t)data[5] << 16), &c.info);
 	if (data[6])
-		boot_mptable_write(&gm, data[6], (uint32_t)data[7] << 1);
-	free(cmdline);
+		boot_mptable_write(&c.gm, data[6], (uint32_t)data[7] << 1);
 	return 0;
 }
