@@ -102,6 +102,47 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -ENOEXEC;
 }
 
+/*
+ * The initrd at the top of low RAM below @limit (0: no limit of the
+ * kernel's own), page-aligned and above @kernel_top, and the command line
+ * (@clen bytes and its NUL) at BOOT_CMDLINE_ADDR: what both kernel formats
+ * place the same way. Return: 0, -ENOEXEC with @err, or -EFAULT.
+ */
+static int place_initrd_cmdline(const struct guest_mem *mem,
+				const uint8_t *initrd, size_t initrd_len,
+				uint64_t limit, uint64_t low_end,
+				uint64_t kernel_top, const char *cmdline,
+				size_t clen, struct boot_info *info, char *err,
+				size_t errlen)
+{
+	uint64_t top = low_end, initrd_addr;
+	uint8_t *dst;
+
+	if (initrd && initrd_len) {
+		if (limit && limit < top)
+			top = limit;
+		if (initrd_len > top)
+			return fail(err, errlen, "initrd (%zu bytes) larger "
+				    "than the RAM below its limit", initrd_len);
+		initrd_addr = (top - initrd_len) & ~0xfffull;
+		if (initrd_addr < kernel_top)
+			return fail(err, errlen, "initrd (%zu bytes) does not "
+				    "fit above the kernel: more --mem needed",
+				    initrd_len);
+		dst = guest_mem_ptr(mem, initrd_addr, initrd_len);
+		if (!dst)
+			return fail(err, errlen, "initrd does not fit in RAM");
+		memcpy(dst, initrd, initrd_len);
+		info->initrd_addr = initrd_addr;
+		info->initrd_size = initrd_len;
+	}
+	dst = guest_mem_ptr(mem, BOOT_CMDLINE_ADDR, clen + 1);
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, cmdline, clen + 1);
+	return 0;
+}
+
 /* RAM in [0, 640K) minus the EBDA, the low region above 1 MiB, high RAM. */
 static unsigned int boot_e820(const struct guest_mem *mem, uint8_t *bp)
 {
@@ -196,7 +237,8 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 		    struct boot_info *info, char *err, size_t errlen)
 {
 	uint32_t setup_sects, pm_off, init_size, initrd_max, cmdline_size;
-	uint64_t pm_len, low_end, initrd_addr = 0, kernel_top;
+	uint64_t pm_len, low_end, kernel_top;
+	int ret;
 	const struct guest_mem_region *low;
 	uint16_t version;
 	size_t hdr_end, clen;
@@ -237,32 +279,13 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 	memcpy(dst, kernel + pm_off, pm_len);
 	info->kernel_end = BOOT_KERNEL_ADDR + pm_len;
 
-	if (initrd && initrd_len) {
-		initrd_max = get32(kernel + HDR_INITRD_ADDR_MAX);
-		uint64_t top = low_end;
-
-		if (initrd_max && (uint64_t)initrd_max + 1 < top)
-			top = (uint64_t)initrd_max + 1;
-		if (initrd_len > top)
-			return fail(err, errlen, "initrd (%zu bytes) larger "
-				    "than the RAM below its limit", initrd_len);
-		initrd_addr = (top - initrd_len) & ~0xfffull;
-		if (initrd_addr < kernel_top)
-			return fail(err, errlen, "initrd (%zu bytes) does not "
-				    "fit above the kernel: more --mem needed",
-				    initrd_len);
-		dst = guest_mem_ptr(mem, initrd_addr, initrd_len);
-		if (!dst)
-			return fail(err, errlen, "initrd does not fit in RAM");
-		memcpy(dst, initrd, initrd_len);
-		info->initrd_addr = initrd_addr;
-		info->initrd_size = initrd_len;
-	}
-
-	dst = guest_mem_ptr(mem, BOOT_CMDLINE_ADDR, clen + 1);
-	if (!dst)
-		return -EFAULT;
-	memcpy(dst, cmdline, clen + 1);
+	initrd_max = get32(kernel + HDR_INITRD_ADDR_MAX);
+	ret = place_initrd_cmdline(mem, initrd, initrd_len,
+				   initrd_max ? (uint64_t)initrd_max + 1 : 0,
+				   low_end, kernel_top, cmdline, clen, info,
+				   err, errlen);
+	if (ret)
+		return ret;
 
 	bp = guest_mem_ptr(mem, BOOT_PARAMS_ADDR, BP_SIZE);
 	if (!bp)
@@ -278,9 +301,9 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 	bp[HDR_LOADFLAGS] = (uint8_t)(bp[HDR_LOADFLAGS] | LOADFLAG_LOADED_HIGH);
 	put16(bp + HDR_HEAP_END_PTR, 0);
 	put32(bp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
-	put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_addr);
+	put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)info->initrd_addr);
 	put32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_len);
-	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_addr >> 32));
+	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(info->initrd_addr >> 32));
 	put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)initrd_len >> 32));
 	put32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	put16(bp + 0x1fa, 0xffff);	/* vid_mode: normal */
@@ -405,8 +428,9 @@ int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
 		  size_t errlen)
 {
 	const struct guest_mem_region *low;
-	uint64_t low_end, kernel_end = 0, initrd_addr = 0, top;
+	uint64_t low_end, kernel_end = 0;
 	unsigned int phnum, i;
+	int ret;
 	size_t clen;
 	uint8_t *bp, *dst;
 
@@ -448,29 +472,12 @@ int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
 	}
 	info->kernel_end = kernel_end;
 
-	if (initrd && initrd_len) {
-		top = low_end < (uint64_t)ELF_INITRD_MAX + 1 ?
-			      low_end : (uint64_t)ELF_INITRD_MAX + 1;
-		if (initrd_len > top)
-			return fail(err, errlen, "initrd (%zu bytes) larger "
-				    "than the RAM below its limit", initrd_len);
-		initrd_addr = (top - initrd_len) & ~0xfffull;
-		if (initrd_addr < kernel_end)
-			return fail(err, errlen, "initrd (%zu bytes) does not "
-				    "fit above the kernel: more --mem needed",
-				    initrd_len);
-		dst = guest_mem_ptr(mem, initrd_addr, initrd_len);
-		if (!dst)
-			return fail(err, errlen, "initrd does not fit in RAM");
-		memcpy(dst, initrd, initrd_len);
-		info->initrd_addr = initrd_addr;
-		info->initrd_size = initrd_len;
-	}
-
-	dst = guest_mem_ptr(mem, BOOT_CMDLINE_ADDR, clen + 1);
-	if (!dst)
-		return -EFAULT;
-	memcpy(dst, cmdline, clen + 1);
+	ret = place_initrd_cmdline(mem, initrd, initrd_len,
+				   (uint64_t)ELF_INITRD_MAX + 1, low_end,
+				   kernel_end, cmdline, clen, info, err,
+				   errlen);
+	if (ret)
+		return ret;
 
 	/*
 	 * boot_params with the setup header fields a booted kernel reads; a
@@ -490,9 +497,9 @@ int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
 	put32(bp + HDR_CMDLINE_SIZE, BOOT_ELF_CMDLINE_MAX - 1);
 	put32(bp + HDR_INITRD_ADDR_MAX, ELF_INITRD_MAX);
 	put32(bp + HDR_KERNEL_ALIGNMENT, 0x200000);
-	put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_addr);
+	put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)info->initrd_addr);
 	put32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_len);
-	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_addr >> 32));
+	put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(info->initrd_addr >> 32));
 	put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)initrd_len >> 32));
 	put16(bp + 0x1fa, 0xffff);	/* vid_mode: normal */
 	boot_e820(mem, bp);

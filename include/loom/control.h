@@ -70,7 +70,7 @@ enum loom_control_limits {
 #define LOOM_ERR_PROTO "EPROTO"	 /* not JSON, not an object, no "cmd" */
 #define LOOM_ERR_2BIG "E2BIG"	 /* message above LOOM_CONTROL_MSG_MAX */
 #define LOOM_ERR_NOSYS "ENOSYS"	 /* unknown command */
-#define LOOM_ERR_OPNOTSUPP "EOPNOTSUPP" /* mode/feature not implemented */
+#define LOOM_ERR_OPNOTSUPP "EOPNOTSUPP" /* a mode or feature this version lacks */
 #define LOOM_ERR_PERM "EPERM"	 /* needs CAP_NET_ADMIN (TAP, netns) */
 #define LOOM_ERR_NOSPC "ENOSPC"	 /* a limit reached (networks, ports) */
 #define LOOM_ERR_BUSY "EBUSY"	 /* the kernel object is in use */
