@@ -16,6 +16,7 @@
 #include "vmm/boot.h"
 #include "vmm/control.h"
 #include "vmm/devices.h"
+#include "vmm/kernel_cache.h"
 #include "vmm/pci.h"
 #include "vmm/virtio/blk.h"
 #include "vmm/vm.h"
@@ -31,7 +32,8 @@ static const char usage[] =
 "usage: loom-vmm --kernel BZIMAGE|VMLINUX [--initrd FILE] [--append CMDLINE]\n"
 "                [--mem SIZE] [--mem-shared] [--cpus N] [--disk IMG[,ro]]...\n"
 "                [--console stdio|socket:PATH|none] [--control PATH]\n"
-"                [--name NAME] [-v]\n"
+"                [--name NAME] [--kernel-cache DIR | --no-kernel-cache] [-v]\n"
+"       loom-vmm --cache-kernel --kernel BZIMAGE [--kernel-cache DIR]\n"
 "       loom-vmm --raw IMG@ADDR [--mem SIZE] [...]   (bare-metal test guest)\n"
 "\n"
 "Boots a Linux x86-64 bzImage or vmlinux under KVM (no firmware, no ACPI:\n"
@@ -39,6 +41,16 @@ static const char usage[] =
 "\n"
 "  -k, --kernel FILE    bzImage (boot protocol >= 2.12, 64-bit), or an\n"
 "                       uncompressed vmlinux (ELF64), entered at startup_64\n"
+"      --kernel-cache DIR  where decompressed bzImage kernels are kept\n"
+"                       (default $LOOM_CACHE_DIR/kernels, as root\n"
+"                       /var/cache/loom/kernels, else ~/.cache/loom/kernels).\n"
+"                       A bzImage found there boots as its vmlinux, without\n"
+"                       the guest's decompressor (and its KASLR); one not\n"
+"                       there yet is decompressed in the background for the\n"
+"                       next boot\n"
+"      --no-kernel-cache  always let the guest decompress a bzImage\n"
+"      --cache-kernel   decompress --kernel into the cache now, print the\n"
+"                       cached file's path and exit (no VM)\n"
 "  -i, --initrd FILE    initramfs\n"
 "  -a, --append STR     kernel command line (default: console=ttyS0)\n"
 "  -m, --mem SIZE       guest RAM, e.g. 512M, 2G (default 512M)\n"
@@ -51,7 +63,8 @@ static const char usage[] =
 "                       default with --name: $LOOM_RUN_DIR/vm/NAME.sock\n"
 "  -n, --name NAME      VM name (for the control socket and logs)\n"
 "      --raw IMG@ADDR   load a flat binary at ADDR, enter it in 64-bit mode\n"
-"  -v, --verbose        more log output (repeat for debug)\n"
+"  -v, --verbose        more log output; -vv: debug, and at exit the I/O\n"
+"                       ports that made the most VM exits\n"
 "  -h, --help           this text\n"
 "\n"
 "Suggested command line for Debian's kernel:\n"
@@ -147,7 +160,105 @@ static const uint8_t *read_file(const char *path, size_t *len, char *err,
 	return p;
 }
 
-enum { OPT_CONSOLE = 256, OPT_CONTROL, OPT_RAW, OPT_MEM_SHARED };
+/*
+ * A bzImage whose decompressed kernel is in the cache boots as that vmlinux
+ * (replacing *kbuf); on a miss a background filler prepares it for the
+ * next boot. Any cache trouble only costs the speed-up: the bzImage boots.
+ * Returns what the start-up log line says about it.
+ */
+static const char *kernel_from_cache(const char *dir_opt, const char *kernel,
+				     const uint8_t **kbuf, size_t *klen,
+				     bool *is_elf)
+{
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	const uint8_t *payload, *cached;
+	size_t payload_len, clen;
+	uint64_t out_len;
+	struct stat st;
+	int ret;
+
+	if (kernel_payload(*kbuf, *klen, &payload, &payload_len, &out_len) ==
+	    KERNEL_CODEC_NONE)
+		return " (compressed with a codec loom-vmm does not decode)";
+	if (kernel_cache_dir(dir_opt, dir, sizeof(dir), err, sizeof(err))) {
+		log_info(MOD, "kernel cache off: %s", err);
+		return " (no kernel cache)";
+	}
+	if (kernel_cache_path(dir, *kbuf, *klen, path, sizeof(path)))
+		return " (no kernel cache)";
+	if (lstat(path, &st) && errno == ENOENT) {
+		ret = kernel_cache_fill_async(*kbuf, *klen, path);
+		if (ret)
+			log_info(MOD, "kernel cache: no filler: %s",
+				 strerror(-ret));
+		return " (decompressing for the cache in the background)";
+	}
+	cached = read_file(path, &clen, err, sizeof(err));
+	if (!cached) {
+		log_warn(MOD, "kernel cache: %s", err);
+		return " (kernel cache unreadable)";
+	}
+	if (boot_elf_check(cached, clen, err, sizeof(err))) {
+		log_warn(MOD, "kernel cache: %s: %s; removed", path, err);
+		unlink(path);
+		munmap((void *)cached, clen);
+		return " (bad cache entry removed)";
+	}
+	log_info(MOD, "%s: booting its decompressed kernel %s", kernel, path);
+	munmap((void *)*kbuf, *klen);
+	*kbuf = cached;
+	*klen = clen;
+	*is_elf = true;
+	return " (decompressed copy from the kernel cache)";
+}
+
+/* --cache-kernel: fill the cache entry now and print its path. */
+static int cache_kernel_now(const char *dir_opt, const char *kernel,
+			    const uint8_t *kbuf, size_t klen)
+{
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	uint8_t *out;
+	size_t out_len;
+	struct stat st;
+	int ret;
+
+	ret = kernel_cache_dir(dir_opt, dir, sizeof(dir), err, sizeof(err));
+	if (!ret)
+		ret = kernel_cache_path(dir, kbuf, klen, path, sizeof(path));
+	if (ret) {
+		fprintf(stderr, "loom-vmm: kernel cache: %s\n",
+			ret == -ENAMETOOLONG ? "path too long" : err);
+		return ret;
+	}
+	if (!lstat(path, &st)) {
+		puts(path);
+		return 0;
+	}
+	ret = kernel_decompress(kbuf, klen, &out, &out_len, err, sizeof(err));
+	if (!ret && boot_elf_check(out, out_len, err, sizeof(err))) {
+		munmap(out, out_len);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
+		return ret;
+	}
+	ret = kernel_cache_store(path, out, out_len);
+	munmap(out, out_len);
+	if (ret) {
+		fprintf(stderr, "loom-vmm: %s: %s\n", path,
+			ret == -EEXIST ? "being filled by another loom-vmm" :
+					 strerror(-ret));
+		return ret;
+	}
+	puts(path);
+	return 0;
+}
+
+enum {
+	OPT_CONSOLE = 256, OPT_CONTROL, OPT_RAW, OPT_MEM_SHARED,
+	OPT_KERNEL_CACHE, OPT_NO_KERNEL_CACHE, OPT_CACHE_KERNEL,
+};
 
 int main(int argc, char **argv)
 {
@@ -163,13 +274,18 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "name", required_argument, NULL, 'n' },
 		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "kernel-cache", required_argument, NULL, OPT_KERNEL_CACHE },
+		{ "no-kernel-cache", no_argument, NULL, OPT_NO_KERNEL_CACHE },
+		{ "cache-kernel", no_argument, NULL, OPT_CACHE_KERNEL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kernel = NULL, *initrd = NULL, *append = "console=ttyS0";
 	const char *console = "stdio", *control = NULL, *name = NULL;
-	const char *raw = NULL, *disks[MAX_DISKS];
+	const char *raw = NULL, *disks[MAX_DISKS], *cache_dir = NULL;
+	bool use_cache = true, cache_only = false;
+	const char *kernel_source = "";
 	const uint8_t *kbuf = NULL, *ibuf = NULL;
 	size_t klen = 0, ilen = 0;
 	unsigned int nr_disks = 0, i;
@@ -224,6 +340,9 @@ int main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case OPT_RAW: raw = optarg; break;
 		case OPT_MEM_SHARED: backing = GUEST_MEM_MEMFD; break;
+		case OPT_KERNEL_CACHE: cache_dir = optarg; break;
+		case OPT_NO_KERNEL_CACHE: use_cache = false; break;
+		case OPT_CACHE_KERNEL: cache_only = true; break;
 		case 'v':
 			if (log_max_level < LOG_DEBUG)
 				log_max_level++;
@@ -287,6 +406,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
 		goto out;
 	}
+	if (cache_only) {
+		if (raw || is_elf || !use_cache) {
+			fprintf(stderr, "loom-vmm: --cache-kernel wants a bzImage "
+				"--kernel and the cache\n");
+			munmap((void *)kbuf, klen);
+			return VM_EXIT_USAGE;
+		}
+		ret = cache_kernel_now(cache_dir, kernel, kbuf, klen);
+		munmap((void *)kbuf, klen);
+		return ret ? VM_EXIT_ERROR : 0;
+	}
+	if (!raw && !is_elf && use_cache)
+		kernel_source = kernel_from_cache(cache_dir, kernel, &kbuf,
+						  &klen, &is_elf);
 	if (initrd) {
 		ibuf = read_file(initrd, &ilen, err, sizeof(err));
 		if (!ibuf) {
@@ -306,6 +439,9 @@ int main(int argc, char **argv)
 				strerror(-ret));
 		goto out;
 	}
+	/* Debug level: which ports a boot's exits go to (printed at exit). */
+	if (log_max_level >= LOG_DEBUG)
+		vm_profile_exits(&vm);
 	ret = pc_devices_init(&vm);
 	if (!ret)
 		ret = serial_init(&serial, &vm, console);
@@ -407,9 +543,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	log_info(MOD, "%s: %s, entry 0x%llx, %llu MiB, %lu vCPUs; files "
+	log_info(MOD, "%s: %s%s, entry 0x%llx, %llu MiB, %lu vCPUs; files "
 		 "read in %llu ms, VM ready after %llu ms", kernel,
 		 raw ? "raw image" : is_elf ? "vmlinux" : "bzImage",
+		 kernel_source,
 		 (unsigned long long)binfo.entry,
 		 (unsigned long long)(mem >> 20), cpus,
 		 (unsigned long long)((t_read - t_start) / 1000000),
@@ -422,6 +559,7 @@ int main(int argc, char **argv)
 		 (unsigned long long)vm.counters.exits_mmio,
 		 (unsigned long long)vm.counters.exits_hlt,
 		 (unsigned long long)vm.counters.exits_other);
+	vm_profile_report(&vm, 16);
 
 out:
 	control_destroy();

@@ -4,7 +4,7 @@
 VMM_SRCS := $(filter-out vmm/main.c vmm/guest_mem.c,$(wildcard vmm/*.c))
 VMM_LIB := $(BUILD)/libloomvmm.a
 VMM_LINK = -Wl,--start-group $(VMM_LIB) $(BUILD)/libloomvirtio.a \
-	$(COMMON_LIB) -Wl,--end-group -ljansson -lpthread
+	$(COMMON_LIB) -Wl,--end-group -ljansson -lpthread -llzma -lzstd -lz
 $(VMM_LIB): $(VMM_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^

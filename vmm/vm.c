@@ -343,6 +343,47 @@ int vm_init(struct vm *vm, uint64_t ram_size, unsigned int nr_vcpus,
 	return vm_kvm_init(vm, ram_size, backing);
 }
 
+int vm_profile_exits(struct vm *vm)
+{
+	if (!vm->pio_profile)
+		vm->pio_profile = calloc(65536, sizeof(*vm->pio_profile));
+	return vm->pio_profile ? 0 : -ENOMEM;
+}
+
+struct port_count {
+	uint32_t count;
+	uint16_t port;
+};
+
+static int port_count_desc(const void *a, const void *b)
+{
+	const struct port_count *x = a, *y = b;
+
+	return x->count != y->count ? (x->count < y->count ? 1 : -1) :
+				      (int)x->port - (int)y->port;
+}
+
+void vm_profile_report(const struct vm *vm, unsigned int top)
+{
+	struct port_count *used;
+	unsigned int n = 0, port, i;
+
+	if (!vm->pio_profile)
+		return;
+	used = malloc(65536 * sizeof(*used));
+	if (!used)
+		return;
+	for (port = 0; port < 65536; port++)
+		if (vm->pio_profile[port])
+			used[n++] = (struct port_count){
+				vm->pio_profile[port], (uint16_t)port };
+	qsort(used, n, sizeof(*used), port_count_desc);
+	for (i = 0; i < n && i < top; i++)
+		log_info(MOD, "exit profile: port 0x%04x: %u exits",
+			 used[i].port, used[i].count);
+	free(used);
+}
+
 void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
@@ -355,6 +396,7 @@ void vm_destroy(struct vm *vm)
 	}
 	guest_mem_destroy(&vm->mem);
 	free(vm->routing);
+	free(vm->pio_profile);
 	vm->routing = NULL;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
@@ -812,6 +854,10 @@ static void *vcpu_thread(void *arg)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			vm->counters.exits_io++;
+			if (vm->pio_profile)
+				__atomic_add_fetch(
+					&vm->pio_profile[run->io.port], 1,
+					__ATOMIC_RELAXED);
 			vcpu_handle_io(vcpu);
 			break;
 		case KVM_EXIT_MMIO:

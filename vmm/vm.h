@@ -169,7 +169,22 @@ struct vm {
 	uint64_t start_ns;
 
 	struct vm_counters counters;
+	/* Exits per PIO port (65536 counters), only with an exit profile. */
+	uint32_t *pio_profile;
 };
+
+/**
+ * vm_profile_exits() - count PIO exits per port from now on, so that
+ * vm_profile_report() can say which devices a boot's exits went to.
+ * Return: 0, or -ENOMEM.
+ */
+int vm_profile_exits(struct vm *vm);
+
+/**
+ * vm_profile_report() - log the ports with the most exits (info level).
+ * @top: how many ports to name.
+ */
+void vm_profile_report(const struct vm *vm, unsigned int top);
 
 /**
  * vm_init() - open /dev/kvm and create a VM with in-kernel IRQ chip and PIT.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_vmm_boot.c - bzImage and vmlinux (ELF) checks, boot_params, e820, MP tables, guest RAM backing. */
+/* test_vmm_boot.c - bzImage and vmlinux (ELF) checks, the kernel cache, boot_params, e820, MP tables, guest RAM backing. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +10,21 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
+#include <lzma.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "vmm/boot.h"
 #include "vmm/control.h"
 #include "vmm/guest_mem.h"
+#include "vmm/kernel_cache.h"
 #include "vmm/pci.h"
 #include "vmm/vm.h"
 
@@ -594,6 +604,217 @@ static void test_control_protocol(void **state)
 	vm_destroy(&vm);
 }
 
+/* Compress @in as the kernel build would for @codec; returns the length. */
+static size_t compress_as(enum kernel_codec codec, const uint8_t *in,
+			  size_t len, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	switch (codec) {
+	case KERNEL_CODEC_XZ:
+		assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32,
+							 NULL, in, len, out,
+							 &n, cap),
+				 LZMA_OK);
+		break;
+	case KERNEL_CODEC_ZSTD: {
+		ZSTD_CCtx *c = ZSTD_createCCtx();
+
+		ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+		n = ZSTD_compress2(c, out, cap, in, len);
+		ZSTD_freeCCtx(c);
+		assert_false(ZSTD_isError(n));
+		break;
+	}
+	default: {
+		z_stream z = { 0 };
+
+		assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + 15, 9,
+					      Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = (Bytef *)(uintptr_t)in;
+		z.avail_in = (uInt)len;
+		z.next_out = out;
+		z.avail_out = (uInt)cap;
+		assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+		n = z.total_out;
+		deflateEnd(&z);
+		break;
+	}
+	}
+	return n;
+}
+
+enum { BZ_MAX = 5 * 512 + 0x8000 };
+
+/*
+ * A bzImage whose payload is @vmlinux compressed with @codec followed by
+ * the kernel build's size trailer (@trailer); returns its length.
+ */
+static size_t fake_compressed_kernel(uint8_t *bz, enum kernel_codec codec,
+				     const uint8_t *vmlinux, size_t len,
+				     uint32_t trailer)
+{
+	uint8_t *hdr = fake_kernel();
+	size_t clen;
+
+	memset(bz, 0, BZ_MAX);
+	memcpy(bz, hdr, 5 * 512);
+	free(hdr);
+	clen = compress_as(codec, vmlinux, len, bz + 5 * 512,
+			   BZ_MAX - 5 * 512 - 4);
+	put32(bz + 5 * 512 + clen, trailer);
+	put32(bz + 0x248, 0);
+	put32(bz + 0x24c, (uint32_t)clen + 4);
+	put32(bz + 0x1f4, (uint32_t)((clen + 4) / 16));
+	return 5 * 512 + clen + 4;
+}
+
+/* Each codec the kernel build uses on x86 distributions round-trips. */
+static void test_kernel_decompress(void **state)
+{
+	static const enum kernel_codec codecs[] = {
+		KERNEL_CODEC_GZIP, KERNEL_CODEC_XZ, KERNEL_CODEC_ZSTD,
+	};
+	static uint8_t bz[BZ_MAX];
+	uint8_t *e = fake_vmlinux(), *out, *nops;
+	const uint8_t *payload;
+	size_t blen, out_len, plen;
+	uint64_t announced;
+	char err[200] = "";
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		blen = fake_compressed_kernel(bz, codecs[i], e, ESIZE, ESIZE);
+		assert_int_equal(boot_linux_check(bz, blen, err, sizeof(err)),
+				 0);
+		assert_int_equal(kernel_payload(bz, blen, &payload, &plen,
+						&announced), codecs[i]);
+		assert_int_equal(announced, ESIZE);
+		assert_int_equal(kernel_decompress(bz, blen, &out, &out_len,
+						   err, sizeof(err)), 0);
+		assert_int_equal(out_len, ESIZE);
+		assert_memory_equal(out, e, ESIZE);
+		assert_int_equal(boot_elf_check(out, out_len, err,
+						sizeof(err)), 0);
+		munmap(out, out_len);
+
+		/* A trailer that lies either way, or absurdly, is refused. */
+		blen = fake_compressed_kernel(bz, codecs[i], e, ESIZE,
+					      ESIZE + 1);
+		assert_int_equal(kernel_decompress(bz, blen, &out, &out_len,
+						   err, sizeof(err)), -EINVAL);
+		blen = fake_compressed_kernel(bz, codecs[i], e, ESIZE,
+					      ESIZE - 1);
+		assert_int_equal(kernel_decompress(bz, blen, &out, &out_len,
+						   err, sizeof(err)), -EINVAL);
+		blen = fake_compressed_kernel(bz, codecs[i], e, ESIZE,
+					      0xffffffffu);
+		assert_int_equal(kernel_decompress(bz, blen, &out, &out_len,
+						   err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "announces"));
+
+		/* Damage inside the stream is caught by its checksum. */
+		blen = fake_compressed_kernel(bz, codecs[i], e, ESIZE, ESIZE);
+		bz[5 * 512 + (blen - 5 * 512) / 2] ^= 0x40;
+		assert_int_equal(kernel_decompress(bz, blen, &out, &out_len,
+						   err, sizeof(err)), -EINVAL);
+		/* Cut short. */
+		blen = fake_compressed_kernel(bz, codecs[i], e, ESIZE, ESIZE);
+		put32(bz + 0x24c, 24);
+		put32(bz + 5 * 512 + 20, ESIZE);
+		assert_int_equal(kernel_decompress(bz, blen, &out, &out_len,
+						   err, sizeof(err)), -EINVAL);
+	}
+	/* The synthetic bzImage's payload (NOPs) is no codec of ours. */
+	nops = fake_kernel();
+	assert_int_equal(kernel_decompress(nops, KSIZE, &out, &out_len, err,
+					   sizeof(err)), -ENOTSUP);
+	/* A payload outside the file. */
+	put32(nops + 0x248, KSIZE);
+	assert_int_equal(kernel_payload(nops, KSIZE, &payload, &plen,
+					&announced), KERNEL_CODEC_NONE);
+	free(nops);
+	free(e);
+}
+
+/* Cache directory rules, keys, atomic store and the background filler. */
+static void test_kernel_cache(void **state)
+{
+	static uint8_t bz[BZ_MAX];
+	char tmpl[] = "/tmp/loom-kcache.XXXXXX", dir[512], path[600];
+	char other[600], part[700], err[200] = "", cmd[600];
+	uint8_t *e = fake_vmlinux(), *again;
+	struct timeval old[2] = { { time(NULL) - 3600, 0 },
+				  { time(NULL) - 3600, 0 } };
+	struct stat st;
+	size_t blen;
+	int fd, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(cmd, sizeof(cmd), "%s/a/kernels", tmpl);
+	assert_int_equal(kernel_cache_dir(cmd, dir, sizeof(dir), err,
+					  sizeof(err)), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* A directory others can write is not trusted. */
+	chmod(dir, 0777);
+	assert_int_equal(kernel_cache_dir(dir, path, sizeof(path), err,
+					  sizeof(err)), -EPERM);
+	chmod(dir, 0700);
+	/* LOOM_CACHE_DIR names the cache root. */
+	setenv("LOOM_CACHE_DIR", tmpl, 1);
+	assert_int_equal(kernel_cache_dir(NULL, path, sizeof(path), err,
+					  sizeof(err)), 0);
+	snprintf(cmd, sizeof(cmd), "%s/kernels", tmpl);
+	assert_string_equal(path, cmd);
+	unsetenv("LOOM_CACHE_DIR");
+
+	/* The key is the content: one changed byte, another entry. */
+	blen = fake_compressed_kernel(bz, KERNEL_CODEC_XZ, e, ESIZE, ESIZE);
+	assert_int_equal(kernel_cache_path(dir, bz, blen, path, sizeof(path)),
+			 0);
+	again = malloc(blen);
+	memcpy(again, bz, blen);
+	again[blen / 2] ^= 1;
+	assert_int_equal(kernel_cache_path(dir, again, blen, other,
+					   sizeof(other)), 0);
+	assert_string_not_equal(path, other);
+	free(again);
+
+	/* A fresh .part means another filler is at work; a stale one is not. */
+	snprintf(part, sizeof(part), "%s.part", path);
+	fd = open(part, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(kernel_cache_store(path, e, ESIZE), -EEXIST);
+	assert_int_equal(utimes(part, old), 0);
+	assert_int_equal(kernel_cache_store(path, e, ESIZE), 0);
+	assert_int_equal(access(part, F_OK), -1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, ESIZE);
+	unlink(path);
+
+	/* The background filler leaves a complete entry and no .part. */
+	assert_int_equal(kernel_cache_fill_async(bz, blen, path), 0);
+	for (i = 0; i < 200 && access(path, F_OK); i++)
+		usleep(50 * 1000);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, ESIZE);
+	assert_int_equal(access(part, F_OK), -1);
+	unlink(path);
+	/* A payload that is no kernel leaves nothing behind. */
+	blen = fake_compressed_kernel(bz, KERNEL_CODEC_GZIP, bz + 4096, 512,
+				      512);
+	assert_int_equal(kernel_cache_fill_async(bz, blen, path), 0);
+	usleep(300 * 1000);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(cmd), 0);
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +823,8 @@ int main(void)
 		cmocka_unit_test(test_cmdline_and_initrd_limits),
 		cmocka_unit_test(test_good_vmlinux),
 		cmocka_unit_test(test_bad_vmlinux),
+		cmocka_unit_test(test_kernel_decompress),
+		cmocka_unit_test(test_kernel_cache),
 		cmocka_unit_test(test_guest_mem_backing),
 		cmocka_unit_test(test_coalesced_replay),
 		cmocka_unit_test(test_mptable),
