@@ -17,6 +17,7 @@ PKGS_BUILD=(
 	libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev
 	libnl-3-dev libnl-route-3-dev libslirp-dev libvdeplug-dev
 	libbpf-dev libpcap-dev liburing-dev
+	liblzma-dev libzstd-dev zlib1g-dev
 )
 # Tools the integration, nested and interop tiers drive for real:
 # python3 (netns control clients), ethtool (offload checks), e2fsprogs
