@@ -2,7 +2,6 @@
 /* virtio_blk_req.c - fuzz virtio-blk request processing: guest-written chains (header, data, status) over a scratch image. */
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "vmm/virtio/blk.h"
 #include "vmm/virtio/virtio.h"
 #include "tests/fuzz/fd_check.h"
+#include "tests/fuzz/virtio_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,9 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *      and descriptors included: the guest owns all of it)
  *   3  device reset and a new driver set-up (after a NEEDS_RESET, too)
  *   4  fill: le16 offset in the data area, le16 length, u8 byte
- * Guest RAM is two adjacent 32 KiB regions in separate heap blocks, so a
- * range that spans them or runs off the end would trip ASan if it got
- * through as one host pointer.
+ * Guest RAM is split in two heap blocks (split_ram_init).
  *
  * Checked after every kick, as long as no RAM poke could have forged them:
  * each used element names a head the driver made available and not yet
@@ -48,7 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 enum {
 	RAM_GPA = 0x10000,
-	REGION = 0x8000,
 	DESC_OFF = 0,
 	AVAIL_OFF = 0x1000,
 	USED_OFF = 0x1800,
@@ -59,23 +56,6 @@ enum {
 	MAX_OPS = 2048,
 	QMAX = 256,
 };
-
-static char disk_path[64];
-
-struct fz {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct fz *f, unsigned int n)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < n && f->left; i++, f->left--, f->p++)
-		v |= (uint64_t)*f->p << (8 * i);
-	return v;
-}
 
 struct drv {
 	struct guest_mem gm;
@@ -283,27 +263,14 @@ static void op_kick(struct drv *d)
 	}
 }
 
-static void disk_remove(void)
-{
-	unlink(disk_path);
-}
-
-static void disk_init(unsigned int kind)
+static const char *disk_init(unsigned int kind)
 {
 	static const off_t sizes[4] = { 64 << 10, 0, (64 << 10) + 300,
 					1 << 20 };
 	static char zero[4096];
+	const char *disk_path = fuzz_image("blkreq");
 	int fd;
 
-	if (!disk_path[0]) {
-		snprintf(disk_path, sizeof(disk_path),
-			 "/tmp/loom-fuzz-blkreq-XXXXXX");
-		fd = mkstemp(disk_path);
-		if (fd < 0)
-			abort();
-		close(fd);
-		atexit(disk_remove);
-	}
 	/* Same starting image for every input: zeroes, then one marked
 	 * sector so reads return something recognisable. */
 	fd = open(disk_path, O_RDWR | O_TRUNC | O_CLOEXEC);
@@ -314,6 +281,7 @@ static void disk_init(unsigned int kind)
 		abort();
 	memset(zero, 0, 512);
 	close(fd);
+	return disk_path;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -321,6 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz f = { data, size };
 	static struct drv d;
 	uint8_t *a = NULL, *b = NULL;
+	const char *disk_path;
 	unsigned int flags, ops = 0;
 	int err = 0;
 
@@ -330,14 +299,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&d, 0, sizeof(d));
 	flags = (unsigned int)take(&f, 1);
 	d.qsize = (uint16_t)(1u << (take(&f, 1) % 9));
-	disk_init((flags >> 3) & 3);
-	a = calloc(1, REGION);
-	b = calloc(1, REGION);
-	if (!a || !b)
+	disk_path = disk_init((flags >> 3) & 3);
+	if (!split_ram_init(&d.gm, RAM_GPA, &a, &b))
 		goto out;
-	guest_mem_init_empty(&d.gm);
-	guest_mem_add(&d.gm, RAM_GPA, REGION, a, 0);
-	guest_mem_add(&d.gm, RAM_GPA + REGION, REGION, b, 0);
 	d.blk = virtio_blk_open(&d.gm, disk_path, flags & 1, &err);
 	if (!d.blk)
 		abort();

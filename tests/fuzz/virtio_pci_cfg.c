@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* virtio_pci_cfg.c - fuzz virtio-pci + virtio-blk: arbitrary config space, BAR and doorbell accesses over guest RAM. */
+#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include "vmm/vm.h"
 #include "vmm/virtio/blk.h"
 #include "vmm/virtio/pci.h"
+#include "tests/fuzz/virtio_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,37 +32,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 enum { RAM = 1 << 20, DISK = 64 << 10 };
 
-static char disk_path[64];
-
-static void disk_init(void)
+/* The image, zeroes at the start of the run; inputs write it in turn. */
+static const char *disk_init(void)
 {
 	static char zero[DISK];
+	static const char *disk_path;
 	int fd;
 
-	if (disk_path[0])
-		return;
-	snprintf(disk_path, sizeof(disk_path), "/tmp/loom-fuzz-vblk-XXXXXX");
-	fd = mkstemp(disk_path);
-	if (fd < 0)
-		abort();
-	if (write(fd, zero, sizeof(zero)) != (ssize_t)sizeof(zero))
+	if (disk_path)
+		return disk_path;
+	disk_path = fuzz_image("vblk");
+	fd = open(disk_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, zero, sizeof(zero)) != (ssize_t)sizeof(zero))
 		abort();
 	close(fd);
-}
-
-struct fz {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take(struct fz *f, unsigned int n)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < n && f->left; i++, f->left--, f->p++)
-		v |= (uint64_t)*f->p << (8 * i);
-	return v;
+	return disk_path;
 }
 
 static void cfg(struct pci_bus *bus, unsigned int off, uint32_t v,
@@ -115,11 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz f = { data, size };
 	struct pci_bus bus;
 	struct vm vm;
+	const char *disk_path;
 	uint64_t bar, n;
 	unsigned int ops = 0;
 
 	log_max_level = LOG_ERR;
-	disk_init();
+	disk_path = disk_init();
 	if (vm_init_nokvm(&vm, RAM))
 		return 0;
 	if (pci_bus_init(&bus, &vm))

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "vmm/guest_mem.h"
 #include "vmm/virtio/virtq.h"
+#include "tests/fuzz/virtio_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,13 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *   8     max segments the "device" accepts (0 = 64)
  *   9     pops to try (bounded anyway by 4 rings)
  *   10-11 written length reported on push
- * RAM is two adjacent regions in separate heap blocks, so a range that
- * spans them (or runs off the end) would be caught by ASan if it got
- * through as one host pointer.
+ * RAM is split in two heap blocks (split_ram_init).
  */
 enum {
 	RAM_GPA = 0x10000,
-	REGION = 0x8000,
+	REGION = SPLIT_RAM_REGION,
 	HDR = 12,
 	MAX_SEGS = 64,
 };
@@ -35,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct virtq_seg segs[MAX_SEGS];
 	struct virtq_chain c = { .segs = segs };
-	uint8_t *a, *b, tmp[64];
+	uint8_t *a = NULL, *b = NULL, tmp[64];
 	struct guest_mem gm;
 	struct virtq vq;
 	unsigned int i, pops;
@@ -44,18 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < HDR)
 		return 0;
 	log_max_level = LOG_ERR;
-	a = calloc(1, REGION);
-	b = calloc(1, REGION);
-	if (!a || !b)
+	if (!split_ram_init(&gm, RAM_GPA, &a, &b))
 		goto out;
 	rest = size - HDR;
 	memcpy(a, data + HDR, rest < REGION ? rest : REGION);
 	if (rest > REGION)
 		memcpy(b, data + HDR + REGION,
 		       rest - REGION < REGION ? rest - REGION : REGION);
-	guest_mem_init_empty(&gm);
-	guest_mem_add(&gm, RAM_GPA, REGION, a, 0);
-	guest_mem_add(&gm, RAM_GPA + REGION, REGION, b, 0);
 
 	virtq_init(&vq, &gm, 0, 256, "fuzz");
 	vq.size = (uint16_t)(1u << (data[0] % 9));
