@@ -79,6 +79,38 @@ static int check_fill(const uint8_t *b, uint32_t len, uint32_t seed)
 	return 0;
 }
 
+/* A 64-slot pair whose peer filled every slot with 64-byte frames. */
+static void pair_open_full(struct pair *pr)
+{
+	static const uint8_t frame[64];
+	int n = 0;
+
+	pair_open(pr, 0, 64);
+	while (shm_peer_send(&pr->peer, frame, sizeof(frame), NULL) == 0)
+		n++;
+	assert_int_equal(n, 64); /* the peer saw the ring full */
+}
+
+/* netd's side takes exactly @n frames into the empty @b, and is done. */
+static void recv_expect(struct pair *pr, struct frame_batch *b, int n)
+{
+	b->count = 0;
+	assert_int_equal(shm_port_recv(pr->sp, b), n);
+	shm_port_recv_done(pr->sp);
+}
+
+/* @b: @count frames, each @len bytes of @data, no offloads. */
+static void batch_of(struct frame_batch *b, uint8_t *data, uint32_t len,
+		     uint32_t count)
+{
+	b->count = count;
+	for (uint32_t i = 0; i < count; i++) {
+		b->f[i].data = data;
+		b->f[i].len = len;
+		memset(&b->f[i].off, 0, sizeof(b->f[i].off));
+	}
+}
+
 static void test_layout_and_header(void **state)
 {
 	struct shm_layout l, l2;
@@ -166,16 +198,11 @@ static void test_ring_full(void **state)
 	struct pair pr;
 	struct frame_batch b = {0};
 	uint8_t frame[64] = {0};
-	int n = 0;
 
-	pair_open(&pr, 0, 64);
-	while (shm_peer_send(&pr.peer, frame, sizeof(frame), NULL) == 0)
-		n++;
-	assert_int_equal(n, 64);
+	pair_open_full(&pr);
 	assert_int_equal(shm_peer_send(&pr.peer, frame, 64, NULL), -ENOBUFS);
 	shm_peer_flush(&pr.peer);
-	assert_int_equal(shm_port_recv(pr.sp, &b), 64);
-	shm_port_recv_done(pr.sp);
+	recv_expect(&pr, &b, 64);
 	assert_int_equal(shm_peer_send(&pr.peer, frame, 64, NULL), 0);
 	/* Data area exhaustion with 64 KiB frames (ring of slots not full). */
 	pair_close(&pr);
@@ -217,9 +244,7 @@ static void test_batch_limits(void **state)
 	assert_int_equal(shm_port_recv(pr.sp, &b), FRAME_BATCH_MAX);
 	assert_int_equal(check_fill(b.f[0].data, 60, 68), 0);
 	shm_port_recv_done(pr.sp);
-	b.count = 0;
-	assert_int_equal(shm_port_recv(pr.sp, &b), FRAME_BATCH_MAX);
-	shm_port_recv_done(pr.sp);
+	recv_expect(&pr, &b, FRAME_BATCH_MAX);
 	b.count = 0;
 	assert_int_equal(shm_port_recv(pr.sp, &b), 200 - 4 - 3 * 64);
 	assert_int_equal(check_fill(b.f[0].data, 60, 196), 0);
@@ -227,12 +252,7 @@ static void test_batch_limits(void **state)
 	b.count = 0;
 	assert_int_equal(shm_port_recv(pr.sp, &b), 0);
 	/* netd -> peer: a batch of 64 is one publish. */
-	b.count = FRAME_BATCH_MAX;
-	for (int i = 0; i < FRAME_BATCH_MAX; i++) {
-		b.f[i].data = frame;
-		b.f[i].len = 60;
-		memset(&b.f[i].off, 0, sizeof(b.f[i].off));
-	}
+	batch_of(&b, frame, 60, FRAME_BATCH_MAX);
 	assert_int_equal(shm_port_send(pr.sp, &b), FRAME_BATCH_MAX);
 	assert_int_equal(shm_cons_peek(&pr.peer.rx), FRAME_BATCH_MAX);
 	pair_close(&pr);
@@ -254,9 +274,7 @@ static void test_notification_suppression(void **state)
 			assert_int_equal(
 			    shm_peer_send(&pr.peer, frame, 64, NULL), 0);
 		shm_peer_flush(&pr.peer);
-		b.count = 0;
-		assert_int_equal(shm_port_recv(pr.sp, &b), 32);
-		shm_port_recv_done(pr.sp);
+		recv_expect(&pr, &b, 32);
 	}
 	assert_int_equal(pr.peer.tx.st.kicks, 0);
 	assert_int_equal(efd_count(efd), 0);
@@ -272,9 +290,7 @@ static void test_notification_suppression(void **state)
 	assert_int_equal(pr.peer.tx.st.kicks, 1);
 	assert_int_equal(efd_count(efd), 1);
 	/* netd wakes: recv disarms; further publishes are silent. */
-	b.count = 0;
-	assert_int_equal(shm_port_recv(pr.sp, &b), 2);
-	shm_port_recv_done(pr.sp);
+	recv_expect(&pr, &b, 2);
 	uint64_t k = pr.peer.tx.st.kicks;
 
 	for (int i = 0; i < 100; i++) {
@@ -286,14 +302,9 @@ static void test_notification_suppression(void **state)
 	/* Arming while frames are queued makes the fd readable at once. */
 	shm_port_fd(pr.sp);
 	assert_int_equal(efd_count(efd), 1);
-	b.count = 0;
-	assert_int_equal(shm_port_recv(pr.sp, &b), 64);
-	shm_port_recv_done(pr.sp);
+	recv_expect(&pr, &b, 64);
 	/* netd -> peer: no kick unless the peer armed. */
-	b.count = 1;
-	b.f[0].data = frame;
-	b.f[0].len = 64;
-	memset(&b.f[0].off, 0, sizeof(b.f[0].off));
+	batch_of(&b, frame, 64, 1);
 	assert_int_equal(shm_port_send(pr.sp, &b), 1);
 	shm_port_stats_get(pr.sp, &st);
 	assert_int_equal(st.tx.kicks, 0);
@@ -317,22 +328,15 @@ static void test_prod_arm_after_unseen_release(void **state)
 {
 	struct pair pr;
 	struct frame_batch b = {0};
-	uint8_t frame[64] = {0};
-	int n = 0;
 
-	pair_open(&pr, 0, 64);
-	while (shm_peer_send(&pr.peer, frame, sizeof(frame), NULL) == 0)
-		n++;
-	assert_int_equal(n, 64); /* the peer saw the ring full */
+	pair_open_full(&pr);
 	shm_peer_flush(&pr.peer);
 	b.count = FRAME_BATCH_MAX - 8;
 	assert_int_equal(shm_port_recv(pr.sp, &b), 8);
 	shm_port_recv_done(pr.sp); /* 8 slots free, the peer not told */
 	efd_count(pr.peer.kick_peer);
 	if (shm_prod_arm(&pr.peer.tx, 32)) {
-		b.count = 0;
-		assert_int_equal(shm_port_recv(pr.sp, &b), 56);
-		shm_port_recv_done(pr.sp);
+		recv_expect(&pr, &b, 56);
 		assert_int_equal(efd_count(pr.peer.kick_peer), 1);
 	} else {
 		assert_true(shm_prod_free_slots(&pr.peer.tx) >= 8);
