@@ -222,6 +222,22 @@ static void serial_client_drop(struct serial *s)
 		s->out_fd = -1;
 }
 
+/*
+ * While input is paused (the guest has not drained a full FIFO), a 20 ms
+ * tick re-arms it; otherwise the tick is off, so an idle console costs the
+ * main loop no wake-ups (each one takes a host CPU from the vCPU).
+ */
+static void serial_tick(struct serial *s, bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (s->timer_fd < 0)
+		return;
+	if (on)
+		its.it_interval.tv_nsec = its.it_value.tv_nsec = 20 * 1000000L;
+	timerfd_settime(s->timer_fd, 0, &its, NULL);
+}
+
 static void serial_input_cb(void *opaque, int fd, uint32_t events)
 {
 	struct serial *s = opaque;
@@ -235,6 +251,7 @@ static void serial_input_cb(void *opaque, int fd, uint32_t events)
 		/* Full: stop watching until the guest drains the FIFO. */
 		vm_loop_del(s->vm, fd);
 		s->in_polled = false;
+		serial_tick(s, true);
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}
@@ -281,7 +298,7 @@ static void serial_accept_cb(void *opaque, int fd, uint32_t events)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The re-arm runs on a short timer: keeps the loop free of serial logic. */
+/* The re-arm tick (serial_tick()): keeps the loop free of serial logic. */
 static void serial_timer_cb(void *opaque, int fd, uint32_t events)
 {
 	struct serial *s = opaque;
@@ -292,6 +309,8 @@ static void serial_timer_cb(void *opaque, int fd, uint32_t events)
 	}
 	pthread_mutex_lock(&s->lock);
 	serial_rearm(s);
+	if (s->in_polled || s->in_fd < 0)
+		serial_tick(s, false);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -320,10 +339,6 @@ static char serial_sock_path[108];
 
 int serial_init(struct serial *s, struct vm *vm, const char *console)
 {
-	struct itimerspec its = {
-		.it_interval = { 0, 20 * 1000000L },
-		.it_value = { 0, 20 * 1000000L },
-	};
 	int ret, tfd;
 
 	memset(s, 0, sizeof(*s));
@@ -371,12 +386,11 @@ int serial_init(struct serial *s, struct vm *vm, const char *console)
 		serial_rearm(s);
 		pthread_mutex_unlock(&s->lock);
 	}
-	/* A slow tick re-arms input after the FIFO filled up. */
+	/* The tick that re-arms input after the FIFO filled up; off now. */
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (tfd < 0)
 		return -errno;
 	s->timer_fd = tfd;
-	timerfd_settime(tfd, 0, &its, NULL);
 	return vm_loop_add(vm, tfd, serial_timer_cb, s);
 }
 
