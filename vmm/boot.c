@@ -353,16 +353,19 @@ static void elf_seg_read(const uint8_t *ph, struct elf_seg *seg)
 	seg->memsz = get64(ph + PH_MEMSZ);
 }
 
-int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
-		   size_t errlen)
+int boot_elf_file_check(const struct boot_elf_file *f, char *err,
+			size_t errlen)
 {
-	uint64_t phoff, entry;
+	const uint8_t *elf = f->head;
+	size_t head_len = f->head_len;
+	uint64_t file_len = f->file_len, phoff, entry;
 	unsigned int phnum, i, loads = 0;
 	bool entry_loaded = false;
 
-	if (elf_len < EHDR_SIZE || !boot_is_elf(elf, elf_len))
-		return fail(err, errlen, "kernel: not an ELF file (%zu bytes)",
-			    elf_len);
+	if (head_len > file_len || head_len < EHDR_SIZE ||
+	    !boot_is_elf(elf, head_len))
+		return fail(err, errlen, "kernel: not an ELF file (%llu bytes)",
+			    (unsigned long long)file_len);
 	if (elf[EH_CLASS] != ELFCLASS64 || elf[EH_DATA] != ELFDATA2LSB ||
 	    elf[EH_VERSION] != 1)
 		return fail(err, errlen, "kernel: ELF is not 64-bit "
@@ -382,10 +385,14 @@ int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
 			    get16(elf + EH_PHENTSIZE), BOOT_ELF_MAX_PHDRS,
 			    PHDR_SIZE);
 	/* phnum * PHDR_SIZE is small, so only phoff can overflow. */
-	if (phoff > elf_len || (uint64_t)phnum * PHDR_SIZE > elf_len - phoff)
+	if (phoff > file_len || (uint64_t)phnum * PHDR_SIZE > file_len - phoff)
 		return fail(err, errlen, "kernel: ELF program headers at %llu "
 			    "past the end of the file: truncated?",
 			    (unsigned long long)phoff);
+	if (phoff > head_len || (uint64_t)phnum * PHDR_SIZE > head_len - phoff)
+		return fail(err, errlen, "kernel: ELF program headers at %llu "
+			    "not in the first %zu bytes, where loom-vmm reads "
+			    "them", (unsigned long long)phoff, head_len);
 	entry = get64(elf + EH_ENTRY);
 	for (i = 0; i < phnum; i++) {
 		const uint8_t *ph = elf_phdr(elf, i);
@@ -394,14 +401,15 @@ int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
 		if (get32(ph + PH_TYPE) != PT_LOAD)
 			continue;
 		elf_seg_read(ph, &seg);
-		if (seg.filesz > seg.memsz || seg.offset > elf_len ||
-		    seg.filesz > elf_len - seg.offset)
+		if (seg.filesz > seg.memsz || seg.offset > file_len ||
+		    seg.filesz > file_len - seg.offset)
 			return fail(err, errlen, "kernel: ELF segment %u: %llu "
 				    "bytes at offset %llu (memsz %llu) not in "
-				    "the %zu-byte file: truncated?", i,
+				    "the %llu-byte file: truncated?", i,
 				    (unsigned long long)seg.filesz,
 				    (unsigned long long)seg.offset,
-				    (unsigned long long)seg.memsz, elf_len);
+				    (unsigned long long)seg.memsz,
+				    (unsigned long long)file_len);
 		if (seg.paddr < BOOT_KERNEL_ADDR || seg.memsz > (1ull << 32) ||
 		    seg.paddr > (1ull << 32) - seg.memsz)
 			return fail(err, errlen, "kernel: ELF segment %u at "
@@ -422,11 +430,31 @@ int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
 	return 0;
 }
 
+int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
+		   size_t errlen)
+{
+	const struct boot_elf_file f = { elf, elf_len, elf_len, NULL, NULL };
+
+	return boot_elf_file_check(&f, err, errlen);
+}
+
 int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
 		  size_t elf_len, const uint8_t *initrd, size_t initrd_len,
 		  const char *cmdline, struct boot_info *info, char *err,
 		  size_t errlen)
 {
+	const struct boot_elf_file f = { elf, elf_len, elf_len, NULL, NULL };
+
+	return boot_elf_file_load(mem, &f, initrd, initrd_len, cmdline, info,
+				  err, errlen);
+}
+
+int boot_elf_file_load(const struct guest_mem *mem,
+		       const struct boot_elf_file *f, const uint8_t *initrd,
+		       size_t initrd_len, const char *cmdline,
+		       struct boot_info *info, char *err, size_t errlen)
+{
+	const uint8_t *elf = f->head;
 	const struct guest_mem_region *low;
 	uint64_t low_end, kernel_end = 0;
 	unsigned int phnum, i;
@@ -440,7 +468,7 @@ int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
 		return fail(err, errlen, "need at least %u MiB of RAM at 0",
 			    BOOT_MIN_RAM >> 20);
 	low_end = low->size;
-	if (boot_elf_check(elf, elf_len, err, errlen))
+	if (boot_elf_file_check(f, err, errlen))
 		return -ENOEXEC;
 	clen = strlen(cmdline);
 	if (clen >= BOOT_ELF_CMDLINE_MAX)
@@ -465,7 +493,11 @@ int boot_elf_load(const struct guest_mem *mem, const uint8_t *elf,
 				    (unsigned long long)seg.paddr,
 				    (unsigned long long)seg.memsz,
 				    (unsigned long long)(low_end >> 20));
-		memcpy(dst, elf + seg.offset, seg.filesz);
+		if (!f->read)
+			memcpy(dst, elf + seg.offset, seg.filesz);
+		else if (f->read(f->ctx, dst, seg.offset, seg.filesz))
+			return fail(err, errlen, "kernel: ELF segment %u: read "
+				    "failed", i);
 		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
 		if (seg.paddr + seg.memsz > kernel_end)
 			kernel_end = seg.paddr + seg.memsz;

@@ -99,6 +99,56 @@ int boot_elf_check(const uint8_t *elf, size_t elf_len, char *err,
 		   size_t errlen);
 
 /**
+ * struct boot_elf_file - a vmlinux read as the loader goes.
+ * @head: the file's first bytes: at least the ELF and program headers.
+ * @head_len: their length.
+ * @file_len: the whole file's length.
+ * @read: copies @len bytes at @offset of the file to @dst (0, or negative
+ *	errno), or NULL when @head is the whole file.
+ * @ctx: for @read.
+ *
+ * A 64 MiB vmlinux goes from the file straight to its place in guest RAM,
+ * without a copy of the whole file in the VMM first.
+ */
+struct boot_elf_file {
+	const uint8_t *head;
+	size_t head_len;
+	uint64_t file_len;
+	int (*read)(void *ctx, uint8_t *dst, uint64_t offset, uint64_t len);
+	void *ctx;
+};
+
+/**
+ * boot_elf_file_check() - boot_elf_check() for a file read in pieces.
+ * @f: the file; its program headers must lie within @f->head.
+ * @err: buffer for the reason.
+ * @errlen: its size.
+ *
+ * Return: 0 or -ENOEXEC.
+ */
+int boot_elf_file_check(const struct boot_elf_file *f, char *err,
+			size_t errlen);
+
+/**
+ * boot_elf_file_load() - boot_elf_load() for a file read in pieces.
+ * @mem: guest RAM.
+ * @f: the file; each segment is read with @f->read into guest RAM.
+ * @initrd: initrd bytes or NULL.
+ * @initrd_len: its length.
+ * @cmdline: NUL-terminated command line.
+ * @info: filled on success.
+ * @err: buffer for the reason.
+ * @errlen: its size.
+ *
+ * Return: 0 or negative errno (-ENOEXEC for a bad image, a failed read or
+ * one that does not fit).
+ */
+int boot_elf_file_load(const struct guest_mem *mem,
+		       const struct boot_elf_file *f, const uint8_t *initrd,
+		       size_t initrd_len, const char *cmdline,
+		       struct boot_info *info, char *err, size_t errlen);
+
+/**
  * boot_is_elf() - whether a kernel file starts with the ELF magic.
  * @kernel: file bytes.
  * @len: their length.

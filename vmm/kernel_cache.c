@@ -276,7 +276,8 @@ int kernel_cache_dir(const char *explicit_dir, char *buf, size_t buflen,
 			"only it can write", buf);
 		return -EPERM;
 	}
-	if (access(buf, W_OK | X_OK)) {
+	/* Not W_OK: a read-only cache (a prepared image) still serves hits. */
+	if (access(buf, R_OK | X_OK)) {
 		ret = -errno;
 		set_err(err, errlen, "%s: %s", buf, strerror(errno));
 		return ret;

@@ -74,7 +74,8 @@ int kernel_decompress(const uint8_t *bz, size_t len, uint8_t **out,
  * @errlen: its size.
  *
  * The directory must belong to the effective user and be writable by it
- * alone: a cache others can write could hand this VMM another kernel.
+ * alone: a cache others can write could hand this VMM another kernel. A
+ * read-only one (a prepared image) serves hits; fillers then fail quietly.
  *
  * Return: 0 or negative errno.
  */

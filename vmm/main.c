@@ -108,13 +108,15 @@ static int parse_size(const char *s, uint64_t *out)
 }
 
 /*
- * Read a whole file into anonymous memory (freed with munmap() once the
- * guest has its copy). read() rather than mmap(): over a network or 9p
- * file system, page faults fetch a file a few pages at a time, large
- * reads fetch it in big requests.
+ * Read a file, or its first @limit bytes, into anonymous memory (freed
+ * with munmap() once the guest has its copy). read() rather than mmap():
+ * over a network or 9p file system, page faults fetch a file a few pages
+ * at a time, large reads fetch it in big requests. With @keep_fd, the file
+ * stays open there when only part of it was read.
  */
-static const uint8_t *read_file(const char *path, size_t *len, char *err,
-				size_t errlen)
+static const uint8_t *read_file_part(const char *path, size_t limit,
+				     size_t *len, uint64_t *file_len,
+				     int *keep_fd, char *err, size_t errlen)
 {
 	struct stat st;
 	uint8_t *p;
@@ -133,7 +135,7 @@ static const uint8_t *read_file(const char *path, size_t *len, char *err,
 		close(fd);
 		return NULL;
 	}
-	size = (size_t)st.st_size;
+	size = (size_t)st.st_size < limit ? (size_t)st.st_size : limit;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
@@ -141,7 +143,7 @@ static const uint8_t *read_file(const char *path, size_t *len, char *err,
 		close(fd);
 		return NULL;
 	}
-	/* A 64 MiB vmlinux is 16k page faults in 4 KiB pages, 32 in 2 MiB. */
+	/* A 16 MiB bzImage is 4k page faults in 4 KiB pages, 8 in 2 MiB. */
 	madvise(p, size, MADV_HUGEPAGE);
 	while (got < size) {
 		ssize_t n = read(fd, p + got, size - got);
@@ -157,59 +159,140 @@ static const uint8_t *read_file(const char *path, size_t *len, char *err,
 		}
 		got += (size_t)n;
 	}
-	close(fd);
 	*len = size;
+	*file_len = (uint64_t)st.st_size;
+	if (keep_fd && size < (size_t)st.st_size)
+		*keep_fd = fd;
+	else
+		close(fd);
 	return p;
+}
+
+static const uint8_t *read_file(const char *path, size_t *len, char *err,
+				size_t errlen)
+{
+	uint64_t file_len;
+
+	return read_file_part(path, SIZE_MAX, len, &file_len, NULL, err,
+			      errlen);
+}
+
+/*
+ * The kernel as the loaders take it: a bzImage or raw image whole; a
+ * vmlinux's headers, with the file kept open so that its segments are read
+ * straight into guest RAM (boot_elf_file_load()).
+ */
+struct kernel_file {
+	const uint8_t *buf;
+	size_t len;
+	uint64_t file_len;
+	int fd;
+};
+
+enum { KERNEL_HEAD = 64 << 10 };	/* holds any vmlinux's headers */
+
+static int kernel_file_pread(void *ctx, uint8_t *dst, uint64_t offset,
+			     uint64_t len)
+{
+	const struct kernel_file *k = ctx;
+
+	while (len) {
+		ssize_t n = pread(k->fd, dst, len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		dst += n;
+		offset += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static void kernel_file_close(struct kernel_file *k)
+{
+	if (k->buf)
+		munmap((void *)k->buf, k->len);
+	if (k->fd >= 0)
+		close(k->fd);
+	k->buf = NULL;
+	k->fd = -1;
+}
+
+/* Open @path as a kernel: an ELF only in part (unless @raw), else whole. */
+static int kernel_file_open(struct kernel_file *k, const char *path,
+			    bool raw, char *err, size_t errlen)
+{
+	k->fd = -1;
+	k->buf = read_file_part(path, raw ? SIZE_MAX : KERNEL_HEAD, &k->len,
+				&k->file_len, &k->fd, err, errlen);
+	if (!k->buf)
+		return -EIO;
+	if (k->len == k->file_len || boot_is_elf(k->buf, k->len))
+		return 0;
+	kernel_file_close(k);
+	k->buf = read_file(path, &k->len, err, errlen);
+	k->file_len = k->len;
+	return k->buf ? 0 : -EIO;
+}
+
+static struct boot_elf_file kernel_file_elf(struct kernel_file *k)
+{
+	return (struct boot_elf_file){
+		k->buf, k->len, k->file_len,
+		k->fd >= 0 ? kernel_file_pread : NULL, k,
+	};
 }
 
 /*
  * A bzImage whose decompressed kernel is in the cache boots as that vmlinux
- * (replacing *kbuf); on a miss a background filler prepares it for the
+ * (replacing *k); on a miss a background filler prepares it for the
  * next boot. Any cache trouble only costs the speed-up: the bzImage boots.
  * Returns what the start-up log line says about it.
  */
 static const char *kernel_from_cache(const char *dir_opt, const char *kernel,
-				     const uint8_t **kbuf, size_t *klen,
-				     bool *is_elf)
+				     struct kernel_file *k, bool *is_elf)
 {
 	char dir[PATH_MAX], path[PATH_MAX], err[256];
-	const uint8_t *payload, *cached;
-	size_t payload_len, clen;
+	const uint8_t *payload;
+	size_t payload_len;
 	uint64_t out_len;
+	struct kernel_file cached;
+	struct boot_elf_file elf;
 	struct stat st;
 	int ret;
 
-	if (kernel_payload(*kbuf, *klen, &payload, &payload_len, &out_len) ==
+	if (kernel_payload(k->buf, k->len, &payload, &payload_len, &out_len) ==
 	    KERNEL_CODEC_NONE)
 		return " (compressed with a codec loom-vmm does not decode)";
 	if (kernel_cache_dir(dir_opt, dir, sizeof(dir), err, sizeof(err))) {
 		log_info(MOD, "kernel cache off: %s", err);
 		return " (no kernel cache)";
 	}
-	if (kernel_cache_path(dir, *kbuf, *klen, path, sizeof(path)))
+	if (kernel_cache_path(dir, k->buf, k->len, path, sizeof(path)))
 		return " (no kernel cache)";
 	if (lstat(path, &st) && errno == ENOENT) {
-		ret = kernel_cache_fill_async(*kbuf, *klen, path);
+		ret = kernel_cache_fill_async(k->buf, k->len, path);
 		if (ret)
 			log_info(MOD, "kernel cache: no filler: %s",
 				 strerror(-ret));
 		return " (decompressing for the cache in the background)";
 	}
-	cached = read_file(path, &clen, err, sizeof(err));
-	if (!cached) {
+	if (kernel_file_open(&cached, path, false, err, sizeof(err))) {
 		log_warn(MOD, "kernel cache: %s", err);
 		return " (kernel cache unreadable)";
 	}
-	if (boot_elf_check(cached, clen, err, sizeof(err))) {
+	elf = kernel_file_elf(&cached);
+	if (boot_elf_file_check(&elf, err, sizeof(err))) {
 		log_warn(MOD, "kernel cache: %s: %s; removed", path, err);
 		unlink(path);
-		munmap((void *)cached, clen);
+		kernel_file_close(&cached);
 		return " (bad cache entry removed)";
 	}
 	log_info(MOD, "%s: booting its decompressed kernel %s", kernel, path);
-	munmap((void *)*kbuf, *klen);
-	*kbuf = cached;
-	*klen = clen;
+	kernel_file_close(k);
+	*k = cached;
 	*is_elf = true;
 	return " (decompressed copy from the kernel cache)";
 }
@@ -288,8 +371,10 @@ int main(int argc, char **argv)
 	const char *raw = NULL, *disks[MAX_DISKS], *cache_dir = NULL;
 	bool use_cache = true, cache_only = false;
 	const char *kernel_source = "";
-	const uint8_t *kbuf = NULL, *ibuf = NULL;
-	size_t klen = 0, ilen = 0;
+	struct kernel_file kfile = { .fd = -1 };
+	struct boot_elf_file kelf;
+	const uint8_t *ibuf = NULL;
+	size_t ilen = 0;
 	unsigned int nr_disks = 0, i;
 	uint64_t mem = 512ull << 20, raw_addr = 0;
 	enum guest_mem_backing backing = GUEST_MEM_ANON;
@@ -397,14 +482,15 @@ int main(int argc, char **argv)
 	}
 
 	t_start = vm_now_ns();
-	kbuf = read_file(kernel, &klen, err, sizeof(err));
-	if (!kbuf) {
+	if (kernel_file_open(&kfile, kernel, raw, err, sizeof(err))) {
 		fprintf(stderr, "loom-vmm: kernel: %s\n", err);
 		return VM_EXIT_ERROR;
 	}
-	is_elf = !raw && boot_is_elf(kbuf, klen);
-	if (!raw && (is_elf ? boot_elf_check(kbuf, klen, err, sizeof(err)) :
-			      boot_linux_check(kbuf, klen, err, sizeof(err)))) {
+	is_elf = !raw && boot_is_elf(kfile.buf, kfile.len);
+	kelf = kernel_file_elf(&kfile);
+	if (!raw && (is_elf ? boot_elf_file_check(&kelf, err, sizeof(err)) :
+			      boot_linux_check(kfile.buf, kfile.len, err,
+					       sizeof(err)))) {
 		fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
 		goto out;
 	}
@@ -412,16 +498,16 @@ int main(int argc, char **argv)
 		if (raw || is_elf || !use_cache) {
 			fprintf(stderr, "loom-vmm: --cache-kernel wants a bzImage "
 				"--kernel and the cache\n");
-			munmap((void *)kbuf, klen);
+			kernel_file_close(&kfile);
 			return VM_EXIT_USAGE;
 		}
-		ret = cache_kernel_now(cache_dir, kernel, kbuf, klen);
-		munmap((void *)kbuf, klen);
+		ret = cache_kernel_now(cache_dir, kernel, kfile.buf, kfile.len);
+		kernel_file_close(&kfile);
 		return ret ? VM_EXIT_ERROR : 0;
 	}
 	if (!raw && !is_elf && use_cache)
-		kernel_source = kernel_from_cache(cache_dir, kernel, &kbuf,
-						  &klen, &is_elf);
+		kernel_source = kernel_from_cache(cache_dir, kernel, &kfile,
+						  &is_elf);
 	if (initrd) {
 		ibuf = read_file(initrd, &ilen, err, sizeof(err));
 		if (!ibuf) {
@@ -488,7 +574,8 @@ int main(int argc, char **argv)
 			slots |= 1u << i;
 
 	if (raw) {
-		ret = boot_raw_load(&vm.mem, kbuf, klen, raw_addr, &binfo);
+		ret = boot_raw_load(&vm.mem, kfile.buf, kfile.len, raw_addr,
+				    &binfo);
 		if (ret) {
 			fprintf(stderr, "loom-vmm: --raw: image does not fit "
 				"in RAM at 0x%llx\n",
@@ -496,10 +583,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		ret = is_elf ? boot_elf_load(&vm.mem, kbuf, klen, ibuf, ilen,
-					     append, &binfo, err, sizeof(err)) :
-			       boot_linux_load(&vm.mem, kbuf, klen, ibuf, ilen,
-					       append, &binfo, err, sizeof(err));
+		kelf = kernel_file_elf(&kfile);
+		ret = is_elf ? boot_elf_file_load(&vm.mem, &kelf, ibuf, ilen,
+						  append, &binfo, err,
+						  sizeof(err)) :
+			       boot_linux_load(&vm.mem, kfile.buf, kfile.len,
+					       ibuf, ilen, append, &binfo, err,
+					       sizeof(err));
 		if (ret) {
 			fprintf(stderr, "loom-vmm: %s: %s\n", kernel, err);
 			goto out;
@@ -514,8 +604,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The files are in guest RAM now. */
-	munmap((void *)kbuf, klen);
-	kbuf = NULL;
+	kernel_file_close(&kfile);
 	if (ibuf)
 		munmap((void *)ibuf, ilen);
 	ibuf = NULL;
@@ -577,8 +666,7 @@ out:
 	if (vm.pci)
 		pci_bus_destroy(vm.pci);
 	vm_destroy(&vm);
-	if (kbuf)
-		munmap((void *)kbuf, klen);
+	kernel_file_close(&kfile);
 	if (ibuf)
 		munmap((void *)ibuf, ilen);
 	return code;

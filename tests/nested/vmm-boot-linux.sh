@@ -3,7 +3,8 @@
 # initramfs (scripts/build-guest-initramfs.sh) to a shell on its serial
 # console, runs commands there, mounts an ext4 virtio-blk disk, reads a file
 # the host put on it and writes one, and powers off cleanly; the host then
-# finds the guest's file on the image and the file system clean.
+# finds the guest's file on the image and the file system clean. Then the
+# same bzImage boots again from loom-vmm's kernel cache (filled on the host).
 #
 # Runs on a hardware-speed /dev/kvm directly, else inside the nested L1 (one
 # L1 boot for all cases); exit 77 with the reason if neither is possible or
@@ -18,6 +19,15 @@ if [ "${LOOM_IN_L1:-}" != 1 ]; then
 	L2_INITRD=$(scripts/build-guest-initramfs.sh) ||
 		{ echo "FAIL: guest-initramfs: build failed"; exit 1; }
 	export L2_INITRD
+	# The kernel cache's hit path: the bzImage decompressed here (no KVM
+	# needed), read in L1 from the repository's (read-only) build tree.
+	kcache=$(mktemp -d "$PWD/build/vmm-kcache.XXXXXX") || exit 1
+	trap 'rm -rf "$kcache"' EXIT
+	LOOM_TEST_KCACHE=$kcache
+	LOOM_CACHE_DIR=$kcache "$vmm" --cache-kernel \
+		--kernel "$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)" >/dev/null ||
+		LOOM_TEST_KCACHE=
+	export LOOM_TEST_KCACHE
 fi
 kvm_enter "$0" "$@" # returns where /dev/kvm boots Linux
 
@@ -105,5 +115,31 @@ if e2fsck -fn "$work/disk.img" >"$work/fsck.out" 2>&1; then
 else
 	sed 's/^/    | /' "$work/fsck.out" | tail -n 10
 	fail vmm-linux-fs-clean
+fi
+# The same bzImage again, its decompressed kernel now in the cache: the
+# guest's decompressor is skipped and the vmlinux is read into guest RAM.
+if [ -n "${LOOM_TEST_KCACHE:-}" ]; then
+	LOOM_CACHE_DIR=$LOOM_TEST_KCACHE l2_start cached "$vmm" -v \
+		--kernel "$L2_KERNEL" --initrd "$L2_INITRD" --append "$cmdline" \
+		--mem 256M --cpus 1 --console stdio
+	if l2_expect cached 'LOOM-INIT ' 300 lines &&
+		grep -q 'decompressed copy from the kernel cache' "$L2_DIR/cached.log"; then
+		pass "vmm-linux-cached-kernel-reaches-init ($(l2_elapsed cached) s wall)"
+	else
+		fail "vmm-linux-cached-kernel-reaches-init: no LOOM-INIT from the cached kernel"
+		l2_tail cached 25
+	fi
+	if l2_shell cached 60 && l2_run cached 'uname -r' 30 &&
+		[ "${L2_OUT//[$'\r\n']/}" = "${L2_KERNEL##*/vmlinuz-}" ]; then
+		pass vmm-linux-cached-kernel-shell
+	else
+		fail "vmm-linux-cached-kernel-shell: uname -r said '${L2_OUT:-}'"
+	fi
+	l2_send cached loom-poweroff
+	l2_wait cached 60
+	[ "$L2_EXIT" = 0 ] && pass vmm-linux-cached-kernel-poweroff ||
+		fail "vmm-linux-cached-kernel-poweroff: loom-vmm exit $L2_EXIT"
+else
+	fail "vmm-linux-cached-kernel: loom-vmm --cache-kernel failed on the host"
 fi
 [ $fails -eq 0 ]

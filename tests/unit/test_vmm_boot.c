@@ -604,6 +604,63 @@ static void test_control_protocol(void **state)
 	vm_destroy(&vm);
 }
 
+struct piece_reader {
+	const uint8_t *file;
+	unsigned int reads;
+	bool fail;
+};
+
+static int read_piece(void *ctx, uint8_t *dst, uint64_t offset, uint64_t len)
+{
+	struct piece_reader *r = ctx;
+
+	r->reads++;
+	if (r->fail)
+		return -EIO;
+	memcpy(dst, r->file + offset, len);
+	return 0;
+}
+
+/* A vmlinux read segment by segment loads as the whole file does. */
+static void test_vmlinux_in_pieces(void **state)
+{
+	uint8_t *e = fake_vmlinux();
+	struct piece_reader r = { e, 0, false };
+	struct boot_elf_file f = { e, 0x1000, ESIZE, read_piece, &r };
+	struct boot_info info;
+	char err[200] = "";
+
+	(void)state;
+	memset(ram + ELF_TEXT, 0, 0x1000);
+	memset(ram + ELF_DATA, 0xee, 0x3000);
+	assert_int_equal(boot_elf_file_check(&f, err, sizeof(err)), 0);
+	assert_int_equal(boot_elf_file_load(&gm, &f, NULL, 0, "console=ttyS0",
+					    &info, err, sizeof(err)), 0);
+	assert_int_equal(r.reads, 2);
+	assert_int_equal(info.entry, ELF_TEXT);
+	assert_int_equal(ram[ELF_TEXT + 0xfff], 0xcc);
+	assert_int_equal(ram[ELF_DATA], 0x5a);
+	assert_int_equal(ram[ELF_DATA + 0x2fff], 0);
+	/* A failing read is an error, not a half-loaded kernel booted. */
+	r.fail = true;
+	assert_int_equal(boot_elf_file_load(&gm, &f, NULL, 0, "console=ttyS0",
+					    &info, err, sizeof(err)), -ENOEXEC);
+	assert_non_null(strstr(err, "read failed"));
+	/* Program headers past what was read are refused, with the reason. */
+	f.head_len = 100;
+	assert_int_equal(boot_elf_file_check(&f, err, sizeof(err)), -ENOEXEC);
+	assert_non_null(strstr(err, "first 100 bytes"));
+	/* A head longer than the file it claims to start is inconsistent. */
+	f.head_len = 0x1000;
+	f.file_len = 0x800;
+	assert_int_equal(boot_elf_file_check(&f, err, sizeof(err)), -ENOEXEC);
+	/* Segments past the file's end: truncated. */
+	f.file_len = 0x2800;
+	assert_int_equal(boot_elf_file_check(&f, err, sizeof(err)), -ENOEXEC);
+	assert_non_null(strstr(err, "truncated"));
+	free(e);
+}
+
 /* Compress @in as the kernel build would for @codec; returns the length. */
 static size_t compress_as(enum kernel_codec codec, const uint8_t *in,
 			  size_t len, uint8_t *out, size_t cap)
@@ -823,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_and_initrd_limits),
 		cmocka_unit_test(test_good_vmlinux),
 		cmocka_unit_test(test_bad_vmlinux),
+		cmocka_unit_test(test_vmlinux_in_pieces),
 		cmocka_unit_test(test_kernel_decompress),
 		cmocka_unit_test(test_kernel_cache),
 		cmocka_unit_test(test_guest_mem_backing),
