@@ -60,3 +60,8 @@ $(BUILD)/tests/vmm/guests/%.elf: tests/vmm/guests/%.c tests/vmm/guests/start.S \
 		tests/vmm/guests/start.S $<
 $(BUILD)/tests/vmm/guests/%.bin: $(BUILD)/tests/vmm/guests/%.elf
 	objcopy -O binary $< $@
+
+# Fuzz target: the kernel cache's payload decoder (bzImage in, vmlinux out).
+FUZZ_TARGETS += vmm_kernel_decompress
+FUZZ_LIBS_vmm_kernel_decompress := $(FUZZ_LIBS_vmm_pci_config)
+FUZZ_LDLIBS_vmm_kernel_decompress := -ljansson -lpthread -llzma -lzstd -lz
