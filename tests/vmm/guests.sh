@@ -4,12 +4,14 @@
 # Cases: serial output and a PCI scan (hello), virtio-blk write/read (vblk),
 # i8042 reset, triple fault and halt-with-interrupts-off as clean exits, and
 # the control socket (status, pause, resume, counters, stop) on a spinning
-# guest. Runs where tests/lib/kvm.sh finds a real KVM: a hardware-speed
-# /dev/kvm here, else inside the nested L1 (one boot for all cases); exit 77
-# with the reason if neither is possible. An emulated /dev/kvm on the host is
-# not used even though tiny guests would run on it: it is not the KVM
-# loom-vmm is written against (one fails a triple fault with an internal
-# error instead of a shutdown exit).
+# guest. Runs on the host's /dev/kvm, whatever KVM it is, and where
+# tests/lib/kvm.sh judges that KVM not a hardware one (an emulated or PVM
+# /dev/kvm, as on the CI hosts) also inside the nested L1 (one boot for all
+# cases), whose KVM is the one loom-vmm is written against. On a PVM host
+# the triple fault ends in "KVM internal error" instead of a shutdown exit:
+# the host pass accepts that as long as loom-vmm exits at once saying so
+# (the L1 pass wants the clean exit). Exit 77 with the reason if no KVM
+# runs the cases at all.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 repo=$(pwd)
@@ -30,7 +32,24 @@ if [ "${LOOM_IN_L1:-}" != 1 ] && [ "${1:-}" != --inner ]; then
 	. tests/lib/kvm.sh
 	# The cases take 15-30 s in L1: a hung L1 fails in minutes.
 	KVM_L1_OPTS=${KVM_L1_OPTS:---timeout 300}
-	kvm_enter "$0" --inner # returns where KVM is real
+	kvm_probe
+	host_rc=0
+	if [ "$KVM_MODE" = nested ] && kvm_usable; then
+		echo "== on the host's /dev/kvm ($KVM_WHY)"
+		LOOM_T4_WHERE=host "$0" --inner || host_rc=1
+		echo "== in the nested L1"
+	fi
+	# kvm_enter returns in direct mode (the cases then run below, in this
+	# process), else exits with the L1's status: a subshell keeps ours.
+	(
+		kvm_enter "$0" --inner
+		exit 255
+	)
+	rc=$?
+	if [ $rc != 255 ]; then
+		[ $host_rc = 0 ] || exit 1
+		exit $rc
+	fi
 fi
 
 # --- inside: /dev/kvm works ---
@@ -38,9 +57,10 @@ kvm_usable || { echo "no /dev/kvm even inside"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/loom-t4.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fails=0
-pass() { echo "PASS: $1"; }
+where=${LOOM_T4_WHERE:+$LOOM_T4_WHERE-}
+pass() { echo "PASS: $where$1"; }
 fail() {
-	echo "FAIL: $1: $2"
+	echo "FAIL: $where$1: $2"
 	sed 's/^/    | /' "$work/out" | tail -20
 	fails=$((fails + 1))
 }
@@ -92,6 +112,9 @@ for c in reset triple halt; do
 	run_guest $c 60
 	if [ $rc -eq 0 ]; then
 		pass "exit-$c"
+	elif [ "$where" = host- ] && [ $c = triple ] && [ $rc -eq 1 ] &&
+		expect "KVM internal error"; then
+		pass "exit-$c (this host's KVM reports an internal error, not a shutdown; loom-vmm exits 1 saying so)"
 	else
 		fail "exit-$c" "exit $rc (want 0)"
 	fi
