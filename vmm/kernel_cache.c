@@ -4,6 +4,7 @@
 
 #include "vmm/boot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -335,6 +336,73 @@ static int open_part(const char *part)
 	return fd >= 0 ? fd : -errno;
 }
 
+/*
+ * Keep the KERNEL_CACHE_KEEP most recently used entries in @path's
+ * directory: an entry's mtime is set on every hit (kernel_cache_touch()),
+ * so the oldest mtimes go first. Other files there are left alone.
+ */
+static void cache_prune(const char *path)
+{
+	struct entry {
+		struct timespec mtime;
+		char name[NAME_MAX + 1];
+	} *e = NULL, *grown, tmp;
+	char dir[PATH_MAX], victim[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = 0, cap = 0, i, j;
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	dp = opendir(dir);
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		size_t l = strlen(d->d_name);
+
+		if (strncmp(d->d_name, "bz-", 3) || l < 11 ||
+		    strcmp(d->d_name + l - 8, ".vmlinux") ||
+		    fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(e, cap * sizeof(*e));
+			if (!grown)
+				break;
+			e = grown;
+		}
+		e[n].mtime = st.st_mtim;
+		snprintf(e[n].name, sizeof(e[n].name), "%s", d->d_name);
+		n++;
+	}
+	closedir(dp);
+	/* Newest first (insertion sort: a cache holds a handful). */
+	for (i = 1; i < n; i++) {
+		tmp = e[i];
+		for (j = i; j > 0 && (e[j - 1].mtime.tv_sec < tmp.mtime.tv_sec ||
+				      (e[j - 1].mtime.tv_sec == tmp.mtime.tv_sec &&
+				       e[j - 1].mtime.tv_nsec < tmp.mtime.tv_nsec));
+		     j--)
+			e[j] = e[j - 1];
+		e[j] = tmp;
+	}
+	for (i = KERNEL_CACHE_KEEP; i < n; i++)
+		if (snprintf(victim, sizeof(victim), "%s/%s", dir, e[i].name) <
+		    (int)sizeof(victim))
+			unlink(victim);
+	free(e);
+}
+
+void kernel_cache_touch(const char *path)
+{
+	utimensat(AT_FDCWD, path, NULL, 0);
+}
+
 int kernel_cache_store(const char *path, const uint8_t *vmlinux, size_t len)
 {
 	char part[PATH_MAX];
@@ -366,6 +434,8 @@ int kernel_cache_store(const char *path, const uint8_t *vmlinux, size_t len)
 		ret = -errno;
 	if (ret)
 		unlink(part);
+	else
+		cache_prune(path);
 	return ret;
 }
 

@@ -17,6 +17,9 @@
  * --no-kernel-cache keeps it.
  */
 
+/* Entries kept per cache directory, the most recently used. */
+#define KERNEL_CACHE_KEEP 8
+
 /* Largest decompressed kernel accepted (the boot files' own limit). */
 #define KERNEL_CACHE_MAX_OUT (1ull << 30)
 
@@ -103,11 +106,18 @@ int kernel_cache_path(const char *dir, const uint8_t *bz, size_t len,
  *
  * Written to PATH.part (created exclusively: a second VMM filling the same
  * entry backs off with -EEXIST unless that file is older than ten minutes,
- * left by a filler that died), synced, then renamed over @path.
+ * left by a filler that died), synced, then renamed over @path. Then the
+ * directory keeps its KERNEL_CACHE_KEEP most recently used entries.
  *
  * Return: 0 or negative errno.
  */
 int kernel_cache_store(const char *path, const uint8_t *vmlinux, size_t len);
+
+/**
+ * kernel_cache_touch() - mark an entry used now (its mtime), for pruning.
+ * @path: the entry.
+ */
+void kernel_cache_touch(const char *path);
 
 /**
  * kernel_cache_fill_async() - decompress and store in a background process.

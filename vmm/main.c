@@ -291,6 +291,7 @@ static const char *kernel_from_cache(const char *dir_opt, const char *kernel,
 		return " (bad cache entry removed)";
 	}
 	log_info(MOD, "%s: booting its decompressed kernel %s", kernel, path);
+	kernel_cache_touch(path);
 	kernel_file_close(k);
 	*k = cached;
 	*is_elf = true;

@@ -853,6 +853,37 @@ static void test_kernel_cache(void **state)
 	assert_int_equal(st.st_size, ESIZE);
 	unlink(path);
 
+	/* The directory keeps the KERNEL_CACHE_KEEP most recently used. */
+	for (i = 0; i < KERNEL_CACHE_KEEP + 2; i++) {
+		struct timeval t[2] = { { time(NULL) - 1000 + i, 0 },
+					{ time(NULL) - 1000 + i, 0 } };
+
+		snprintf(other, sizeof(other), "%s/bz-%016x-1.vmlinux", dir, i);
+		fd = open(other, O_WRONLY | O_CREAT, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(utimes(other, t), 0);
+	}
+	snprintf(other, sizeof(other), "%s/notes.txt", dir);
+	fd = open(other, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	snprintf(other, sizeof(other), "%s/bz-%016x-1.vmlinux", dir, 0);
+	kernel_cache_touch(other);	/* the oldest, used just now: kept */
+	assert_int_equal(kernel_cache_store(path, e, ESIZE), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	for (i = 1; i <= 3; i++) {	/* the least recently used go */
+		snprintf(other, sizeof(other), "%s/bz-%016x-1.vmlinux", dir, i);
+		assert_int_equal(access(other, F_OK), i <= 3 ? -1 : 0);
+	}
+	for (i = 4; i < KERNEL_CACHE_KEEP + 2; i++) {
+		snprintf(other, sizeof(other), "%s/bz-%016x-1.vmlinux", dir, i);
+		assert_int_equal(access(other, F_OK), 0);
+	}
+	snprintf(other, sizeof(other), "%s/notes.txt", dir);
+	assert_int_equal(access(other, F_OK), 0);
+	unlink(path);
+
 	/* The background filler leaves a complete entry and no .part. */
 	assert_int_equal(kernel_cache_fill_async(bz, blen, path), 0);
 	for (i = 0; i < 200 && access(path, F_OK); i++)
