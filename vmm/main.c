@@ -252,8 +252,7 @@ static struct boot_elf_file kernel_file_elf(struct kernel_file *k)
  * Returns what the start-up log line says about it.
  */
 static const char *kernel_from_cache(const char *dir_opt, const char *kernel,
-				     const char *cmdline, struct kernel_file *k,
-				     bool *is_elf)
+				     struct kernel_file *k, bool *is_elf)
 {
 	char dir[PATH_MAX], path[PATH_MAX], err[256];
 	const uint8_t *payload;
@@ -267,9 +266,6 @@ static const char *kernel_from_cache(const char *dir_opt, const char *kernel,
 	if (kernel_payload(k->buf, k->len, &payload, &payload_len, &out_len) ==
 	    KERNEL_CODEC_NONE)
 		return " (compressed with a codec loom-vmm does not decode)";
-	/* A bzImage may take a longer command line than a vmlinux entry. */
-	if (strlen(cmdline) >= BOOT_ELF_CMDLINE_MAX)
-		return " (command line too long for the cached kernel)";
 	if (kernel_cache_dir(dir_opt, dir, sizeof(dir), err, sizeof(err))) {
 		log_info(MOD, "kernel cache off: %s", err);
 		return " (no kernel cache)";
@@ -511,8 +507,8 @@ int main(int argc, char **argv)
 		return ret ? VM_EXIT_ERROR : 0;
 	}
 	if (!raw && !is_elf && use_cache)
-		kernel_source = kernel_from_cache(cache_dir, kernel, append,
-						  &kfile, &is_elf);
+		kernel_source = kernel_from_cache(cache_dir, kernel, &kfile,
+						  &is_elf);
 	if (initrd) {
 		ibuf = read_file(initrd, &ilen, err, sizeof(err));
 		if (!ibuf) {
