@@ -176,6 +176,16 @@ static unsigned int boot_e820(const struct guest_mem *mem, uint8_t *bp)
 	return n;
 }
 
+/* The zero page at BOOT_PARAMS_ADDR, cleared for a loader to fill. */
+static uint8_t *boot_params_zeroed(const struct guest_mem *mem)
+{
+	uint8_t *bp = guest_mem_ptr(mem, BOOT_PARAMS_ADDR, BP_SIZE);
+
+	if (bp)
+		memset(bp, 0, BP_SIZE);
+	return bp;
+}
+
 int boot_linux_check(const uint8_t *kernel, size_t kernel_len, char *err,
 		     size_t errlen)
 {
@@ -287,10 +297,9 @@ int boot_linux_load(const struct guest_mem *mem, const uint8_t *kernel,
 	if (ret)
 		return ret;
 
-	bp = guest_mem_ptr(mem, BOOT_PARAMS_ADDR, BP_SIZE);
+	bp = boot_params_zeroed(mem);
 	if (!bp)
 		return -EFAULT;
-	memset(bp, 0, BP_SIZE);
 	/* Copy the setup header as the kernel defines its length. */
 	hdr_end = 0x202 + kernel[HDR_JUMP + 1];
 	if (hdr_end > kernel_len || hdr_end > BP_SIZE)
@@ -516,10 +525,9 @@ int boot_elf_file_load(const struct guest_mem *mem,
 	 * bzImage would bring the rest, which only its own set-up code and
 	 * decompressor use.
 	 */
-	bp = guest_mem_ptr(mem, BOOT_PARAMS_ADDR, BP_SIZE);
+	bp = boot_params_zeroed(mem);
 	if (!bp)
 		return -EFAULT;
-	memset(bp, 0, BP_SIZE);
 	put16(bp + HDR_BOOT_FLAG, 0xaa55);
 	memcpy(bp + HDR_MAGIC, "HdrS", 4);
 	put16(bp + HDR_VERSION, ELF_BOOT_PROTOCOL);
