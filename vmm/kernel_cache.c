@@ -441,17 +441,19 @@ int kernel_cache_store(const char *path, const uint8_t *vmlinux, size_t len)
 
 int kernel_cache_fill_async(const uint8_t *bz, size_t len, const char *path)
 {
-	pid_t pid, grandchild;
-	int status;
+	pid_t pid, grandchild, r;
+	int status = 0;
 
 	/* Double fork: the filler is nobody's child to reap. */
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECHILD;
+		do
+			r = waitpid(pid, &status, 0);
+		while (r < 0 && errno == EINTR);
+		return r == pid && WIFEXITED(status) && !WEXITSTATUS(status) ?
+			       0 : -ECHILD;
 	}
 	grandchild = fork();
 	if (grandchild)
