@@ -354,12 +354,19 @@ static const uint8_t *elf_phdr(const uint8_t *elf, unsigned int i)
 	return elf + get64(elf + EH_PHOFF) + (uint64_t)i * PHDR_SIZE;
 }
 
-static void elf_seg_read(const uint8_t *ph, struct elf_seg *seg)
+/* Program header @i as a segment: false unless it is a PT_LOAD. */
+static bool elf_load_seg(const uint8_t *elf, unsigned int i,
+			 struct elf_seg *seg)
 {
+	const uint8_t *ph = elf_phdr(elf, i);
+
+	if (get32(ph + PH_TYPE) != PT_LOAD)
+		return false;
 	seg->offset = get64(ph + PH_OFFSET);
 	seg->paddr = get64(ph + PH_PADDR);
 	seg->filesz = get64(ph + PH_FILESZ);
 	seg->memsz = get64(ph + PH_MEMSZ);
+	return true;
 }
 
 int boot_elf_file_check(const struct boot_elf_file *f, char *err,
@@ -404,12 +411,10 @@ int boot_elf_file_check(const struct boot_elf_file *f, char *err,
 			    "them", (unsigned long long)phoff, head_len);
 	entry = get64(elf + EH_ENTRY);
 	for (i = 0; i < phnum; i++) {
-		const uint8_t *ph = elf_phdr(elf, i);
 		struct elf_seg seg;
 
-		if (get32(ph + PH_TYPE) != PT_LOAD)
+		if (!elf_load_seg(elf, i, &seg))
 			continue;
-		elf_seg_read(ph, &seg);
 		if (seg.filesz > seg.memsz || seg.offset > file_len ||
 		    seg.filesz > file_len - seg.offset)
 			return fail(err, errlen, "kernel: ELF segment %u: %llu "
@@ -487,12 +492,10 @@ int boot_elf_file_load(const struct guest_mem *mem,
 
 	phnum = get16(elf + EH_PHNUM);
 	for (i = 0; i < phnum; i++) {
-		const uint8_t *ph = elf_phdr(elf, i);
 		struct elf_seg seg;
 
-		if (get32(ph + PH_TYPE) != PT_LOAD)
+		if (!elf_load_seg(elf, i, &seg))
 			continue;
-		elf_seg_read(ph, &seg);
 		/* Checked: no wrap, and below 4 GiB. */
 		dst = guest_mem_ptr(mem, seg.paddr, seg.memsz);
 		if (!dst || seg.paddr + seg.memsz > low_end)
