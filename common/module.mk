@@ -4,3 +4,9 @@ COMMON_LIB := $(BUILD)/libloomcommon.a
 $(COMMON_LIB): $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# Unit test: the event loop (tests/unit/test_evloop.c).
+$(BUILD)/tests/unit/test_evloop: $(BUILD)/tests/unit/test_evloop.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/test_evloop
