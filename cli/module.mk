@@ -1,6 +1,6 @@
-# cli/: `loom`, the command-line client; also the link flags of common/netconf.c.
+# cli/: `loom`, the command-line client; also the link flags of common/netconf_*.c.
 #
-# NETCONF_LDLIBS: what a program linking common/netconf.c (the network file
+# NETCONF_LDLIBS: what a program linking common/netconf_*.c (the network file
 # model, in libloomcommon.a) needs; netd reuses it.
 NETCONF_LDLIBS := -lcyaml -lyaml -ljansson
 

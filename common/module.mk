@@ -10,3 +10,8 @@ $(BUILD)/tests/unit/test_evloop: $(BUILD)/tests/unit/test_evloop.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_evloop
+
+# Unit tests of the address helpers (common/inet.h).
+UNIT_TESTS += $(BUILD)/tests/unit/test_inet
+$(BUILD)/tests/unit/test_inet: $(BUILD)/tests/unit/test_inet.o $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka

@@ -9,7 +9,7 @@
  * objects as JSON on its control socket). The YAML file format and its JSON
  * twin use the same field names; docs/network-file.md documents them.
  *
- * Linking: common/netconf.c lives in build/libloomcommon.a; a program that
+ * Linking: common/netconf_*.c live in build/libloomcommon.a; a program that
  * uses it also links $(NETCONF_LDLIBS) (defined in cli/module.mk:
  * -lcyaml -lyaml -ljansson).
  *
@@ -120,13 +120,6 @@ struct netconf_error {
 	char msg[320];
 };
 
-/* struct netconf_cidr - a parsed address with prefix length. */
-struct netconf_cidr {
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	unsigned int prefix;
-};
-
 /**
  * netconf_load_file() - read, parse, validate a YAML network file.
  * @path: file to read (at most NETCONF_FILE_MAX bytes).
@@ -223,10 +216,7 @@ int netconf_mode_parse(const char *name, enum netconf_mode *mode);
 /* Return: true for a mode this version implements. */
 int netconf_mode_supported(enum netconf_mode mode);
 
-/* netconf_cidr_parse() - "ADDR/PREFIX" (IPv4 or IPv6). Return: 0 or -EINVAL. */
-int netconf_cidr_parse(const char *s, struct netconf_cidr *out);
-/* netconf_ip_parse() - a bare address; prefix set to the full length. */
-int netconf_ip_parse(const char *s, struct netconf_cidr *out);
+/* Addresses and CIDRs: common/inet.h. */
 
 /**
  * netconf_error_format() - "FILE:LINE: PATH: MSG" (parts that are unset are

@@ -445,25 +445,6 @@ static void test_json_reject(void **state)
 	}
 }
 
-static void test_cidr(void **state)
-{
-	struct netconf_cidr c;
-
-	assert_int_equal(netconf_cidr_parse("10.0.0.0/8", &c), 0);
-	assert_int_equal(c.family, AF_INET);
-	assert_int_equal(c.prefix, 8);
-	assert_int_equal(c.addr[0], 10);
-	assert_int_equal(netconf_cidr_parse("fd00::1/128", &c), 0);
-	assert_int_equal(c.prefix, 128);
-	assert_int_equal(netconf_cidr_parse("10.0.0.0/", &c), -EINVAL);
-	assert_int_equal(netconf_cidr_parse("10.0.0.0/08", &c), -EINVAL);
-	assert_int_equal(netconf_cidr_parse("10.0.0.0/-1", &c), -EINVAL);
-	assert_int_equal(netconf_cidr_parse("10.0.0/8", &c), -EINVAL);
-	assert_int_equal(netconf_cidr_parse("fd00::/129", &c), -EINVAL);
-	assert_int_equal(netconf_ip_parse("1.2.3.4", &c), 0);
-	assert_int_equal(c.prefix, 32);
-}
-
 static void test_port_against_net(void **state)
 {
 	struct netconf_net net = {.name = "lab",
@@ -535,7 +516,6 @@ int main(void)
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_json_single_and_port);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_reject);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidr);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_port_against_net);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_mode_names);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_total_port_limit);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* netconf_internal.h - what the netconf_*.c files share; not for other users.
+ */
+#ifndef LOOM_COMMON_NETCONF_INTERNAL_H
+#define LOOM_COMMON_NETCONF_INTERNAL_H
+
+/*
+ * The network model is split by concern: netconf_schema.c (mode names, the
+ * libcyaml schema, integer ranges, error and path helpers), netconf_yaml.c
+ * (the YAML reader), netconf_json.c (the JSON twin), netconf_validate.c
+ * (validation, defaults, freeing); common/inet.[ch] holds the address math.
+ * The schema tables live in one place: the YAML pre-check and the JSON
+ * reader walk the same field lists, so a new field is added once there.
+ */
+
+#include <stdint.h>
+
+#include <cyaml/cyaml.h>
+
+#include "common/netconf.h"
+
+enum { NETCONF_PATH_LEN = sizeof(((struct netconf_error *)0)->path) };
+
+/* The schema (netconf_schema.c). */
+extern const cyaml_schema_field_t netconf_port_fields[];
+extern const cyaml_schema_field_t netconf_net_fields[];
+extern const cyaml_schema_field_t netconf_file_fields[];
+/* networks: [...] and a single network's mapping. */
+extern const cyaml_schema_value_t netconf_file_schema;
+extern const cyaml_schema_value_t netconf_single_schema;
+
+/* Integer ranges by field name; 0 is never valid, so 0 can mean "unset". */
+struct netconf_int_range {
+	const char *key;
+	uint32_t min, max;
+};
+
+/* Return: the range of field @key, or NULL when it has none. */
+const struct netconf_int_range *netconf_int_range_find(const char *key);
+const cyaml_schema_field_t *netconf_field_find(const cyaml_schema_field_t *f,
+					       const char *key);
+
+/* Sets @err's path and message. Return: -EINVAL, for "return err_set()". */
+int netconf_err_set(struct netconf_error *err, const char *path,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Clears @err and records @file ("" when NULL). */
+void netconf_err_clear(struct netconf_error *err, const char *file);
+/* "unknown field 'x' (did you mean 'y'?)" at @path. Return: -EINVAL. */
+int netconf_err_unknown_field(struct netconf_error *err, const char *path,
+			      const cyaml_schema_field_t *fields,
+			      const char *key);
+/* "unknown mode 'swich' (did you mean 'switch'?): use ..." into @buf. */
+void netconf_mode_unknown_msg(const char *given, char *buf, size_t len);
+
+/* Field paths into NETCONF_PATH_LEN buffers, cut (never overflowed). */
+void netconf_path_fmt(char *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void netconf_path_field(char *out, const char *base, const char *field);
+void netconf_path_index(char *out, const char *base, const char *field,
+			unsigned int idx);
+
+/* Sets defaults on every network of a validated configuration
+ * (netconf_validate.c). Return: 0 or -ENOMEM. */
+int netconf_set_defaults(struct netconf *cfg);
+
+#endif
