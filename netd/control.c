@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* control.c - the control socket: non-blocking clients, framing, dispatch. */
+/* control.c - the control socket on netd's event loop: clients, framing, dispatch. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/evloop.h"
 #include "common/log.h"
 #include "loom/control.h"
 #include "loom/shm_port.h"
@@ -26,13 +24,12 @@ enum {
 	CLIENT_REQS_PER_TURN = 8,
 	/* Unsent replies above this: stop reading the client (back-pressure). */
 	CLIENT_WBUF_HIGH = 1 << 20,
-	TAG_LISTEN = -1,
-	TAG_SIGNAL = -2,
-	TAG_TIMER = -3,
-	TAG_VM_BASE = 1 << 20, /* + slot: an attached VMM NIC's connection */
+	/* How often idle clients are looked for. */
+	CONTROL_SWEEP_MS = 1000,
 };
 
 struct client {
+	struct netd *d;
 	int fd;
 	bool used;
 	bool sniffed; /* first bytes checked for an shm attach request */
@@ -47,18 +44,12 @@ struct client {
 };
 
 static struct client clients[LOOM_CONTROL_CLIENTS_MAX];
+/* serve_backlog() is deferred on the loop and has not run yet. */
+static bool backlog_deferred;
 
-static uint64_t now_ms(void)
+static void client_free(struct netd *d, struct client *c)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void client_free(struct netd *d, int epfd, struct client *c)
-{
-	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	evloop_fd_del(d->loop, c->fd);
 	close(c->fd);
 	free(c->rbuf);
 	free(c->wbuf);
@@ -119,7 +110,7 @@ static int client_flush(struct client *c)
 	return 0;
 }
 
-static void client_rearm(int epfd, struct client *c)
+static void client_rearm(struct netd *d, struct client *c)
 {
 	uint32_t ev = 0;
 
@@ -127,13 +118,8 @@ static void client_rearm(int epfd, struct client *c)
 		ev |= EPOLLIN;
 	if (c->woff < c->wlen)
 		ev |= EPOLLOUT;
-	if (ev != c->events) {
-		struct epoll_event e = { .events = ev,
-					 .data.u64 = (uint64_t)(c - clients) };
-
-		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e);
+	if (ev != c->events && evloop_fd_mod(d->loop, c->fd, ev) == 0)
 		c->events = ev;
-	}
 }
 
 /* Handle complete requests in rbuf. Return: 0, or -1 to drop the client. */
@@ -191,11 +177,10 @@ static int client_process(struct netd *d, struct client *c)
  * freed, the fd now belongs to the port), 0 for a JSON client, 2 when too
  * few bytes arrived to tell, -1 to drop.
  */
-static int client_sniff(struct netd *d, int epfd, struct client *c)
+static int client_sniff(struct netd *d, struct client *c)
 {
 	uint32_t magic = SHM_ATTACH_MAGIC;
 	uint8_t head[4];
-	struct epoll_event e;
 	ssize_t n = recv(c->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
 	int slot, fd;
 
@@ -209,9 +194,9 @@ static int client_sniff(struct netd *d, int epfd, struct client *c)
 	if (n < 4 || memcmp(head, &magic, 4))
 		return 0;
 	fd = c->fd;
-	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 	/* The socket goes blocking for the short handshake (it has its own
-	 * timeout), then only EOF matters. */
+	 * timeout); then vmport.c watches it on the loop for EOF. */
+	evloop_fd_del(d->loop, fd);
 	slot = netd_vm_attach(d, fd);
 	if (slot < 0)
 		return -1;
@@ -220,35 +205,7 @@ static int client_sniff(struct netd *d, int epfd, struct client *c)
 	free(c->wbuf);
 	memset(c, 0, sizeof(*c));
 	d->nclients--;
-	e.events = EPOLLIN | EPOLLRDHUP;
-	e.data.u64 = (uint64_t)(TAG_VM_BASE + slot);
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0)
-		netd_vm_detach(d, slot);
 	return 1;
-}
-
-/*
- * A VMM's attach connection after the handshake. The VMM may close it at
- * once (shm_peer_connect() does): the port stays until the same MAC
- * attaches again, port.del removes it, or its network goes.
- */
-static void vm_conn_event(struct netd *d, int epfd, int slot, uint32_t ev)
-{
-	struct netd_vmport *vm;
-	uint8_t buf[256];
-	ssize_t n;
-
-	if (slot < 0 || slot >= NETD_VMS_MAX || !d->vms[slot] ||
-	    d->vms[slot]->fd < 0)
-		return;
-	vm = d->vms[slot];
-	n = recv(vm->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
-	    (ev & (EPOLLHUP | EPOLLERR))) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, vm->fd, NULL);
-		close(vm->fd);
-		vm->fd = -1;
-	}
 }
 
 /* A complete request is buffered and the client takes replies. */
@@ -264,13 +221,22 @@ static bool client_has_request(const struct client *c)
 	       c->rlen >= LOOM_CONTROL_HDR_LEN + ntohl(be);
 }
 
-static void client_event(struct netd *d, int epfd, struct client *c,
-			 uint32_t ev)
+static void serve_backlog(void *arg);
+
+/* Serve @c's requests on the next round when it holds more than a turn. */
+static void client_defer_backlog(struct netd *d, struct client *c)
+{
+	if (backlog_deferred || !client_has_request(c))
+		return;
+	backlog_deferred = evloop_defer(d->loop, serve_backlog, d) == 0;
+}
+
+static void client_event(struct netd *d, struct client *c, uint32_t ev)
 {
 	if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN))
 		goto drop;
 	if (ev & EPOLLIN && !c->sniffed) {
-		int r = client_sniff(d, epfd, c);
+		int r = client_sniff(d, c);
 
 		if (r < 0)
 			goto drop;
@@ -279,14 +245,11 @@ static void client_event(struct netd *d, int epfd, struct client *c,
 		if (r == 2) {
 			/* Edge-triggered until it can tell, or the unread
 			 * bytes would wake the loop over and over. */
-			struct epoll_event e = {
-				.events = EPOLLIN | EPOLLET,
-				.data.u64 = (uint64_t)(c - clients),
-			};
+			uint32_t et = EPOLLIN | EPOLLET;
 
-			if (c->events != e.events &&
-			    epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e) == 0)
-				c->events = e.events;
+			if (c->events != et &&
+			    evloop_fd_mod(d->loop, c->fd, et) == 0)
+				c->events = et;
 			return;
 		}
 	}
@@ -304,7 +267,7 @@ static void client_event(struct netd *d, int epfd, struct client *c,
 		if (n > 0) {
 			c->rlen += (size_t)n;
 			c->spoke = true;
-			c->last_active_ms = now_ms();
+			c->last_active_ms = evloop_now_ms();
 		}
 	}
 	if (client_process(d, c) < 0)
@@ -313,10 +276,35 @@ static void client_event(struct netd *d, int epfd, struct client *c,
 		goto drop;
 	if (c->closing && c->woff == c->wlen)
 		goto drop;
-	client_rearm(epfd, c);
+	client_rearm(d, c);
+	client_defer_backlog(d, c);
 	return;
 drop:
-	client_free(d, epfd, c);
+	client_free(d, c);
+}
+
+static void client_on_event(struct evloop *l, int fd, uint32_t events,
+			    void *arg)
+{
+	struct client *c = arg;
+
+	client_event(c->d, c, events);
+}
+
+/*
+ * Clients holding more requests than their turn, served after every other
+ * fd of the round had its turn (level-triggered EPOLLIN would not fire
+ * again for bytes already read). Re-deferred while any is still busy: the
+ * loop then polls without sleeping.
+ */
+static void serve_backlog(void *arg)
+{
+	struct netd *d = arg;
+
+	backlog_deferred = false;
+	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++)
+		if (client_has_request(&clients[i]))
+			client_event(d, &clients[i], 0);
 }
 
 /*
@@ -326,7 +314,7 @@ drop:
  * wants to talk, and a flood of silent ones cannot push out a client that
  * is in a conversation.
  */
-static struct client *client_evict_idle(struct netd *d, int epfd)
+static struct client *client_evict_idle(struct netd *d)
 {
 	struct client *old = NULL;
 
@@ -343,17 +331,19 @@ static struct client *client_evict_idle(struct netd *d, int epfd)
 	if (!old)
 		return NULL;
 	log_rl(LOG_INFO, MOD, "client limit reached: closing the idlest");
-	client_free(d, epfd, old);
+	client_free(d, old);
 	return old;
 }
 
-static void control_accept(struct netd *d, int lfd, int epfd)
+static void control_on_listen(struct evloop *l, int lfd, uint32_t events,
+			      void *arg)
 {
+	struct netd *d = arg;
+
 	for (int k = 0; k < 16; k++) {
 		struct ucred cred;
 		socklen_t clen = sizeof(cred);
 		struct client *c = NULL;
-		struct epoll_event e;
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
@@ -379,7 +369,7 @@ static void control_accept(struct netd *d, int lfd, int epfd)
 				break;
 			}
 		if (!c)
-			c = client_evict_idle(d, epfd);
+			c = client_evict_idle(d);
 		if (!c) {
 			static const char msg[] =
 				"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"ENOSPC\",\"message\":\"too many clients\"}}";
@@ -397,13 +387,12 @@ static void control_accept(struct netd *d, int lfd, int epfd)
 			close(fd);
 			continue;
 		}
+		c->d = d;
 		c->fd = fd;
 		c->used = true;
 		c->events = EPOLLIN;
-		c->last_active_ms = now_ms();
-		e.events = EPOLLIN;
-		e.data.u64 = (uint64_t)(c - clients);
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+		c->last_active_ms = evloop_now_ms();
+		if (evloop_fd_add(l, fd, EPOLLIN, client_on_event, c) < 0) {
 			free(c->rbuf);
 			close(fd);
 			memset(c, 0, sizeof(*c));
@@ -435,9 +424,10 @@ static int control_listen(struct netd *d)
 	return fd;
 }
 
-static void control_idle_sweep(struct netd *d, int epfd)
+static void control_on_sweep(struct evloop *l, void *arg)
 {
-	uint64_t now = now_ms();
+	struct netd *d = arg;
+	uint64_t now = evloop_now_ms();
 
 	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++) {
 		struct client *c = &clients[i];
@@ -445,22 +435,32 @@ static void control_idle_sweep(struct netd *d, int epfd)
 		if (c->used && now - c->last_active_ms >
 				   (uint64_t)LOOM_CONTROL_IDLE_SECS * 1000) {
 			log_debug(MOD, "closing idle client");
-			client_free(d, epfd, c);
+			client_free(d, c);
 		}
 	}
 }
 
+static void control_on_signal(struct evloop *l, int fd, uint32_t events,
+			      void *arg)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info(MOD, "signal %u: shutting down", si.ssi_signo);
+		evloop_stop(l);
+	}
+}
+
 /*
- * netd_control_run - serve the control socket until SIGTERM/SIGINT arrive
- * on @sigfd.
+ * netd_control_run - serve the control socket on @d->loop until SIGTERM,
+ * SIGINT or SIGHUP arrive on @sigfd. Everything else on the loop (VM attach
+ * connections, services) was registered by its owner.
  * Return: 0 on a clean stop, or a negative errno if the socket failed.
  */
 int netd_control_run(struct netd *d, int sigfd)
 {
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct epoll_event e;
-	int lfd, epfd, tfd, ret = 0;
-	bool running = true, busy = false;
+	struct evloop_timer *sweep;
+	int lfd, ret;
 
 	lfd = control_listen(d);
 	if (lfd < 0) {
@@ -468,79 +468,29 @@ int netd_control_run(struct netd *d, int sigfd)
 			strerror(-lfd));
 		return lfd;
 	}
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (epfd < 0 || tfd < 0) {
-		ret = -errno;
+	sweep = evloop_timer_add(d->loop, CONTROL_SWEEP_MS, CONTROL_SWEEP_MS,
+				 control_on_sweep, d);
+	ret = sweep ? 0 : -ENOMEM;
+	if (!ret)
+		ret = evloop_fd_add(d->loop, lfd, EPOLLIN, control_on_listen, d);
+	if (!ret) {
+		ret = evloop_fd_add(d->loop, sigfd, EPOLLIN, control_on_signal,
+				    d);
+		if (ret)
+			evloop_fd_del(d->loop, lfd);
+	}
+	if (ret)
 		goto out;
-	}
-	timerfd_settime(tfd, 0, &its, NULL);
-	e.events = EPOLLIN;
-	e.data.u64 = (uint64_t)(int64_t)TAG_LISTEN;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &e);
-	e.data.u64 = (uint64_t)(int64_t)TAG_SIGNAL;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &e);
-	e.data.u64 = (uint64_t)(int64_t)TAG_TIMER;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &e);
 	log_info(MOD, "listening on %s", d->sock_path);
-
-	while (running) {
-		struct epoll_event ev[32];
-		int n = epoll_wait(epfd, ev, 32, busy ? 0 : -1);
-
-		if (n < 0 && errno != EINTR) {
-			ret = -errno;
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			int64_t tag = (int64_t)ev[i].data.u64;
-
-			if (tag == TAG_LISTEN) {
-				control_accept(d, lfd, epfd);
-			} else if (tag == TAG_SIGNAL) {
-				struct signalfd_siginfo si;
-
-				if (read(sigfd, &si, sizeof(si)) ==
-				    sizeof(si)) {
-					log_info(MOD, "signal %u: shutting down",
-						 si.ssi_signo);
-					running = false;
-				}
-			} else if (tag == TAG_TIMER) {
-				uint64_t v;
-
-				if (read(tfd, &v, sizeof(v)) < 0)
-					(void)0;
-				control_idle_sweep(d, epfd);
-			} else if (tag >= TAG_VM_BASE) {
-				vm_conn_event(d, epfd, (int)(tag - TAG_VM_BASE),
-					      ev[i].events);
-			} else if (tag >= 0 && tag < LOOM_CONTROL_CLIENTS_MAX &&
-				   clients[tag].used) {
-				client_event(d, epfd, &clients[tag],
-					     ev[i].events);
-			}
-		}
-		/* A client holding more requests than its turn: serve it next
-		 * round, after the others (level-triggered EPOLLIN would not
-		 * fire again for bytes already read). */
-		busy = false;
-		for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++) {
-			if (!client_has_request(&clients[i]))
-				continue;
-			client_event(d, epfd, &clients[i], 0);
-			busy |= client_has_request(&clients[i]);
-		}
-	}
+	ret = evloop_run(d->loop);
+	evloop_fd_del(d->loop, sigfd);
+	evloop_fd_del(d->loop, lfd);
 out:
 	for (int i = 0; i < LOOM_CONTROL_CLIENTS_MAX; i++)
 		if (clients[i].used)
-			client_free(d, epfd, &clients[i]);
+			client_free(d, &clients[i]);
+	evloop_timer_del(sweep);
 	close(lfd);
 	unlink(d->sock_path);
-	if (epfd >= 0)
-		close(epfd);
-	if (tfd >= 0)
-		close(tfd);
 	return ret;
 }

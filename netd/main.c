@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/evloop.h"
 #include "common/log.h"
 #include "loom/control.h"
 #include "netd/netd.h"
@@ -263,6 +264,11 @@ int main(int argc, char **argv)
 	else if ((ret = tap_cleanup_stray(d.alias_prefix)) > 0)
 		log_info(MOD, "removed %d stray interfaces from a previous run",
 			 ret);
+	d.loop = evloop_new();
+	if (!d.loop) {
+		log_err(MOD, "event loop: %s", strerror(errno));
+		return 1;
+	}
 	ret = netd_dp_start(&d);
 	if (ret < 0) {
 		log_err(MOD, "data path: %s", strerror(-ret));
@@ -278,6 +284,7 @@ int main(int argc, char **argv)
 
 	netd_shutdown(&d);
 	netd_dp_stop(&d);
+	evloop_free(d.loop);
 	close(sigfd);
 	close(lockfd);
 	log_info(MOD, "stopped");

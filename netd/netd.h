@@ -93,7 +93,13 @@ struct netd_dp {
 	uint64_t rounds, sleeps;
 };
 
+struct evloop;
+
 struct netd {
+	/* The control thread's loop (common/evloop.h): the control socket,
+	 * signals, VM attach connections and every service's fds and timers
+	 * register here. Runs in netd_control_run(). */
+	struct evloop *loop;
 	const char *run_dir;
 	const char *state_dir;
 	char sock_path[256];
@@ -157,7 +163,7 @@ struct netd_dp_port *netd_dp_port_add(struct netd *d, struct switch_core *sw,
 				      uint32_t port_id);
 void netd_dp_port_remove(struct netd *d, struct netd_dp_port *dpp);
 
-/* control.c */
+/* control.c: serve the control socket on @d->loop until a signal. */
 int netd_control_run(struct netd *d, int sigfd);
 
 /* commands.c */

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backends/shm.h"
+#include "common/evloop.h"
 #include "common/log.h"
 #include "netd/netd.h"
 
@@ -46,6 +48,37 @@ static void netd_vm_sync_offload(struct netd *d, struct netd_net *n)
 		p = switch_port_get(n->sw, (uint32_t)n->rt[i].port_id);
 		if (p && p->ops == &tap_port_ops && p->priv)
 			tap_dev_set_offload(p->priv, on);
+	}
+}
+
+/* Stop watching the attach connection and close it: the VMM sees EOF. */
+static void netd_vm_conn_close(struct netd *d, struct netd_vmport *vm)
+{
+	if (vm->fd < 0)
+		return;
+	evloop_fd_del(d->loop, vm->fd);
+	close(vm->fd);
+	vm->fd = -1;
+}
+
+/*
+ * A VMM's attach connection after the handshake. The VMM may close it at
+ * once (shm_peer_connect() does): the port stays until the same MAC
+ * attaches again, port.del removes it, or its network goes.
+ */
+static void netd_vm_conn_event(struct evloop *l, int fd, uint32_t ev,
+			       void *arg)
+{
+	struct netd_vmport *vm = arg;
+	uint8_t buf[256];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    (ev & (EPOLLHUP | EPOLLERR))) {
+		evloop_fd_del(l, fd);
+		close(fd);
+		vm->fd = -1;
 	}
 }
 
@@ -125,6 +158,12 @@ int netd_vm_attach(struct netd *d, int fd)
 	vm->model = req.model;
 	vm->dp = netd_dp_port_add(d, n->sw, (uint32_t)id);
 	d->vms[slot] = vm;
+	/* Cannot watch it: behave as if the VMM had closed it already. */
+	if (evloop_fd_add(d->loop, fd, EPOLLIN | EPOLLRDHUP,
+			  netd_vm_conn_event, vm) < 0) {
+		close(fd);
+		vm->fd = -1;
+	}
 	netd_vm_sync_offload(d, n);
 	log_info(MOD, "%s: %s attached (%s, MAC %02x:%02x:%02x:%02x:%02x:%02x)",
 		 n->conf.name, vm->name,
@@ -146,8 +185,7 @@ void netd_vm_detach(struct netd *d, int slot)
 	switch_port_remove(vm->net->sw, (uint32_t)vm->port_id);
 	log_info(MOD, "%s: %s detached", vm->net->conf.name, vm->name);
 	/* Closing the socket tells the VMM its port is gone. */
-	if (vm->fd >= 0)
-		close(vm->fd);
+	netd_vm_conn_close(d, vm);
 	free(vm);
 	d->vms[slot] = NULL;
 	netd_vm_sync_offload(d, n);

@@ -157,7 +157,9 @@ static void setup(void)
 	d.uid = geteuid();
 	d.started = time(NULL);
 	d.have_net_admin = isolated;
-	if (netd_dp_start(&d) < 0)
+	/* Never run: VM attach connections register on it and leave it. */
+	d.loop = evloop_new();
+	if (!d.loop || netd_dp_start(&d) < 0)
 		abort();
 	fprintf(stderr, "netd_control: %s\n", mode);
 }
@@ -306,7 +308,6 @@ out:
  */
 static void run_attach(const uint8_t *data, size_t size)
 {
-	static int epfd = -1;
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int) * SHM_FD_COUNT)];
@@ -318,8 +319,6 @@ static void run_attach(const uint8_t *data, size_t size)
 	struct client c;
 	int sv[2], r, fds[SHM_FD_COUNT], nfds = 0;
 
-	if (epfd < 0 && (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		abort();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		abort();
 	if (size && send(sv[1], data, size, MSG_DONTWAIT) != (ssize_t)size)
@@ -332,9 +331,9 @@ static void run_attach(const uint8_t *data, size_t size)
 	if (!c.rbuf)
 		abort();
 	d.nclients++;
-	r = client_sniff(&d, epfd, &c);
+	r = client_sniff(&d, &c);
 	if (r != 1)
-		client_free(&d, epfd, &c);	/* JSON or junk: not this test */
+		client_free(&d, &c);	/* JSON or junk: not this test */
 	/* netd's answer: a port comes with exactly its fds, else none. */
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
