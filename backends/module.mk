@@ -2,9 +2,19 @@
 # Other backends add their sources to BACKENDS_SRCS and a line to registry.c;
 # a link that pulls in the registry also needs BACKENDS_LDLIBS.
 include backends/tap.mk
+include backends/slirp.mk
 BACKENDS_SRCS += backends/registry.c backends/shm.c backends/tap.c
-BACKENDS_LDLIBS := $(TAP_LDLIBS)
+BACKENDS_SRCS += backends/slirp.c backends/slirp_port.c backends/frame_fifo.c
+BACKENDS_LDLIBS := $(TAP_LDLIBS) $(SLIRP_LDLIBS)
 BACKENDS_LIB := $(BUILD)/libloombackends.a
 $(BACKENDS_LIB): $(sort $(BACKENDS_SRCS:%.c=$(BUILD)/%.o))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# Unit test: the frame FIFO and the libslirp uplink, no kernel objects
+# (hand-built frames; loopback sockets as the host side).
+$(BUILD)/tests/unit/test_slirp: $(BUILD)/tests/unit/test_slirp.o \
+		$(BACKENDS_LIB) $(BUILD)/libloomcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(SLIRP_LDLIBS) -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/test_slirp

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backends/shm.h"
+#include "backends/slirp.h"
 #include "backends/tap.h"
 
 /*
@@ -14,6 +15,7 @@
  */
 static const struct port_ops *const backends[] = {
     &shm_port_ops,
+    &slirp_port_ops,
     &tap_port_ops,
 };
 

@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: MIT */
+/* slirp.c - a network's NAT uplink: libslirp on its own thread, frames in and out through FIFOs. */
+#include "backends/slirp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <slirp/libslirp.h>
+
+#include "backends/frame_fifo.h"
+#include "common/log.h"
+#include "common/pkt.h"
+
+#define MOD "slirp"
+
+/* Inbound frames handed to libslirp per loop turn before it polls again. */
+enum { UPLINK_INPUT_BUDGET = 256 };
+
+/* One libslirp timer (today only its IPv6 router advertisement timer). */
+struct uplink_timer {
+	struct uplink_timer *next;
+	SlirpTimerId id;
+	SlirpTimerCb cb; /* set for timer_new(), NULL for timer_new_opaque() */
+	void *cb_opaque;
+	int64_t expire_ms; /* -1: disarmed */
+};
+
+struct uplink_fwd {
+	bool used;
+	bool udp;
+	struct sockaddr_storage host;
+	socklen_t hlen;
+};
+
+struct slirp_uplink {
+	pthread_mutex_t lock; /* the Slirp instance, timers, stats, forwards */
+	Slirp *slirp;
+	pthread_t thread;
+	bool thread_started;
+	bool stop;
+	/*
+	 * A listener closed while the thread sleeps in poll() on it stays
+	 * open (poll holds the file) and accepts until poll returns, so a
+	 * forward change first gets the thread out of poll() (uplink_pause):
+	 * @in_poll says it is inside, @waiters how many want it out,
+	 * @ctl_cv wakes them, @engine_cv holds the thread until they are done.
+	 */
+	bool in_poll;
+	unsigned int waiters;
+	pthread_cond_t ctl_cv;
+	pthread_cond_t engine_cv;
+	char name[40];
+
+	struct frame_fifo in;  /* network -> libslirp; its eventfd wakes us */
+	struct frame_fifo out; /* libslirp -> network */
+
+	struct pollfd *pfd; /* rebuilt every turn by slirp_pollfds_fill */
+	unsigned int npfd, pfd_cap;
+
+	struct uplink_timer *timers;
+	struct uplink_fwd fwd[SLIRP_FORWARDS_MAX];
+	struct slirp_uplink_stats st;
+};
+
+static int64_t uplink_clock_ns(void *opaque)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t uplink_now_ms(void)
+{
+	return uplink_clock_ns(NULL) / 1000000;
+}
+
+/* libslirp -> the network. Called on the uplink thread, lock held. */
+static ssize_t uplink_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct slirp_uplink *u = opaque;
+
+	if (len > FRAME_MAX_LEN ||
+	    frame_fifo_push(&u->out, buf, (uint32_t)len, NULL) < 0) {
+		u->st.drops_out_full++;
+		return (ssize_t)len; /* dropped: TCP retransmits */
+	}
+	u->st.out_frames++;
+	u->st.out_bytes += len;
+	return (ssize_t)len;
+}
+
+static void uplink_guest_error(const char *msg, void *opaque)
+{
+	struct slirp_uplink *u = opaque;
+
+	log_rl(LOG_WARN, MOD, "%s: guest error: %s", u->name, msg);
+}
+
+static struct uplink_timer *uplink_timer_alloc(struct slirp_uplink *u)
+{
+	struct uplink_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->expire_ms = -1;
+	t->next = u->timers;
+	u->timers = t;
+	return t;
+}
+
+static void *uplink_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+	struct uplink_timer *t = uplink_timer_alloc(opaque);
+
+	if (t) {
+		t->cb = cb;
+		t->cb_opaque = cb_opaque;
+	}
+	return t;
+}
+
+static void *uplink_timer_new_opaque(SlirpTimerId id, void *cb_opaque,
+				     void *opaque)
+{
+	struct uplink_timer *t = uplink_timer_alloc(opaque);
+
+	if (t) {
+		t->id = id;
+		t->cb_opaque = cb_opaque;
+	}
+	return t;
+}
+
+static void uplink_timer_free(void *timer, void *opaque)
+{
+	struct slirp_uplink *u = opaque;
+
+	for (struct uplink_timer **p = &u->timers; *p; p = &(*p)->next) {
+		if (*p == timer) {
+			*p = ((struct uplink_timer *)timer)->next;
+			free(timer);
+			return;
+		}
+	}
+}
+
+static void uplink_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	((struct uplink_timer *)timer)->expire_ms = expire_ms;
+}
+
+/* Poll sets are rebuilt every turn, so fds need no registration. */
+static void uplink_poll_fd_noop(int fd, void *opaque)
+{
+}
+
+static void uplink_kick(struct slirp_uplink *u)
+{
+	uint64_t one = 1;
+
+	if (write(u->in.efd, &one, sizeof(one)) < 0)
+		return; /* EAGAIN: a wake-up is pending already */
+}
+
+/* A socket buffer drained: poll again with the new interest set. */
+static void uplink_notify(void *opaque)
+{
+	uplink_kick(opaque);
+}
+
+static const SlirpCb uplink_callbacks = {
+	.send_packet = uplink_send_packet,
+	.guest_error = uplink_guest_error,
+	.clock_get_ns = uplink_clock_ns,
+	.timer_new = uplink_timer_new,
+	.timer_free = uplink_timer_free,
+	.timer_mod = uplink_timer_mod,
+	.register_poll_fd = uplink_poll_fd_noop,
+	.unregister_poll_fd = uplink_poll_fd_noop,
+	.notify = uplink_notify,
+	.timer_new_opaque = uplink_timer_new_opaque,
+};
+
+static short poll_events_from_slirp(int ev)
+{
+	short e = 0;
+
+	if (ev & SLIRP_POLL_IN)
+		e |= POLLIN;
+	if (ev & SLIRP_POLL_OUT)
+		e |= POLLOUT;
+	if (ev & SLIRP_POLL_PRI)
+		e |= POLLPRI;
+	return e;
+}
+
+static int uplink_add_poll(int fd, int events, void *opaque)
+{
+	struct slirp_uplink *u = opaque;
+
+	if (u->npfd == u->pfd_cap) {
+		unsigned int cap = u->pfd_cap ? u->pfd_cap * 2 : 64;
+		struct pollfd *p = realloc(u->pfd, cap * sizeof(*p));
+
+		if (!p) {
+			/* Out of memory: this socket waits for a later turn. */
+			log_rl(LOG_ERR, MOD, "%s: no memory for poll set",
+			       u->name);
+			return -1;
+		}
+		u->pfd = p;
+		u->pfd_cap = cap;
+	}
+	u->pfd[u->npfd].fd = fd;
+	u->pfd[u->npfd].events = poll_events_from_slirp(events);
+	u->pfd[u->npfd].revents = 0;
+	return (int)u->npfd++;
+}
+
+static int uplink_get_revents(int idx, void *opaque)
+{
+	struct slirp_uplink *u = opaque;
+	short r;
+	int ev = 0;
+
+	if (idx < 0 || (unsigned int)idx >= u->npfd)
+		return 0;
+	r = u->pfd[idx].revents;
+	if (r & POLLIN)
+		ev |= SLIRP_POLL_IN;
+	if (r & POLLOUT)
+		ev |= SLIRP_POLL_OUT;
+	if (r & POLLPRI)
+		ev |= SLIRP_POLL_PRI;
+	if (r & (POLLERR | POLLNVAL))
+		ev |= SLIRP_POLL_ERR;
+	if (r & POLLHUP)
+		ev |= SLIRP_POLL_HUP;
+	return ev;
+}
+
+/*
+ * Complete a partial checksum (virtio-net NEEDS_CSUM): the sender put the
+ * pseudo-header sum at csum_start + csum_offset; the ones' complement sum
+ * from csum_start to the end goes there. Return: 0, or -1 when the offsets
+ * lie outside the frame.
+ */
+static int csum_complete(uint8_t *data, uint32_t len,
+			 const struct frame_offload *o)
+{
+	uint32_t start = o->csum_start, at = start + o->csum_offset;
+	uint64_t sum = 0;
+	uint32_t i;
+
+	if (start >= len || at + 2 > len || at < start)
+		return -1;
+	for (i = start; i + 1 < len; i += 2)
+		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
+	if (i < len)
+		sum += (uint32_t)data[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	data[at] = (uint8_t)(sum >> 8);
+	data[at + 1] = (uint8_t)sum;
+	return 0;
+}
+
+/* Feed what waits in the inbound FIFO to libslirp. Return: more waits. */
+static bool uplink_drain_input(struct slirp_uplink *u)
+{
+	struct frame_fifo_item it[64];
+	unsigned int done = 0, n;
+
+	while (done < UPLINK_INPUT_BUDGET &&
+	       (n = frame_fifo_peek(&u->in, it, 64)) > 0) {
+		for (unsigned int i = 0; i < n; i++) {
+			if ((it[i].off.flags & FRAME_F_NEEDS_CSUM) &&
+			    csum_complete(it[i].data, it[i].len, &it[i].off)) {
+				u->st.drops_bad++;
+				log_rl(LOG_WARN, MOD,
+				       "%s: frame with checksum offsets "
+				       "outside it dropped", u->name);
+				continue;
+			}
+			u->st.in_frames++;
+			u->st.in_bytes += it[i].len;
+			slirp_input(u->slirp, it[i].data, (int)it[i].len);
+		}
+		frame_fifo_release(&u->in);
+		done += n;
+	}
+	return done >= UPLINK_INPUT_BUDGET;
+}
+
+static void uplink_timers_run(struct slirp_uplink *u)
+{
+	int64_t now = uplink_now_ms();
+	bool again = true;
+
+	/* A callback may free or re-arm timers: restart the walk after one. */
+	while (again) {
+		again = false;
+		for (struct uplink_timer *t = u->timers; t; t = t->next) {
+			if (t->expire_ms < 0 || t->expire_ms > now)
+				continue;
+			t->expire_ms = -1;
+			if (t->cb)
+				t->cb(t->cb_opaque);
+			else
+				slirp_handle_timer(u->slirp, t->id,
+						   t->cb_opaque);
+			again = true;
+			break;
+		}
+	}
+}
+
+static uint32_t uplink_timers_timeout(struct slirp_uplink *u, uint32_t tmo)
+{
+	int64_t now = uplink_now_ms();
+
+	for (struct uplink_timer *t = u->timers; t; t = t->next) {
+		if (t->expire_ms < 0)
+			continue;
+		if (t->expire_ms <= now)
+			return 0;
+		if (t->expire_ms - now < (int64_t)tmo)
+			tmo = (uint32_t)(t->expire_ms - now);
+	}
+	return tmo;
+}
+
+static void *uplink_thread(void *arg)
+{
+	struct slirp_uplink *u = arg;
+
+	pthread_mutex_lock(&u->lock);
+	while (!u->stop) {
+		bool more;
+		uint32_t tmo = UINT32_MAX;
+		int n;
+
+		while (u->waiters && !u->stop)
+			pthread_cond_wait(&u->engine_cv, &u->lock);
+		if (u->stop)
+			break;
+		more = uplink_drain_input(u);
+		u->npfd = 0;
+		/* Index 0: the inbound FIFO's eventfd (frames, kicks). */
+		uplink_add_poll(u->in.efd, SLIRP_POLL_IN, u);
+		slirp_pollfds_fill(u->slirp, &tmo, uplink_add_poll, u);
+		tmo = uplink_timers_timeout(u, tmo);
+		if (more)
+			tmo = 0;
+		if (u->waiters)
+			tmo = 0;
+		u->in_poll = true;
+		pthread_mutex_unlock(&u->lock);
+		n = poll(u->pfd, u->npfd, tmo == UINT32_MAX ? -1 : (int)tmo);
+		pthread_mutex_lock(&u->lock);
+		u->in_poll = false;
+		if (u->waiters)
+			pthread_cond_broadcast(&u->ctl_cv);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		slirp_pollfds_poll(u->slirp, n < 0, uplink_get_revents, u);
+		uplink_timers_run(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+	return NULL;
+}
+
+/* Lock the uplink with its thread out of poll(). */
+static void uplink_pause(struct slirp_uplink *u)
+{
+	pthread_mutex_lock(&u->lock);
+	u->waiters++;
+	while (u->in_poll) {
+		uplink_kick(u);
+		pthread_cond_wait(&u->ctl_cv, &u->lock);
+	}
+}
+
+static void uplink_resume(struct slirp_uplink *u)
+{
+	if (--u->waiters == 0)
+		pthread_cond_signal(&u->engine_cv);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void prefix_mask4(unsigned int prefix, struct in_addr *mask)
+{
+	mask->s_addr = prefix ? htonl(~0u << (32 - prefix)) : 0;
+}
+
+int slirp_uplink_new(const struct slirp_uplink_config *cfg,
+		     struct slirp_uplink **out)
+{
+	struct slirp_uplink *u;
+	SlirpConfig sc = {.version = 4};
+	int err;
+
+	if (cfg->prefix4 < 1 || cfg->prefix4 > 30 ||
+	    cfg->mtu < SLIRP_MTU_MIN || cfg->mtu > SLIRP_MTU_MAX ||
+	    (cfg->v6 && (cfg->prefix6 < 1 || cfg->prefix6 > 126)))
+		return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	snprintf(u->name, sizeof(u->name), "%s", cfg->name ? cfg->name : "?");
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_cond_init(&u->ctl_cv, NULL);
+	pthread_cond_init(&u->engine_cv, NULL);
+	err = frame_fifo_init(&u->in, SLIRP_FIFO_BYTES);
+	if (err)
+		goto free_u;
+	err = frame_fifo_init(&u->out, SLIRP_FIFO_BYTES);
+	if (err)
+		goto destroy_in;
+
+	sc.in_enabled = true;
+	prefix_mask4(cfg->prefix4, &sc.vnetmask);
+	sc.vnetwork.s_addr = cfg->net4.s_addr & sc.vnetmask.s_addr;
+	sc.vhost = cfg->gw4;
+	/*
+	 * libslirp's DHCP and DNS are off: netd's gateway services answer
+	 * them. Its fields still need addresses in the subnet.
+	 */
+	sc.vdhcp_start.s_addr = htonl(ntohl(cfg->gw4.s_addr) + 1);
+	sc.vnameserver = cfg->gw4;
+	sc.disable_dhcp = true;
+	sc.disable_dns = true;
+	sc.in6_enabled = cfg->v6;
+	if (cfg->v6) {
+		sc.vprefix_addr6 = cfg->net6;
+		sc.vprefix_len = (uint8_t)cfg->prefix6;
+		sc.vhost6 = cfg->gw6;
+		sc.vnameserver6 = cfg->gw6;
+	}
+	sc.if_mtu = cfg->mtu;
+	sc.if_mru = cfg->mtu;
+	sc.disable_host_loopback = !cfg->host_loopback;
+	sc.enable_emu = false;
+
+	u->slirp = slirp_new(&sc, &uplink_callbacks, u);
+	if (!u->slirp) {
+		err = -EINVAL;
+		goto destroy_out;
+	}
+	err = -pthread_create(&u->thread, NULL, uplink_thread, u);
+	if (err)
+		goto cleanup_slirp;
+	u->thread_started = true;
+	pthread_setname_np(u->thread, "loom-slirp");
+	*out = u;
+	return 0;
+
+cleanup_slirp:
+	slirp_cleanup(u->slirp);
+destroy_out:
+	frame_fifo_destroy(&u->out);
+destroy_in:
+	frame_fifo_destroy(&u->in);
+free_u:
+	while (u->timers)
+		uplink_timer_free(u->timers, u);
+	pthread_cond_destroy(&u->engine_cv);
+	pthread_cond_destroy(&u->ctl_cv);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+	return err;
+}
+
+void slirp_uplink_free(struct slirp_uplink *u)
+{
+	if (!u)
+		return;
+	if (u->thread_started) {
+		pthread_mutex_lock(&u->lock);
+		u->stop = true;
+		pthread_cond_signal(&u->engine_cv);
+		pthread_mutex_unlock(&u->lock);
+		uplink_kick(u);
+		pthread_join(u->thread, NULL);
+	}
+	slirp_cleanup(u->slirp); /* frees its timers through timer_free */
+	while (u->timers)
+		uplink_timer_free(u->timers, u);
+	frame_fifo_destroy(&u->out);
+	frame_fifo_destroy(&u->in);
+	free(u->pfd);
+	pthread_cond_destroy(&u->engine_cv);
+	pthread_cond_destroy(&u->ctl_cv);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+int slirp_uplink_input(struct slirp_uplink *u, const struct frame *f)
+{
+	int err;
+
+	if (f->off.gso_type != FRAME_GSO_NONE &&
+	    (f->off.gso_type & ~FRAME_GSO_ECN) != FRAME_GSO_TCPV4 &&
+	    (f->off.gso_type & ~FRAME_GSO_ECN) != FRAME_GSO_TCPV6) {
+		pthread_mutex_lock(&u->lock);
+		u->st.drops_gso++;
+		pthread_mutex_unlock(&u->lock);
+		log_rl(LOG_WARN, MOD, "%s: UDP GSO frame refused", u->name);
+		return -EPROTONOSUPPORT;
+	}
+	err = frame_fifo_push(&u->in, f->data, f->len, &f->off);
+	if (err == -EMSGSIZE) {
+		pthread_mutex_lock(&u->lock);
+		u->st.drops_bad++;
+		pthread_mutex_unlock(&u->lock);
+	}
+	return err;
+}
+
+int slirp_uplink_output_fd(struct slirp_uplink *u)
+{
+	return u->out.efd;
+}
+
+int slirp_uplink_output_peek(struct slirp_uplink *u, struct frame_batch *batch)
+{
+	struct frame_fifo_item it[FRAME_BATCH_MAX];
+	unsigned int n;
+
+	if (batch->count >= FRAME_BATCH_MAX)
+		return 0;
+	n = frame_fifo_peek(&u->out, it, FRAME_BATCH_MAX - batch->count);
+	for (unsigned int i = 0; i < n; i++) {
+		struct frame *f = &batch->f[batch->count++];
+
+		memset(f, 0, sizeof(*f));
+		f->data = it[i].data;
+		f->len = it[i].len;
+	}
+	return (int)n;
+}
+
+void slirp_uplink_output_release(struct slirp_uplink *u)
+{
+	frame_fifo_release(&u->out);
+}
+
+static bool sockaddr_same(const struct sockaddr_storage *a, socklen_t alen,
+			  const struct sockaddr *b, socklen_t blen)
+{
+	if (a->ss_family != b->sa_family)
+		return false;
+	if (b->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a;
+		const struct sockaddr_in *y = (const void *)b;
+
+		return blen >= sizeof(*y) && x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (b->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a;
+		const struct sockaddr_in6 *y = (const void *)b;
+
+		return blen >= sizeof(*y) && x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr,
+			       sizeof(y->sin6_addr));
+	}
+	return false;
+}
+
+static int sockaddr_check(const struct sockaddr *sa, socklen_t len)
+{
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return 0;
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return 0;
+	return -EAFNOSUPPORT;
+}
+
+static struct uplink_fwd *uplink_fwd_find(struct slirp_uplink *u, bool udp,
+					  const struct sockaddr *host,
+					  socklen_t hlen)
+{
+	for (unsigned int i = 0; i < SLIRP_FORWARDS_MAX; i++)
+		if (u->fwd[i].used && u->fwd[i].udp == udp &&
+		    sockaddr_same(&u->fwd[i].host, u->fwd[i].hlen, host, hlen))
+			return &u->fwd[i];
+	return NULL;
+}
+
+int slirp_uplink_forward_add(struct slirp_uplink *u, bool udp,
+			     const struct sockaddr *host, socklen_t hlen,
+			     const struct sockaddr *guest, socklen_t glen)
+{
+	struct uplink_fwd *slot = NULL;
+	int flags = udp ? SLIRP_HOSTFWD_UDP : 0, err;
+
+	if (sockaddr_check(host, hlen) || sockaddr_check(guest, glen) ||
+	    hlen > sizeof(slot->host))
+		return -EAFNOSUPPORT;
+	/* An IPv6 listener leaves the IPv4 port to a forward of its own. */
+	if (host->sa_family == AF_INET6)
+		flags |= SLIRP_HOSTFWD_V6ONLY;
+	uplink_pause(u);
+	if (uplink_fwd_find(u, udp, host, hlen)) {
+		err = -EEXIST;
+		goto unlock;
+	}
+	for (unsigned int i = 0; i < SLIRP_FORWARDS_MAX && !slot; i++)
+		if (!u->fwd[i].used)
+			slot = &u->fwd[i];
+	if (!slot) {
+		err = -ENOSPC;
+		goto unlock;
+	}
+	errno = 0;
+	if (slirp_add_hostxfwd(u->slirp, host, hlen, guest, glen, flags) < 0) {
+		/* libslirp keeps bind()'s errno; a lost one means "in use". */
+		err = errno ? -errno : -EADDRINUSE;
+		goto unlock;
+	}
+	slot->used = true;
+	slot->udp = udp;
+	memcpy(&slot->host, host, hlen);
+	slot->hlen = hlen;
+	u->st.forwards++;
+	err = 0;
+unlock:
+	uplink_resume(u);
+	if (!err)
+		uplink_kick(u); /* poll the new listener from now on */
+	return err;
+}
+
+int slirp_uplink_forward_remove(struct slirp_uplink *u, bool udp,
+				const struct sockaddr *host, socklen_t hlen)
+{
+	struct uplink_fwd *f;
+	int flags = udp ? SLIRP_HOSTFWD_UDP : 0, err = 0;
+
+	if (sockaddr_check(host, hlen))
+		return -EAFNOSUPPORT;
+	if (host->sa_family == AF_INET6)
+		flags |= SLIRP_HOSTFWD_V6ONLY;
+	uplink_pause(u);
+	f = uplink_fwd_find(u, udp, host, hlen);
+	if (!f) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	/*
+	 * libslirp removes the first socket flagged as a forward whose
+	 * local address matches; repeat until none is left, so that no
+	 * socket of the forward survives whatever libslirp flags.
+	 */
+	for (unsigned int i = 0;
+	     slirp_remove_hostxfwd(u->slirp, host, hlen, flags) == 0; i++)
+		if (i > 65536)
+			break;
+	f->used = false;
+	u->st.forwards--;
+unlock:
+	uplink_resume(u);
+	if (!err)
+		uplink_kick(u);
+	return err;
+}
+
+void slirp_uplink_stats_get(struct slirp_uplink *u,
+			    struct slirp_uplink_stats *st)
+{
+	pthread_mutex_lock(&u->lock);
+	*st = u->st;
+	pthread_mutex_unlock(&u->lock);
+	st->drops_in_full = frame_fifo_drops(&u->in);
+}
+
+char *slirp_uplink_connections(struct slirp_uplink *u)
+{
+	char *s;
+
+	pthread_mutex_lock(&u->lock);
+	s = slirp_connection_info(u->slirp);
+	pthread_mutex_unlock(&u->lock);
+	return s;
+}
