@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "vmm/devices.h"
+#include "vmm/hw/serial.h"
 #include "vmm/pci.h"
 #include "vmm/vm.h"
 

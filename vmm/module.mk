@@ -1,7 +1,8 @@
 # vmm/: loom-vmm core (KVM set-up, boot, PCI bus, legacy devices, control).
 # vmm/guest_mem.c and vmm/virtio/ are built into libloomvirtio.a by
 # vmm/virtio/module.mk; the two libraries call each other, hence the group.
-VMM_SRCS := $(filter-out vmm/main.c vmm/guest_mem.c,$(wildcard vmm/*.c))
+VMM_SRCS := $(filter-out vmm/main.c vmm/guest_mem.c,$(wildcard vmm/*.c)) \
+	$(wildcard vmm/net/*.c vmm/hw/*.c)
 VMM_LIB := $(BUILD)/libloomvmm.a
 VMM_LINK = -Wl,--start-group $(VMM_LIB) $(BUILD)/libloomvirtio.a \
 	$(COMMON_LIB) -Wl,--end-group -ljansson -lpthread -llzma -lzstd -lz

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 #include "vmm/virtio/pci.h"
+#include "vmm/device.h"
 
 enum { BLK_HDR_SIZE = 16 };
 
@@ -490,3 +491,54 @@ close:
 	virtio_blk_close(blk);
 	return ret;
 }
+
+/* The disk row of the device table: --disk IMG[,ro], repeatable. */
+struct virtio_blk_opt {
+	bool ro;
+	char path[];
+};
+
+static int virtio_blk_row_parse(const char *arg, const struct vmm_config *cfg,
+				unsigned int index, void **opt, char *err,
+				size_t errlen)
+{
+	struct virtio_blk_opt *o;
+	size_t n = strlen(arg);
+	bool ro = false;
+
+	(void)cfg;
+	(void)index;
+	if (n > 3 && !strcmp(arg + n - 3, ",ro")) {
+		n -= 3;
+		ro = true;
+	}
+	if (!n || n >= 4096) {
+		snprintf(err, errlen, "want a path (and ,ro)");
+		return -EINVAL;
+	}
+	o = malloc(sizeof(*o) + n + 1);
+	if (!o)
+		return -ENOMEM;
+	o->ro = ro;
+	memcpy(o->path, arg, n);
+	o->path[n] = '\0';
+	*opt = o;
+	return 0;
+}
+
+static int virtio_blk_row_create(struct vm *vm, void *opt)
+{
+	struct virtio_blk_opt *o = opt;
+
+	return virtio_blk_create(vm, o->path, o->ro);
+}
+
+const struct vmm_device virtio_blk_device = {
+	.name = "disk",
+	.short_opt = 'd',
+	.arg = "IMG[,ro]",
+	.help = "raw image as a virtio-blk disk (repeatable)\n",
+	.max = VIRTIO_BLK_MAX_DISKS,
+	.parse = virtio_blk_row_parse,
+	.create = virtio_blk_row_create,
+};

@@ -58,6 +58,7 @@ enum virtio_blk_status {
 
 struct vm;
 struct virtio_blk;
+struct vmm_device;
 
 /**
  * virtio_blk_open() - the device model on an image, without a transport.
@@ -125,5 +126,9 @@ int virtio_blk_process(struct virtio_blk *blk);
  * Return: 0 or negative errno.
  */
 int virtio_blk_create(struct vm *vm, const char *path, bool ro);
+
+/* The device table's row (vmm/device.c): --disk, at most this often. */
+enum { VIRTIO_BLK_MAX_DISKS = 8 };
+extern const struct vmm_device virtio_blk_device;
 
 #endif

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* pc.c - the few legacy PC ports Linux touches: i8042, CMOS RTC, 0x80, exit. */
-#include "vmm/devices.h"
+#include "vmm/hw/pc.h"
+#include "vmm/device.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <errno.h>
 #include <string.h>
@@ -192,3 +197,15 @@ int pc_devices_init(struct vm *vm)
 				     debug_exit_io, &pc);
 	return ret;
 }
+
+static int pc_row_create(struct vm *vm, void *opt)
+{
+	(void)opt;
+	return pc_devices_init(vm);
+}
+
+/* The device table's row: always there, no option. */
+const struct vmm_device pc_device = {
+	.name = "pc",
+	.create = pc_row_create,
+};

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* devices.h - legacy PC devices: 16550 UART, i8042, CMOS RTC, debug port. */
-#ifndef LOOM_VMM_DEVICES_H
-#define LOOM_VMM_DEVICES_H
+/* serial.h - the 16550A UART on COM1 and its console (stdio, socket, none). */
+#ifndef LOOM_VMM_HW_SERIAL_H
+#define LOOM_VMM_HW_SERIAL_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
+struct vmm_device;
 
 enum {
 	SERIAL_COM1_BASE = 0x3f8,
 	SERIAL_FIFO_SIZE = 64,
 	SERIAL_CONSOLE_MAX_CLIENTS = 1,
-	DEBUG_EXIT_PORT = 0x501,
 };
 
 /**
@@ -76,16 +76,10 @@ void serial_io(void *opaque, uint64_t off, uint8_t *data, unsigned int len,
 unsigned int serial_rx_push(struct serial *s, const uint8_t *buf,
 			    unsigned int len);
 
-/**
- * pc_devices_init() - i8042 (reset), CMOS RTC, port 0x80, debug exit port.
- * @vm: the VM.
- *
- * Port 0x64 command 0xfe (pulse reset) and a write to the i8042 output
- * port with bit 0 clear end the VM with VM_EXIT_POWEROFF; a byte n written
- * to DEBUG_EXIT_PORT ends it with VM_EXIT_DEBUG_BASE + n (n <= 239).
- *
- * Return: 0 or negative errno.
- */
-int pc_devices_init(struct vm *vm);
+/* serial_console() - COM1 as the console row created it, or NULL. */
+struct serial *serial_console(void);
+
+/* The device table's row (vmm/device.c). */
+extern const struct vmm_device serial_device;
 
 #endif

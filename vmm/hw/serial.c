@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* serial.c - 16550A UART on COM1 with a stdio or Unix socket console. */
-#include "vmm/devices.h"
+#include "vmm/hw/serial.h"
+
+#include "vmm/device.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -414,3 +417,49 @@ void serial_destroy(struct serial *s)
 		s->listen_fd = s->in_fd = s->out_fd = -1;
 	}
 }
+
+/* The console row of the device table: --console SPEC, once. */
+static struct serial serial_com1;
+
+struct serial *serial_console(void)
+{
+	return serial_com1.vm ? &serial_com1 : NULL;
+}
+
+static int serial_row_parse(const char *arg, const struct vmm_config *cfg,
+			    unsigned int index, void **opt, char *err,
+			    size_t errlen)
+{
+	(void)cfg;
+	(void)index;
+	if (strcmp(arg, "stdio") && strcmp(arg, "none") &&
+	    (strncmp(arg, "socket:", 7) || !arg[7])) {
+		snprintf(err, errlen, "want stdio, socket:PATH or none");
+		return -EINVAL;
+	}
+	*opt = strdup(arg);
+	return *opt ? 0 : -ENOMEM;
+}
+
+static int serial_row_create(struct vm *vm, void *opt)
+{
+	return serial_init(&serial_com1, vm, opt);
+}
+
+static void serial_row_destroy(void *opt)
+{
+	serial_destroy(&serial_com1);
+	free(opt);
+}
+
+const struct vmm_device serial_device = {
+	.name = "console",
+	.arg = "SPEC",
+	.help = "COM1's console: stdio (default), socket:PATH (one\n"
+		"                       client), none\n",
+	.max = 1,
+	.dflt = "stdio",
+	.parse = serial_row_parse,
+	.create = serial_row_create,
+	.destroy = serial_row_destroy,
+};

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/* backend.c - NIC backend registry and the checks every backend shares. */
+#include "vmm/net/backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define MOD "nic"
+
+extern const struct nic_backend_ops nic_shm_ops;
+
+/* The registry: a new backend is its own file plus one line here. */
+static const struct nic_backend_ops *const nic_backends[] = {
+	&nic_shm_ops,
+};
+
+static const struct nic_backend_ops *nic_backend_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(nic_backends) / sizeof(nic_backends[0]);
+	     i++)
+		if (!strcmp(nic_backends[i]->name, name))
+			return nic_backends[i];
+	return NULL;
+}
+
+bool nic_backend_known(const char *name)
+{
+	return nic_backend_find(name) != NULL;
+}
+
+int nic_backend_open_ops(struct nic_backend **out,
+			 const struct nic_backend_ops *ops,
+			 const struct nic_config *cfg, const char *model_name,
+			 uint32_t want, const struct nic_backend_events *ev,
+			 void *opaque)
+{
+	static const struct nic_backend_events no_events;
+	struct nic_backend *nb;
+	int ret;
+
+	nb = calloc(1, sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	nb->ops = ops;
+	nb->ev = ev ? ev : &no_events;
+	nb->opaque = opaque;
+	nb->cfg = *cfg;
+	nb->notify_fd = -1;
+	ret = ops->open(nb, &nb->cfg, model_name, want & NIC_OFF_ALL);
+	if (ret) {
+		free(nb);
+		return ret;
+	}
+	/* A backend may only accept what was asked for. */
+	nb->caps &= want & NIC_OFF_ALL;
+	*out = nb;
+	return 0;
+}
+
+int nic_backend_open(struct nic_backend **out, struct vm *vm,
+		     const struct nic_config *cfg, const char *model_name,
+		     uint32_t want, const struct nic_backend_events *ev,
+		     void *opaque)
+{
+	const struct nic_backend_ops *ops;
+
+	(void)vm;
+	ops = nic_backend_find(cfg->backend[0] ? cfg->backend : "shm");
+	if (!ops)
+		return -ENOENT;
+	return nic_backend_open_ops(out, ops, cfg, model_name, want, ev,
+				    opaque);
+}
+
+void nic_backend_close(struct nic_backend *nb)
+{
+	if (!nb)
+		return;
+	nb->ops->close(nb);
+	free(nb);
+}
+
+uint32_t nic_backend_caps(const struct nic_backend *nb)
+{
+	return nb->caps;
+}
+
+bool nic_backend_link_up(const struct nic_backend *nb)
+{
+	return nb->link_up;
+}
+
+int nic_backend_notify_fd(const struct nic_backend *nb)
+{
+	return nb->notify_fd;
+}
+
+void nic_backend_poll(struct nic_backend *nb)
+{
+	nb->ops->poll(nb);
+}
+
+uint8_t *nic_backend_tx_alloc(struct nic_backend *nb, uint32_t len)
+{
+	uint8_t *p;
+
+	if (len < NIC_FRAME_MIN || len > NIC_FRAME_MAX) {
+		nb->st.tx_dropped++;
+		return NULL;
+	}
+	if (!nb->link_up)
+		return NULL;
+	p = nb->ops->tx_alloc(nb, len);
+	if (!p)
+		nb->st.tx_full++;
+	return p;
+}
+
+/* Offload metadata a frame of @len may carry given the negotiated @caps. */
+static bool nic_offload_ok(uint32_t caps, uint32_t len,
+			   const struct frame_offload *off)
+{
+	uint8_t gso = off->gso_type & (uint8_t)~FRAME_GSO_ECN;
+
+	if (off->flags & ~(FRAME_F_NEEDS_CSUM | FRAME_F_DATA_VALID))
+		return false;
+	if (off->flags & FRAME_F_NEEDS_CSUM) {
+		if (!(caps & NIC_OFF_CSUM) ||
+		    (uint32_t)off->csum_start + off->csum_offset + 2 > len)
+			return false;
+	}
+	if ((off->gso_type & FRAME_GSO_ECN) && !(caps & NIC_OFF_GSO_ECN))
+		return false;
+	switch (gso) {
+	case FRAME_GSO_NONE:
+		return !(off->gso_type & FRAME_GSO_ECN);
+	case FRAME_GSO_TCPV4:
+	case FRAME_GSO_TCPV6:
+		if (!(caps & NIC_OFF_GSO_TCP))
+			return false;
+		break;
+	case FRAME_GSO_UDP:
+	case FRAME_GSO_UDP_L4:
+		if (!(caps & NIC_OFF_GSO_UDP))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	/* A GSO frame is segmented by someone: it needs sane sizes. */
+	return off->gso_size && off->hdr_len && off->hdr_len < len &&
+	       (off->flags & FRAME_F_NEEDS_CSUM);
+}
+
+int nic_backend_tx_commit(struct nic_backend *nb, uint32_t len,
+			  const struct frame_offload *off)
+{
+	static const struct frame_offload none;
+
+	if (!off)
+		off = &none;
+	if (!nic_offload_ok(nb->caps, len, off)) {
+		/* The room stays unused: a slot not committed is reused. */
+		nb->st.tx_dropped++;
+		return -EINVAL;
+	}
+	nb->ops->tx_commit(nb, len, off);
+	nb->st.tx_frames++;
+	nb->st.tx_bytes += len;
+	return 0;
+}
+
+void nic_backend_tx_flush(struct nic_backend *nb)
+{
+	nb->ops->tx_flush(nb);
+}
+
+int nic_backend_rx_next(struct nic_backend *nb, struct nic_frame *f)
+{
+	int ret;
+
+	if (!nb->link_up)
+		return 0;
+	ret = nb->ops->rx_next(nb, f);
+	if (ret > 0) {
+		nb->st.rx_frames++;
+		nb->st.rx_bytes += f->len;
+	}
+	return ret;
+}
+
+void nic_backend_rx_done(struct nic_backend *nb)
+{
+	nb->ops->rx_done(nb);
+}
+
+void nic_backend_rx_flush(struct nic_backend *nb)
+{
+	nb->ops->rx_flush(nb);
+}
+
+const struct nic_backend_stats *nic_backend_stats(const struct nic_backend *nb)
+{
+	return &nb->st;
+}
+
+const char *nic_backend_name(const struct nic_backend *nb)
+{
+	return nb->ops->name;
+}
+
+void nic_backend_set_link(struct nic_backend *nb, bool up)
+{
+	if (nb->link_up == up)
+		return;
+	nb->link_up = up;
+	nb->st.link_changes++;
+	log_info(MOD, "%s: link %s", nb->cfg.port, up ? "up" : "down");
+	if (nb->ev->link_changed)
+		nb->ev->link_changed(nb->opaque);
+}
+
+void nic_backend_signal_rx(struct nic_backend *nb)
+{
+	if (nb->ev->rx_ready)
+		nb->ev->rx_ready(nb->opaque);
+}
+
+void nic_backend_signal_tx(struct nic_backend *nb)
+{
+	if (nb->ev->tx_ready)
+		nb->ev->tx_ready(nb->opaque);
+}
