@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "vmm/devices.h"
+#include "vmm/hw/pc.h"
+#include "vmm/hw/serial.h"
 #include "vmm/vm.h"
 #include "tests/fuzz/fd_check.h"
 

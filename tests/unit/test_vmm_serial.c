@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/devices.h"
+#include "vmm/hw/serial.h"
 
 static struct serial s;
 static int pipefd[2];
