@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/rundir.h"
 #include "loom/control.h"
 
 /*
@@ -137,7 +138,8 @@ void loom_path_to_flag(const char *path, char *buf, size_t len)
 
 int client_socket_path(struct loom_ctx *ctx)
 {
-	const char *dir, *xdg;
+	struct rundir run;
+	char msg[512];
 	int n;
 
 	if (ctx->socket_opt) {
@@ -145,27 +147,20 @@ int client_socket_path(struct loom_ctx *ctx)
 			     ctx->socket_opt);
 		goto check;
 	}
-	dir = ctx->run_dir_opt;
-	if (!dir || !dir[0])
-		dir = getenv(LOOM_RUN_DIR_ENV);
-	if (dir && dir[0]) {
-		n = snprintf(ctx->socket_path, sizeof(ctx->socket_path),
-			     "%s/%s", dir, LOOM_CONTROL_SOCKET);
-		goto check;
-	}
-	if (geteuid() == 0) {
-		n = snprintf(ctx->socket_path, sizeof(ctx->socket_path),
-			     "%s/%s", LOOM_RUN_DIR_ROOT, LOOM_CONTROL_SOCKET);
-		goto check;
-	}
-	xdg = getenv("XDG_RUNTIME_DIR");
-	if (!xdg || !xdg[0]) {
-		loom_err("cannot find loom-netd's run dir: XDG_RUNTIME_DIR is "
-			 "not set; set LOOM_RUN_DIR or use --socket PATH");
+	/* The rule loom-netd places its socket by (common/rundir.h). */
+	if (rundir_resolve(ctx->run_dir_opt, &run) < 0) {
+		loom_err("run dir name too long (at most %d bytes)",
+			 RUNDIR_PATH_MAX - 1);
 		return -1;
 	}
-	n = snprintf(ctx->socket_path, sizeof(ctx->socket_path), "%s/loom/%s",
-		     xdg, LOOM_CONTROL_SOCKET);
+	if (rundir_check(&run, msg, sizeof(msg)) < 0) {
+		loom_err("%s", msg);
+		return -1;
+	}
+	n = rundir_join(&run, LOOM_CONTROL_SOCKET, ctx->socket_path,
+			sizeof(ctx->socket_path))
+		? -1
+		: (int)strlen(ctx->socket_path);
 check:
 	if (n < 0 || (size_t)n >= sizeof(ctx->socket_path)) {
 		loom_err("socket path too long (at most %zu bytes)",

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/loom.h"
+#include "common/rundir.h"
 #include "loom/control.h"
 
 /*
@@ -130,21 +131,34 @@ enum {
 /* RUN_DIR/vm, as loom-vmm's control_default_dir() places it. */
 static int vm_dir(const struct loom_ctx *ctx, char *buf, size_t len)
 {
-	const char *run = ctx->run_dir_opt, *xdg;
-	int n;
+	struct rundir run;
+	char msg[512];
 
-	if (!run || !*run)
-		run = getenv(LOOM_RUN_DIR_ENV);
-	if (run && *run)
-		n = snprintf(buf, len, "%s/vm", run);
-	else if (geteuid() == 0)
-		n = snprintf(buf, len, "%s/vm", LOOM_RUN_DIR_ROOT);
-	else if ((xdg = getenv("XDG_RUNTIME_DIR")) && *xdg)
-		n = snprintf(buf, len, "%s/loom/vm", xdg);
-	else
-		n = snprintf(buf, len, "/tmp/loom-%u/vm", (unsigned)geteuid());
-	if (n < 0 || (size_t)n >= len) {
+	if (rundir_resolve(ctx->run_dir_opt, &run) ||
+	    rundir_join(&run, "vm", buf, len)) {
 		loom_err("VM directory path too long");
+		return -1;
+	}
+	if (rundir_check(&run, msg, sizeof(msg))) {
+		loom_err("%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates RUN_DIR (checked as loom-netd does) and RUN_DIR/vm (0700). */
+static int vm_dir_prepare(const struct loom_ctx *ctx, const char *dir)
+{
+	struct rundir run;
+	char msg[512];
+
+	if (rundir_resolve(ctx->run_dir_opt, &run) ||
+	    rundir_prepare(&run, msg, sizeof(msg))) {
+		loom_err("%s", msg);
+		return -1;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		loom_err("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -859,16 +873,10 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 			 name, sock);
 		return LOOM_EXIT_NETD;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		/* loom-vmm creates the directory; the log needs it first. */
-		char *p = strrchr(dir, '/');
-
-		if (p) {
-			*p = '\0';
-			mkdir(dir, 0755);
-			*p = '/';
-		}
-		mkdir(dir, 0700);
+	/* loom-vmm creates the directory; the log needs it first. */
+	if (vm_dir_prepare(ctx, dir)) {
+		free(vargv);
+		return LOOM_EXIT_NETD;
 	}
 	pid = fork();
 	if (pid < 0) {

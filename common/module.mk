@@ -15,3 +15,9 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_evloop
 UNIT_TESTS += $(BUILD)/tests/unit/test_inet
 $(BUILD)/tests/unit/test_inet: $(BUILD)/tests/unit/test_inet.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+
+# Unit tests of the run-dir rule (common/rundir.h); tests/cli/rundir.sh runs
+# the daemon and the client by it as an ordinary user.
+UNIT_TESTS += $(BUILD)/tests/unit/test_rundir
+$(BUILD)/tests/unit/test_rundir: $(BUILD)/tests/unit/test_rundir.o $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka

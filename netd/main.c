@@ -15,6 +15,7 @@
 
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/rundir.h"
 #include "loom/control.h"
 #include "netd/netd.h"
 
@@ -31,36 +32,16 @@ static void usage(FILE *f)
 		"The loom network daemon: networks, the built-in switch, TAP ports.\n"
 		"\n"
 		"  --run-dir DIR    control socket directory (default: $LOOM_RUN_DIR,\n"
-		"                   else /run/loom as root, else $XDG_RUNTIME_DIR/loom)\n"
+		"                   else /run/loom as root, else $XDG_RUNTIME_DIR/loom,\n"
+		"                   else /tmp/loom-UID, which must be yours, mode 0700)\n"
 		"  --state-dir DIR  declared state (default: /var/lib/loom as root,\n"
-		"                   else $XDG_STATE_HOME/loom)\n"
+		"                   else $XDG_STATE_HOME/loom, else\n"
+		"                   ~/.local/state/loom)\n"
 		"  --config FILE    apply the networks of a YAML network file at start\n"
 		"  --foreground     stay in the foreground (the default)\n"
 		"  -v, --verbose    more logging (twice: debug)\n"
 		"  -h, --help       this help\n"
 		"  --version        print the version\n");
-}
-
-/* mkdir -p with mode 0755 for the components it creates. */
-static int mkdir_p(const char *path)
-{
-	char buf[256];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 static bool have_cap_net_admin(void)
@@ -79,31 +60,6 @@ static bool have_cap_net_admin(void)
 	}
 	fclose(f);
 	return ok;
-}
-
-static char *default_dir(bool run)
-{
-	const char *env;
-	char *out = NULL;
-	int r;
-
-	if (run && (env = getenv(LOOM_RUN_DIR_ENV)) && *env)
-		return strdup(env);
-	if (geteuid() == 0)
-		return strdup(run ? LOOM_RUN_DIR_ROOT : LOOM_STATE_DIR_ROOT);
-	if (run) {
-		env = getenv("XDG_RUNTIME_DIR");
-		r = env && *env ? asprintf(&out, "%s/loom", env) :
-				  asprintf(&out, "/tmp/loom-%u", getuid());
-	} else {
-		env = getenv("XDG_STATE_HOME");
-		if (env && *env)
-			r = asprintf(&out, "%s/loom", env);
-		else
-			r = asprintf(&out, "%s/.local/state/loom",
-				     getenv("HOME") ? getenv("HOME") : "/tmp");
-	}
-	return r < 0 ? NULL : out;
 }
 
 /*
@@ -171,7 +127,9 @@ int main(int argc, char **argv)
 	};
 	struct netd d;
 	const char *config = NULL;
-	char *run_dir = NULL, *state_dir = NULL, lockpath[300];
+	const char *run_dir = NULL, *state_dir = NULL;
+	struct rundir run, state;
+	char lockpath[300], msg[512];
 	sigset_t mask;
 	int c, ret, sigfd, lockfd;
 
@@ -179,10 +137,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			run_dir = strdup(optarg);
+			run_dir = optarg;
 			break;
 		case 's':
-			state_dir = strdup(optarg);
+			state_dir = optarg;
 			break;
 		case 'c':
 			config = optarg;
@@ -211,37 +169,34 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!run_dir)
-		run_dir = default_dir(true);
-	if (!state_dir)
-		state_dir = default_dir(false);
-	if (!run_dir || !state_dir)
+	if (rundir_resolve(run_dir, &run) < 0 ||
+	    rundir_state_resolve(state_dir, &state) < 0) {
+		log_err(MOD, "cannot place the run or state dir: name too long "
+			"or no home directory (use --run-dir, --state-dir)");
 		return 1;
-	d.run_dir = run_dir;
-	d.state_dir = state_dir;
+	}
+	d.run_dir = run.path;
+	d.state_dir = state.path;
 	d.uid = geteuid();
 	d.started = time(NULL);
 	d.have_net_admin = have_cap_net_admin();
-	if (snprintf(d.sock_path, sizeof(d.sock_path), "%s/%s", run_dir,
+	if (snprintf(d.sock_path, sizeof(d.sock_path), "%s/%s", run.path,
 		     LOOM_CONTROL_SOCKET) >= (int)sizeof(d.sock_path) ||
 	    snprintf(d.state_path, sizeof(d.state_path), "%s/networks.json",
-		     state_dir) >= (int)sizeof(d.state_path)) {
+		     state.path) >= (int)sizeof(d.state_path)) {
 		log_err(MOD, "directory names too long");
 		return 1;
 	}
-	ret = mkdir_p(run_dir);
-	if (ret == 0)
-		ret = mkdir_p(state_dir);
-	if (ret < 0) {
-		log_err(MOD, "cannot create %s or %s: %s", run_dir, state_dir,
-			strerror(-ret));
+	if (rundir_prepare(&run, msg, sizeof(msg)) < 0 ||
+	    rundir_prepare(&state, msg, sizeof(msg)) < 0) {
+		log_err(MOD, "%s", msg);
 		return 1;
 	}
 	netd_instance_id(&d);
-	snprintf(lockpath, sizeof(lockpath), "%s/netd.lock", run_dir);
+	snprintf(lockpath, sizeof(lockpath), "%s/netd.lock", run.path);
 	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-		log_err(MOD, "another loom-netd serves %s (%s)", run_dir,
+		log_err(MOD, "another loom-netd serves %s (%s)", run.path,
 			strerror(errno));
 		return 1;
 	}
@@ -288,7 +243,5 @@ int main(int argc, char **argv)
 	close(sigfd);
 	close(lockfd);
 	log_info(MOD, "stopped");
-	free(run_dir);
-	free(state_dir);
 	return ret < 0 ? 1 : 0;
 }

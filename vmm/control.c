@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rundir.h"
 #include "vmm/hw/serial.h"
 #include "vmm/pci.h"
 #include "vmm/vm.h"
@@ -35,18 +36,21 @@ static struct {
 
 int control_default_dir(char *buf, unsigned long len)
 {
-	const char *run = getenv("LOOM_RUN_DIR"), *xdg;
-	int n;
+	struct rundir run;
+	char msg[512];
+	int ret;
 
-	if (run && *run)
-		n = snprintf(buf, len, "%s/vm", run);
-	else if (geteuid() == 0)
-		n = snprintf(buf, len, "/run/loom/vm");
-	else if ((xdg = getenv("XDG_RUNTIME_DIR")) && *xdg)
-		n = snprintf(buf, len, "%s/loom/vm", xdg);
-	else
-		n = snprintf(buf, len, "/tmp/loom-%u/vm", (unsigned)geteuid());
-	return n < 0 || (unsigned long)n >= len ? -ENAMETOOLONG : 0;
+	ret = rundir_resolve(NULL, &run);
+	if (ret)
+		return ret;
+	/* The run dir is checked (and created) here, where its rule lives;
+	 * control_init() creates the vm/ directory below it. */
+	ret = rundir_prepare(&run, msg, sizeof(msg));
+	if (ret) {
+		log_err(MOD, "%s", msg);
+		return ret;
+	}
+	return rundir_join(&run, "vm", buf, len);
 }
 
 static json_t *control_status(struct vm *vm, const struct control_info *info)

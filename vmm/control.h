@@ -25,13 +25,13 @@ struct control_info {
 };
 
 /**
- * control_default_dir() - directory of VM sockets: $LOOM_RUN_DIR/vm, with
- * LOOM_RUN_DIR defaulting to /run/loom for root and $XDG_RUNTIME_DIR/loom
- * (else /tmp/loom-<uid>) otherwise.
+ * control_default_dir() - directory of VM sockets: RUN_DIR/vm, RUN_DIR
+ * placed by common/rundir.h's rule (the one loom-netd and `loom` use), and
+ * created and checked here (an unsafe /tmp/loom-UID is refused, logged).
  * @buf: output.
  * @len: its size.
  *
- * Return: 0 or -ENAMETOOLONG.
+ * Return: 0, -ENAMETOOLONG, or the error of rundir_prepare().
  */
 int control_default_dir(char *buf, unsigned long len);
 

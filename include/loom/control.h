@@ -10,7 +10,8 @@
  *
  * Transport: a Unix SOCK_STREAM socket LOOM_CONTROL_SOCKET in the run dir:
  *   --run-dir DIR, else $LOOM_RUN_DIR, else LOOM_RUN_DIR_ROOT as root,
- *   else $XDG_RUNTIME_DIR/loom.
+ *   else $XDG_RUNTIME_DIR/loom, else /tmp/loom-UID (mode 0700, ours):
+ *   common/rundir.h holds the rule, both sides call it.
  * The daemon checks the peer with SO_PEERCRED (uid 0 or its own uid) before
  * it reads a byte; other peers get one "EPERM" reply ("id": null) and are
  * closed, nothing they send is read.

@@ -130,8 +130,11 @@ expect "unreachable: port add after local checks" 3 "cannot reach" -- \
 	"$LOOM" port add lab --tap t0 --trunk 10-12 --native 1
 expect "unreachable: valid net create" 3 "cannot reach" -- \
 	"$LOOM" net create lab --mode switch --subnet 10.1.2.0/24
-if [ "$(id -u)" -ne 0 ]; then
-	expect "unreachable: no XDG_RUNTIME_DIR" 3 "XDG_RUNTIME_DIR is not set" -- \
+# Without XDG_RUNTIME_DIR a non-root user's run dir is /tmp/loom-UID
+# (common/rundir.h); tests/cli/rundir.sh runs a daemon there.
+if [ "$(id -u)" -ne 0 ] && [ ! -e "/tmp/loom-$(id -u)" ]; then
+	expect "unreachable: no XDG_RUNTIME_DIR" 3 \
+		"loom: cannot reach loom-netd at /tmp/loom-$(id -u)/netd.sock: No such file or directory" -- \
 		env -u LOOM_RUN_DIR -u XDG_RUNTIME_DIR "$LOOM" net list
 fi
 
@@ -175,13 +178,24 @@ grep -q "^<stdin>: valid, 1 network" "$out" || fail "file: standard input is nam
 expect "file: standard input, invalid" 4 "<stdin>:5: networks[0].mtu: must be 68..65535" -- \
 	sh -c "'$LOOM' net apply - <'$tmp/bad.yaml'"
 
-# The run dir of a user other than root: $XDG_RUNTIME_DIR/loom.
+# The run dir of a user other than root: $XDG_RUNTIME_DIR/loom, else /tmp/loom-UID.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 	expect "unprivileged: XDG_RUNTIME_DIR/loom" 3 "at /nonexistent-xdg/loom/netd.sock" -- \
 		env -u LOOM_RUN_DIR XDG_RUNTIME_DIR=/nonexistent-xdg "${nobody[@]}" "$LOOM" net list
-	expect "unprivileged: no XDG_RUNTIME_DIR" 3 "XDG_RUNTIME_DIR is not set" -- \
-		env -u LOOM_RUN_DIR -u XDG_RUNTIME_DIR "${nobody[@]}" "$LOOM" net list
+	# Without XDG_RUNTIME_DIR: /tmp/loom-UID, used only if it is the
+	# user's own 0700 directory (one owned by root here is refused).
+	if [ ! -e /tmp/loom-65534 ]; then
+		expect "unprivileged: no XDG_RUNTIME_DIR" 3 \
+			"loom: cannot reach loom-netd at /tmp/loom-65534/netd.sock: No such file or directory" -- \
+			env -u LOOM_RUN_DIR -u XDG_RUNTIME_DIR "${nobody[@]}" "$LOOM" net list
+		grep -q XDG_RUNTIME_DIR "$err" && fail "unprivileged: no XDG_RUNTIME_DIR needed"
+		mkdir -m 0700 /tmp/loom-65534
+		expect "unprivileged: a run dir not its own is refused" 3 \
+			"loom: refusing run dir /tmp/loom-65534: owned by uid 0, not by you (uid 65534)" -- \
+			env -u LOOM_RUN_DIR -u XDG_RUNTIME_DIR "${nobody[@]}" "$LOOM" net list
+		rmdir /tmp/loom-65534
+	fi
 fi
 
 echo "usage.sh: $fails failure(s)"
