@@ -53,29 +53,23 @@ static const char usage_vm[] =
     "Run 'loom vm SUBCOMMAND --help' for its options.\n";
 
 static const char usage_run[] =
-    "Usage: loom vm run NAME --kernel BZIMAGE [--initrd FILE] [--append "
-    "CMDLINE]\n"
-    "                   [--mem SIZE] [--cpus N] [--disk IMG[,ro]]...\n"
-    "                   [--foreground] [-- LOOM-VMM-OPTIONS...]\n"
+    "Usage: loom vm run [--foreground] NAME LOOM-VMM-OPTIONS... [-- MORE...]\n"
     "\n"
-    "Start loom-vmm for VM NAME. In the background (the default) its\n"
-    "control socket is RUN_DIR/vm/NAME.sock, its serial console the socket\n"
-    "RUN_DIR/vm/NAME.console ('loom vm console NAME') and its log\n"
-    "RUN_DIR/vm/NAME.log; loom returns once the VM answers. With\n"
-    "--foreground loom-vmm replaces loom, its console on this terminal.\n"
-    "Options after '--' go to loom-vmm unchanged. loom-vmm is found as\n"
-    "$LOOM_VMM, else next to loom, else in PATH.\n"
+    "Start loom-vmm for VM NAME with the options that follow NAME, passed\n"
+    "through unchanged (loom-vmm checks them; its --help is below), e.g.\n"
+    "  loom vm run web --kernel bzImage --initrd rd.img --nic net=lab\n"
+    "A --kernel (or --raw) is required. loom adds --name NAME, --control\n"
+    "RUN_DIR/vm/NAME.sock and, unless you give a --console, its serial\n"
+    "console on the socket RUN_DIR/vm/NAME.console ('loom vm console\n"
+    "NAME'); its log is RUN_DIR/vm/NAME.log, and loom returns once the VM\n"
+    "answers. With --foreground loom-vmm replaces loom, its console on\n"
+    "this terminal. Options after '--' go to loom-vmm after loom's own.\n"
+    "loom-vmm is found as $LOOM_VMM, else next to loom, else in PATH.\n"
     "\n"
-    "Options:\n"
-    "  --kernel FILE    bzImage or vmlinux to boot (required; a bzImage\n"
-    "                   boots from loom-vmm's kernel cache once it is there)\n"
-    "  --initrd FILE    initramfs\n"
-    "  --append STR     kernel command line\n"
-    "  --mem SIZE       guest RAM, e.g. 512M\n"
-    "  --cpus N         vCPUs\n"
-    "  --disk IMG[,ro]  raw image as a virtio-blk disk (repeatable)\n"
+    "Options of loom itself:\n"
     "  --foreground     run in the foreground\n"
-    "  -h, --help       this text\n";
+    "  -h, --help       this text, then loom-vmm's\n"
+    "\n";
 
 static const char usage_list[] =
     "Usage: loom vm list [--json]\n"
@@ -119,13 +113,6 @@ static const char usage_console[] =
 
 enum {
 	OPT_JSON = 1000,
-	OPT_KERNEL,
-	OPT_INITRD,
-	OPT_APPEND,
-	OPT_MEM,
-	OPT_CPUS,
-	OPT_DISK,
-	OPT_FOREGROUND,
 };
 
 /* RUN_DIR/vm, as loom-vmm's control_default_dir() places it. */
@@ -722,73 +709,78 @@ static void vmm_binary(char *buf, size_t len)
 	snprintf(buf, len, "loom-vmm");
 }
 
-/* The loom-vmm flags for OPT_KERNEL..OPT_DISK, in that order. */
-static const char *const vmm_flags[] = {
-    "--kernel", "--initrd", "--append", "--mem", "--cpus", "--disk",
-};
+/* loom-vmm --help, after loom's own lines: its options are not mirrored. */
+static void vmm_print_help(const char *vmm)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		execlp(vmm, vmm, "--help", (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+}
+
+/* @arg is loom-vmm option @opt, as "--opt", "--opt=V" or (short) "-c". */
+static bool vmm_arg_is(const char *arg, const char *opt, char short_opt)
+{
+	size_t l = strlen(opt);
+
+	if (short_opt && arg[0] == '-' && arg[1] == short_opt)
+		return true;
+	return !strncmp(arg, "--", 2) && !strncmp(arg + 2, opt, l) &&
+	       (!arg[2 + l] || arg[2 + l] == '=');
+}
 
 static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, OPT_KERNEL},
-	    {"initrd", required_argument, NULL, OPT_INITRD},
-	    {"append", required_argument, NULL, OPT_APPEND},
-	    {"mem", required_argument, NULL, OPT_MEM},
-	    {"cpus", required_argument, NULL, OPT_CPUS},
-	    {"disk", required_argument, NULL, OPT_DISK},
-	    {"foreground", no_argument, NULL, OPT_FOREGROUND},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	char vmm[PATH_MAX], sock[PATH_MAX], cons[PATH_MAX + 8], logp[PATH_MAX],
 	    dir[PATH_MAX];
 	const char *cmd = "vm run", *name;
-	bool foreground = false, have_kernel = false;
+	bool foreground = false, have_kernel = false, have_console = false;
 	char **vargv;
-	int c, i, nv = 0, status, fd, rc;
+	int i, nv = 0, status, fd, rc;
 	long long deadline;
 	json_t *reply;
 	pid_t pid;
 
-	vargv = calloc((size_t)argc * 2 + 16, sizeof(*vargv));
-	if (!vargv)
-		return LOOM_EXIT_NETD;
 	vmm_binary(vmm, sizeof(vmm));
-	vargv[nv++] = vmm;
-	optind = 0;
-	/* "+": stop at "--" and keep what follows for loom-vmm. */
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			free(vargv);
+	/* loom's own options come before NAME; all after it go to loom-vmm. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage_run, stdout);
+			vmm_print_help(vmm);
 			return LOOM_EXIT_OK;
 		}
-		if (c == OPT_FOREGROUND) {
-			foreground = true;
-			continue;
-		}
-		if (c < OPT_KERNEL || c > OPT_DISK) {
-			free(vargv);
-			return loom_opt_err(cmd, argv, c);
-		}
-		have_kernel |= c == OPT_KERNEL;
-		vargv[nv++] = (char *)vmm_flags[c - OPT_KERNEL];
-		vargv[nv++] = optarg;
+		if (strcmp(argv[i], "--foreground"))
+			break;
+		foreground = true;
 	}
-	if (optind >= argc || argv[optind][0] == '-') {
-		free(vargv);
+	if (i >= argc || argv[i][0] == '-')
 		return loom_usage_err(cmd, "missing the VM NAME");
-	}
-	name = argv[optind++];
-	if (!vm_name_ok(name)) {
-		free(vargv);
+	name = argv[i++];
+	if (!vm_name_ok(name))
 		return loom_usage_err(cmd,
 				      "NAME: 1..%d characters of A-Z a-z 0-9 _ "
 				      ". - expected, got '%s'",
 				      VM_NAME_MAX, name);
-	}
-	/* Options may follow NAME too: parse the rest the same way. */
-	for (i = optind; i < argc; i++) {
+	vargv = calloc((size_t)argc + 16, sizeof(*vargv));
+	if (!vargv)
+		return LOOM_EXIT_NETD;
+	vargv[nv++] = vmm;
+	/*
+	 * Up to "--": loom-vmm options (it checks them), loom's --foreground
+	 * and --help; after "--": more loom-vmm options, after loom's own.
+	 */
+	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
@@ -800,33 +792,15 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			free(vargv);
 			fputs(usage_run, stdout);
+			vmm_print_help(vmm);
 			return LOOM_EXIT_OK;
 		}
-		for (c = 0; opts[c].name && c <= OPT_DISK - OPT_KERNEL; c++) {
-			size_t l = strlen(opts[c].name);
-
-			if (strncmp(argv[i], "--", 2) ||
-			    strncmp(argv[i] + 2, opts[c].name, l) ||
-			    (argv[i][2 + l] && argv[i][2 + l] != '='))
-				continue;
-			have_kernel |= c == 0;
-			if (argv[i][2 + l] == '=') {
-				vargv[nv++] = argv[i];
-			} else if (i + 1 < argc) {
-				vargv[nv++] = argv[i];
-				vargv[nv++] = argv[++i];
-			} else {
-				free(vargv);
-				return loom_usage_err(
-				    cmd, "option '%s' needs a value", argv[i]);
-			}
-			break;
-		}
-		if (!opts[c].name || c > OPT_DISK - OPT_KERNEL) {
-			free(vargv);
-			return loom_usage_err(cmd, "unexpected argument '%s'",
-					      argv[i]);
-		}
+		vargv[nv++] = argv[i];
+	}
+	for (int j = 1; j < argc; j++) {
+		have_kernel |= vmm_arg_is(argv[j], "kernel", 'k') ||
+			       vmm_arg_is(argv[j], "raw", 0);
+		have_console |= vmm_arg_is(argv[j], "console", 0);
 	}
 	if (!have_kernel) {
 		free(vargv);
@@ -848,7 +822,7 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	vargv[nv++] = "--control";
 	vargv[nv++] = sock;
-	if (!foreground) {
+	if (!foreground && !have_console) {
 		vargv[nv++] = "--console";
 		vargv[nv++] = cons;
 	}
@@ -918,7 +892,10 @@ static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
 				}
 				close(fd);
 			}
-			return LOOM_EXIT_NETD;
+			/* loom-vmm refused its command line: a usage error. */
+			return WIFEXITED(status) && WEXITSTATUS(status) == 2 ?
+				       LOOM_EXIT_USAGE :
+				       LOOM_EXIT_NETD;
 		}
 		if (vm_request(sock, "status", &reply) == 0) {
 			json_decref(reply);

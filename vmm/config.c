@@ -223,7 +223,7 @@ static void build_options(struct option *opts, char *shorts, size_t len)
 	size_t s;
 
 	memcpy(opts, core_opts, sizeof(core_opts));
-	snprintf(shorts, len, "k:i:a:m:c:n:vh");
+	snprintf(shorts, len, ":k:i:a:m:c:n:vh");
 	s = strlen(shorts);
 	for (unsigned int i = 0; i < vmm_devices_count; i++) {
 		const struct vmm_device *d = vmm_devices[i];
@@ -271,6 +271,7 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv,
 	cfg->cpus = 1;
 	cfg->log_level = LOG_WARN;
 	build_options(opts, shorts, sizeof(shorts));
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': cfg->kernel = optarg; break;
@@ -310,13 +311,20 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv,
 			vmm_config_usage(stdout);
 			*exit_code = 0;
 			return 1;
+		case ':':
+			return usage_error(exit_code, "option '%s' needs a "
+					   "value (loom-vmm --help)",
+					   argv[optind - 1]);
+		case '?':
+			return usage_error(exit_code, "unexpected argument "
+					   "'%s' (loom-vmm --help)",
+					   argv[optind - 1]);
 		default:
 			dev = device_by_opt(opt);
-			if (!dev) {
-				vmm_config_usage(stderr);
-				*exit_code = VM_EXIT_USAGE;
-				return 1;
-			}
+			if (!dev)
+				return usage_error(exit_code, "unexpected "
+						   "argument '%s'",
+						   argv[optind - 1]);
 			if (cfg->nr_devs == VMM_DEV_OPTS_MAX)
 				return usage_error(exit_code, "too many device "
 						   "options");
