@@ -5,3 +5,10 @@ SERVICES_LIB := $(BUILD)/libloomservices.a
 $(SERVICES_LIB): $(SERVICES_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# Fuzz targets: one per parser (DHCP, DNS, the gateway's ARP/ICMP/NDP).
+FUZZ_TARGETS += services_dhcp services_dns services_gateway
+FUZZ_LIBS_services_dhcp := $(SERVICES_LIB) $(COMMON_LIB)
+FUZZ_LIBS_services_dns := $(SERVICES_LIB) $(COMMON_LIB)
+FUZZ_LIBS_services_gateway := $(SERVICES_LIB) $(COMMON_LIB)
+FUZZ_LDLIBS_services_gateway := -lpthread

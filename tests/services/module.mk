@@ -1,0 +1,7 @@
+# tests/services/: unit tests of the gateway services library.
+SERVICES_TESTS := test_dhcp test_gateway
+$(foreach t,$(SERVICES_TESTS),$(eval \
+$(BUILD)/tests/services/$(t): $(BUILD)/tests/services/$(t).o \
+		$(SERVICES_LIB) $(COMMON_LIB) ; \
+	$$(CC) -o $$@ $$^ $$(ALL_LDFLAGS) -lcmocka -lpthread))
+UNIT_TESTS += $(SERVICES_TESTS:%=$(BUILD)/tests/services/%)
