@@ -360,14 +360,41 @@ static void fmt_uptime(const json_t *o, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+static const char *jstr_or(const json_t *o, const char *key)
+{
+	const char *s = jstr(o, key);
+
+	return s ? s : "-";
+}
+
+/* A VM's NICs in one cell: "NET/PORT/MAC" each, comma separated. */
+static void fmt_nics(const json_t *o, char *buf, size_t len)
+{
+	const json_t *v;
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(o, "nics"), i, v)
+	{
+		int n = snprintf(buf + used, len - used, "%s%s/%s/%s",
+				 i ? "," : "", jstr_or(v, "net"),
+				 jstr_or(v, "port"), jstr_or(v, "mac"));
+
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
 static int vm_list(struct loom_ctx *ctx, int argc, char **argv)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 256], name[256], mem[24], up[24],
-	    pid[24], cpus[24];
-	json_t *all, *reply;
+	    pid[24], cpus[24], nics[512];
+	json_t *all, *reply, *v;
+	bool any_nic = false;
 	struct dirent *de;
 	struct table t;
-	size_t len;
+	size_t len, i;
 	DIR *d;
 	int rc;
 
@@ -377,8 +404,6 @@ static int vm_list(struct loom_ctx *ctx, int argc, char **argv)
 	if (vm_dir(ctx, dir, sizeof(dir)))
 		return LOOM_EXIT_USAGE;
 	all = json_array();
-	table_init(&t, 7, "NAME", "STATE", "PID", "CPUS", "MEM", "UPTIME",
-		   "CONSOLE");
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		len = strlen(de->d_name);
@@ -391,17 +416,12 @@ static int vm_list(struct loom_ctx *ctx, int argc, char **argv)
 		if (vm_request(path, "status", &reply) == 0 &&
 		    json_is_true(json_object_get(reply, "ok"))) {
 			json_object_del(reply, "ok");
-			fmt_mem(reply, mem, sizeof(mem));
-			fmt_uptime(reply, up, sizeof(up));
-			table_add(&t, name, jstr(reply, "state"),
-				  jint(reply, "pid", pid),
-				  jint(reply, "cpus", cpus), mem, up,
-				  jstr(reply, "console"));
+			any_nic |= json_array_size(json_object_get(reply,
+								   "nics")) > 0;
 		} else {
 			json_decref(reply);
 			reply = json_pack("{s:s, s:s}", "name", name, "state",
 					  "stale");
-			table_add(&t, name, "stale", "-", "-", "-", "-", "-");
 		}
 		if (!json_object_get(reply, "name") ||
 		    !json_string_length(json_object_get(reply, "name")))
@@ -414,11 +434,30 @@ static int vm_list(struct loom_ctx *ctx, int argc, char **argv)
 		reply = json_pack("{s:o}", "vms", all);
 		loom_print_json(reply);
 		json_decref(reply);
-	} else {
-		table_print(&t);
-		json_decref(all);
+		return LOOM_EXIT_OK;
 	}
+	/* The NICS column only when some VM has a NIC. */
+	table_init(&t, any_nic ? 8 : 7, "NAME", "STATE", "PID", "CPUS", "MEM",
+		   "UPTIME", "CONSOLE", "NICS");
+	json_array_foreach(all, i, v)
+	{
+		const char *state = jstr(v, "state");
+
+		if (state && !strcmp(state, "stale")) {
+			table_add(&t, jstr(v, "name"), "stale", "-", "-", "-",
+				  "-", "-", "-");
+			continue;
+		}
+		fmt_mem(v, mem, sizeof(mem));
+		fmt_uptime(v, up, sizeof(up));
+		fmt_nics(v, nics, sizeof(nics));
+		table_add(&t, jstr(v, "name"), jstr(v, "state"),
+			  jint(v, "pid", pid), jint(v, "cpus", cpus), mem, up,
+			  jstr(v, "console"), nics[0] ? nics : "-");
+	}
+	table_print(&t);
 	table_free(&t);
+	json_decref(all);
 	return LOOM_EXIT_OK;
 }
 
@@ -471,6 +510,19 @@ static int vm_status(struct loom_ctx *ctx, int argc, char **argv)
 		    json_is_true(json_object_get(v, "broken"))
 			? jstr(v, "reason")
 			: "ok");
+		table_print(&t);
+		table_free(&t);
+	}
+	if (json_array_size(json_object_get(st, "nics"))) {
+		struct table t;
+
+		printf("\n");
+		table_init(&t, 6, "NETWORK", "PORT", "MAC", "MODEL", "BACKEND",
+			   "LINK");
+		json_array_foreach(json_object_get(st, "nics"), i, v)
+		    table_add(&t, jstr(v, "net"), jstr(v, "port"),
+			      jstr(v, "mac"), jstr(v, "model"),
+			      jstr(v, "backend"), jstr(v, "link"));
 		table_print(&t);
 		table_free(&t);
 	}

@@ -170,6 +170,17 @@ static int name_ok(const char *s, size_t max)
 	return i > 0 && i < max;
 }
 
+/* Every byte after the first NUL is zero (no hidden payload). */
+static int zero_after_nul(const char *s, size_t max)
+{
+	size_t i = strnlen(s, max);
+
+	for (; i < max; i++)
+		if (s[i])
+			return 0;
+	return 1;
+}
+
 int shm_attach_req_parse(const void *buf, size_t len,
 			 struct shm_attach_req *req)
 {
@@ -185,6 +196,11 @@ int shm_attach_req_parse(const void *buf, size_t len,
 	if (req->size != sizeof(*req) || req->reserved0 || req->reserved1)
 		return -EPROTO;
 	if (!name_ok(req->network, sizeof(req->network)))
+		return -EPROTO;
+	if (req->port[0] && (!name_ok(req->port, sizeof(req->port)) ||
+			     !zero_after_nul(req->port, sizeof(req->port))))
+		return -EPROTO;
+	if (!req->port[0] && !zero_after_nul(req->port, sizeof(req->port)))
 		return -EPROTO;
 	if ((req->mac[0] & 1) || !memcmp(req->mac, zero_mac, 6))
 		return -EPROTO;
@@ -215,6 +231,17 @@ int shm_attach_req_init(struct shm_attach_req *req, const char *network,
 	memcpy(req->mac, mac, 6);
 	req->model = (uint8_t)model;
 	req->features = features;
+	return 0;
+}
+
+int shm_attach_req_set_port(struct shm_attach_req *req, const char *port)
+{
+	size_t n = strlen(port);
+
+	if (n >= sizeof(req->port) || !name_ok(port, sizeof(req->port)))
+		return -EINVAL;
+	memset(req->port, 0, sizeof(req->port));
+	memcpy(req->port, port, n);
 	return 0;
 }
 

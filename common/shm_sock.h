@@ -48,6 +48,14 @@ int shm_attach_req_init(struct shm_attach_req *req, const char *network,
 			uint64_t features);
 
 /*
+ * shm_attach_req_set_port() - name the port (optional; netd names an
+ * unnamed one after the MAC).
+ * Return: 0, or -EINVAL (empty, too long, or a character outside
+ * [A-Za-z0-9._-]).
+ */
+int shm_attach_req_set_port(struct shm_attach_req *req, const char *port);
+
+/*
  * shm_attach_reply_parse() - validate @len raw bytes as a reply.
  * Return: 0, or -EPROTO.
  */

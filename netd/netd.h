@@ -47,7 +47,7 @@ struct netd_dp_port {
 struct netd_net;
 struct netd_vmport {
 	struct netd_net *net;
-	char name[24];
+	char name[SWITCH_PORT_NAME_MAX]; /* the VMM's port name, or vm-XXXXXXXX */
 	uint8_t mac[6];
 	uint8_t model;
 	bool gso; /* takes GSO and partial-checksum frames */

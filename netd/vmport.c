@@ -105,11 +105,19 @@ int netd_vm_attach(struct netd *d, int fd)
 		shm_port_reject(fd, -ENOENT);
 		return -ENOENT;
 	}
-	/* One port per MAC and network: a VMM that attaches again (after a
-	 * restart) replaces its old port. */
+	/* A declared port keeps its name. */
+	if (req.port[0] && netd_port_find(n, req.port) >= 0) {
+		log_rl(LOG_WARN, MOD, "%s: attach as '%s': a declared port has "
+		       "that name", n->conf.name, req.port);
+		shm_port_reject(fd, -EEXIST);
+		return -EEXIST;
+	}
+	/* One port per MAC and per name in a network: a VMM that attaches
+	 * again (after a restart) replaces its old port. */
 	for (int i = 0; i < NETD_VMS_MAX; i++)
 		if (d->vms[i] && d->vms[i]->net == n &&
-		    !memcmp(d->vms[i]->mac, req.mac, 6))
+		    (!memcmp(d->vms[i]->mac, req.mac, 6) ||
+		     (req.port[0] && !strcmp(d->vms[i]->name, req.port))))
 			netd_vm_detach(d, i);
 	for (int i = 0; i < NETD_VMS_MAX; i++) {
 		if (!d->vms[i]) {
@@ -129,8 +137,12 @@ int netd_vm_attach(struct netd *d, int fd)
 		return ret;
 	}
 	memset(&pcfg, 0, sizeof(pcfg));
-	snprintf(vm->name, sizeof(vm->name), "vm-%02x%02x%02x%02x", req.mac[2],
-		 req.mac[3], req.mac[4], req.mac[5]);
+	if (req.port[0])
+		memcpy(vm->name, req.port, sizeof(vm->name));
+	else
+		snprintf(vm->name, sizeof(vm->name), "vm-%02x%02x%02x%02x",
+			 req.mac[2], req.mac[3], req.mac[4], req.mac[5]);
+	vm->name[sizeof(vm->name) - 1] = '\0';
 	memcpy(pcfg.name, vm->name, sizeof(vm->name));
 	pcfg.mode = SWITCH_PORT_ACCESS;
 	pcfg.access_vlan = SWITCH_VLAN_DEFAULT;

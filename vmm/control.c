@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/rundir.h"
 #include "vmm/hw/serial.h"
+#include "vmm/net/nic.h"
 #include "vmm/pci.h"
 #include "vmm/vm.h"
 
@@ -89,6 +90,7 @@ static json_t *control_status(struct vm *vm, const struct control_info *info)
 					"reason", d->broken_reason));
 	}
 	json_object_set_new(o, "pci", devs);
+	json_object_set_new(o, "nics", nic_list_status());
 	return o;
 }
 

@@ -9,6 +9,7 @@
 #include "vmm/config.h"
 #include "vmm/hw/pc.h"
 #include "vmm/hw/serial.h"
+#include "vmm/net/nic.h"
 #include "vmm/virtio/blk.h"
 
 /* In creation order; the PCI bus exists before the first row is created. */
@@ -16,6 +17,7 @@ const struct vmm_device *const vmm_devices[] = {
 	&pc_device,
 	&serial_device,
 	&virtio_blk_device,
+	&nic_device,
 };
 
 const unsigned int vmm_devices_count =

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 enum {
-	SHM_PORT_VERSION = 1,
+	SHM_PORT_VERSION = 2, /* 2: the attach request names the port */
 	SHM_PORT_MAGIC = 0x4d53484c,   /* "LHSM" little-endian: region */
 	SHM_ATTACH_MAGIC = 0x4154484c, /* "LHTA": attach request/reply */
 	SHM_CACHELINE = 64,
@@ -156,7 +156,10 @@ enum shm_nic_model {
 	SHM_NIC_RTL8139 = 3,
 };
 
-enum { SHM_NETWORK_NAME_MAX = 64 }; /* including the terminating NUL */
+enum {
+	SHM_NETWORK_NAME_MAX = 64, /* including the terminating NUL */
+	SHM_PORT_NAME_MAX = 32,	   /* including the terminating NUL */
+};
 
 /*
  * struct shm_attach_req - the peer's attach request: one SOCK_STREAM or
@@ -174,6 +177,9 @@ struct shm_attach_req {
 	uint64_t features;  /* [peer] offered enum shm_feature bits */
 	uint32_t ring_size; /* [peer] wished slots, 0 = default */
 	uint32_t reserved1; /* [peer] 0 */
+	/* [peer] the port's name ([A-Za-z0-9._-], NUL-terminated, the rest
+	 * zero), or all zero: netd names it vm-XXXXXXXX after the MAC. */
+	char port[SHM_PORT_NAME_MAX];
 };
 
 /* File descriptors of a successful reply, in this order. */
@@ -202,7 +208,7 @@ _Static_assert(sizeof(struct shm_slot) == 32, "slot ABI");
 _Static_assert(sizeof(struct shm_ring) == 2 * SHM_CACHELINE, "ring ABI");
 _Static_assert(sizeof(struct shm_port_header) == 2 * SHM_CACHELINE,
 	       "header ABI");
-_Static_assert(sizeof(struct shm_attach_req) == 96, "attach ABI");
+_Static_assert(sizeof(struct shm_attach_req) == 128, "attach ABI");
 _Static_assert(sizeof(struct shm_attach_reply) == 32, "reply ABI");
 
 #endif

@@ -41,7 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  * the rest is what one client sends, frames of a big-endian u32 length and
  * that many bytes of JSON. Bit 7 set: turns of le16 N, N bytes of a
  * client, then the first bytes of a connection that a VMM opens to attach
- * its NIC (struct shm_attach_req: 96 bytes); so clients create networks,
+ * its NIC (struct shm_attach_req: 128 bytes); so clients create networks,
  * VMMs attach, later clients list, show and delete the VM ports.
  *
  * Checked for every reply frame: JSON object, "ok" boolean, "id" the

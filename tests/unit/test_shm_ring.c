@@ -134,7 +134,7 @@ static void test_layout_and_header(void **state)
 	((struct shm_port_header *)base)->to_peer_data += 64;
 	assert_int_equal(shm_header_parse(base, l.region_size, &l2), -EPROTO);
 	((struct shm_port_header *)base)->to_peer_data -= 64;
-	((struct shm_port_header *)base)->version = 2;
+	((struct shm_port_header *)base)->version = SHM_PORT_VERSION + 1;
 	assert_int_equal(shm_header_parse(base, l.region_size, &l2),
 			 -EPROTONOSUPPORT);
 	free(base);

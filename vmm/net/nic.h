@@ -54,8 +54,12 @@ const struct nic_model *nic_model_find(const char *name);
  * it created with its backend (kept by pointer, for the VM's lifetime).
  */
 int nic_list_add(const struct nic_config *cfg, struct nic_backend *nb);
+void nic_list_remove(const struct nic_backend *nb);
 json_t *nic_list_status(void);
-void nic_list_clear(void);
+
+/* The device table's row (vmm/device.c): --nic, repeatable. */
+struct vmm_device;
+extern const struct vmm_device nic_device;
 
 /* nic_mac_format() - "52:4c:..." into @buf (18 bytes). */
 void nic_mac_format(const uint8_t mac[6], char buf[18]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rundir.h"
 #include "common/shm_peer.h"
 #include "loom/control.h"
 #include "vmm/net/backend.h"
@@ -57,26 +58,21 @@ static enum shm_nic_model nic_shm_model(const char *name)
 	return SHM_NIC_OTHER;
 }
 
-/* netd's control socket: the rule of cli/client.c (LOOM_RUN_DIR etc.). */
+/* netd's control socket: --netd-socket, else RUN_DIR/netd.sock. */
 static int nic_shm_sock_path(const struct nic_config *cfg, char *buf,
 			     size_t len)
 {
-	const char *dir = getenv(LOOM_RUN_DIR_ENV), *xdg;
-	int n;
+	struct rundir run;
+	int ret;
 
-	if (cfg->netd_sock && cfg->netd_sock[0])
-		n = snprintf(buf, len, "%s", cfg->netd_sock);
-	else if (dir && dir[0])
-		n = snprintf(buf, len, "%s/%s", dir, LOOM_CONTROL_SOCKET);
-	else if (geteuid() == 0)
-		n = snprintf(buf, len, "%s/%s", LOOM_RUN_DIR_ROOT,
-			     LOOM_CONTROL_SOCKET);
-	else if ((xdg = getenv("XDG_RUNTIME_DIR")) && xdg[0])
-		n = snprintf(buf, len, "%s/loom/%s", xdg, LOOM_CONTROL_SOCKET);
-	else
-		n = snprintf(buf, len, "/tmp/loom-%u/%s", (unsigned)geteuid(),
-			     LOOM_CONTROL_SOCKET);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	if (cfg->netd_sock && cfg->netd_sock[0]) {
+		ret = snprintf(buf, len, "%s", cfg->netd_sock);
+		return ret < 0 || (size_t)ret >= len ? -ENAMETOOLONG : 0;
+	}
+	ret = rundir_resolve(NULL, &run);
+	if (!ret)
+		ret = rundir_join(&run, LOOM_CONTROL_SOCKET, buf, len);
+	return ret;
 }
 
 static uint64_t nic_shm_features(uint32_t want)
@@ -210,6 +206,8 @@ static int nic_shm_open(struct nic_backend *nb, const struct nic_config *cfg,
 	ret = shm_attach_req_init(&s->req, cfg->net, cfg->mac,
 				  nic_shm_model(model_name),
 				  nic_shm_features(want));
+	if (!ret && cfg->port[0])
+		ret = shm_attach_req_set_port(&s->req, cfg->port);
 	if (ret)
 		goto free_s;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
