@@ -1,9 +1,11 @@
 # backends/: port backends (one const struct port_ops each) and their registry.
 # Other backends add their sources to BACKENDS_SRCS and a line to registry.c;
-# a link that pulls in the registry also needs BACKENDS_LDLIBS.
+# a link that pulls in the registry also needs $(SWITCH_LIB) after it and
+# BACKENDS_LDLIBS.
 include backends/tap.mk
 include backends/slirp.mk
-BACKENDS_SRCS += backends/registry.c backends/shm.c backends/tap.c
+BACKENDS_SRCS += backends/registry.c backends/loopback.c backends/shm.c \
+	backends/tap.c
 BACKENDS_SRCS += backends/slirp.c backends/slirp_port.c backends/frame_fifo.c
 BACKENDS_LDLIBS := $(TAP_LDLIBS) $(SLIRP_LDLIBS)
 BACKENDS_LIB := $(BUILD)/libloombackends.a
@@ -18,3 +20,13 @@ $(BUILD)/tests/unit/test_slirp: $(BUILD)/tests/unit/test_slirp.o \
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(SLIRP_LDLIBS) -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_slirp
+
+# Unit test: the registry, the classes, the loopback backend through a
+# switch (with the switch tests' in-memory port as its peer). The switch
+# and common libraries by path: their modules are read after this one.
+$(BUILD)/tests/unit/test_backends: $(BUILD)/tests/unit/test_backends.o \
+		$(BUILD)/tests/unit/test_switch_port.o $(BACKENDS_LIB) \
+		$(BUILD)/libloomswitch.a $(BUILD)/libloomcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/test_backends

@@ -346,6 +346,11 @@ int shm_port_send(struct shm_port *sp, struct frame_batch *batch)
 	return sent;
 }
 
+int shm_port_kick_fd(const struct shm_port *sp)
+{
+	return sp->kick_netd;
+}
+
 int shm_port_fd(struct shm_port *sp)
 {
 	/*
@@ -393,7 +398,12 @@ static int shm_op_send(struct port *port, struct frame_batch *batch)
 
 static int shm_op_poll_fd(struct port *port)
 {
-	return shm_port_fd(port->priv);
+	return shm_port_kick_fd(port->priv);
+}
+
+static void shm_op_arm(struct port *port)
+{
+	shm_port_fd(port->priv);
 }
 
 static void shm_op_close(struct port *port)
@@ -409,5 +419,6 @@ const struct port_ops shm_port_ops = {
     .recv_done = shm_op_recv_done,
     .send = shm_op_send,
     .poll_fd = shm_op_poll_fd,
+    .arm = shm_op_arm,
     .close = shm_op_close,
 };

@@ -99,7 +99,10 @@ void shm_port_free(struct shm_port *sp);
 int shm_port_recv(struct shm_port *sp, struct frame_batch *batch);
 void shm_port_recv_done(struct shm_port *sp);
 int shm_port_send(struct shm_port *sp, struct frame_batch *batch);
+/* shm_port_fd() - arm the doorbell (netd is about to sleep), return it. */
 int shm_port_fd(struct shm_port *sp);
+/* shm_port_kick_fd() - the doorbell netd sleeps on, without arming it. */
+int shm_port_kick_fd(const struct shm_port *sp);
 bool shm_port_broken(const struct shm_port *sp);
 
 /* struct shm_port_stats - counters of one port, netd's view. */
@@ -111,6 +114,13 @@ struct shm_port_stats {
 };
 void shm_port_stats_get(const struct shm_port *sp, struct shm_port_stats *st);
 
+/*
+ * shm_port_ops - not PORT_CAP_POLL_LEVEL: the peer stops kicking while netd
+ * polls the ring, so netd polls it every round and arm()s the doorbell
+ * before it sleeps. Whether it takes GSO frames depends on what the peer
+ * negotiated (the attaching code sets switch_port_config.accepts_gso). No
+ * create: a VMM attaches these over the control socket (netd/vmport.c).
+ */
 extern const struct port_ops shm_port_ops;
 
 #endif

@@ -49,8 +49,10 @@ static void slirp_port_close(struct port *port)
 	port->priv = NULL;
 }
 
+/* Its poll fd is level-triggered (the FIFO's eventfd); takes no GSO. */
 const struct port_ops slirp_port_ops = {
 	.name = "slirp",
+	.caps = PORT_CAP_POLL_LEVEL,
 	.open = slirp_port_open,
 	.recv = slirp_port_recv,
 	.recv_done = slirp_port_recv_done,

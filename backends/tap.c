@@ -822,12 +822,51 @@ static void tap_port_close(struct port *port)
 	port->priv = NULL;
 }
 
+/* A declared port: a TAP named @decl->ifname, marked with @decl->alias. */
+static int tap_port_create(const struct port_decl *decl, void **priv,
+			   char *err, size_t errlen)
+{
+	struct tap_args a = {
+		.ifname = decl->ifname,
+		.alias = decl->alias,
+		.netns = decl->netns,
+		.address = decl->address,
+		.mtu = decl->mtu,
+		.offload = decl->offload,
+	};
+	struct tap_dev *t;
+	int ret;
+
+	if (!a.ifname) {
+		snprintf(err, errlen, "port %s: no TAP name", decl->name);
+		return -EINVAL;
+	}
+	ret = tap_dev_create(&a, &t, err, errlen);
+	if (ret < 0)
+		return ret;
+	*priv = t;
+	return 0;
+}
+
+static int tap_port_set_offload(struct port *port, bool on)
+{
+	return tap_dev_set_offload(port->priv, on);
+}
+
+/*
+ * Level-triggered: the TAP fd is readable while the kernel queues frames.
+ * Takes GSO frames always: the kernel segments what it is written.
+ */
 const struct port_ops tap_port_ops = {
 	.name = "tap",
+	.caps = PORT_CAP_POLL_LEVEL | PORT_CAP_TAKES_GSO,
+	.create = tap_port_create,
+	.cleanup_stray = tap_cleanup_stray,
 	.open = tap_port_open,
 	.recv = tap_port_recv,
 	.recv_done = tap_port_recv_done,
 	.send = tap_port_send,
 	.poll_fd = tap_port_poll_fd,
+	.set_offload = tap_port_set_offload,
 	.close = tap_port_close,
 };

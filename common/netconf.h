@@ -61,9 +61,11 @@ enum netconf_defaults {
 };
 
 /**
- * struct netconf_port - one port of a network (today: a TAP port).
- * @name: unique within its network; defaults to @tap.
- * @tap: TAP interface name, required.
+ * struct netconf_port - one port of a network.
+ * @type: the port backend (backends/registry.c): NULL or "tap" for a TAP
+ *        port; another type ("loopback") has no @tap, @netns, @address.
+ * @name: unique within its network; defaults to @tap; required without.
+ * @tap: TAP interface name, required for a TAP port.
  * @netns: network namespace the TAP is moved into, or NULL.
  * @address: "ADDR/PREFIX" set on the TAP, or NULL.
  * @vlan: access VLAN (1..4094); 0 when @trunk is used.
@@ -72,6 +74,7 @@ enum netconf_defaults {
  *          frames are dropped).
  */
 struct netconf_port {
+	char *type;
 	char *name;
 	char *tap;
 	char *netns;
@@ -158,6 +161,15 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err);
  */
 int netconf_net_validate(const struct netconf_net *net, const char *path,
 			 struct netconf_error *err);
+
+/* The port type of a TAP port: @type NULL means this too. */
+#define NETCONF_PORT_TYPE_TAP "tap"
+
+/* netconf_port_type() - @port's backend name ("tap" when unset). */
+const char *netconf_port_type(const struct netconf_port *port);
+
+/* netconf_port_is_tap() - a TAP port (@type unset or "tap"). */
+int netconf_port_is_tap(const struct netconf_port *port);
 
 /**
  * netconf_port_validate() - check one port, alone or within @net.

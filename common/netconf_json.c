@@ -33,6 +33,9 @@ json_t *netconf_port_to_json(const struct netconf_port *port)
 
 	if (!o)
 		return NULL;
+	/* A TAP port is written without "type", as before types existed. */
+	if (!netconf_port_is_tap(port))
+		rc |= json_set_str(o, "type", port->type);
 	rc |= json_set_str(o, "name", port->name);
 	rc |= json_set_str(o, "tap", port->tap);
 	rc |= json_set_str(o, "netns", port->netns);
@@ -152,6 +155,8 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 		netconf_path_field(p, path, key);
 		if (!strcmp(key, "name"))
 			rc = jget_str(v, &port->name, p, err);
+		else if (!strcmp(key, "type"))
+			rc = jget_str(v, &port->type, p, err);
 		else if (!strcmp(key, "tap"))
 			rc = jget_str(v, &port->tap, p, err);
 		else if (!strcmp(key, "netns"))

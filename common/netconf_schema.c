@@ -56,9 +56,12 @@ static const cyaml_schema_value_t vlan_entry = {
 };
 
 const cyaml_schema_field_t netconf_port_fields[] = {
+    CYAML_FIELD_STRING_PTR("type", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   type, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_OPTIONAL, struct netconf_port,
 			   name, 0, CYAML_UNLIMITED),
-    CYAML_FIELD_STRING_PTR("tap", CYAML_FLAG_DEFAULT, struct netconf_port, tap,
+    /* Required for a TAP port: port_check() says so. */
+    CYAML_FIELD_STRING_PTR("tap", CYAML_FLAG_OPTIONAL, struct netconf_port, tap,
 			   0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("netns", CYAML_FLAG_OPTIONAL, struct netconf_port,
 			   netns, 0, CYAML_UNLIMITED),

@@ -131,12 +131,43 @@ static int port_check(const struct netconf_port *port,
 	uint32_t i, j;
 	int rc;
 
-	netconf_path_field(p, path, "tap");
-	if (!port->tap)
-		return netconf_err_set(err, path, "missing field 'tap'");
-	rc = name_check(port->tap, NETCONF_IFNAME_MAX, p, "a TAP name", err);
-	if (rc)
-		return rc;
+	if (port->type) {
+		netconf_path_field(p, path, "type");
+		rc = name_check(port->type, NETCONF_IFNAME_MAX, p,
+				"a port type", err);
+		if (rc)
+			return rc;
+	}
+	if (!netconf_port_is_tap(port)) {
+		/* The fields of a kernel interface belong to TAP ports. */
+		static const char *const tap_only[] = {"tap", "netns",
+						       "address"};
+		const char *set[] = {port->tap, port->netns, port->address};
+
+		for (i = 0; i < 3; i++) {
+			if (!set[i])
+				continue;
+			netconf_path_field(p, path, tap_only[i]);
+			return netconf_err_set(err, p,
+				       "only a port of type tap has '%s' "
+				       "(this one is of type '%s')",
+				       tap_only[i], port->type);
+		}
+		if (!port->name)
+			return netconf_err_set(err, path,
+				       "missing field 'name' (a port of "
+				       "type '%s' has no TAP name to "
+				       "default to)", port->type);
+	} else {
+		netconf_path_field(p, path, "tap");
+		if (!port->tap)
+			return netconf_err_set(err, path,
+					       "missing field 'tap'");
+		rc = name_check(port->tap, NETCONF_IFNAME_MAX, p, "a TAP name",
+				err);
+		if (rc)
+			return rc;
+	}
 	if (port->name) {
 		netconf_path_field(p, path, "name");
 		rc = name_check(port->name, NETCONF_NAME_MAX, p, "a port name",
@@ -298,7 +329,7 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 					       x->name ? x->name : x->tap,
 					       path[0] ? path : "network", j);
 			}
-			if (!strcmp(x->tap, y->tap)) {
+			if (x->tap && y->tap && !strcmp(x->tap, y->tap)) {
 				netconf_path_field(q, p, "tap");
 				return netconf_err_set(
 				    err, q,
@@ -363,9 +394,12 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err)
 			for (j = 0; j < i; j++)
 				for (l = 0; l < cfg->networks[j].port_count;
 				     l++) {
-					if (strcmp(
-						cfg->networks[i].ports[k].tap,
-						cfg->networks[j].ports[l].tap))
+					const char *a = cfg->networks[i]
+								.ports[k].tap;
+					const char *b = cfg->networks[j]
+								.ports[l].tap;
+
+					if (!a || !b || strcmp(a, b))
 						continue;
 					netconf_path_fmt(p,
 						 "networks[%u].ports[%u].tap",
@@ -383,6 +417,16 @@ int netconf_validate(const struct netconf *cfg, struct netconf_error *err)
 
 /* ---------------------------------------------------------------------- */
 /* Defaults and freeing */
+
+const char *netconf_port_type(const struct netconf_port *port)
+{
+	return port->type ? port->type : NETCONF_PORT_TYPE_TAP;
+}
+
+int netconf_port_is_tap(const struct netconf_port *port)
+{
+	return !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_TAP);
+}
 
 int netconf_port_set_defaults(struct netconf_port *port)
 {
@@ -424,6 +468,7 @@ int netconf_net_set_defaults(struct netconf_net *net)
 
 void netconf_port_clear(struct netconf_port *port)
 {
+	free(port->type);
 	free(port->name);
 	free(port->tap);
 	free(port->netns);

@@ -122,9 +122,12 @@ static void *dp_main(void *arg)
 				frames += dp_port_run(dp, dp->polled[i]);
 		now = dp_now_ns();
 		if (now - last_sweep >= 1000000000ull) {
-			/* Ages the FDB; also a safety net for a missed event. */
-			for (unsigned int i = 0; i < dp->nsws; i++)
+			/* Ages the FDB; also a safety net for a missed event.
+			 * Then the backends' own timeouts. */
+			for (unsigned int i = 0; i < dp->nsws; i++) {
 				frames += switch_poll(dp->sws[i]);
+				switch_tick(dp->sws[i]);
+			}
 			last_sweep = now;
 		}
 		dp->rounds++;
@@ -152,8 +155,8 @@ static void *dp_main(void *arg)
 		for (unsigned int i = 0; i < dp->npolled; i++) {
 			struct port *p = dp->polled[i]->port;
 
-			if (!atomic_load(&dp->polled[i]->broken))
-				p->ops->poll_fd(p);
+			if (p->ops->arm && !atomic_load(&dp->polled[i]->broken))
+				p->ops->arm(p);
 		}
 		pthread_mutex_unlock(&dp->lock);
 		epoll_wait(dp->epfd, ev, DP_EVENTS, 1000);
@@ -252,12 +255,13 @@ struct netd_dp_port *netd_dp_port_add(struct netd *d, struct switch_core *sw,
 		return NULL;
 	}
 	/*
-	 * A TAP fd is level-triggered readiness: run it only when epoll says
-	 * so. Other backends (shm) turn their notifications off while they
-	 * are polled, so they are polled every round and re-armed (poll_fd)
-	 * before the thread sleeps.
+	 * A level-triggered poll fd (a TAP's): run the port only when epoll
+	 * says so. Other backends (shm) turn their notifications off while
+	 * they are polled, so they are polled every round and re-armed (arm)
+	 * before the thread sleeps. poll_fd has no side effects: asking for
+	 * it here, on the control thread, is allowed (switch/port.h).
 	 */
-	pp->poll_always = pp->port->ops != &tap_port_ops;
+	pp->poll_always = !(pp->port->ops->caps & PORT_CAP_POLL_LEVEL);
 	pp->fd = pp->port->ops->poll_fd ? pp->port->ops->poll_fd(pp->port) : -1;
 	ev.data.ptr = pp;
 	dp_lock(dp);

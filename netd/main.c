@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/registry.h"
 #include "common/evloop.h"
 #include "common/log.h"
 #include "common/rundir.h"
@@ -78,7 +79,7 @@ static void netd_instance_id(struct netd *d)
 	free(real);
 	snprintf(d->instance, sizeof(d->instance), "%08x", h);
 	snprintf(d->alias_prefix, sizeof(d->alias_prefix), "%s%s:",
-		 TAP_ALIAS_PREFIX, d->instance);
+		 NETD_ALIAS_PREFIX, d->instance);
 }
 
 static int apply_config(struct netd *d, const char *path)
@@ -216,7 +217,7 @@ int main(int argc, char **argv)
 
 	if (!d.have_net_admin)
 		log_warn(MOD, "no CAP_NET_ADMIN: TAP ports cannot be created");
-	else if ((ret = tap_cleanup_stray(d.alias_prefix)) > 0)
+	else if ((ret = backend_cleanup_stray(d.alias_prefix)) > 0)
 		log_info(MOD, "removed %d stray interfaces from a previous run",
 			 ret);
 	d.loop = evloop_new();

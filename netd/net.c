@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/registry.h"
 #include "common/log.h"
 #include "netd/netd.h"
 
@@ -36,10 +37,49 @@ static const struct netd_net *netd_tap_owner(struct netd *d, const char *tap,
 		if (n == skip)
 			continue;
 		for (uint32_t j = 0; j < n->conf.port_count; j++)
-			if (!strcmp(n->conf.ports[j].tap, tap))
+			if (n->conf.ports[j].tap &&
+			    !strcmp(n->conf.ports[j].tap, tap))
 				return n;
 	}
 	return NULL;
+}
+
+/*
+ * The switch does not segment or checksum yet, so ports may hand it GSO and
+ * partially checksummed frames only while every port of the network takes
+ * them: every VM NIC that negotiated them, every declared port whose class
+ * takes them (PORT_CAP_TAKES_GSO).
+ */
+bool netd_net_gso_ok(struct netd *d, const struct netd_net *n)
+{
+	for (uint32_t i = 0; i < n->conf.port_count; i++) {
+		struct switch_port_config cfg;
+
+		if (n->rt[i].port_id < 0)
+			continue;
+		if (switch_port_get_config(n->sw, (uint32_t)n->rt[i].port_id,
+					   &cfg) == 0 &&
+		    !cfg.accepts_gso)
+			return false;
+	}
+	return netd_vm_gso_ok(d, n);
+}
+
+/* Called whenever a port of @n comes or goes. */
+void netd_net_sync_offload(struct netd *d, struct netd_net *n)
+{
+	bool on = netd_net_gso_ok(d, n);
+
+	for (uint32_t i = 0; i < n->conf.port_count; i++) {
+		struct port *p;
+
+		if (n->rt[i].port_id < 0)
+			continue;
+		p = switch_port_get(n->sw, (uint32_t)n->rt[i].port_id);
+		/* No set_offload: the port never hands us such frames. */
+		if (p && p->ops->set_offload)
+			p->ops->set_offload(p, on);
+	}
 }
 
 static void netd_port_event(void *arg, uint32_t port_id, int err)
@@ -51,7 +91,7 @@ static void netd_port_event(void *arg, uint32_t port_id, int err)
 	       strerror(-err));
 }
 
-static void netd_port_swcfg(const struct netconf_port *pc, bool gso,
+static void netd_port_swcfg(const struct netconf_port *pc,
 			    struct switch_port_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -65,48 +105,46 @@ static void netd_port_swcfg(const struct netconf_port *pc, bool gso,
 		cfg->mode = SWITCH_PORT_ACCESS;
 		cfg->access_vlan = (uint16_t)(pc->vlan ? pc->vlan : 1);
 	}
-	cfg->accepts_gso = gso;
 }
 
-/* Bring port @i of @n (declared in n->conf) up: TAP, then switch port. */
+/*
+ * Bring port @i of @n (declared in n->conf) up: its backend (the port's
+ * type, backends/registry.c) builds it, the switch plugs it in, the data
+ * path polls it.
+ */
 static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 			char *err, size_t errlen)
 {
 	const struct netconf_port *pc = &n->conf.ports[i];
 	struct netd_port *rt = &n->rt[i];
 	struct switch_port_config cfg;
-	struct tap_args a;
+	struct port_decl decl;
 	char alias[128];
 	int ret;
 
 	snprintf(alias, sizeof(alias), "%s%s:%s", d->alias_prefix,
 		 n->conf.name, pc->name);
-	memset(&a, 0, sizeof(a));
-	a.ifname = pc->tap;
-	a.alias = alias;
-	a.netns = pc->netns;
-	a.address = pc->address;
-	a.mtu = n->conf.mtu;
-	a.offload = netd_vm_gso_ok(d, n);
-	ret = tap_dev_create(&a, &rt->tap, err, errlen);
+	decl = (struct port_decl){
+		.type = netconf_port_type(pc),
+		.network = n->conf.name,
+		.name = pc->name,
+		.alias = alias,
+		.ifname = pc->tap,
+		.netns = pc->netns,
+		.address = pc->address,
+		.mtu = n->conf.mtu,
+		.offload = netd_net_gso_ok(d, n),
+	};
+	netd_port_swcfg(pc, &cfg);
+	ret = backend_port_create(n->sw, &decl, &cfg, err, errlen);
 	if (ret < 0)
 		goto fail;
-	/* A TAP takes GSO frames whatever it hands us: the kernel segments. */
-	netd_port_swcfg(pc, true, &cfg);
-	ret = switch_port_add(n->sw, &tap_port_ops, rt->tap, &cfg);
-	if (ret < 0) {
-		snprintf(err, errlen, "port %s: switch refused it: %s",
-			 pc->name, strerror(-ret));
-		tap_dev_destroy(rt->tap);
-		rt->tap = NULL;
-		goto fail;
-	}
 	rt->port_id = ret;
-	rt->tap = NULL; /* the switch owns it now */
 	rt->error[0] = '\0';
 	rt->dp = netd_dp_port_add(d, n->sw, (uint32_t)ret);
 	if (!rt->dp)
 		log_warn(MOD, "%s: not polled (out of memory)", pc->name);
+	netd_net_sync_offload(d, n);
 	return 0;
 fail:
 	rt->port_id = -1;
@@ -122,9 +160,10 @@ static void netd_port_down(struct netd *d, struct netd_net *n, uint32_t i)
 		return;
 	netd_dp_port_remove(d, rt->dp);
 	rt->dp = NULL;
-	/* Closes the TAP: the kernel removes the interface. */
+	/* Closes the backend (a TAP: the kernel removes the interface). */
 	switch_port_remove(n->sw, (uint32_t)rt->port_id);
 	rt->port_id = -1;
+	netd_net_sync_offload(d, n);
 }
 
 /* Remove entry @i from the declared and runtime arrays. */
@@ -160,7 +199,9 @@ static int netd_check_ports(struct netd *d, const struct netconf_net *conf,
 {
 	for (uint32_t i = 0; i < conf->port_count; i++) {
 		const struct netd_net *o =
-			netd_tap_owner(d, conf->ports[i].tap, self);
+			conf->ports[i].tap ?
+				netd_tap_owner(d, conf->ports[i].tap, self) :
+				NULL;
 
 		if (o) {
 			snprintf(err, errlen,
@@ -277,7 +318,7 @@ int netd_port_add(struct netd *d, struct netd_net *n,
 			 pc->name, n->conf.name);
 		return -EEXIST;
 	}
-	o = netd_tap_owner(d, pc->tap, NULL);
+	o = pc->tap ? netd_tap_owner(d, pc->tap, NULL) : NULL;
 	if (o) {
 		snprintf(err, errlen, "TAP '%s' belongs to network '%s'",
 			 pc->tap, o->conf.name);
@@ -313,8 +354,9 @@ int netd_port_add(struct netd *d, struct netd_net *n,
 		netd_port_forget(n, i);
 		return ret;
 	}
-	log_info(MOD, "%s: port %s (TAP %s) added", n->conf.name, pc->name,
-		 pc->tap);
+	log_info(MOD, "%s: port %s (%s%s%s) added", n->conf.name, pc->name,
+		 netconf_port_type(pc), pc->tap ? " " : "",
+		 pc->tap ? pc->tap : "");
 	return 0;
 }
 
@@ -457,7 +499,7 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "net", json_string(n->conf.name));
-	json_object_set_new(j, "backend", json_string("tap"));
+	json_object_set_new(j, "backend", json_string(netconf_port_type(pc)));
 	if (rt->port_id < 0) {
 		json_object_set_new(j, "state", json_string("down"));
 		json_object_set_new(j, "error", json_string(rt->error));

@@ -12,11 +12,13 @@
 
 #include <jansson.h>
 
-#include "backends/tap.h"
 #include "common/netconf.h"
 #include "switch/switch.h"
 
 /* docs/architecture.md describes the threads and how they share these. */
+
+/* Marks netd's kernel objects: "loom:<instance>:<network>:<port>". */
+#define NETD_ALIAS_PREFIX "loom:"
 
 enum netd_limits {
 	NETD_NETS_MAX = 256,
@@ -58,7 +60,6 @@ struct netd_vmport {
 
 /* struct netd_port - runtime side of a declared port. */
 struct netd_port {
-	struct tap_dev *tap; /* owned until handed to the switch */
 	int port_id;	     /* switch port id, -1 when down */
 	struct netd_dp_port *dp;
 	char error[256];     /* why it is down */
@@ -133,6 +134,8 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i);
  * "counters" of port.list (rx/tx frames and bytes, drops by reason). */
 json_t *netd_port_counters(struct switch_core *sw, uint32_t port_id);
 json_t *netd_net_json(struct netd_net *n);
+bool netd_net_gso_ok(struct netd *d, const struct netd_net *n);
+void netd_net_sync_offload(struct netd *d, struct netd_net *n);
 int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		   const char **outcome, char *err, size_t errlen);
 void netd_shutdown(struct netd *d);

@@ -24,31 +24,13 @@ static const char *const models[] = {
 	[SHM_NIC_RTL8139] = "rtl8139",
 };
 
-/*
- * The switch does not segment or checksum yet, so TAPs may hand it GSO and
- * partially checksummed frames only while every VM NIC of the network takes
- * them. Called whenever a VM NIC comes or goes.
- */
+/* Does every VM NIC on @n take GSO and partially checksummed frames? */
 bool netd_vm_gso_ok(struct netd *d, const struct netd_net *n)
 {
 	for (int i = 0; i < NETD_VMS_MAX; i++)
 		if (d->vms[i] && d->vms[i]->net == n && !d->vms[i]->gso)
 			return false;
 	return true;
-}
-
-static void netd_vm_sync_offload(struct netd *d, struct netd_net *n)
-{
-	bool on = netd_vm_gso_ok(d, n);
-	for (uint32_t i = 0; i < n->conf.port_count; i++) {
-		struct port *p;
-
-		if (n->rt[i].port_id < 0)
-			continue;
-		p = switch_port_get(n->sw, (uint32_t)n->rt[i].port_id);
-		if (p && p->ops == &tap_port_ops && p->priv)
-			tap_dev_set_offload(p->priv, on);
-	}
 }
 
 /* Stop watching the attach connection and close it: the VMM sees EOF. */
@@ -176,7 +158,7 @@ int netd_vm_attach(struct netd *d, int fd)
 		close(fd);
 		vm->fd = -1;
 	}
-	netd_vm_sync_offload(d, n);
+	netd_net_sync_offload(d, n);
 	log_info(MOD, "%s: %s attached (%s, MAC %02x:%02x:%02x:%02x:%02x:%02x)",
 		 n->conf.name, vm->name,
 		 req.model < 4 ? models[req.model] : "?", req.mac[0],
@@ -200,7 +182,7 @@ void netd_vm_detach(struct netd *d, int slot)
 	netd_vm_conn_close(d, vm);
 	free(vm);
 	d->vms[slot] = NULL;
-	netd_vm_sync_offload(d, n);
+	netd_net_sync_offload(d, n);
 }
 
 void netd_vm_detach_net(struct netd *d, struct netd_net *n)

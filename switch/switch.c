@@ -914,6 +914,18 @@ int switch_poll(struct switch_core *sw)
 	return total;
 }
 
+void switch_tick(struct switch_core *sw)
+{
+	pthread_mutex_lock(&sw->lock);
+	for (uint32_t i = 0; i < sw->n_active; i++) {
+		struct sw_port *p = &sw->ports[sw->active[i]];
+
+		if (!p->broken && p->port.ops->tick)
+			p->port.ops->tick(&p->port);
+	}
+	pthread_mutex_unlock(&sw->lock);
+}
+
 int switch_fdb_dump(struct switch_core *sw,
 		    int (*fn)(void *arg, const struct switch_fdb_entry *e),
 		    void *arg)

@@ -304,6 +304,13 @@ int switch_port_input(struct switch_core *sw, uint32_t port_id,
 int switch_poll(struct switch_core *sw);
 
 /*
+ * switch_tick - call the tick op of every working port that has one (the
+ * backends' own timeouts), under the switch's mutex. netd's data-path
+ * thread calls it about once a second, with its FDB sweep.
+ */
+void switch_tick(struct switch_core *sw);
+
+/*
  * switch_port_stats_get - copy port @port_id's counters.
  * Return: 0, or -ENOENT.
  */

@@ -352,6 +352,8 @@ static void run_netd(int sock_p, int sock_c)
 		for (int i = 0; i < 2; i++) {
 			struct port *pt = switch_port_get(sw, (uint32_t)ids[i]);
 
+			if (pt->ops->arm)
+				pt->ops->arm(pt);
 			pfd[i].fd = pt->ops->poll_fd(pt);
 			pfd[i].events = POLLIN;
 		}

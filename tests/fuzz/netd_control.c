@@ -153,7 +153,7 @@ static void setup(void)
 	snprintf(d.state_path, sizeof(d.state_path), "%s/networks.json", dir);
 	snprintf(d.instance, sizeof(d.instance), "f0220000");
 	snprintf(d.alias_prefix, sizeof(d.alias_prefix), "%s%s:",
-		 TAP_ALIAS_PREFIX, d.instance);
+		 NETD_ALIAS_PREFIX, d.instance);
 	d.uid = geteuid();
 	d.started = time(NULL);
 	d.have_net_admin = isolated;

@@ -164,6 +164,16 @@ static const struct reject_case rejects[] = {
      "missing field 'name'"},
     {"missing_tap", NET_HEAD PORTS "      - name: a\n", 5,
      "networks[0].ports[0]", "missing field 'tap'"},
+    {"typed_port_tap", NET_HEAD PORTS "      - type: loopback\n"
+     "        name: l0\n        tap: t0\n", 7, "networks[0].ports[0].tap",
+     "only a port of type tap has 'tap' (this one is of type 'loopback')"},
+    {"typed_port_netns", NET_HEAD PORTS "      - type: loopback\n"
+     "        name: l0\n        netns: ns\n", 7,
+     "networks[0].ports[0].netns", "only a port of type tap has 'netns'"},
+    {"typed_port_no_name", NET_HEAD PORTS "      - type: loopback\n", 5,
+     "networks[0].ports[0]", "missing field 'name' (a port of type"},
+    {"bad_type", NET_HEAD PORTS "      - type: lo op\n        name: l0\n", 5,
+     "networks[0].ports[0].type", "only letters"},
     {"bad_name_chars", "networks:\n  - name: my lab\n    mode: switch\n", 2,
      "networks[0].name", "only letters, digits"},
     {"name_too_long",
@@ -358,6 +368,51 @@ static void test_json_round_trip(void **state)
 	netconf_free(cfg);
 }
 
+/* A port's type: "tap" unless given; a typed port is written with it. */
+static void test_port_types(void **state)
+{
+	static const char yaml[] = "networks:\n"
+				   "  - name: lab\n"
+				   "    mode: switch\n"
+				   "    ports:\n"
+				   "      - tap: t0\n"
+				   "      - type: tap\n"
+				   "        tap: t1\n"
+				   "      - type: loopback\n"
+				   "        name: hairpin\n";
+	struct netconf_error err;
+	struct netconf *cfg, *back;
+	struct netconf_net *n;
+	json_t *j, *ports;
+
+	assert_int_equal(load(yaml, &cfg, &err), 0);
+	n = &cfg->networks[0];
+	assert_int_equal(n->port_count, 3);
+	assert_string_equal(netconf_port_type(&n->ports[0]), "tap");
+	assert_true(netconf_port_is_tap(&n->ports[0]));
+	assert_true(netconf_port_is_tap(&n->ports[1]));
+	assert_false(netconf_port_is_tap(&n->ports[2]));
+	assert_string_equal(netconf_port_type(&n->ports[2]), "loopback");
+	assert_null(n->ports[2].tap);
+	j = netconf_to_json(cfg);
+	ports = json_object_get(json_array_get(json_object_get(j, "networks"),
+					       0),
+				"ports");
+	/* TAP ports keep the shape they had before types existed. */
+	assert_null(json_object_get(json_array_get(ports, 0), "type"));
+	assert_null(json_object_get(json_array_get(ports, 1), "type"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(ports, 2), "type")),
+			    "loopback");
+	assert_int_equal(netconf_from_json(j, &back, &err), 0);
+	assert_string_equal(netconf_port_type(&back->networks[0].ports[2]),
+			    "loopback");
+	assert_string_equal(back->networks[0].ports[2].name, "hairpin");
+	json_decref(j);
+	netconf_free(back);
+	netconf_free(cfg);
+}
+
 static void test_json_single_and_port(void **state)
 {
 	struct netconf_error err;
@@ -413,6 +468,9 @@ static const struct json_case json_rejects[] = {
      "ports[0].trunk[1]", "listed twice"},
     {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"name\":\"x\"}]}",
      "ports[0]", "missing field 'tap'"},
+    {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[{\"type\":"
+     "\"loopback\"}]}",
+     "ports[0]", "missing field 'name'"},
     {"{\"name\":\"lab\",\"mode\":\"switch\",\"ports\":[7]}", "ports[0]",
      "must be an object"},
     {"{\"networks\":[]}", "networks", "1..256"},
@@ -513,6 +571,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_error_format);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_load_file);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_round_trip);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_port_types);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_json_single_and_port);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_reject);

@@ -69,6 +69,13 @@ static int tport_poll_fd(struct port *port)
 	return -1;
 }
 
+static void tport_tick(struct port *port)
+{
+	struct tport *tp = port->priv;
+
+	tp->ticks++;
+}
+
 static void tport_close(struct port *port)
 {
 	struct tport *tp = port->priv;
@@ -84,6 +91,7 @@ const struct port_ops tport_ops = {
     .recv_done = tport_recv_done,
     .send = tport_send,
     .poll_fd = tport_poll_fd,
+    .tick = tport_tick,
     .close = tport_close,
 };
 

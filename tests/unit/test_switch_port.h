@@ -30,7 +30,7 @@ struct tport {
 	int send_limit;
 	uint32_t send_calls;
 	uint32_t last_send_count;
-	uint32_t recv_calls, recv_done_calls, closed;
+	uint32_t recv_calls, recv_done_calls, closed, ticks;
 	int open_error;
 };
 
