@@ -14,6 +14,8 @@
 #include "common/shm_sock.h"
 #include "switch/switch.h"
 
+LOG_MODULE("shm");
+
 struct shm_port {
 	void *base;
 	struct shm_layout layout;
@@ -44,7 +46,7 @@ int shm_port_read_attach(int sock, int timeout_ms, struct shm_attach_req *req)
 	}
 	n = shm_attach_req_parse(buf, sizeof(buf), req);
 	if (n < 0)
-		log_rl(LOG_WARN, "shm", "attach: malformed request");
+		log_rl(LOG_WARN, MOD, "attach: malformed request");
 	return n;
 }
 
@@ -217,7 +219,7 @@ static int port_violation(struct shm_port *sp, enum shm_violation why,
 	if (!sp->broken) {
 		sp->broken = true;
 		sp->violations++;
-		log_rl(LOG_WARN, "shm",
+		log_rl(LOG_WARN, MOD,
 		       "port %02x:%02x:%02x:%02x:%02x:%02x on %s: peer broke "
 		       "the %s ring (%s): port reset",
 		       sp->mac[0], sp->mac[1], sp->mac[2], sp->mac[3],

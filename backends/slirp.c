@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/pkt.h"
 
-#define MOD "slirp"
+LOG_MODULE("slirp");
 
 /* Inbound frames handed to libslirp per loop turn before it polls again. */
 enum { UPLINK_INPUT_BUDGET = 256 };

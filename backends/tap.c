@@ -26,7 +26,7 @@
 #include "common/log.h"
 #include "switch/switch.h"
 
-#define MOD "tap"
+LOG_MODULE("tap");
 #define NETNS_DIR "/run/netns"
 
 /* The 12-byte header (virtio_net_hdr_mrg_rxbuf) set with TUNSETVNETHDRSZ. */

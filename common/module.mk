@@ -21,3 +21,9 @@ $(BUILD)/tests/unit/test_inet: $(BUILD)/tests/unit/test_inet.o $(COMMON_LIB)
 UNIT_TESTS += $(BUILD)/tests/unit/test_rundir
 $(BUILD)/tests/unit/test_rundir: $(BUILD)/tests/unit/test_rundir.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+
+# Unit tests of logging: module levels, --log specs, the rate limiter
+# shared by threads.
+UNIT_TESTS += $(BUILD)/tests/unit/test_log
+$(BUILD)/tests/unit/test_log: $(BUILD)/tests/unit/test_log.o $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread

@@ -12,7 +12,7 @@
 #include "loom/control.h"
 #include "netd/netd.h"
 
-#define MOD "control"
+LOG_MODULE("netd-commands");
 
 #ifndef LOOM_VERSION
 #define LOOM_VERSION "0.1.0"

@@ -17,7 +17,7 @@
 #include "loom/shm_port.h"
 #include "netd/netd.h"
 
-#define MOD "control"
+LOG_MODULE("netd-control");
 
 enum {
 	/* Requests handled per client per wake-up: no client hogs the loop. */

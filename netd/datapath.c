@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "netd/netd.h"
 
-#define MOD "datapath"
+LOG_MODULE("datapath");
 
 enum { DP_EVENTS = 64 };
 

@@ -20,7 +20,7 @@
 #include "loom/control.h"
 #include "netd/netd.h"
 
-#define MOD "netd"
+LOG_MODULE("netd");
 
 #ifndef LOOM_VERSION
 #define LOOM_VERSION "0.1.0"
@@ -41,6 +41,9 @@ static void usage(FILE *f)
 		"  --config FILE    apply the networks of a YAML network file at start\n"
 		"  --foreground     stay in the foreground (the default)\n"
 		"  -v, --verbose    more logging (twice: debug)\n"
+		"  --log SPEC       log levels: MODULE=LEVEL or LEVEL, comma-separated\n"
+		"                   (e.g. datapath=debug,warn; also $LOOM_LOG);\n"
+		"                   --log list names the modules\n"
 		"  -h, --help       this help\n"
 		"  --version        print the version\n");
 }
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -135,6 +139,10 @@ int main(int argc, char **argv)
 	int c, ret, sigfd, lockfd;
 
 	memset(&d, 0, sizeof(d));
+	if (log_config_env(msg, sizeof(msg))) {
+		fprintf(stderr, "loom-netd: %s\n", msg);
+		return 2;
+	}
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -151,6 +159,16 @@ int main(int argc, char **argv)
 		case 'v':
 			if (log_max_level < LOG_DEBUG)
 				log_max_level++;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "list")) {
+				log_modules_print(stdout);
+				return 0;
+			}
+			if (log_config_apply(optarg, msg, sizeof(msg))) {
+				fprintf(stderr, "loom-netd: --log: %s\n", msg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "netd/netd.h"
 
-#define MOD "net"
+LOG_MODULE("net");
 
 struct netd_net *netd_net_find(struct netd *d, const char *name)
 {

@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "netd/netd.h"
 
-#define MOD "state"
+LOG_MODULE("state");
 
 int netd_netconf_copy(struct netconf_net *dst, const struct netconf_net *src)
 {

@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "netd/netd.h"
 
-#define MOD "vmport"
+LOG_MODULE("vmport");
 
 /* Wait for the rest of an attach request at most this long. */
 enum { VM_ATTACH_TIMEOUT_MS = 500 };

@@ -12,6 +12,8 @@
 #include "common/pkt.h"
 #include "switch/fdb.h"
 
+LOG_MODULE("switch");
+
 enum {
 	ETH_HLEN = 14,
 	ETH_ALEN = 6,
@@ -674,10 +676,8 @@ flood:
 	return;
 
 bad:
-	if (log_max_level >= LOG_DEBUG)
-		log_rl(LOG_DEBUG, "switch",
-		       "port %s: dropped a malformed frame of %u bytes",
-		       in->port.name, f->len);
+	log_rl(LOG_DEBUG, MOD, "port %s: dropped a malformed frame of %u bytes",
+	       in->port.name, f->len);
 drop:
 	if (in->mirror_dirs & SWITCH_DIR_INGRESS)
 		mirror_run(sw, in->port.id, SWITCH_DIR_INGRESS, f);
@@ -891,7 +891,7 @@ int switch_poll(struct switch_core *sw)
 		ret = p->port.ops->recv(&p->port, &sw->rx);
 		if (ret < 0 || sw->rx.count > FRAME_BATCH_MAX) {
 			p->broken = true;
-			log_rl(LOG_WARN, "switch", "port %s: recv failed (%d)",
+			log_rl(LOG_WARN, MOD, "port %s: recv failed (%d)",
 			       p->port.name, ret < 0 ? ret : -EPROTO);
 			if (sw->cfg.port_event)
 				sw->cfg.port_event(sw->cfg.event_arg,

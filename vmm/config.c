@@ -52,6 +52,9 @@ static const char usage_tail[] =
 "      --raw IMG@ADDR   load a flat binary at ADDR, enter it in 64-bit mode\n"
 "  -v, --verbose        more log output; -vv: debug, and at exit the I/O\n"
 "                       ports that made the most VM exits\n"
+"      --log SPEC       log levels: MODULE=LEVEL or LEVEL, comma-separated\n"
+"                       (e.g. virtio-blk=debug; also $LOOM_LOG); --log list\n"
+"                       names the modules\n"
 "  -h, --help           this text\n"
 "\n"
 "Suggested command line for Debian's kernel:\n"
@@ -87,7 +90,7 @@ void vmm_config_usage(FILE *f)
 
 enum {
 	OPT_CONTROL = 256, OPT_RAW, OPT_MEM_SHARED, OPT_KERNEL_CACHE,
-	OPT_NO_KERNEL_CACHE, OPT_CACHE_KERNEL, OPT_NETD_SOCKET,
+	OPT_NO_KERNEL_CACHE, OPT_CACHE_KERNEL, OPT_NETD_SOCKET, OPT_LOG,
 	OPT_DEVICE_BASE = 512, /* + index in vmm_devices[] */
 };
 
@@ -106,6 +109,7 @@ static const struct option core_opts[] = {
 	{ "no-kernel-cache", no_argument, NULL, OPT_NO_KERNEL_CACHE },
 	{ "cache-kernel", no_argument, NULL, OPT_CACHE_KERNEL },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 };
 
@@ -260,7 +264,7 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv,
 	const struct vmm_device *dev;
 	const char *raw = NULL;
 	unsigned long cpus;
-	char shorts[64], *end;
+	char shorts[64], *end, msg[512];
 	int opt;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -270,6 +274,8 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv,
 	cfg->backing = GUEST_MEM_ANON;
 	cfg->cpus = 1;
 	cfg->log_level = LOG_WARN;
+	if (log_config_env(msg, sizeof(msg)))
+		return usage_error(exit_code, "%s", msg);
 	build_options(opts, shorts, sizeof(shorts));
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
@@ -306,6 +312,15 @@ int vmm_config_parse(struct vmm_config *cfg, int argc, char **argv,
 		case 'v':
 			if (cfg->log_level < LOG_DEBUG)
 				cfg->log_level++;
+			break;
+		case OPT_LOG:
+			if (!strcmp(optarg, "list")) {
+				log_modules_print(stdout);
+				*exit_code = 0;
+				return 1;
+			}
+			if (log_config_apply(optarg, msg, sizeof(msg)))
+				return usage_error(exit_code, "--log: %s", msg);
 			break;
 		case 'h':
 			vmm_config_usage(stdout);

@@ -19,7 +19,7 @@
 #include "vmm/pci.h"
 #include "vmm/vm.h"
 
-#define MOD "control"
+LOG_MODULE("vmm-control");
 
 struct control_client {
 	int fd;

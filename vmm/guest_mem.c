@@ -8,6 +8,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/log.h"
+
+LOG_MODULE("guest-mem");
+
 void guest_mem_init_empty(struct guest_mem *gm)
 {
 	memset(gm, 0, sizeof(*gm));
@@ -161,18 +165,32 @@ const struct guest_mem_region *guest_mem_find(const struct guest_mem *gm,
 	return NULL;
 }
 
-void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+/* Who asked for a range that is not RAM: a device bug or a hostile guest. */
+static void guest_mem_refused(const char *func, int line, uint64_t gpa,
+			      uint64_t len, const char *what)
+{
+	log_rl(LOG_DEBUG, MOD,
+	       "%s:%d: %s of [0x%llx, +0x%llx) refused: not in guest RAM",
+	       func, line, what, (unsigned long long)gpa,
+	       (unsigned long long)len);
+}
+
+void *guest_mem_ptr_at(const struct guest_mem *gm, uint64_t gpa, uint64_t len,
+		       const char *func, int line)
 {
 	const struct guest_mem_region *r = guest_mem_find(gm, gpa);
 	uint64_t off;
 
 	if (!r)
-		return NULL;
+		goto refused;
 	off = gpa - r->gpa;
 	/* off < size here, so size - off cannot underflow. */
 	if (len > r->size - off)
-		return NULL;
+		goto refused;
 	return r->host + off;
+refused:
+	guest_mem_refused(func, line, gpa, len, "access");
+	return NULL;
 }
 
 /*
@@ -217,14 +235,22 @@ static int guest_mem_span(const struct guest_mem *gm, uint64_t gpa,
 	return 0;
 }
 
-int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst,
-		   size_t len)
+int guest_mem_read_at(const struct guest_mem *gm, uint64_t gpa, void *dst,
+		      size_t len, const char *func, int line)
 {
-	return guest_mem_span(gm, gpa, len, dst, false);
+	int ret = guest_mem_span(gm, gpa, len, dst, false);
+
+	if (ret)
+		guest_mem_refused(func, line, gpa, len, "read");
+	return ret;
 }
 
-int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src,
-		    size_t len)
+int guest_mem_write_at(const struct guest_mem *gm, uint64_t gpa,
+		       const void *src, size_t len, const char *func, int line)
 {
-	return guest_mem_span(gm, gpa, len, (uint8_t *)src, true);
+	int ret = guest_mem_span(gm, gpa, len, (uint8_t *)src, true);
+
+	if (ret)
+		guest_mem_refused(func, line, gpa, len, "write");
+	return ret;
 }

@@ -130,9 +130,14 @@ int guest_mem_add(struct guest_mem *gm, uint64_t gpa, uint64_t size,
  *
  * Return: the host address of @gpa if all of [gpa, gpa + len) lies inside
  * one region, else NULL (range partly outside RAM, spans two regions, or
- * wraps around 2^64).
+ * wraps around 2^64). A refusal is logged at debug level (module
+ * "guest-mem", rate-limited) with the caller's function and line, so
+ * `--log guest-mem=debug` shows which device asked for what.
  */
-void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+#define guest_mem_ptr(gm, gpa, len) \
+	guest_mem_ptr_at(gm, gpa, len, __func__, __LINE__)
+void *guest_mem_ptr_at(const struct guest_mem *gm, uint64_t gpa, uint64_t len,
+		       const char *func, int line);
 
 /**
  * guest_mem_read() - copy guest memory out; the range may span regions.
@@ -142,10 +147,12 @@ void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
  * @len: bytes to copy.
  *
  * Return: 0, or -EFAULT if any byte of the range is not RAM (then @dst
- * content is unspecified).
+ * content is unspecified); logged as for guest_mem_ptr().
  */
-int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst,
-		   size_t len);
+#define guest_mem_read(gm, gpa, dst, len) \
+	guest_mem_read_at(gm, gpa, dst, len, __func__, __LINE__)
+int guest_mem_read_at(const struct guest_mem *gm, uint64_t gpa, void *dst,
+		      size_t len, const char *func, int line);
 
 /**
  * guest_mem_write() - copy into guest memory; the range may span regions.
@@ -155,10 +162,12 @@ int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst,
  * @len: bytes to copy.
  *
  * Return: 0, or -EFAULT if any byte of the range is not RAM (nothing is
- * written in that case).
+ * written in that case); logged as for guest_mem_ptr().
  */
-int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src,
-		    size_t len);
+#define guest_mem_write(gm, gpa, src, len) \
+	guest_mem_write_at(gm, gpa, src, len, __func__, __LINE__)
+int guest_mem_write_at(const struct guest_mem *gm, uint64_t gpa,
+		       const void *src, size_t len, const char *func, int line);
 
 /**
  * guest_mem_find() - the region holding a guest-physical address.

@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "vmm/kernel_cache.h"
 
-#define MOD "vmm"
+LOG_MODULE("kernel-file");
 
 enum { MAX_FILE_SIZE = 1u << 30 };
 

@@ -17,7 +17,7 @@
 #include "vmm/pci.h"
 #include "vmm/vm.h"
 
-#define MOD "vmm"
+LOG_MODULE("vmm");
 
 static struct vm vm;
 static struct pci_bus bus;
@@ -181,7 +181,7 @@ static int vm_start(uint64_t t_start)
 	log_debug(MOD, "KVM set-up after %llu ms",
 		  (unsigned long long)((vm_now_ns() - t_start) / 1000000));
 	/* Debug level: which ports a boot's exits go to (printed at exit). */
-	if (log_max_level >= LOG_DEBUG)
+	if (log_enabled(MOD, LOG_DEBUG))
 		vm_profile_exits(&vm);
 	ret = pci_bus_init(&bus, &vm);
 	if (ret) {

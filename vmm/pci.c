@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 
-#define MOD "pci"
+LOG_MODULE("pci");
 
 enum {
 	PCI_CF8_ENABLE = 0x80000000u,

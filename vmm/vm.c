@@ -18,7 +18,7 @@
 
 #include "common/log.h"
 
-#define MOD "vm"
+LOG_MODULE("vm");
 
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL SIGUSR1

@@ -11,7 +11,7 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_shm_ring
 $(BUILD)/tests/shm/test_shm_hostile: $(BUILD)/tests/shm/test_shm_hostile.o \
 		$(SHM_TEST_LIBS) $(SWITCH_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIB) -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/shm/test_shm_hostile
 
 # Fuzz targets: the ring ends against an arbitrary region; the parsers.

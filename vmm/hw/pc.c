@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 
-#define MOD "pc"
+LOG_MODULE("pc");
 
 /*
  * i8042: just enough for Linux to find no keyboard quickly and to reset the

@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 
-#define MOD "serial"
+LOG_MODULE("serial");
 
 /* Register offsets and bits (the 16550 data sheet's names). */
 enum {

@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 
-#define MOD "nic"
+LOG_MODULE("nic");
 
 extern const struct nic_backend_ops nic_shm_ops;
 

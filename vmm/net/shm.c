@@ -16,7 +16,7 @@
 #include "loom/control.h"
 #include "vmm/net/backend.h"
 
-#define MOD "nic-shm"
+LOG_MODULE("nic-shm");
 
 enum {
 	SHM_ATTACH_TIMEOUT_MS = 2000,
@@ -63,16 +63,20 @@ static int nic_shm_sock_path(const struct nic_config *cfg, char *buf,
 			     size_t len)
 {
 	struct rundir run;
-	int ret;
+	char msg[512];
+	int n;
 
 	if (cfg->netd_sock && cfg->netd_sock[0]) {
-		ret = snprintf(buf, len, "%s", cfg->netd_sock);
-		return ret < 0 || (size_t)ret >= len ? -ENAMETOOLONG : 0;
+		n = snprintf(buf, len, "%s", cfg->netd_sock);
+		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 	}
-	ret = rundir_resolve(NULL, &run);
-	if (!ret)
-		ret = rundir_join(&run, LOOM_CONTROL_SOCKET, buf, len);
-	return ret;
+	if (rundir_resolve(NULL, &run))
+		return -ENAMETOOLONG;
+	if (rundir_check(&run, msg, sizeof(msg))) {
+		log_err(MOD, "%s", msg);
+		return -EPERM;
+	}
+	return rundir_join(&run, LOOM_CONTROL_SOCKET, buf, len);
 }
 
 static uint64_t nic_shm_features(uint32_t want)

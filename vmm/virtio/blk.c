@@ -21,6 +21,8 @@
 #include "vmm/virtio/pci.h"
 #include "vmm/device.h"
 
+LOG_MODULE("virtio-blk");
+
 enum { BLK_HDR_SIZE = 16 };
 
 /* Numbers the disks in log lines: virtio-blk0, virtio-blk1, ... */
@@ -170,7 +172,7 @@ static uint8_t blk_req_rw(struct virtio_blk *blk, const struct virtq_chain *c,
 		return VIRTIO_BLK_S_IOERR;
 	if (len % VIRTIO_BLK_SECTOR_SIZE || sector > blk->capacity ||
 	    nsect > blk->capacity - sector) {
-		log_rl(LOG_WARN, "virtio-blk",
+		log_rl(LOG_WARN, MOD,
 		       "%s: request outside the disk: sector %llu + %llu bytes",
 		       blk->vdev.name, (unsigned long long)sector,
 		       (unsigned long long)len);
@@ -182,7 +184,7 @@ static uint8_t blk_req_rw(struct virtio_blk *blk, const struct virtq_chain *c,
 	if (nr < 0 || nr > VIRTIO_BLK_SEG_MAX)
 		return VIRTIO_BLK_S_IOERR;
 	if (blk_rw(blk, nr, sector * VIRTIO_BLK_SECTOR_SIZE, out) < 0) {
-		log_rl(LOG_WARN, "virtio-blk", "%s: I/O error at sector %llu",
+		log_rl(LOG_WARN, MOD, "%s: I/O error at sector %llu",
 		       blk->vdev.name, (unsigned long long)sector);
 		return VIRTIO_BLK_S_IOERR;
 	}
@@ -259,7 +261,7 @@ static int blk_process_locked(struct virtio_blk *blk, bool *more)
 		if (ret <= 0)
 			break;
 		if (c.out_len < BLK_HDR_SIZE || c.in_len < 1) {
-			log_rl(LOG_WARN, "virtio-blk",
+			log_rl(LOG_WARN, MOD,
 			       "%s: request without header or status",
 			       vdev->name);
 			virtio_dev_set_needs_reset(vdev);
@@ -307,7 +309,7 @@ static void *blk_thread(void *arg)
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_err("virtio-blk", "%s: poll: %s", blk->vdev.name,
+			log_err(MOD, "%s: poll: %s", blk->vdev.name,
 				strerror(errno));
 			return NULL;
 		}
@@ -331,7 +333,7 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 		return;
 	if (blk->thread_on) {
 		if (write(vdev->kick_fd[0], &one, sizeof(one)) < 0)
-			log_rl(LOG_WARN, "virtio-blk", "%s: kick: %s",
+			log_rl(LOG_WARN, MOD, "%s: kick: %s",
 			       vdev->name, strerror(errno));
 		return;
 	}

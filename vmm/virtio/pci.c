@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 
+LOG_MODULE("virtio-pci");
+
 /* The common config is at the start of the BAR: offsets below need no
  * lower bound check. */
 _Static_assert(VIRTIO_PCI_COMMON_OFF == 0, "common cfg at BAR offset 0");
@@ -94,7 +96,7 @@ static void vp_ioeventfd_update(struct virtio_pci *vp, uint64_t bar_addr)
 
 		if (ret < 0) {
 			/* The trap path still works, only slower. */
-			log_warn("virtio-pci", "%s: ioeventfd: %s", vdev->name,
+			log_warn(MOD, "%s: ioeventfd: %s", vdev->name,
 				 strerror(-ret));
 			while (q--)
 				vm_ioeventfd_del(vm, VM_IO_MMIO,
@@ -193,7 +195,7 @@ static void vp_ignore(struct virtio_pci *vp, const char *what, uint64_t off,
 		      unsigned int len)
 {
 	vp->ignored++;
-	log_rl(LOG_WARN, "virtio-pci", "%s: ignored %s at 0x%llx (%u bytes)",
+	log_rl(LOG_WARN, MOD, "%s: ignored %s at 0x%llx (%u bytes)",
 	       vp->vdev->name, what, (unsigned long long)off, len);
 }
 

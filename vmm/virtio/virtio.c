@@ -9,6 +9,8 @@
 
 #include "common/log.h"
 
+LOG_MODULE("virtio");
+
 static void virtio_dev_vq_error(struct virtq *vq, void *opaque)
 {
 	struct virtio_dev *vdev = opaque;
@@ -104,7 +106,7 @@ void virtio_dev_set_needs_reset(struct virtio_dev *vdev)
 	if (vdev->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
 	vdev->errors++;
-	log_rl(LOG_WARN, "virtio",
+	log_rl(LOG_WARN, MOD,
 	       "%s: driver error, device needs reset (status 0x%02x)",
 	       vdev->name, vdev->status);
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
@@ -121,13 +123,13 @@ static bool virtio_dev_features_acceptable(const struct virtio_dev *vdev)
 	uint64_t f = vdev->driver_features;
 
 	if (f & ~vdev->features) {
-		log_rl(LOG_WARN, "virtio",
+		log_rl(LOG_WARN, MOD,
 		       "%s: driver accepted unoffered features 0x%llx",
 		       vdev->name, (unsigned long long)(f & ~vdev->features));
 		return false;
 	}
 	if (!(f & (1ull << VIRTIO_F_VERSION_1))) {
-		log_rl(LOG_WARN, "virtio",
+		log_rl(LOG_WARN, MOD,
 		       "%s: driver did not accept VERSION_1", vdev->name);
 		return false;
 	}

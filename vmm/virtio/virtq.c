@@ -9,6 +9,8 @@
 
 #include "common/log.h"
 
+LOG_MODULE("virtq");
+
 /* Ring layout offsets (virtio 1.2, 2.7). */
 enum {
 	AVAIL_FLAGS = 0,
@@ -98,7 +100,7 @@ static void virtq_fail(struct virtq *vq, enum virtq_error err)
 		return;
 	vq->broken = true;
 	vq->error = err;
-	log_rl(LOG_WARN, "virtio", "%s: queue %u: %s; queue stopped",
+	log_rl(LOG_WARN, MOD, "%s: queue %u: %s; queue stopped",
 	       vq->name ? vq->name : "?", vq->index, virtq_error_str(err));
 	if (vq->on_error)
 		vq->on_error(vq, vq->opaque);
