@@ -7,7 +7,7 @@
 
 static int parse_ip4(const struct pkt_view *f, struct ip_view *v)
 {
-	uint8_t vihl, proto, ttl;
+	uint8_t vihl, proto = 0, ttl = 0; /* tot was checked: never left 0 */
 	uint16_t tot, frag;
 	size_t ihl;
 
