@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 
 	log_max_level = LOG_WARN;
 	/* So that the clean-up path is right before vm_init() ran. */
-	vm.kvm_fd = vm.vm_fd = vm.epoll_fd = vm.wake_fd = -1;
+	vm.kvm_fd = vm.vm_fd = vm.wake_fd = -1;
 	if (vmm_config_parse(&cfg, argc, argv, &code))
 		goto out;
 	log_max_level = cfg.log_level;

@@ -12,10 +12,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/evloop.h"
 #include "common/log.h"
 
 LOG_MODULE("vm");
@@ -26,6 +26,7 @@ LOG_MODULE("vm");
 #define HALT_CHECK_MS 500
 #define VCPU_STACK_SIZE (256 * 1024)
 
+/* A vm_loop_add() registration, on the VM's evloop. */
 struct loop_entry {
 	int fd;
 	vm_loop_fn fn;
@@ -58,21 +59,40 @@ void vm_request_exit(struct vm *vm, int code)
 	vm_wake(vm);
 }
 
+/* wake_fd: a signal handler or another thread asked for the exit. */
+static void vm_wake_cb(struct evloop *l, int fd, uint32_t events, void *arg)
+{
+	struct vm *vm = arg;
+	uint64_t v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* spurious */
+	}
+	if (vm->exit_code >= 0)
+		evloop_stop(l);
+}
+
 static int vm_common_init(struct vm *vm)
 {
+	int ret;
+
 	vm->exit_code = -1;
-	vm->epoll_fd = -1;
+	vm->loop = NULL;
 	vm->wake_fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->state_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	pthread_cond_init(&vm->state_cond, NULL);
-	vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (vm->epoll_fd < 0)
+	vm->loop = evloop_new();
+	if (!vm->loop)
 		return -errno;
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->wake_fd < 0)
 		return -errno;
+	ret = evloop_fd_add(vm->loop, vm->wake_fd, EPOLLIN, vm_wake_cb, vm);
+	if (ret)
+		return ret;
 	vm->start_ns = vm_now_ns();
 	return 0;
 }
@@ -402,11 +422,11 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	if (vm->epoll_fd >= 0)
-		close(vm->epoll_fd);
+	evloop_free(vm->loop);
+	vm->loop = NULL;
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
-	vm->vm_fd = vm->kvm_fd = vm->epoll_fd = vm->wake_fd = -1;
+	vm->vm_fd = vm->kvm_fd = vm->wake_fd = -1;
 	while (loop_entries) {
 		struct loop_entry *e = loop_entries;
 
@@ -668,10 +688,19 @@ int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data)
 	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
+static void loop_entry_cb(struct evloop *l, int fd, uint32_t events,
+			  void *arg)
+{
+	struct loop_entry *e = arg;
+
+	(void)l;
+	e->fn(e->opaque, fd, events);
+}
+
 int vm_loop_add(struct vm *vm, int fd, vm_loop_fn fn, void *opaque)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct loop_entry *e;
+	int ret;
 
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -679,10 +708,8 @@ int vm_loop_add(struct vm *vm, int fd, vm_loop_fn fn, void *opaque)
 	e->fd = fd;
 	e->fn = fn;
 	e->opaque = opaque;
-	ev.data.ptr = e;
-	if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
-		int ret = -errno;
-
+	ret = evloop_fd_add(vm->loop, fd, EPOLLIN, loop_entry_cb, e);
+	if (ret) {
 		free(e);
 		return ret;
 	}
@@ -701,7 +728,7 @@ int vm_loop_del(struct vm *vm, int fd)
 		if (e->fd != fd)
 			continue;
 		*pp = e->next;
-		epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		evloop_fd_del(vm->loop, fd);
 		free(e);
 		return 0;
 	}
@@ -919,18 +946,33 @@ static void vm_check_halted(struct vm *vm)
 	vm_request_exit(vm, VM_EXIT_POWEROFF);
 }
 
+/* Every HALT_CHECK_MS: two rounds in a row with every vCPU halted: stop. */
+static void vm_halt_check_cb(struct evloop *l, void *arg)
+{
+	struct vm *vm = arg;
+	unsigned int i;
+
+	(void)l;
+	if (vm->paused)
+		return;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (!vm->vcpus[i].halted)
+			break;
+	if (i == vm->nr_vcpus && ++vm->halt_rounds >= 2)
+		vm_check_halted(vm);
+	else if (i < vm->nr_vcpus)
+		vm->halt_rounds = 0;
+	vm_kick_all(vm, false);
+}
+
 int vm_run(struct vm *vm)
 {
-	struct itimerspec its = {
-		.it_interval = { 0, HALT_CHECK_MS * 1000000L },
-		.it_value = { 0, HALT_CHECK_MS * 1000000L },
-	};
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	struct evloop_timer *halt_timer;
 	pthread_attr_t attr;
 	sigset_t set, old;
-	unsigned int i, halt_rounds = 0;
-	int tfd, ret;
+	unsigned int i;
+	int ret;
 
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 	/* Only vCPU threads take the kick signal. */
@@ -938,14 +980,13 @@ int vm_run(struct vm *vm)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (tfd < 0)
+	vm->halt_rounds = 0;
+	halt_timer = evloop_timer_add(vm->loop, HALT_CHECK_MS, HALT_CHECK_MS,
+				      vm_halt_check_cb, vm);
+	if (!halt_timer) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return VM_EXIT_ERROR;
-	timerfd_settime(tfd, 0, &its, NULL);
-	ev.data.ptr = NULL;
-	epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.ptr = &vm->wake_fd;
-	epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, vm->wake_fd, &ev);
+	}
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, VCPU_STACK_SIZE);
@@ -961,46 +1002,13 @@ int vm_run(struct vm *vm)
 	}
 	pthread_attr_destroy(&attr);
 
+	/* The main loop: devices' fds and timers (common/evloop.h). */
 	while (vm->exit_code < 0) {
-		struct epoll_event evs[16];
-		int n, k;
-
-		n = epoll_wait(vm->epoll_fd, evs, 16, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err(MOD, "epoll_wait: %s", strerror(errno));
+		ret = evloop_run_once(vm->loop, -1);
+		if (ret) {
+			log_err(MOD, "event loop: %s", strerror(-ret));
 			vm_request_exit(vm, VM_EXIT_ERROR);
 			break;
-		}
-		for (k = 0; k < n; k++) {
-			struct loop_entry *e = evs[k].data.ptr;
-			uint64_t v;
-
-			if (!e) {
-				if (read(tfd, &v, sizeof(v)) < 0) {
-					/* spurious */
-				}
-				if (vm->paused)
-					continue;
-				/* Two rounds in a row all halted: stop. */
-				for (i = 0; i < vm->nr_vcpus; i++)
-					if (!vm->vcpus[i].halted)
-						break;
-				if (i == vm->nr_vcpus && ++halt_rounds >= 2)
-					vm_check_halted(vm);
-				else if (i < vm->nr_vcpus)
-					halt_rounds = 0;
-				vm_kick_all(vm, false);
-				continue;
-			}
-			if ((void *)e == (void *)&vm->wake_fd) {
-				if (read(vm->wake_fd, &v, sizeof(v)) < 0) {
-					/* spurious */
-				}
-				continue;
-			}
-			e->fn(e->opaque, e->fd, evs[k].events);
 		}
 	}
 
@@ -1014,9 +1022,7 @@ int vm_run(struct vm *vm)
 		pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
-	epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, tfd, NULL);
-	epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, vm->wake_fd, NULL);
-	close(tfd);
+	evloop_timer_del(halt_timer);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return vm->exit_code;
 }

@@ -155,9 +155,10 @@ struct vm {
 	struct kvm_irq_routing *routing;
 	uint8_t gsi_used[VM_GSI_MAX / 8];
 
-	/* Event loop (main thread). */
-	int epoll_fd;
-	int wake_fd;		/* eventfd: vCPU threads wake the main loop */
+	/* Event loop (main thread, common/evloop.h). */
+	struct evloop *loop;
+	int wake_fd;		/* eventfd: vm_request_exit() wakes the loop */
+	unsigned int halt_rounds; /* main thread: halt checks all halted */
 
 	/* Run state. */
 	pthread_mutex_t state_lock;
@@ -370,8 +371,14 @@ int vm_irqfd_deassign(struct vm *vm, unsigned int gsi, int fd);
  */
 int vm_msi_signal(struct vm *vm, uint64_t addr, uint32_t data);
 
+/*
+ * The main loop is vm->loop, a common/evloop.h loop run by vm_run() on the
+ * main thread: a device may add its own fds and timers there directly
+ * (evloop_fd_add(), evloop_timer_add()), or use the two helpers below.
+ */
+
 /**
- * vm_loop_add() - watch an fd in the main event loop.
+ * vm_loop_add() - watch an fd (EPOLLIN) in the main event loop.
  * @vm: the VM.
  * @fd: fd to watch for EPOLLIN.
  * @fn: callback, run in the main thread.
