@@ -17,7 +17,7 @@ static const char usage_net[] =
     "Declare and inspect networks.\n"
     "\n"
     "Subcommands:\n"
-    "  create NAME --mode MODE [--subnet CIDR] [...]  create one network\n"
+    "  create NAME [--mode MODE] [--subnet CIDR] [...]  create one network\n"
     "  list                    list the networks\n"
     "  show NAME               one network, its ports and their counters\n"
     "  delete NAME             delete a network and its ports\n"
@@ -27,7 +27,8 @@ static const char usage_net[] =
     "Run 'loom net SUBCOMMAND --help' for its options.\n";
 
 static const char usage_create[] =
-    "Usage: loom net create NAME --mode MODE [--subnet CIDR] [--gateway IP]\n"
+    "Usage: loom net create NAME [--mode MODE] [--subnet CIDR] [--gateway IP]\n"
+    "                       [--subnet6 CIDR] [--gateway6 IP] [--host-loopback]\n"
     "                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
     "                       [--json]\n"
     "\n"
@@ -35,11 +36,18 @@ static const char usage_create[] =
     "file (docs/network-file.md); ports are added with 'loom port add'.\n"
     "\n"
     "Options:\n"
-    "  --mode MODE           switch or isolated (nat and bridge: not yet)\n"
-    "  --subnet CIDR         the network's IPv4/IPv6 subnet, e.g. "
-    "10.10.0.0/24\n"
+    "  --mode MODE           nat (the default: guests reach the outside\n"
+    "                        through libslirp, no root needed), switch or\n"
+    "                        isolated (bridge: not yet)\n"
+    "  --subnet CIDR         the network's subnet, e.g. 10.10.0.0/24 (nat:\n"
+    "                        IPv4, default 10.0.2.0/24)\n"
     "  --gateway IP          netd's address in it (default: first host)\n"
-    "  --mtu N               68..65535 (default 1500)\n"
+    "  --subnet6 CIDR        nat: an IPv6 prefix for the guests, e.g.\n"
+    "                        fd00:10::/64 (default: no IPv6)\n"
+    "  --gateway6 IP         nat: netd's IPv6 address (default: first host)\n"
+    "  --host-loopback       nat: the gateway address reaches the host's\n"
+    "                        127.0.0.1 and ::1 (default: refused)\n"
+    "  --mtu N               68..65535, nat up to 65520 (default 1500)\n"
     "  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
     "  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default "
     "300)\n"
@@ -107,6 +115,9 @@ enum {
 	OPT_MTU,
 	OPT_MAC_TABLE_SIZE,
 	OPT_MAC_AGING,
+	OPT_SUBNET6,
+	OPT_GATEWAY6,
+	OPT_HOST_LOOPBACK,
 };
 
 static const struct option simple_opts[] = {
@@ -157,6 +168,21 @@ static void print_network(const json_t *net)
 	       jstr(net, "subnet") ? jstr(net, "subnet") : "-");
 	printf("  gateway:         %s\n",
 	       jstr(net, "gateway") ? jstr(net, "gateway") : "-");
+	if (jstr(net, "subnet6"))
+		printf("  subnet6:         %s (gateway %s)\n",
+		       jstr(net, "subnet6"),
+		       jstr(net, "gateway6") ? jstr(net, "gateway6") : "-");
+	if (!strcmp(jstr(net, "mode") ? jstr(net, "mode") : "", "nat")) {
+		const json_t *fw = json_object_get(net, "forwards");
+
+		printf("  host loopback:   %s\n",
+		       json_is_true(json_object_get(net, "host_loopback"))
+			   ? "reachable at the gateway address"
+			   : "refused");
+		printf("  forwards:        %zu (loom forward list %s)\n",
+		       json_array_size(fw),
+		       jstr(net, "name") ? jstr(net, "name") : "");
+	}
 	printf("  mtu:             %s\n", jint(net, "mtu", b));
 	printf("  mac table size:  %s\n", jint(net, "mac_table_size", b));
 	printf("  mac aging:       %s s\n", jint(net, "mac_aging", b));
@@ -171,6 +197,9 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 	    {"mtu", required_argument, NULL, OPT_MTU},
 	    {"mac-table-size", required_argument, NULL, OPT_MAC_TABLE_SIZE},
 	    {"mac-aging", required_argument, NULL, OPT_MAC_AGING},
+	    {"subnet6", required_argument, NULL, OPT_SUBNET6},
+	    {"gateway6", required_argument, NULL, OPT_GATEWAY6},
+	    {"host-loopback", no_argument, NULL, OPT_HOST_LOOPBACK},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -216,6 +245,15 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 		case OPT_MAC_AGING:
 			key = "mac_aging";
 			break;
+		case OPT_SUBNET6:
+			key = "subnet6";
+			break;
+		case OPT_GATEWAY6:
+			key = "gateway6";
+			break;
+		case OPT_HOST_LOOPBACK:
+			json_object_set_new(args, "host_loopback", json_true());
+			continue;
 		default:
 			json_decref(args);
 			return loom_opt_err(cmd, argv, c);
@@ -243,11 +281,6 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 				      argc - optind ? argv[optind + 1] : "");
 	}
 	json_object_set_new(args, "name", json_string(argv[optind]));
-	if (!json_object_get(args, "mode")) {
-		json_decref(args);
-		return loom_usage_err(
-		    cmd, "missing --mode MODE (switch or isolated)");
-	}
 	/* The same checks netd makes, so mistakes are named by their flag. */
 	rc = netconf_net_from_json(args, &net, "", &err);
 	if (rc) {

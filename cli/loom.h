@@ -113,6 +113,7 @@ int cmd_port(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_fdb(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_status(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_vm(struct loom_ctx *ctx, int argc, char **argv);
+int cmd_forward(struct loom_ctx *ctx, int argc, char **argv);
 
 /* Dispatch argv[1] among @cmds; prints @usage for --help. */
 int loom_dispatch(struct loom_ctx *ctx, const char *group,

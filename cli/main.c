@@ -16,6 +16,7 @@ static const char usage_main[] =
     "  net      declare and inspect networks: create, list, show, delete,\n"
     "           apply FILE, validate FILE\n"
     "  port     ports of a network: add, del, list (with counters)\n"
+    "  forward  port forwards of nat networks: add, list, remove\n"
     "  fdb      a network's MAC table: show, flush\n"
     "  status   loom-netd's own status\n"
     "  vm       VMs run by loom-vmm: run, list, status, stop, console\n"
@@ -37,7 +38,8 @@ static const char usage_main[] =
 static const struct loom_cmd commands[] = {
     {"net", cmd_net, "networks"},   {"port", cmd_port, "ports"},
     {"fdb", cmd_fdb, "MAC tables"}, {"status", cmd_status, "daemon status"},
-    {"vm", cmd_vm, "VMs"},	    {NULL, NULL, NULL},
+    {"vm", cmd_vm, "VMs"},	    {"forward", cmd_forward, "port forwards"},
+    {NULL, NULL, NULL},
 };
 
 /* Prints "unknown WHAT 'x' (did you mean 'y'?)" and the usage. */

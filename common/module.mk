@@ -27,3 +27,15 @@ $(BUILD)/tests/unit/test_rundir: $(BUILD)/tests/unit/test_rundir.o $(COMMON_LIB)
 UNIT_TESTS += $(BUILD)/tests/unit/test_log
 $(BUILD)/tests/unit/test_log: $(BUILD)/tests/unit/test_log.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
+
+# Unit tests of nat networks in the model and the forward text forms
+# (common/netconf_nat.c, common/fwdspec.c).
+UNIT_TESTS += $(BUILD)/tests/unit/test_netconf_nat
+$(BUILD)/tests/unit/test_netconf_nat: $(BUILD)/tests/unit/test_netconf_nat.o \
+		$(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcyaml -lyaml -ljansson -lcmocka
+
+# Fuzz target: the forward text forms and a forward's validation.
+FUZZ_TARGETS += fwdspec
+FUZZ_LIBS_fwdspec := $(COMMON_LIB)
+FUZZ_LDLIBS_fwdspec := -lcyaml -lyaml -ljansson

@@ -21,13 +21,14 @@
  * object is always complete.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 enum netconf_mode {
-	NETCONF_MODE_NAT, /* the default; not supported yet */
+	NETCONF_MODE_NAT, /* the default: libslirp uplink (backends/slirp.h) */
 	NETCONF_MODE_ISOLATED,
 	NETCONF_MODE_SWITCH,
 	NETCONF_MODE_BRIDGE, /* not supported yet */
@@ -50,6 +51,8 @@ enum netconf_limits {
 	NETCONF_MAC_AGING_MIN = 1, /* seconds */
 	NETCONF_MAC_AGING_MAX = 86400,
 	NETCONF_FILE_MAX = 1 << 20, /* bytes in a YAML file */
+	NETCONF_FORWARDS_MAX = 256, /* port forwards per nat network */
+	NETCONF_NAT_MTU_MAX = 65520, /* libslirp's limit (65521) */
 };
 
 /* Defaults filled in by netconf_net_set_defaults(). */
@@ -85,17 +88,46 @@ struct netconf_port {
 	uint32_t native;
 };
 
+/* Protocol of a port forward. */
+enum netconf_fwd_proto {
+	NETCONF_FWD_TCP = 0,
+	NETCONF_FWD_UDP = 1,
+};
+
+/**
+ * struct netconf_forward - one port forward of a nat network (common/fwdspec.h
+ * has the text forms).
+ * @host: "[ADDR:]PORT" the host listens on; after defaults the canonical
+ *        "ADDR:PORT" / "[ADDR]:PORT", which identifies the forward with
+ *        @proto.
+ * @guest: "ADDR[:PORT]" in the network; after defaults always with a port.
+ */
+struct netconf_forward {
+	enum netconf_fwd_proto proto;
+	char *host;
+	char *guest;
+};
+
 /**
  * struct netconf_net - one network.
  * @subnet: "ADDR/PREFIX" with no host bits, or NULL for a pure L2 network.
  * @gateway: netd's own address in @subnet; defaults to its first host.
  * @mac_aging: seconds a learnt MAC stays without traffic.
+ * @subnet6, @gateway6: nat: the IPv6 prefix libslirp advertises and its
+ *        address in it (default: the first host), or NULL for no IPv6.
+ * @host_loopback: nat: the gateway address reaches the host's loopback.
+ * @forwards: nat: port forwards from the host, @forward_count entries.
  */
 struct netconf_net {
 	char *name;
 	enum netconf_mode mode;
 	char *subnet;
 	char *gateway;
+	char *subnet6;
+	char *gateway6;
+	bool host_loopback;
+	struct netconf_forward *forwards;
+	uint32_t forward_count;
 	uint32_t mtu;
 	uint32_t mac_table_size;
 	uint32_t mac_aging;
@@ -220,6 +252,25 @@ int netconf_net_from_json(const json_t *j, struct netconf_net *out,
  */
 int netconf_port_from_json(const json_t *j, struct netconf_port *out,
 			   const char *path, struct netconf_error *err);
+
+/*
+ * Port forwards (common/netconf_nat.c). netconf_forward_validate() checks
+ * one forward alone (@net NULL) or within @net (guest address in its
+ * subnets, not the gateway; no other forward of @net on the same host
+ * address, port and protocol); netconf_forward_set_defaults() makes its
+ * strings canonical.
+ */
+int netconf_forward_validate(const struct netconf_forward *fwd,
+			     const struct netconf_net *net, const char *path,
+			     struct netconf_error *err);
+int netconf_forward_set_defaults(struct netconf_forward *fwd);
+void netconf_forward_clear(struct netconf_forward *fwd);
+json_t *netconf_forward_to_json(const struct netconf_forward *fwd);
+/* Parse, validate alone and complete one forward object. Return: 0/-errno. */
+int netconf_forward_from_json(const json_t *j, struct netconf_forward *out,
+			      const char *path, struct netconf_error *err);
+/* "tcp" / "udp". */
+const char *netconf_fwd_proto_name(enum netconf_fwd_proto proto);
 
 /* Mode names: "nat", "isolated", "switch", "bridge". */
 const char *netconf_mode_name(enum netconf_mode mode);

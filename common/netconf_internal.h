@@ -59,6 +59,21 @@ void netconf_path_field(char *out, const char *base, const char *field);
 void netconf_path_index(char *out, const char *base, const char *field,
 			unsigned int idx);
 
+/* The fields of a nat network (netconf_nat.c). */
+extern const cyaml_schema_field_t netconf_forward_fields[];
+extern const cyaml_schema_value_t netconf_forward_entry;
+/* Checks subnet6, gateway6, host_loopback, forwards and the nat MTU. */
+int netconf_nat_validate(const struct netconf_net *net, const char *path,
+			 struct netconf_error *err);
+/* Default subnet, gateway6, canonical forwards. Return: 0 or -ENOMEM. */
+int netconf_nat_set_defaults(struct netconf_net *net);
+int netconf_nat_to_json(const struct netconf_net *net, json_t *o);
+/* Return: 0 (parsed), 1 (@key is no nat field) or a negative errno. */
+int netconf_nat_parse_json(struct netconf_net *net, const char *key,
+			   const json_t *v, const char *path,
+			   struct netconf_error *err);
+void netconf_nat_clear(struct netconf_net *net);
+
 /* Sets defaults on every network of a validated configuration
  * (netconf_validate.c). Return: 0 or -ENOMEM. */
 int netconf_set_defaults(struct netconf *cfg);

@@ -76,6 +76,7 @@ json_t *netconf_net_to_json(const struct netconf_net *net)
 		    ports, netconf_port_to_json(&net->ports[i]));
 	rc |= json_object_set_new(o, "ports", ports);
 	ports = NULL;
+	rc |= netconf_nat_to_json(net, o);
 	if (rc)
 		goto fail;
 	return o;
@@ -264,9 +265,11 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 				if (rc)
 					return rc;
 			}
-		} else
+		} else if ((rc = netconf_nat_parse_json(net, key, v, p,
+							err)) > 0) {
 			return netconf_err_unknown_field(
 			    err, p, netconf_net_fields, key);
+		}
 		if (rc)
 			return rc;
 	}

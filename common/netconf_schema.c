@@ -44,7 +44,8 @@ int netconf_mode_parse(const char *name, enum netconf_mode *mode)
 
 int netconf_mode_supported(enum netconf_mode mode)
 {
-	return mode == NETCONF_MODE_SWITCH || mode == NETCONF_MODE_ISOLATED;
+	return mode == NETCONF_MODE_SWITCH || mode == NETCONF_MODE_ISOLATED ||
+	       mode == NETCONF_MODE_NAT;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -98,6 +99,17 @@ const cyaml_schema_field_t netconf_net_fields[] = {
     CYAML_FIELD_SEQUENCE_COUNT(
 	"ports", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct netconf_net,
 	ports, port_count, &port_entry, 0, NETCONF_PORTS_MAX),
+    /* nat networks (netconf_nat.c) */
+    CYAML_FIELD_STRING_PTR("subnet6", CYAML_FLAG_OPTIONAL, struct netconf_net,
+			   subnet6, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("gateway6", CYAML_FLAG_OPTIONAL,
+			   struct netconf_net, gateway6, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_BOOL("host_loopback", CYAML_FLAG_OPTIONAL, struct netconf_net,
+		     host_loopback),
+    CYAML_FIELD_SEQUENCE_COUNT(
+	"forwards", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+	struct netconf_net, forwards, forward_count, &netconf_forward_entry, 0,
+	NETCONF_FORWARDS_MAX),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t net_entry = {
@@ -229,8 +241,8 @@ void netconf_mode_unknown_msg(const char *given, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len,
-		 "unknown mode '%.40s'%s%s%s: use switch or isolated (nat and "
-		 "bridge are not supported yet)",
+		 "unknown mode '%.40s'%s%s%s: use nat, switch or isolated "
+		 "(bridge is not supported yet)",
 		 given, best ? " (did you mean '" : "", best ? best : "",
 		 best ? "'?)" : "");
 }

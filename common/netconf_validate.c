@@ -287,10 +287,12 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 	if (!netconf_mode_supported(net->mode))
 		return netconf_err_set(
 		    err, p,
-		    "mode %s%s is not supported yet; use switch or isolated",
-		    netconf_mode_name(net->mode),
-		    net->mode == NETCONF_MODE_NAT ? " (the default)" : "");
+		    "mode %s is not supported yet; use nat, switch or isolated",
+		    netconf_mode_name(net->mode));
 	rc = net_addr_check(net, path, &subnet, &gw, err);
+	if (rc)
+		return rc;
+	rc = netconf_nat_validate(net, path, err);
 	if (rc)
 		return rc;
 	netconf_path_field(p, path, "mtu");
@@ -446,6 +448,8 @@ int netconf_net_set_defaults(struct netconf_net *net)
 	char buf[64];
 	uint32_t i;
 
+	if (netconf_nat_set_defaults(net))
+		return -ENOMEM;
 	if (!net->mtu)
 		net->mtu = NETCONF_DEFAULT_MTU;
 	if (!net->mac_table_size)
@@ -487,6 +491,7 @@ void netconf_net_clear(struct netconf_net *net)
 	for (i = 0; i < net->port_count; i++)
 		netconf_port_clear(&net->ports[i]);
 	free(net->ports);
+	netconf_nat_clear(net);
 	memset(net, 0, sizeof(*net));
 }
 

@@ -264,6 +264,11 @@ static int yaml_check_value(struct yaml_check *c, yaml_node_t *node,
 				    len ? "must not hold a NUL character"
 					: "has no value");
 		return 0;
+	case CYAML_BOOL:
+		if (!strcmp((char *)node->data.scalar.value, "true") ||
+		    !strcmp((char *)node->data.scalar.value, "false"))
+			return 0;
+		return yerr(c, node, path, "must be true or false");
 	case CYAML_ENUM:
 		for (i = 0; i < schema->enumeration.count; i++)
 			if (!strcmp(schema->enumeration.strings[i].str,

@@ -46,6 +46,8 @@ const char *netd_errno_code(int err)
 		return LOOM_ERR_BUSY;
 	case EIO:
 		return LOOM_ERR_IO;
+	case EADDRINUSE:
+		return LOOM_ERR_ADDRINUSE;
 	default:
 		return LOOM_ERR_INTERNAL;
 	}
@@ -486,6 +488,9 @@ static const struct {
 	{ LOOM_CMD_FDB_SHOW, cmd_fdb_show },
 	{ LOOM_CMD_FDB_FLUSH, cmd_fdb_flush },
 	{ LOOM_CMD_DAEMON_STATUS, cmd_daemon_status },
+	{ LOOM_CMD_FORWARD_ADD, netd_cmd_forward_add },
+	{ LOOM_CMD_FORWARD_REMOVE, netd_cmd_forward_remove },
+	{ LOOM_CMD_FORWARD_LIST, netd_cmd_forward_list },
 };
 
 /*

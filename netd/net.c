@@ -185,6 +185,7 @@ void netd_net_destroy(struct netd *d, struct netd_net *n)
 		netd_vm_detach_net(d, n);
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			netd_port_down(d, n, i);
+		netd_nat_stop(d, n);
 		netd_dp_del_switch(d, n->sw);
 		switch_destroy(n->sw);
 	}
@@ -222,7 +223,7 @@ int netd_net_create(struct netd *d, const struct netconf_net *conf,
 
 	if (!netconf_mode_supported(conf->mode)) {
 		snprintf(err, errlen,
-			 "mode: '%s' is not supported yet (use switch or isolated)",
+			 "mode: '%s' is not supported yet (use nat, switch or isolated)",
 			 netconf_mode_name(conf->mode));
 		return -EOPNOTSUPP;
 	}
@@ -266,6 +267,9 @@ int netd_net_create(struct netd *d, const struct netconf_net *conf,
 	for (uint32_t i = 0; i < n->conf.port_count; i++)
 		n->rt[i].port_id = -1;
 	netd_dp_add_switch(d, n->sw);
+	ret = netd_nat_start(d, n, restoring, err, errlen);
+	if (ret < 0)
+		goto fail;
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {
 		char perr[256];
 
@@ -387,8 +391,11 @@ static bool netd_net_fields_equal(const struct netconf_net *a,
 		json_decref(jb);
 		return false;
 	}
+	/* Ports and forwards change without a rebuild. */
 	json_object_del(ja, "ports");
 	json_object_del(jb, "ports");
+	json_object_del(ja, "forwards");
+	json_object_del(jb, "forwards");
 	eq = json_equal(ja, jb);
 	json_decref(ja);
 	json_decref(jb);
@@ -466,8 +473,9 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		}
 		changed = true;
 	}
+	ret = netd_nat_apply_forwards(d, n, conf, &changed, err, errlen);
 	*outcome = changed ? "updated" : "unchanged";
-	return 0;
+	return ret;
 }
 
 json_t *netd_port_counters(struct switch_core *sw, uint32_t port_id)
@@ -530,6 +538,8 @@ json_t *netd_net_json(struct netd_net *n)
 			    json_integer(n->conf.port_count));
 	json_object_set_new(j, "fdb_entries",
 			    json_integer(switch_fdb_count(n->sw)));
+	if (n->nat)
+		json_object_set_new(j, "nat", netd_nat_json(n));
 	return j;
 }
 

@@ -69,10 +69,12 @@ struct netd_port {
  * struct netd_net - one network: its declared configuration (@conf,
  * conf.ports included) and, index for index, the runtime side of each port.
  */
+struct netd_nat;
 struct netd_net {
 	struct netconf_net conf;
 	struct netd_port *rt; /* conf.port_count entries */
 	struct switch_core *sw;
+	struct netd_nat *nat; /* mode nat: the uplink and forwards (nat.c) */
 };
 
 /* struct netd_dp - the data-path thread and what it polls. */
@@ -139,6 +141,24 @@ void netd_net_sync_offload(struct netd *d, struct netd_net *n);
 int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		   const char **outcome, char *err, size_t errlen);
 void netd_shutdown(struct netd *d);
+
+/* nat.c: a nat network's uplink and forwards. A declared forward that
+ * cannot listen fails netd_nat_start() unless @restoring (then it stays
+ * declared, listed down with the reason). */
+int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
+		   char *err, size_t errlen);
+void netd_nat_stop(struct netd *d, struct netd_net *n);
+int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
+			    const struct netconf_net *conf, bool *changed,
+			    char *err, size_t errlen);
+/* The uplink's counters for net.show, or NULL for other modes. */
+json_t *netd_nat_json(struct netd_net *n);
+int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
+			 char *err);
+int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
+			    char *err);
+int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
+			  char *err);
 
 /* vmport.c */
 int netd_vm_attach(struct netd *d, int fd);

@@ -58,6 +58,9 @@ enum loom_control_limits {
 #define LOOM_CMD_FDB_SHOW "fdb.show"
 #define LOOM_CMD_FDB_FLUSH "fdb.flush"
 #define LOOM_CMD_DAEMON_STATUS "daemon.status"
+#define LOOM_CMD_FORWARD_ADD "forward.add"
+#define LOOM_CMD_FORWARD_REMOVE "forward.remove"
+#define LOOM_CMD_FORWARD_LIST "forward.list"
 /* Reserved: hands the connection over to the shm attach handshake. */
 #define LOOM_CMD_PORT_ATTACH "port.attach"
 
@@ -76,6 +79,7 @@ enum loom_control_limits {
 #define LOOM_ERR_NOSPC "ENOSPC"	 /* a limit reached (networks, ports) */
 #define LOOM_ERR_BUSY "EBUSY"	 /* the kernel object is in use */
 #define LOOM_ERR_IO "EIO"	 /* state could not be written; rolled back */
+#define LOOM_ERR_ADDRINUSE "EADDRINUSE" /* a forward's host port is taken */
 #define LOOM_ERR_INTERNAL "EFAULT" /* anything else; see netd's log */
 
 #endif

@@ -40,7 +40,8 @@ expect() {
 # --help on every command and subcommand: exit 0, usage on stdout, nothing on stderr.
 for cmd in "" net "net create" "net list" "net show" "net delete" \
 	"net apply" "net validate" port "port add" "port del" "port list" \
-	fdb "fdb show" "fdb flush" status; do
+	fdb "fdb show" "fdb flush" status forward "forward add" "forward list" \
+	"forward remove"; do
 	# shellcheck disable=SC2086
 	for h in --help -h; do
 		$LOOM $cmd $h >"$out" 2>"$err" </dev/null
@@ -68,9 +69,22 @@ expect "usage: misspelt subcommand" 2 "unknown subcommand 'lst' (did you mean 'l
 expect "usage: net without subcommand" 2 "missing subcommand" -- "$LOOM" net
 expect "usage: net unknown subcommand" 2 "unknown subcommand 'explode'" -- "$LOOM" net explode
 expect "usage: net create without name" 2 "missing the network NAME" -- "$LOOM" net create --mode switch
-expect "usage: net create without mode" 2 "missing --mode" -- "$LOOM" net create lab
+expect "usage: net create nat mtu" 2 "--mtu: a nat network's MTU is at most 65520" -- \
+	"$LOOM" net create lab --mtu 65535
 expect "usage: net create two names" 2 "unexpected argument 'b'" -- "$LOOM" net create a b --mode switch
-expect "usage: net create mode nat" 2 "nat" -- "$LOOM" net create lab --mode nat
+expect "usage: net create nat subnet6" 2 "--subnet6: the prefix must be /8../64" -- \
+	"$LOOM" net create lab --mode nat --subnet6 fd00::/72
+expect "usage: net create host loopback on switch" 2 "only a nat network has host_loopback" -- \
+	"$LOOM" net create lab --mode switch --host-loopback
+expect "usage: forward add missing args" 2 "missing arguments" -- "$LOOM" forward add lab tcp 8080
+expect "usage: forward add bad proto" 2 "protocol must be tcp or udp, got 'sctp'" -- \
+	"$LOOM" forward add lab sctp 8080 10.0.2.15
+expect "usage: forward add bad host" 2 "host end '70000' is not" -- \
+	"$LOOM" forward add lab tcp 70000 10.0.2.15
+expect "usage: forward add guest name" 2 "GUEST: 'vm1' is not ADDR[:PORT]" -- \
+	"$LOOM" forward add lab tcp 8080 vm1
+expect "usage: forward remove extra" 2 "unexpected argument 'x'" -- \
+	"$LOOM" forward remove lab tcp 8080 x
 expect "usage: net create mode hub" 2 "unknown mode 'hub'" -- "$LOOM" net create lab --mode hub
 expect "usage: net create mtu range" 2 "--mtu: must be 68..65535, got 70000" -- \
 	"$LOOM" net create lab --mode switch --mtu 70000

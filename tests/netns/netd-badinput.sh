@@ -60,10 +60,17 @@ check "unknown network -> ENOENT" test "$(code net.show '{"name":"nope"}')" = EN
 check "create ok1" ctl net.create '{"name":"ok1","mode":"switch"}'
 check "duplicate network -> EEXIST" \
 	test "$(code net.create '{"name":"ok1","mode":"isolated"}')" = EEXIST
-check "unsupported mode nat -> error saying so" bash -c "
+check "unsupported mode bridge -> error saying so" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
-	! ctl net.create '{\"name\":\"n2\",\"mode\":\"nat\"}' >'$T/nat.out' &&
-	grep -q 'not supported' '$T/nat.out'"
+	! ctl net.create '{\"name\":\"n2\",\"mode\":\"bridge\"}' >'$T/br.out' &&
+	grep -q 'not supported' '$T/br.out'"
+check "forwards on a switch network -> EOPNOTSUPP" test "$(code forward.add \
+	'{"net":"ok1","proto":"tcp","host":"18999","guest":"10.0.2.5"}')" = EOPNOTSUPP
+check "create nat1" ctl net.create '{"name":"nat1","mode":"nat"}'
+check "bad forward host -> EINVAL" test "$(code forward.add \
+	'{"net":"nat1","host":"99999","guest":"10.0.2.5"}')" = EINVAL
+check "forward guest outside the subnet -> EINVAL" test "$(code forward.add \
+	'{"net":"nat1","host":"18998","guest":"192.0.2.5"}')" = EINVAL
 check "port in a missing netns -> ENOENT, nothing left" bash -c "
 	$(declare -f ctl ctl_code); CTL=$CTL SOCK=$SOCK
 	test \"\$(ctl_code port.add '{\"net\":\"ok1\",\"tap\":\"lm$$bad\",\"netns\":\"lmt-no-such-ns\"}')\" = ENOENT &&

@@ -182,10 +182,11 @@ static const struct reject_case rejects[] = {
      2, "networks[0].name", "at most 32 characters"},
     {"name_dash_first", "networks:\n  - name: -x\n    mode: switch\n", 2,
      "networks[0].name", "must start with a letter or a digit"},
-    {"mode_nat", "networks:\n  - name: lab\n    mode: nat\n", 3,
-     "networks[0].mode", "nat (the default) is not supported yet"},
-    {"mode_default_nat", "networks:\n  - name: lab\n", 2, "networks[0].mode",
-     "is not supported yet"},
+    {"nat_mtu", "networks:\n  - name: lab\n    mode: nat\n    mtu: 65535\n",
+     4, "networks[0].mtu", "at most 65520"},
+    {"forwards_on_switch",
+     NET_HEAD "    forwards:\n      - {host: 8080, guest: 10.0.2.15}\n", 4,
+     "networks[0].forwards", "only a nat network"},
     {"mode_bridge", "networks:\n  - name: lab\n    mode: bridge\n", 3,
      "networks[0].mode", "bridge is not supported yet"},
     {"mode_misspelt", "networks:\n  - name: lab\n    mode: swich\n", 3,
@@ -456,7 +457,8 @@ static const struct json_case json_rejects[] = {
      "must be 68..65535, got 0"},
     {"{\"name\":\"lab\",\"mode\":\"switch\",\"mtu\":-5}", "mtu",
      "must be 68..65535, got -5"},
-    {"{\"name\":\"lab\",\"mode\":\"nat\"}", "mode", "not supported yet"},
+    {"{\"name\":\"lab\",\"mode\":\"nat\",\"subnet6\":\"fd00::/72\"}",
+     "subnet6", "/8../64"},
     {"{\"name\":\"lab\",\"mode\":\"hub\"}", "mode", "unknown mode"},
     {"{\"name\":7,\"mode\":\"switch\"}", "name", "must be a string"},
     {"{\"mode\":\"switch\"}", "", "missing field 'name'"},
@@ -555,7 +557,8 @@ static void test_mode_names(void **state)
 			    "isolated");
 	assert_int_equal(netconf_mode_parse("Switch", &m), -EINVAL);
 	assert_true(netconf_mode_supported(NETCONF_MODE_SWITCH));
-	assert_false(netconf_mode_supported(NETCONF_MODE_NAT));
+	assert_true(netconf_mode_supported(NETCONF_MODE_NAT));
+	assert_false(netconf_mode_supported(NETCONF_MODE_BRIDGE));
 }
 
 int main(void)

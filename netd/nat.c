@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/* nat.c - nat networks in netd: the libslirp uplink on the switch, port forwards (declared and live). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/slirp.h"
+#include "common/fwdspec.h"
+#include "common/inet.h"
+#include "common/log.h"
+#include "loom/control.h"
+#include "netd/netd.h"
+
+#define MOD "nat"
+
+enum { ERRLEN = 512 }; /* as commands.c's handlers */
+
+/*
+ * struct netd_nat - the runtime side of a nat network: its uplink, the
+ * uplink's switch port, and why each declared forward (index for index
+ * with conf.forwards) is not listening ("" while it is).
+ */
+struct netd_nat {
+	struct slirp_uplink *uplink;
+	int port_id;
+	struct netd_dp_port *dp;
+	char fwd_err[NETCONF_FORWARDS_MAX][160];
+};
+
+static int nat_uplink_config(const struct netconf_net *c,
+			     struct slirp_uplink_config *u, char *err,
+			     size_t errlen)
+{
+	struct inet_cidr subnet, gw;
+
+	memset(u, 0, sizeof(*u));
+	if (!c->subnet || inet_cidr_parse(c->subnet, &subnet) ||
+	    subnet.family != AF_INET || !c->gateway ||
+	    inet_addr_parse(c->gateway, &gw) || gw.family != AF_INET) {
+		snprintf(err, errlen, "a nat network needs an IPv4 subnet");
+		return -EINVAL;
+	}
+	memcpy(&u->net4, subnet.addr, 4);
+	u->prefix4 = subnet.prefix;
+	memcpy(&u->gw4, gw.addr, 4);
+	if (c->subnet6 && c->gateway6 &&
+	    !inet_cidr_parse(c->subnet6, &subnet) &&
+	    !inet_addr_parse(c->gateway6, &gw)) {
+		u->v6 = true;
+		memcpy(&u->net6, subnet.addr, 16);
+		u->prefix6 = subnet.prefix;
+		memcpy(&u->gw6, gw.addr, 16);
+	}
+	u->mtu = c->mtu;
+	u->host_loopback = c->host_loopback;
+	u->name = c->name;
+	return 0;
+}
+
+/* The host and guest ends of forward @f as socket addresses. */
+struct nat_fwd_addrs {
+	struct sockaddr_storage host, guest;
+	socklen_t hlen, glen;
+	bool udp;
+};
+
+static int nat_fwd_addrs(const struct netconf_forward *f,
+			 struct nat_fwd_addrs *a)
+{
+	struct fwd_endpoint h, g;
+
+	if (fwd_host_parse(f->host, &h) || fwd_guest_parse(f->guest, &g))
+		return -EINVAL;
+	if (!g.port)
+		g.port = h.port;
+	a->hlen = fwd_endpoint_sockaddr(&h, &a->host);
+	a->glen = fwd_endpoint_sockaddr(&g, &a->guest);
+	a->udp = f->proto == NETCONF_FWD_UDP;
+	return 0;
+}
+
+/* Start listening for forward @f. Return: 0 or -errno with @err set. */
+static int nat_fwd_listen(struct netd_nat *nat, const struct netconf_forward *f,
+			  char *err, size_t errlen)
+{
+	struct nat_fwd_addrs a;
+	int ret;
+
+	if (nat_fwd_addrs(f, &a)) {
+		snprintf(err, errlen, "forward %s -> %s is malformed", f->host,
+			 f->guest);
+		return -EINVAL;
+	}
+	ret = slirp_uplink_forward_add(nat->uplink, a.udp, (void *)&a.host,
+				       a.hlen, (void *)&a.guest, a.glen);
+	switch (ret) {
+	case 0:
+		break;
+	case -EADDRINUSE:
+		snprintf(err, errlen,
+			 "host port %s (%s) is in use by another program",
+			 f->host, netconf_fwd_proto_name(f->proto));
+		break;
+	case -EACCES:
+		snprintf(err, errlen,
+			 "host port %s (%s): ports below 1024 need root or "
+			 "CAP_NET_BIND_SERVICE (or lower "
+			 "net.ipv4.ip_unprivileged_port_start)",
+			 f->host, netconf_fwd_proto_name(f->proto));
+		break;
+	case -EADDRNOTAVAIL:
+		snprintf(err, errlen,
+			 "host address of %s is not an address of this host",
+			 f->host);
+		break;
+	default:
+		snprintf(err, errlen, "host port %s (%s): %s", f->host,
+			 netconf_fwd_proto_name(f->proto), strerror(-ret));
+	}
+	return ret;
+}
+
+static void nat_fwd_close(struct netd_nat *nat, const struct netconf_forward *f)
+{
+	struct nat_fwd_addrs a;
+
+	if (!nat_fwd_addrs(f, &a))
+		slirp_uplink_forward_remove(nat->uplink, a.udp,
+					    (void *)&a.host, a.hlen);
+}
+
+int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
+		   char *err, size_t errlen)
+{
+	struct slirp_uplink_config uc;
+	struct switch_port_config pc;
+	struct netd_nat *nat;
+	int ret;
+
+	if (n->conf.mode != NETCONF_MODE_NAT)
+		return 0;
+	ret = nat_uplink_config(&n->conf, &uc, err, errlen);
+	if (ret < 0)
+		return ret;
+	nat = calloc(1, sizeof(*nat));
+	if (!nat)
+		return -ENOMEM;
+	ret = slirp_uplink_new(&uc, &nat->uplink);
+	if (ret < 0) {
+		snprintf(err, errlen, "libslirp refused the network: %s",
+			 strerror(-ret));
+		goto free_nat;
+	}
+	memset(&pc, 0, sizeof(pc));
+	snprintf(pc.name, sizeof(pc.name), "uplink");
+	pc.mode = SWITCH_PORT_ACCESS;
+	pc.access_vlan = 1;
+	pc.accepts_gso = true; /* completed and handed to libslirp whole */
+	ret = switch_port_add(n->sw, &slirp_port_ops, nat->uplink, &pc);
+	if (ret < 0) {
+		snprintf(err, errlen, "the switch refused the uplink: %s",
+			 strerror(-ret));
+		goto free_uplink;
+	}
+	nat->port_id = ret;
+	nat->dp = netd_dp_port_add(d, n->sw, (uint32_t)ret);
+	if (!nat->dp)
+		log_warn(MOD, "%s: uplink not polled (out of memory)",
+			 n->conf.name);
+	n->nat = nat;
+	for (uint32_t i = 0; i < n->conf.forward_count; i++) {
+		char *ferr = nat->fwd_err[i];
+
+		ret = nat_fwd_listen(nat, &n->conf.forwards[i], ferr,
+				     sizeof(nat->fwd_err[i]));
+		if (ret == 0)
+			continue;
+		if (!restoring) {
+			snprintf(err, errlen, "forwards[%u]: %s", i, ferr);
+			netd_nat_stop(d, n);
+			return ret;
+		}
+		log_err(MOD, "%s: forward stays down: %s", n->conf.name, ferr);
+	}
+	log_info(MOD, "%s: nat uplink up (%u forwards)", n->conf.name,
+		 n->conf.forward_count);
+	return 0;
+
+free_uplink:
+	slirp_uplink_free(nat->uplink);
+free_nat:
+	free(nat);
+	return ret;
+}
+
+void netd_nat_stop(struct netd *d, struct netd_net *n)
+{
+	struct netd_nat *nat = n->nat;
+
+	if (!nat)
+		return;
+	netd_dp_port_remove(d, nat->dp);
+	switch_port_remove(n->sw, (uint32_t)nat->port_id);
+	slirp_uplink_free(nat->uplink); /* closes every listener */
+	free(nat);
+	n->nat = NULL;
+}
+
+/* Index of the declared forward of @n on @proto and host end @h, or -1. */
+static int nat_fwd_find(const struct netd_net *n, enum netconf_fwd_proto proto,
+			const struct fwd_endpoint *h)
+{
+	struct fwd_endpoint x;
+
+	for (uint32_t i = 0; i < n->conf.forward_count; i++) {
+		const struct netconf_forward *f = &n->conf.forwards[i];
+
+		if (f->proto == proto && !fwd_host_parse(f->host, &x) &&
+		    x.port == h->port && inet_addr_equal(&x.addr, &h->addr))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void nat_fwd_forget(struct netd_net *n, uint32_t i)
+{
+	struct netd_nat *nat = n->nat;
+	uint32_t rest = n->conf.forward_count - i - 1;
+
+	netconf_forward_clear(&n->conf.forwards[i]);
+	memmove(&n->conf.forwards[i], &n->conf.forwards[i + 1],
+		rest * sizeof(n->conf.forwards[0]));
+	memmove(nat->fwd_err[i], nat->fwd_err[i + 1],
+		rest * sizeof(nat->fwd_err[0]));
+	n->conf.forward_count--;
+}
+
+/* Declare @f on @n and listen. Return: 0 or -errno with @err set. */
+static int nat_fwd_add(struct netd_net *n, const struct netconf_forward *f,
+		       char *err, size_t errlen)
+{
+	struct netconf_forward *arr;
+	struct netconf_error nerr;
+	struct fwd_endpoint h;
+	uint32_t i = n->conf.forward_count;
+	int ret, j;
+
+	memset(&nerr, 0, sizeof(nerr));
+	if (netconf_forward_validate(f, &n->conf, "", &nerr) < 0) {
+		snprintf(err, errlen, "%s%s%s", nerr.path,
+			 nerr.path[0] ? ": " : "", nerr.msg);
+		return -EINVAL;
+	}
+	fwd_host_parse(f->host, &h);
+	j = nat_fwd_find(n, f->proto, &h);
+	if (j >= 0) {
+		snprintf(err, errlen, "%s %s is forwarded already (to %s)",
+			 netconf_fwd_proto_name(f->proto), f->host,
+			 n->conf.forwards[j].guest);
+		return -EEXIST;
+	}
+	if (i >= NETCONF_FORWARDS_MAX) {
+		snprintf(err, errlen, "network '%s' has %d forwards already",
+			 n->conf.name, NETCONF_FORWARDS_MAX);
+		return -ENOSPC;
+	}
+	ret = nat_fwd_listen(n->nat, f, err, errlen);
+	if (ret < 0)
+		return ret;
+	arr = realloc(n->conf.forwards, (i + 1) * sizeof(*arr));
+	if (!arr) {
+		nat_fwd_close(n->nat, f);
+		return -ENOMEM;
+	}
+	n->conf.forwards = arr;
+	memset(&arr[i], 0, sizeof(arr[i]));
+	arr[i].proto = f->proto;
+	arr[i].host = strdup(f->host);
+	arr[i].guest = strdup(f->guest);
+	if (!arr[i].host || !arr[i].guest) {
+		netconf_forward_clear(&arr[i]);
+		nat_fwd_close(n->nat, f);
+		return -ENOMEM;
+	}
+	n->nat->fwd_err[i][0] = '\0';
+	n->conf.forward_count++;
+	return 0;
+}
+
+static void nat_fwd_del(struct netd_net *n, uint32_t i)
+{
+	if (!n->nat->fwd_err[i][0])
+		nat_fwd_close(n->nat, &n->conf.forwards[i]);
+	nat_fwd_forget(n, i);
+}
+
+int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
+			    const struct netconf_net *conf, bool *changed,
+			    char *err, size_t errlen)
+{
+	struct fwd_endpoint h;
+	int ret, j;
+
+	if (!n->nat)
+		return 0;
+	/* Remove what vanished or changed its guest, then add the rest. */
+	for (uint32_t i = 0; i < n->conf.forward_count;) {
+		const struct netconf_forward *f = &n->conf.forwards[i];
+		bool keep = false;
+
+		for (uint32_t k = 0; k < conf->forward_count; k++)
+			if (conf->forwards[k].proto == f->proto &&
+			    !strcmp(conf->forwards[k].host, f->host))
+				keep = !strcmp(conf->forwards[k].guest,
+					       f->guest);
+		if (keep) {
+			i++;
+			continue;
+		}
+		nat_fwd_del(n, i);
+		*changed = true;
+	}
+	for (uint32_t k = 0; k < conf->forward_count; k++) {
+		if (fwd_host_parse(conf->forwards[k].host, &h))
+			continue;
+		j = nat_fwd_find(n, conf->forwards[k].proto, &h);
+		if (j >= 0)
+			continue;
+		ret = nat_fwd_add(n, &conf->forwards[k], err, errlen);
+		if (ret < 0)
+			return ret;
+		*changed = true;
+	}
+	return 0;
+}
+
+static json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
+{
+	json_t *j = netconf_forward_to_json(&n->conf.forwards[i]);
+	const char *e = n->nat ? n->nat->fwd_err[i] : "the network is down";
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "net", json_string(n->conf.name));
+	json_object_set_new(j, "state", json_string(e[0] ? "down" : "up"));
+	if (e[0])
+		json_object_set_new(j, "error", json_string(e));
+	return j;
+}
+
+json_t *netd_nat_json(struct netd_net *n)
+{
+	struct slirp_uplink_stats st;
+
+	if (!n->nat)
+		return NULL;
+	slirp_uplink_stats_get(n->nat->uplink, &st);
+	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}",
+			 "port_id", n->nat->port_id, "to_nat_frames",
+			 (json_int_t)st.in_frames, "to_nat_bytes",
+			 (json_int_t)st.in_bytes, "from_nat_frames",
+			 (json_int_t)st.out_frames, "from_nat_bytes",
+			 (json_int_t)st.out_bytes, "drops", "queue_in_full",
+			 (json_int_t)st.drops_in_full, "queue_out_full",
+			 (json_int_t)st.drops_out_full, "bad_offload",
+			 (json_int_t)st.drops_bad, "udp_gso",
+			 (json_int_t)st.drops_gso);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Control commands: forward.add, forward.remove, forward.list */
+
+static struct netd_net *nat_arg_net(struct netd *d, json_t *args, char *err,
+				    int *ret)
+{
+	json_t *v = json_object_get(args, "net");
+	struct netd_net *n;
+
+	if (!json_is_string(v) || !json_string_length(v)) {
+		snprintf(err, ERRLEN, "argument 'net' must be a network name");
+		*ret = -EINVAL;
+		return NULL;
+	}
+	n = netd_net_find(d, json_string_value(v));
+	if (!n) {
+		snprintf(err, ERRLEN, "network '%s' does not exist",
+			 json_string_value(v));
+		*ret = -ENOENT;
+		return NULL;
+	}
+	if (!n->nat) {
+		snprintf(err, ERRLEN,
+			 "network '%s' is mode %s: forwards need mode nat",
+			 n->conf.name, netconf_mode_name(n->conf.mode));
+		*ret = -EOPNOTSUPP;
+		return NULL;
+	}
+	return n;
+}
+
+static int nat_state_save(struct netd *d, char *err)
+{
+	int ret = netd_state_save(d);
+
+	if (ret < 0)
+		snprintf(err, ERRLEN,
+			 "cannot write the declared state to %s: %s; change "
+			 "undone",
+			 d->state_path, strerror(-ret));
+	return ret < 0 ? -EIO : 0;
+}
+
+int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
+			 char *err)
+{
+	struct netconf_error nerr;
+	struct netconf_forward f;
+	struct netd_net *n;
+	json_t *fj;
+	int ret = 0;
+
+	n = nat_arg_net(d, args, err, &ret);
+	if (!n)
+		return ret;
+	fj = json_deep_copy(args);
+	if (!fj)
+		return -ENOMEM;
+	json_object_del(fj, "net");
+	memset(&nerr, 0, sizeof(nerr));
+	ret = netconf_forward_from_json(fj, &f, "", &nerr);
+	json_decref(fj);
+	if (ret < 0) {
+		snprintf(err, ERRLEN, "%s%s%s", nerr.path,
+			 nerr.path[0] ? ": " : "", nerr.msg);
+		return ret;
+	}
+	ret = nat_fwd_add(n, &f, err, ERRLEN);
+	if (ret == 0) {
+		ret = nat_state_save(d, err);
+		if (ret < 0)
+			nat_fwd_del(n, n->conf.forward_count - 1);
+	}
+	if (ret == 0) {
+		*res = json_pack("{s:o}", "forward",
+				 nat_fwd_json(n, n->conf.forward_count - 1));
+		log_info(MOD, "%s: forward %s %s -> %s added", n->conf.name,
+			 netconf_fwd_proto_name(f.proto), f.host, f.guest);
+	}
+	netconf_forward_clear(&f);
+	return ret;
+}
+
+int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
+			    char *err)
+{
+	struct netconf_forward old;
+	struct fwd_endpoint h;
+	struct netd_net *n;
+	json_t *pv = json_object_get(args, "proto"),
+	       *hv = json_object_get(args, "host");
+	int ret = 0, proto = 0, i;
+	char msg[ERRLEN];
+
+	n = nat_arg_net(d, args, err, &ret);
+	if (!n)
+		return ret;
+	if (pv && (!json_is_string(pv) ||
+		   (proto = fwd_proto_parse(json_string_value(pv))) < 0)) {
+		snprintf(err, ERRLEN, "argument 'proto' must be tcp or udp");
+		return -EINVAL;
+	}
+	if (!json_is_string(hv) || fwd_host_parse(json_string_value(hv), &h)) {
+		snprintf(err, ERRLEN,
+			 "argument 'host' must be [ADDR:]PORT, e.g. 8080 or "
+			 "[::1]:8080");
+		return -EINVAL;
+	}
+	i = nat_fwd_find(n, (enum netconf_fwd_proto)proto, &h);
+	if (i < 0) {
+		snprintf(err, ERRLEN, "network '%s' forwards no %s %s",
+			 n->conf.name, proto ? "udp" : "tcp",
+			 json_string_value(hv));
+		return -ENOENT;
+	}
+	memset(&old, 0, sizeof(old));
+	old.proto = n->conf.forwards[i].proto;
+	old.host = strdup(n->conf.forwards[i].host);
+	old.guest = strdup(n->conf.forwards[i].guest);
+	if (!old.host || !old.guest) {
+		netconf_forward_clear(&old);
+		return -ENOMEM;
+	}
+	nat_fwd_del(n, (uint32_t)i);
+	ret = nat_state_save(d, err);
+	if (ret < 0 && nat_fwd_add(n, &old, msg, sizeof(msg)) < 0)
+		log_err(MOD, "%s: cannot restore forward %s: %s", n->conf.name,
+			old.host, msg);
+	if (ret == 0) {
+		*res = json_object();
+		log_info(MOD, "%s: forward %s %s removed", n->conf.name,
+			 netconf_fwd_proto_name(old.proto), old.host);
+	}
+	netconf_forward_clear(&old);
+	return ret;
+}
+
+int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
+			  char *err)
+{
+	json_t *v = json_object_get(args, "net"), *arr;
+	const char *only = NULL;
+
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v)) {
+			snprintf(err, ERRLEN, "argument 'net' must be a "
+					      "network name");
+			return -EINVAL;
+		}
+		only = json_string_value(v);
+		if (!netd_net_find(d, only)) {
+			snprintf(err, ERRLEN, "network '%s' does not exist",
+				 only);
+			return -ENOENT;
+		}
+	}
+	arr = json_array();
+	if (!arr)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < d->nnets; k++) {
+		struct netd_net *n = d->nets[k];
+
+		if (only && strcmp(only, n->conf.name))
+			continue;
+		for (uint32_t i = 0; i < n->conf.forward_count; i++)
+			json_array_append_new(arr, nat_fwd_json(n, i));
+	}
+	*res = json_pack("{s:o}", "forwards", arr);
+	return 0;
+}
