@@ -52,7 +52,9 @@ static void slirp_port_close(struct port *port)
 /* Its poll fd is level-triggered (the FIFO's eventfd); takes no GSO. */
 const struct port_ops slirp_port_ops = {
 	.name = "slirp",
-	.caps = PORT_CAP_POLL_LEVEL,
+	/* The outbound FIFO's eventfd is readable while frames wait; GSO
+	 * frames are completed and handed to libslirp whole. */
+	.caps = PORT_CAP_POLL_LEVEL | PORT_CAP_TAKES_GSO,
 	.open = slirp_port_open,
 	.recv = slirp_port_recv,
 	.recv_done = slirp_port_recv_done,
