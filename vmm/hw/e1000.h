@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* e1000.h - an Intel 82540EM gigabit NIC as Linux's e1000 driver uses it. */
+#ifndef LOOM_VMM_HW_E1000_H
+#define LOOM_VMM_HW_E1000_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/hw/e1000_regs.h"
+#include "vmm/hw/eeprom93.h"
+#include "vmm/hw/nic_host.h"
+#include "vmm/pci.h"
+
+struct guest_mem;
+
+/*
+ * The model: BAR0 MMIO registers (128 KiB), BAR1 I/O window (IOADDR/IODATA),
+ * INTx. EEPROM by bit-banging EECD (what Linux's e1000 does on the 82540) or
+ * through EERD; PHY through MDIC; legacy and extended (context + data) TX
+ * descriptors with checksum insertion and TCP segmentation done here; one RX
+ * ring with RX checksum checks and VLAN stripping; interrupt causes with
+ * ITR throttling; the statistics Linux reads.
+ *
+ * Hostile guests: every descriptor and buffer goes through the range-checked
+ * guest memory accessors (never the MMIO BAR: DMA aimed at a BAR fails like
+ * any non-RAM address), and DMA needs bus mastering on. A TX or RX pass
+ * handles at most one ring's worth of descriptors; head or tail outside the
+ * ring, a zero or unaligned ring length, a ring outside RAM stop the queue
+ * (counted, logged once per cause) until the guest fixes the registers. Bad
+ * packets (too long, TSO with MSS 0 or a header beyond the frame) are
+ * dropped and their descriptors completed, so the driver keeps going.
+ *
+ * Locking: one mutex; BAR accesses (vCPU threads), e1000_receive() and the
+ * timer (the VMM loop) take it.
+ */
+enum {
+	E1000_MAX_FRAME = 16384,	/* largest frame either way (jumbo) */
+	E1000_TX_BUF = 65536 + 256,	/* one TSO frame before segmenting */
+	E1000_NR_REGS = 0x20000 / 4,
+};
+
+struct e1000_tx_ctx {
+	uint8_t ipcss, ipcso, tucss, tucso;
+	uint16_t ipcse, tucse;
+	uint32_t paylen;
+	uint8_t hdr_len;
+	uint16_t mss;
+	uint32_t tucmd;		/* context descriptor's dword 2 */
+	bool valid;
+};
+
+struct e1000 {
+	struct pci_dev pci;
+	const struct guest_mem *mem;
+	struct hw_nic_host host;
+	pthread_mutex_t lock;
+	uint8_t mac[6];
+	uint32_t regs[E1000_NR_REGS];	/* plain register storage */
+	uint16_t phy[E1000_PHY_REGS];
+	struct eeprom93 ee;
+	uint32_t ioaddr;
+	bool link_up;		/* the backend's carrier */
+	bool irq_level;		/* INTx asserted */
+	bool timer_armed;
+	uint64_t last_irq_ns;
+
+	/* TX packet being assembled across descriptors. */
+	struct e1000_tx_ctx ctx;
+	uint8_t *tx_buf;
+	size_t tx_len;
+	bool tx_in_packet, tx_overflow, tx_tse;
+	uint8_t tx_popts;
+	uint8_t tx_cso, tx_css;
+	bool tx_legacy_ic;
+	uint8_t *seg_buf;	/* one segment, E1000_MAX_FRAME + tag */
+	uint8_t *rx_buf;	/* scratch for frames the model must change */
+
+	struct hw_nic_stats stats;
+	uint32_t logged;	/* causes already logged once */
+};
+
+/**
+ * e1000_create() - allocate the model and plug it into the bus.
+ * @bus: the PCI bus.
+ * @mem: guest RAM (DMA goes only here).
+ * @mac: its MAC address (EEPROM words 0-2).
+ * @host: callbacks (copied).
+ *
+ * Return: the device, or NULL (errno set).
+ */
+struct e1000 *e1000_create(struct pci_bus *bus, const struct guest_mem *mem,
+			   const uint8_t mac[6], const struct hw_nic_host *host);
+
+/**
+ * e1000_receive() - offer the guest one frame from the network.
+ * @d: the device.
+ * @frame: Ethernet frame without FCS.
+ * @len: its length.
+ * @needs_csum: the frame's L4 checksum is partial (virtio NEEDS_CSUM):
+ *	complete it at @csum_start + @csum_offset before the guest sees it.
+ * @csum_start: see above.
+ * @csum_offset: see above.
+ *
+ * Return: 0 (delivered, or dropped by the filters/size rules/receiver off;
+ * counted), -EAGAIN (not enough RX descriptors: offer it again after
+ * host.rx_kick), -EINVAL (bad offload metadata; dropped).
+ */
+int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len,
+		  bool needs_csum, uint16_t csum_start, uint16_t csum_offset);
+
+/**
+ * e1000_set_link() - carrier up or down (the guest gets an LSC interrupt).
+ * @d: the device.
+ * @up: new state.
+ */
+void e1000_set_link(struct e1000 *d, bool up);
+
+/**
+ * e1000_timer_fire() - the deadline asked for with host.timer_arm passed.
+ * @d: the device.
+ */
+void e1000_timer_fire(struct e1000 *d);
+
+/**
+ * e1000_stats() - a snapshot of the counters.
+ * @d: the device.
+ * @out: filled.
+ */
+void e1000_stats(struct e1000 *d, struct hw_nic_stats *out);
+
+/* Inside the model (e1000.c <-> e1000_dma.c), lock held. */
+void e1000_tx_run(struct e1000 *d);
+int e1000_rx_frame(struct e1000 *d, const uint8_t *frame, size_t len);
+void e1000_set_ics(struct e1000 *d, uint32_t causes);
+void e1000_log_once(struct e1000 *d, unsigned int cause, const char *what);
+uint32_t e1000_reg(const struct e1000 *d, unsigned int off);
+void e1000_stat_add(struct e1000 *d, unsigned int off, uint64_t n);
+
+/* Causes for e1000_log_once(). */
+enum {
+	E1000_LOG_TX_RING,
+	E1000_LOG_RX_RING,
+	E1000_LOG_TX_DMA,
+	E1000_LOG_RX_DMA,
+	E1000_LOG_TSO,
+	E1000_LOG_TX_LONG,
+	E1000_LOG_UNKNOWN_REG,
+	E1000_LOG_NO_MASTER,
+};
+
+#endif
