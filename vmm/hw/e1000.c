@@ -401,14 +401,14 @@ static void reg_write(struct e1000 *d, unsigned int off, uint32_t v)
 		return;
 	case E1000_TCTL:
 		reg_set(d, off, v);
-		e1000_tx_run(d);
+		d->tx_pending = true;
 		return;
 	case E1000_RDH: case E1000_RDT: case E1000_TDH:
 		reg_set(d, off, v & 0xffff);
 		return;
 	case E1000_TDT:
 		reg_set(d, off, v & 0xffff);
-		e1000_tx_run(d);
+		d->tx_pending = true;
 		return;
 	case E1000_ITR:
 		reg_set(d, off, v & 0xffff);
@@ -501,7 +501,7 @@ static void e1000_bar_write(struct pci_dev *pci, int bar, uint64_t off,
 			    const uint8_t *data, unsigned int len)
 {
 	struct e1000 *d = pci->priv;
-	bool kick;
+	bool kick, doorbell = false;
 
 	pthread_mutex_lock(&d->lock);
 	kick = bar == 0 && ((off & ~3ull) == E1000_RDT ||
@@ -517,9 +517,28 @@ static void e1000_bar_write(struct pci_dev *pci, int bar, uint64_t off,
 		kick = reg == E1000_RDT || reg == E1000_RCTL;
 		mmio_write(d, reg, data, 4);
 	}
+	if (d->tx_pending) {
+		if (d->host.tx_doorbell) {
+			doorbell = true;
+		} else {
+			d->tx_pending = false;
+			e1000_tx_run(d);
+		}
+	}
 	pthread_mutex_unlock(&d->lock);
+	if (doorbell)
+		d->host.tx_doorbell(d->host.opaque);
 	if (kick && d->host.rx_kick)
 		d->host.rx_kick(d->host.opaque);
+}
+
+void e1000_tx_poll(struct e1000 *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->tx_pending = false;
+	d->tx_blocked = false;
+	e1000_tx_run(d);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static void e1000_pci_reset(struct pci_dev *pci)
@@ -549,8 +568,8 @@ static const struct pci_dev_ops e1000_pci_ops = {
 	.destroy = e1000_destroy,
 };
 
-struct e1000 *e1000_create(struct pci_bus *bus, const struct guest_mem *mem,
-			   const uint8_t mac[6], const struct hw_nic_host *host)
+struct e1000 *e1000_new(struct pci_bus *bus, const struct guest_mem *mem,
+			const uint8_t mac[6], const struct hw_nic_host *host)
 {
 	struct e1000 *d = calloc(1, sizeof(*d));
 	int r;
@@ -622,23 +641,35 @@ void e1000_stats(struct e1000 *d, struct hw_nic_stats *out)
 }
 
 int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len,
-		  bool needs_csum, uint16_t csum_start, uint16_t csum_offset)
+		  const struct frame_offload *off)
 {
+	bool valid = false;
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	if (needs_csum) {
-		if (len > E1000_MAX_FRAME ||
-		    nic_csum_insert(memcpy(d->rx_buf, frame, len), len,
-				    csum_start, len,
-				    (size_t)csum_start + csum_offset)) {
-			d->stats.rx_dropped++;
-			pthread_mutex_unlock(&d->lock);
-			return -EINVAL;
-		}
-		frame = d->rx_buf;
+	if (off && off->gso_type != FRAME_GSO_NONE) {
+		r = -EINVAL;
+		goto drop;
 	}
-	r = e1000_rx_frame(d, frame, len);
+	if (off && (off->flags & FRAME_F_NEEDS_CSUM)) {
+		r = -EINVAL;
+		if (len > E1000_MAX_FRAME)
+			goto drop;
+		memcpy(d->rx_buf, frame, len);
+		if (nic_csum_insert(d->rx_buf, len, off->csum_start, len,
+				    (size_t)off->csum_start + off->csum_offset))
+			goto drop;
+		frame = d->rx_buf;
+		valid = true;
+	}
+	if (off && (off->flags & FRAME_F_DATA_VALID))
+		valid = true;
+	r = e1000_rx_frame(d, frame, len, valid);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+
+drop:
+	d->stats.rx_dropped++;
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include "vmm/hw/eeprom93.h"
 #include "vmm/hw/nic_host.h"
 #include "vmm/pci.h"
+#include "switch/port.h"
 
 struct guest_mem;
 
@@ -64,6 +65,8 @@ struct e1000 {
 	bool link_up;		/* the backend's carrier */
 	bool irq_level;		/* INTx asserted */
 	bool timer_armed;
+	bool tx_pending;	/* a doorbell since the last TX pass */
+	bool tx_blocked;	/* the host had no room: resume at tx_poll */
 	uint64_t last_irq_ns;
 
 	/* TX packet being assembled across descriptors. */
@@ -82,7 +85,7 @@ struct e1000 {
 };
 
 /**
- * e1000_create() - allocate the model and plug it into the bus.
+ * e1000_new() - allocate the model and plug it into the bus.
  * @bus: the PCI bus.
  * @mem: guest RAM (DMA goes only here).
  * @mac: its MAC address (EEPROM words 0-2).
@@ -90,25 +93,31 @@ struct e1000 {
  *
  * Return: the device, or NULL (errno set).
  */
-struct e1000 *e1000_create(struct pci_bus *bus, const struct guest_mem *mem,
-			   const uint8_t mac[6], const struct hw_nic_host *host);
+struct e1000 *e1000_new(struct pci_bus *bus, const struct guest_mem *mem,
+			const uint8_t mac[6], const struct hw_nic_host *host);
+
+/**
+ * e1000_tx_poll() - run the transmit ring (after host.tx_doorbell or when
+ * the backend has room again), on the host's thread.
+ * @d: the device.
+ */
+void e1000_tx_poll(struct e1000 *d);
 
 /**
  * e1000_receive() - offer the guest one frame from the network.
  * @d: the device.
  * @frame: Ethernet frame without FCS.
  * @len: its length.
- * @needs_csum: the frame's L4 checksum is partial (virtio NEEDS_CSUM):
- *	complete it at @csum_start + @csum_offset before the guest sees it.
- * @csum_start: see above.
- * @csum_offset: see above.
+ * @off: offload metadata or NULL; a partial checksum (FRAME_F_NEEDS_CSUM)
+ *	is completed before the guest sees it, DATA_VALID is taken as
+ *	checked; GSO frames are refused (the model does not negotiate GSO).
  *
  * Return: 0 (delivered, or dropped by the filters/size rules/receiver off;
  * counted), -EAGAIN (not enough RX descriptors: offer it again after
  * host.rx_kick), -EINVAL (bad offload metadata; dropped).
  */
 int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len,
-		  bool needs_csum, uint16_t csum_start, uint16_t csum_offset);
+		  const struct frame_offload *off);
 
 /**
  * e1000_set_link() - carrier up or down (the guest gets an LSC interrupt).
@@ -132,7 +141,8 @@ void e1000_stats(struct e1000 *d, struct hw_nic_stats *out);
 
 /* Inside the model (e1000.c <-> e1000_dma.c), lock held. */
 void e1000_tx_run(struct e1000 *d);
-int e1000_rx_frame(struct e1000 *d, const uint8_t *frame, size_t len);
+int e1000_rx_frame(struct e1000 *d, const uint8_t *frame, size_t len,
+		   bool csum_valid);
 void e1000_set_ics(struct e1000 *d, uint32_t causes);
 void e1000_log_once(struct e1000 *d, unsigned int cause, const char *what);
 uint32_t e1000_reg(const struct e1000 *d, unsigned int off);

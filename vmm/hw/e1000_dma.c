@@ -72,8 +72,6 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 		nic_put_be16(f + 14, o->tci);
 		len += NIC_VLAN_HLEN;
 	}
-	d->stats.tx_frames++;
-	d->stats.tx_bytes += len;
 	e1000_stat_add(d, E1000_GPTC, 1);
 	e1000_stat_add(d, E1000_TPT, 1);
 	e1000_stat_add(d, E1000_GOTCL, len + 4);
@@ -81,8 +79,14 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 	if (len >= 6 && (f[0] & 1))
 		e1000_stat_add(d, memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) ?
 			       E1000_MPTC : E1000_BPTC, 1);
-	if (d->host.tx)
-		d->host.tx(d->host.opaque, f, len);
+	if (d->tx_blocked || (d->host.tx && d->host.tx(d->host.opaque, f, len))) {
+		/* No room in the backend: the rest of this packet is lost. */
+		d->tx_blocked = true;
+		d->stats.tx_dropped++;
+		return;
+	}
+	d->stats.tx_frames++;
+	d->stats.tx_bytes += len;
 }
 
 static void tx_drop(struct e1000 *d)
@@ -145,6 +149,10 @@ static void tx_finish(struct e1000 *d, bool ext, bool vle, uint16_t tci)
 	}
 	if (ext && d->tx_tse) {
 		tx_tso(d, &o);
+		return;
+	}
+	if (d->tx_len < NIC_ETH_HLEN) {
+		tx_drop(d);
 		return;
 	}
 	if (d->tx_len > E1000_MAX_FRAME) {
@@ -245,8 +253,14 @@ void e1000_tx_run(struct e1000 *d)
 	}
 	if (head == tail || !bus_master(d))
 		return;
-	/* At most one lap: head moves by one per step and stops at tail. */
+	/*
+	 * At most one lap: head moves by one per step and stops at tail; a
+	 * full backend stops the pass at a packet boundary.
+	 */
+	d->tx_blocked = false;
 	for (i = 0; head != tail && i < n; i++) {
+		if (d->tx_blocked && !d->tx_in_packet)
+			break;
 		gpa = base + (uint64_t)head * E1000_DESC_SIZE;
 		if (guest_mem_read(d->mem, gpa, desc, sizeof(desc))) {
 			d->stats.dma_errors++;
@@ -349,7 +363,7 @@ static int rx_copy(struct e1000 *d, const struct rx_stream *s, size_t pos,
 
 /* Status and error bytes of the last descriptor from RX checksum checks. */
 static void rx_csum_status(struct e1000 *d, const uint8_t *frame, size_t len,
-			   uint8_t *sta, uint8_t *err)
+			   bool valid, uint8_t *sta, uint8_t *err)
 {
 	uint32_t rxcsum = e1000_reg(d, E1000_RXCSUM);
 	unsigned int r;
@@ -359,6 +373,9 @@ static void rx_csum_status(struct e1000 *d, const uint8_t *frame, size_t len,
 		return;
 	}
 	r = nic_rx_csum_check(frame, len, (uint16_t)e1000_reg(d, E1000_VET));
+	/* Checked by the sender's side already (virtio DATA_VALID). */
+	if (valid && (r & NIC_RX_L4_CHECKED))
+		r &= ~(unsigned int)NIC_RX_L4_BAD;
 	if ((rxcsum & E1000_RXCSUM_IPOFLD) && (r & NIC_RX_IP_CHECKED)) {
 		*sta |= E1000_RXD_STA_IPCS;
 		if (r & NIC_RX_IP_BAD)
@@ -384,7 +401,8 @@ static void rx_stats(struct e1000 *d, const uint8_t *dst, size_t bytes)
 			       E1000_MPRC : E1000_BPRC, 1);
 }
 
-int e1000_rx_frame(struct e1000 *d, const uint8_t *frame, size_t len)
+int e1000_rx_frame(struct e1000 *d, const uint8_t *frame, size_t len,
+		   bool csum_valid)
 {
 	uint32_t rctl = e1000_reg(d, E1000_RCTL), n, head, tail, avail, need;
 	uint16_t tpid = (uint16_t)e1000_reg(d, E1000_VET), tci = 0;
@@ -440,7 +458,7 @@ int e1000_rx_frame(struct e1000 *d, const uint8_t *frame, size_t len)
 		e1000_stat_add(d, E1000_RNBC, 1);
 		return -EAGAIN;
 	}
-	rx_csum_status(d, frame, len, &sta, &err);
+	rx_csum_status(d, frame, len, csum_valid, &sta, &err);
 	/* need <= avail < n: bounded by the ring. */
 	for (k = 0, pos = 0; k < need; k++) {
 		uint8_t wb[8];

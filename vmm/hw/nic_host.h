@@ -13,16 +13,23 @@
  * FCS, checksums final, never larger than the model's maximum (segmentation
  * already done); @frame is only valid during the call.
  *
- * Threads: @tx runs in the thread that rang the guest's doorbell (a vCPU),
- * with the model's lock held: it must not call back into the model.
- * @rx_kick runs without the lock, after the guest made receive buffers
- * available: frames the model refused with -EAGAIN may be offered again.
+ * Threads: with @tx_doorbell set, a guest's transmit doorbell (a vCPU
+ * thread) only calls it, without the model's lock, and the host runs the
+ * model's *_tx_poll() on its own thread; without it (tests, fuzzers) the
+ * doorbell runs the transmit pass inline. @tx runs inside that pass with
+ * the model's lock held: it must not call back into the model; it returns
+ * 0, or -ENOBUFS when the backend has no room: the model then stops after
+ * the current packet (its remaining segments are dropped and counted) and
+ * resumes at the next *_tx_poll(). @rx_kick runs without the lock, after
+ * the guest made receive buffers available: frames the model refused with
+ * -EAGAIN may be offered again.
  * @timer_arm asks for *_timer_fire() after @ns nanoseconds (0: cancel);
  * a later call replaces the earlier deadline.
  */
 struct hw_nic_host {
 	void *opaque;
-	void (*tx)(void *opaque, const uint8_t *frame, size_t len);
+	int (*tx)(void *opaque, const uint8_t *frame, size_t len);
+	void (*tx_doorbell)(void *opaque);
 	void (*rx_kick)(void *opaque);
 	void (*timer_arm)(void *opaque, uint64_t ns);
 	uint64_t (*now_ns)(void *opaque);	/* NULL: CLOCK_MONOTONIC */
