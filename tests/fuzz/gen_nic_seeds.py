@@ -143,9 +143,81 @@ def e1000_seeds():
     return s
 
 
+# rtl8139 ----------------------------------------------------------------
+R = dict(TSD0=0x10, TSAD0=0x20, RBSTART=0x30, CR=0x37, CAPR=0x38, CBR=0x3a,
+         IMR=0x3c, ISR=0x3e, RCR=0x44, CFG9346=0x50, MSR=0x58, TSAD=0x60,
+         BMSR=0x64, TPPOLL=0xd9, CPCMD=0xe0, RDSAR=0xe4)
+OWN, EOR, FS, LS, LGSEN = 1 << 31, 1 << 30, 1 << 29, 1 << 28, 1 << 27
+
+
+def cp_desc(opts1, opts2, addr):
+    return struct.pack('<IIQ', opts1 & 0xffffffff, opts2, addr)
+
+
+def rtl_seeds():
+    s = {}
+    f = tcp_frame(PEER, MAC, 200)
+    tx = ram(0x8000, f)
+    for slot in range(6):
+        tx += regw(R['TSAD0'] + 4 * (slot % 4), WIN + 0x8000) + \
+            regw(R['TSD0'] + 4 * (slot % 4), len(f))
+    tx += regr(R['TSAD'], 2) + regw(R['ISR'], 0xffff, 2) + \
+        regw(R['TSD0'], 5000) + regw(R['TSAD0'] + 4, 0xfffffff0) + \
+        regw(R['TSD0'] + 4, 64)
+    s['too-tx'] = b'\x02' + tx
+    rxs = b''
+    cur = 0
+    for i in range(12):
+        fr = tcp_frame(MAC, PEER, 300 + 50 * i)
+        rxs += rx(fr) + regr(R['CR'], 1) + regr(R['CBR'], 2)
+        cur = (cur + len(fr) + 8 + 3) & ~3
+        if i % 3:
+            rxs += regw(R['CAPR'], (cur - 16) & 0xffff, 2)
+    rxs += regw(R['CAPR'], 0xffff, 2) + rx(tcp_frame(MAC, PEER, 1400)) + \
+        regw(R['RCR'], 0x1f | (3 << 11), 4) + rx(tcp_frame(MAC, PEER, 1000))
+    s['too-rx'] = b'\x02' + rxs + link(False) + regr(R['MSR'], 1) + \
+        link(True) + regr(R['ISR'], 2)
+    ee = regw(R['CFG9346'], 0x80, 1) + regw(R['CFG9346'], 0x88, 1)
+    for bit in [0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1]:
+        v = 0x88 | (2 if bit else 0)
+        ee += regw(R['CFG9346'], v, 1) + regw(R['CFG9346'], v | 4, 1)
+    for _ in range(16):
+        ee += regw(R['CFG9346'], 0x8c, 1) + regr(R['CFG9346'], 1) + \
+            regw(R['CFG9346'], 0x88, 1)
+    ee += regw(R['CFG9346'], 0x40, 1) + regw(R['CR'], 0x10, 1)
+    s['too-eeprom'] = b'\x00' + ee
+    big = tcp_frame(PEER, MAC, 3000, flags=0x19)
+    cptx = ram(0x8000, big) + ram(0, cp_desc(
+        OWN | FS | LS | (7 << 16) | len(f), 0, WIN + 0x8000) + cp_desc(
+        OWN | FS | LS | LGSEN | (1000 << 16) | len(big), 0, WIN + 0x8000) +
+        cp_desc(OWN | FS | 20, (1 << 17) | 0x0500, WIN + 0x8000) + cp_desc(
+        OWN | LS | EOR | 100, 0, WIN + 0x8014)) + \
+        regw(R['TPPOLL'], 0x40, 1) + regr(R['ISR'], 2)
+    s['cp-tx'] = b'\x05' + cptx
+    bad = bytearray(tcp_frame(PEER, MAC, 100))
+    bad[14] = 0x4f
+    hostile = ram(0x9000, bytes(bad)) + ram(0, cp_desc(
+        OWN | FS | LS | LGSEN | (1000 << 16) | len(bad), 0, WIN + 0x9000) +
+        cp_desc(OWN | FS | LS | LGSEN | len(bad), 0, WIN + 0x9000) +
+        cp_desc(OWN | LS | 64, 0, WIN + 0x9000)) + fill(0x30, 60, 0xff) + \
+        regw(R['TPPOLL'], 0xc1, 1) + regw(R['TSD0'] + 4, 0) + \
+        regw(R['TSD0'], (WIN + 0x3000) | 8)
+    s['cp-hostile'] = b'\x05' + hostile
+    rxd = b''.join(cp_desc(OWN | (EOR if i == 3 else 0) | 1536, 0,
+                           WIN + 0x8000 + 0x800 * i) for i in range(4))
+    s['cp-rx'] = b'\x05' + ram(0x1000, rxd) + \
+        rx(tcp_frame(MAC, PEER, 500)) + rx(tcp_frame(MAC, PEER, 2500)) + \
+        ram(0x1000, rxd) + rx(b'\xff' * 6 + PEER + b'\x81\x00\x00\x07' +
+                              b'\x08\x00' + bytes(60)) + \
+        regw(R['CPCMD'], 0, 2) + regw(R['CPCMD'], 0x7b, 2) + \
+        rx(tcp_frame(MAC, PEER, 100))
+    return s
+
+
 def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
-    for name, seeds in (('hw_e1000', e1000_seeds()),):
+    for name, seeds in (('hw_e1000', e1000_seeds()),
+                        ('hw_rtl8139', rtl_seeds())):
         d = os.path.join(root, name)
         os.makedirs(d, exist_ok=True)
         for k, v in seeds.items():

@@ -5,7 +5,7 @@
 HW_LIBS = $(BUILD)/libloomvmm.a $(BUILD)/libloomvirtio.a $(COMMON_LIB)
 
 # Unit tests (tier 2): each NIC model driven as its guest driver would.
-HW_NIC_UNIT := test_e1000
+HW_NIC_UNIT := test_e1000 test_rtl8139
 UNIT_TESTS += $(HW_NIC_UNIT:%=$(BUILD)/tests/unit/%)
 $(HW_NIC_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
 		$(BUILD)/tests/unit/%.o $(HW_LIBS)
@@ -16,3 +16,6 @@ $(HW_NIC_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
 FUZZ_TARGETS += hw_e1000
 FUZZ_LIBS_hw_e1000 = $(HW_LIBS) $(BUILD)/libloomvmm.a
 FUZZ_LDLIBS_hw_e1000 := -ljansson -lpthread
+FUZZ_TARGETS += hw_rtl8139
+FUZZ_LIBS_hw_rtl8139 = $(HW_LIBS) $(BUILD)/libloomvmm.a
+FUZZ_LDLIBS_hw_rtl8139 := -ljansson -lpthread
