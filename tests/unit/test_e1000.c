@@ -524,13 +524,15 @@ static void test_tx_backend_full(void **state)
 					      E1000_TXD_CMD_RS, 0, 0);
 	t->h->tx_room = 2;
 	tx_doorbell(t, 4);
-	/* Two sent, the third refused: the pass stops after it. */
+	/* Two sent, the third refused: the pass stops before it. */
 	assert_int_equal(t->h->nout, 2);
-	assert_int_equal(nh_rd32(t->h, E1000_TDH), 3);
+	assert_int_equal(nh_rd32(t->h, E1000_TDH), 2);
+	assert_false(txd_status(t, 2) & E1000_TXD_STA_DD);
 	t->h->tx_room = -1;
 	e1000_tx_poll(t->d);
-	assert_int_equal(t->h->nout, 3);
+	assert_int_equal(t->h->nout, 4);
 	assert_int_equal(nh_rd32(t->h, E1000_TDH), 4);
+	assert_int_equal(nh_rd32(t->h, E1000_GPTC), 4);
 }
 
 static uint8_t *rxd(struct t *t, unsigned int i)

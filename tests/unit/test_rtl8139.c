@@ -422,6 +422,23 @@ static void test_cp_tx(void **state)
 	/* Normal-mode TSD writes do not transmit in C+ mode. */
 	wr(t, RTL_TSD0 + 8, 100, 4);
 	assert_int_equal(t->h->nout, 3);
+	/* Backend full: the second packet (two fragments) stays the chip's. */
+	cp_txd(t, 1, sf | (uint32_t)len, 0, TX_BUFS);
+	cp_txd(t, 2, RTL_CPD_OWN | RTL_CPD_FS | 20, 0, TX_BUFS);
+	cp_txd(t, 3, RTL_CPD_OWN | RTL_CPD_LS | RTL_CPD_EOR |
+		     (uint32_t)(len - 20), 0, TX_BUFS + 20);
+	t->h->tx_room = 1;
+	wr(t, RTL_TPPOLL, RTL_TPPOLL_NPQ, 1);
+	assert_int_equal(t->h->nout, 4);
+	assert_int_equal(cp_txd_opts1(t, 1) & RTL_CPD_OWN, 0);
+	assert_true(cp_txd_opts1(t, 2) & RTL_CPD_OWN);
+	assert_true(cp_txd_opts1(t, 3) & RTL_CPD_OWN);
+	t->h->tx_room = -1;
+	rtl8139_tx_poll(t->d);	/* what the host does when room comes */
+	assert_int_equal(t->h->nout, 5);
+	assert_int_equal(t->h->out[4].len, len);
+	assert_int_equal(cp_txd_opts1(t, 2) & RTL_CPD_OWN, 0);
+	assert_int_equal(cp_txd_opts1(t, 3) & (RTL_CPD_OWN | RTL_CPT_TXERR), 0);
 }
 
 static void test_cp_large_send(void **state)

@@ -8,9 +8,11 @@
 #include "common/log.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/e1000.h"
+#include "vmm/hw/nic_attach.h"
 #include "vmm/hw/nic_offload.h"
+#include "vmm/vm.h"
 
-#define MOD "e1000"
+LOG_MODULE("e1000");
 
 static uint64_t now_ns(struct e1000 *d)
 {
@@ -554,6 +556,8 @@ static void e1000_destroy(struct pci_dev *pci)
 {
 	struct e1000 *d = pci->priv;
 
+	if (d->host.close)
+		d->host.close(d->host.opaque);
 	pthread_mutex_destroy(&d->lock);
 	free(d->tx_buf);
 	free(d->seg_buf);
@@ -672,4 +676,55 @@ drop:
 	d->stats.rx_dropped++;
 	pthread_mutex_unlock(&d->lock);
 	return r;
+}
+
+/* On the NIC backend seam: --nic net=NAME,model=e1000. */
+static int nic_receive(void *dev, const uint8_t *frame, size_t len,
+		       const struct frame_offload *off)
+{
+	return e1000_receive(dev, frame, len, off);
+}
+
+static void nic_set_link(void *dev, bool up)
+{
+	e1000_set_link(dev, up);
+}
+
+static void nic_tx_poll(void *dev)
+{
+	e1000_tx_poll(dev);
+}
+
+static void nic_timer_fire(void *dev)
+{
+	e1000_timer_fire(dev);
+}
+
+const struct hw_nic_model_ops e1000_nic_ops = {
+	.receive = nic_receive,
+	.set_link = nic_set_link,
+	.tx_poll = nic_tx_poll,
+	.timer_fire = nic_timer_fire,
+};
+
+int e1000_create(struct vm *vm, const struct nic_config *cfg)
+{
+	struct hw_nic_attach *a;
+	struct hw_nic_host host;
+	struct e1000 *d;
+	int r;
+
+	if (!vm->pci)
+		return -EINVAL;
+	r = hw_nic_attach_open(&a, vm, cfg, "e1000", NULL, &host);
+	if (r)
+		return r;
+	d = e1000_new(vm->pci, &vm->mem, cfg->mac, &host);
+	if (!d) {
+		r = -errno;
+		hw_nic_attach_close(a);
+		return r;
+	}
+	/* From here the device owns @a (its destroy op closes it). */
+	return hw_nic_attach_start(a, &e1000_nic_ops, d, true);
 }

@@ -15,6 +15,9 @@
 #include "switch/port.h"
 
 struct guest_mem;
+struct nic_config;
+struct vm;
+struct hw_nic_model_ops;
 
 /*
  * The model: BAR0 MMIO registers (128 KiB), BAR1 I/O window (IOADDR/IODATA),
@@ -67,6 +70,9 @@ struct e1000 {
 	bool timer_armed;
 	bool tx_pending;	/* a doorbell since the last TX pass */
 	bool tx_blocked;	/* the host had no room: resume at tx_poll */
+	bool tx_rewind;		/* ... before a packet's first frame: retry it */
+	unsigned int tx_emitted;	/* frames out of the current packet */
+	uint32_t tx_pkt_head;	/* descriptor the current packet began at */
 	uint64_t last_irq_ns;
 
 	/* TX packet being assembled across descriptors. */
@@ -95,6 +101,19 @@ struct e1000 {
  */
 struct e1000 *e1000_new(struct pci_bus *bus, const struct guest_mem *mem,
 			const uint8_t mac[6], const struct hw_nic_host *host);
+
+/**
+ * e1000_create() - the nic_models[] row (vmm/net/nic.c): an e1000 on the
+ * VM's PCI bus attached to the backend @cfg names, with its I/O thread.
+ * @vm: the VM.
+ * @cfg: the --nic option.
+ *
+ * Return: 0 or negative errno.
+ */
+int e1000_create(struct vm *vm, const struct nic_config *cfg);
+
+/* The model's side of vmm/hw/nic_attach.h (tests attach it by hand). */
+extern const struct hw_nic_model_ops e1000_nic_ops;
 
 /**
  * e1000_tx_poll() - run the transmit ring (after host.tx_doorbell or when

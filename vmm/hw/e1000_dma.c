@@ -8,6 +8,8 @@
 #include "vmm/hw/e1000.h"
 #include "vmm/hw/nic_offload.h"
 
+LOG_MODULE("e1000-dma");
+
 static uint64_t le64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -72,6 +74,21 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 		nic_put_be16(f + 14, o->tci);
 		len += NIC_VLAN_HLEN;
 	}
+	if (d->tx_blocked || (d->host.tx && d->host.tx(d->host.opaque, f, len))) {
+		/*
+		 * No room in the backend. Nothing of the packet out yet: it
+		 * is taken again from its first descriptor at the next pass;
+		 * else the rest of its segments are lost.
+		 */
+		d->tx_blocked = true;
+		if (!d->tx_emitted) {
+			d->tx_rewind = true;
+			return;
+		}
+		d->stats.tx_dropped++;
+		return;
+	}
+	d->tx_emitted++;
 	e1000_stat_add(d, E1000_GPTC, 1);
 	e1000_stat_add(d, E1000_TPT, 1);
 	e1000_stat_add(d, E1000_GOTCL, len + 4);
@@ -79,12 +96,6 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 	if (len >= 6 && (f[0] & 1))
 		e1000_stat_add(d, memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) ?
 			       E1000_MPTC : E1000_BPTC, 1);
-	if (d->tx_blocked || (d->host.tx && d->host.tx(d->host.opaque, f, len))) {
-		/* No room in the backend: the rest of this packet is lost. */
-		d->tx_blocked = true;
-		d->stats.tx_dropped++;
-		return;
-	}
 	d->stats.tx_frames++;
 	d->stats.tx_bytes += len;
 }
@@ -92,7 +103,7 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 static void tx_drop(struct e1000 *d)
 {
 	d->stats.tx_dropped++;
-	log_rl(LOG_WARN, "e1000", "%s: transmit frame dropped", d->pci.name);
+	log_rl(LOG_WARN, MOD, "%s: transmit frame dropped", d->pci.name);
 }
 
 /* TCP segmentation as the context descriptor describes it. */
@@ -118,6 +129,8 @@ static void tx_tso(struct e1000 *d, struct tx_out *o)
 	if (c->valid && (c->tucmd & E1000_TXD_DCMD_TSE))
 		n = nic_tso_segment(&t, d->tx_buf, d->tx_len, d->seg_buf,
 				    E1000_MAX_FRAME, tx_emit, o);
+	if (d->tx_rewind)
+		return;		/* nothing went out: the packet comes again */
 	if (n < 0) {
 		d->stats.tso_bad++;
 		e1000_stat_add(d, E1000_TSCTFC, 1);
@@ -206,6 +219,7 @@ static bool tx_desc(struct e1000 *d, const uint8_t *desc)
 	blen = ext ? (lower & 0xfffff) : (lower & 0xffff);
 	if (!d->tx_in_packet) {
 		d->tx_in_packet = true;
+		d->tx_emitted = 0;
 		d->tx_tse = ext && (lower & E1000_TXD_DCMD_TSE);
 		d->tx_popts = ext ? (uint8_t)(upper >> 8) : 0;
 		d->tx_legacy_ic = !ext && (cmd & E1000_TXD_CMD_IC);
@@ -261,6 +275,8 @@ void e1000_tx_run(struct e1000 *d)
 	for (i = 0; head != tail && i < n; i++) {
 		if (d->tx_blocked && !d->tx_in_packet)
 			break;
+		if (!d->tx_in_packet)
+			d->tx_pkt_head = head;
 		gpa = base + (uint64_t)head * E1000_DESC_SIZE;
 		if (guest_mem_read(d->mem, gpa, desc, sizeof(desc))) {
 			d->stats.dma_errors++;
@@ -269,12 +285,17 @@ void e1000_tx_run(struct e1000 *d)
 				       "TX descriptor outside guest RAM: queue stopped");
 			break;
 		}
-		if (tx_desc(d, desc)) {
+		d->tx_rewind = false;
+		if (tx_desc(d, desc) && !d->tx_rewind) {
 			uint8_t sta = desc[12] | E1000_TXD_STA_DD;
 
 			if (guest_mem_write(d->mem, gpa + 12, &sta, 1))
 				d->stats.dma_errors++;
 			causes |= E1000_ICR_TXDW;
+		}
+		if (d->tx_rewind) {
+			head = d->tx_pkt_head;
+			break;
 		}
 		head = head + 1 == n ? 0 : head + 1;
 	}

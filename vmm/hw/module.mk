@@ -5,7 +5,7 @@
 HW_LIBS = $(BUILD)/libloomvmm.a $(BUILD)/libloomvirtio.a $(COMMON_LIB)
 
 # Unit tests (tier 2): each NIC model driven as its guest driver would.
-HW_NIC_UNIT := test_e1000 test_rtl8139
+HW_NIC_UNIT := test_e1000 test_rtl8139 test_nic_attach
 UNIT_TESTS += $(HW_NIC_UNIT:%=$(BUILD)/tests/unit/%)
 $(HW_NIC_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
 		$(BUILD)/tests/unit/%.o $(HW_LIBS)

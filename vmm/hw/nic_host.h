@@ -33,6 +33,8 @@ struct hw_nic_host {
 	void (*rx_kick)(void *opaque);
 	void (*timer_arm)(void *opaque, uint64_t ns);
 	uint64_t (*now_ns)(void *opaque);	/* NULL: CLOCK_MONOTONIC */
+	/* The model is being destroyed: stop calling it (optional). */
+	void (*close)(void *opaque);
 };
 
 /* Counters every model keeps (shown by loom vm list / status). */

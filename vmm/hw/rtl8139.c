@@ -7,10 +7,12 @@
 
 #include "common/log.h"
 #include "vmm/guest_mem.h"
+#include "vmm/hw/nic_attach.h"
 #include "vmm/hw/nic_offload.h"
 #include "vmm/hw/rtl8139.h"
+#include "vmm/vm.h"
 
-#define MOD "rtl8139"
+LOG_MODULE("rtl8139");
 
 static uint64_t now_ns(struct rtl8139 *d)
 {
@@ -135,6 +137,7 @@ static void soft_reset(struct rtl8139 *d)
 	rtl_set(d, RTL_CPCMD, 0, 2);
 	d->cp_tx_idx = d->cp_txhp_idx = d->cp_rx_idx = 0;
 	d->tx_len = 0;
+	d->tx_nfrag = 0;
 	d->tx_in_packet = d->tx_bad = false;
 	d->tx_doorbells = 0;
 	update_irq(d);
@@ -497,6 +500,8 @@ static void rtl_destroy(struct pci_dev *pci)
 {
 	struct rtl8139 *d = pci->priv;
 
+	if (d->host.close)
+		d->host.close(d->host.opaque);
 	pthread_mutex_destroy(&d->lock);
 	free(d->tx_buf);
 	free(d->seg_buf);
@@ -609,4 +614,50 @@ drop:
 	d->stats.rx_dropped++;
 	pthread_mutex_unlock(&d->lock);
 	return r;
+}
+
+/* On the NIC backend seam: --nic net=NAME,model=rtl8139|rtl8139c. */
+static int nic_receive(void *dev, const uint8_t *frame, size_t len,
+		       const struct frame_offload *off)
+{
+	return rtl8139_receive(dev, frame, len, off);
+}
+
+static void nic_set_link(void *dev, bool up)
+{
+	rtl8139_set_link(dev, up);
+}
+
+static void nic_tx_poll(void *dev)
+{
+	rtl8139_tx_poll(dev);
+}
+
+const struct hw_nic_model_ops rtl8139_nic_ops = {
+	.receive = nic_receive,
+	.set_link = nic_set_link,
+	.tx_poll = nic_tx_poll,
+};
+
+int rtl8139_create(struct vm *vm, const struct nic_config *cfg)
+{
+	bool cplus = strcmp(cfg->model, "rtl8139c") != 0;
+	struct hw_nic_attach *a;
+	struct hw_nic_host host;
+	struct rtl8139 *d;
+	int r;
+
+	if (!vm->pci)
+		return -EINVAL;
+	r = hw_nic_attach_open(&a, vm, cfg, cfg->model, NULL, &host);
+	if (r)
+		return r;
+	d = rtl8139_new(vm->pci, &vm->mem, cfg->mac, cplus, &host);
+	if (!d) {
+		r = -errno;
+		hw_nic_attach_close(a);
+		return r;
+	}
+	/* From here the device owns @a (its destroy op closes it). */
+	return hw_nic_attach_start(a, &rtl8139_nic_ops, d, true);
 }

@@ -15,6 +15,9 @@
 #include "vmm/pci.h"
 
 struct guest_mem;
+struct nic_config;
+struct vm;
+struct hw_nic_model_ops;
 
 /*
  * The model: 256 bytes of registers, both in BAR0 (I/O) and BAR1 (MMIO);
@@ -67,6 +70,16 @@ struct rtl8139 {
 	size_t tx_len;
 	bool tx_in_packet, tx_bad;
 	uint32_t tx_opts1, tx_opts2;	/* of the first descriptor */
+	/*
+	 * The current packet's descriptors: handed back (OWN cleared) only
+	 * once it is sent, so a packet the backend had no room for is taken
+	 * again, whole, from @tx_pkt_idx at the next pass.
+	 */
+	uint64_t tx_frag_gpa[RTL_CP_RING_MAX];
+	uint32_t tx_frag_opts1[RTL_CP_RING_MAX];
+	unsigned int tx_nfrag, tx_pkt_idx, tx_emitted;
+	bool tx_rewind;
+	bool tx_pkt_high;	/* the packet is on the high-priority ring */
 	uint8_t *seg_buf;
 	uint8_t *rx_buf;
 
@@ -87,6 +100,15 @@ struct rtl8139 {
 struct rtl8139 *rtl8139_new(struct pci_bus *bus, const struct guest_mem *mem,
 			    const uint8_t mac[6], bool cplus,
 			    const struct hw_nic_host *host);
+
+/**
+ * rtl8139_create() - the nic_models[] rows "rtl8139" (an RTL8139C+) and
+ * "rtl8139c" (an RTL8139C) in vmm/net/nic.c; see e1000_create().
+ */
+int rtl8139_create(struct vm *vm, const struct nic_config *cfg);
+
+/* The model's side of vmm/hw/nic_attach.h (tests attach it by hand). */
+extern const struct hw_nic_model_ops rtl8139_nic_ops;
 
 /**
  * rtl8139_receive() - offer the guest one frame; see e1000_receive().

@@ -34,9 +34,13 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 
 	if (d->tx_blocked || (d->host.tx && d->host.tx(d->host.opaque, f, len))) {
 		d->tx_blocked = true;
-		d->stats.tx_dropped++;
+		if (!d->tx_emitted)
+			d->tx_rewind = true;	/* nothing out yet: retry */
+		else
+			d->stats.tx_dropped++;
 		return;
 	}
+	d->tx_emitted++;
 	d->stats.tx_frames++;
 	d->stats.tx_bytes += len;
 }
@@ -71,11 +75,11 @@ void rtl_tx_slot(struct rtl8139 *d, unsigned int slot)
 		rtl_isr_set(d, RTL_ISR_TER);
 		return;
 	}
-	d->tx_blocked = false;
+	d->tx_blocked = d->tx_rewind = false;
+	d->tx_emitted = 0;
 	tx_emit(d, d->seg_buf, len);
-	if (d->tx_blocked) {
-		/* Host full: the slot stays the driver's... retried later. */
-		d->stats.tx_dropped--;
+	if (d->tx_rewind) {
+		/* Host full: the slot stays pending until there is room. */
 		d->tx_doorbells |= (uint8_t)(1u << slot);
 		return;
 	}
@@ -108,6 +112,8 @@ static void cp_large_send(struct rtl8139 *d, unsigned int mss)
 		};
 		n = nic_tso_segment(&t, d->tx_buf, d->tx_len, d->seg_buf,
 				    RTL_MAX_FRAME, tx_emit, d);
+		if (d->tx_rewind)
+			return;
 	}
 	if (n < 0) {
 		d->stats.tso_bad++;
@@ -159,6 +165,24 @@ static void cp_tx_finish(struct rtl8139 *d)
 	tx_emit(d, d->tx_buf, d->tx_len);
 }
 
+/* Hand the current packet's descriptors back; the last gets @error. */
+static void cp_frags_release(struct rtl8139 *d, bool error)
+{
+	uint8_t b[4];
+	unsigned int i;
+
+	for (i = 0; i < d->tx_nfrag; i++) {
+		uint32_t o1 = d->tx_frag_opts1[i];
+
+		if (error && i + 1 == d->tx_nfrag)
+			o1 |= RTL_CPT_TXERR;
+		put_le32(b, o1);
+		if (guest_mem_write(d->mem, d->tx_frag_gpa[i], b, 4))
+			d->stats.dma_errors++;
+	}
+	d->tx_nfrag = 0;
+}
+
 /*
  * C+ transmit: walk the normal (or high) priority ring from where the last
  * pass stopped while descriptors are the chip's (OWN), at most one ring of
@@ -179,6 +203,11 @@ void rtl_cp_tx(struct rtl8139 *d, bool high)
 	    !(rtl_get(d, RTL_CR, 1) & RTL_CR_TE) || !rtl_bus_master(d))
 		return;
 	d->tx_blocked = false;
+	if (d->tx_in_packet && d->tx_pkt_high != high) {
+		/* One packet at a time: the other ring's half packet is lost. */
+		cp_frags_release(d, true);
+		d->tx_in_packet = false;
+	}
 	for (n = 0; n < RTL_CP_RING_MAX; n++) {
 		if (d->tx_blocked && !d->tx_in_packet)
 			break;
@@ -198,6 +227,10 @@ void rtl_cp_tx(struct rtl8139 *d, bool high)
 		}
 		addr = (uint64_t)le32(desc + 12) << 32 | le32(desc + 8);
 		if ((o1 & RTL_CPD_FS) || !d->tx_in_packet) {
+			if (d->tx_in_packet)
+				cp_frags_release(d, false); /* no LS came */
+			d->tx_pkt_idx = *idx;
+			d->tx_pkt_high = high;
 			d->tx_len = 0;
 			/* A fragment without its first: the packet is bad. */
 			d->tx_bad = !(o1 & RTL_CPD_FS);
@@ -219,19 +252,33 @@ void rtl_cp_tx(struct rtl8139 *d, bool high)
 				d->tx_len += blen;
 			}
 		}
-		o1 &= ~(RTL_CPD_OWN | RTL_CPT_TXERR);
-		if (o1 & RTL_CPD_LS) {
-			cp_tx_finish(d);
-			if (d->tx_bad)
-				o1 |= RTL_CPT_TXERR;
-			d->tx_in_packet = false;
-			sent = true;
-		}
-		put_le32(desc, o1);
-		if (guest_mem_write(d->mem, gpa, desc, 4))
-			d->stats.dma_errors++;
+		d->tx_frag_gpa[d->tx_nfrag] = gpa;
+		d->tx_frag_opts1[d->tx_nfrag++] = o1 & ~(RTL_CPD_OWN |
+							  RTL_CPT_TXERR);
 		*idx = (o1 & RTL_CPD_EOR) || *idx + 1 >= RTL_CP_RING_MAX ?
 			       0 : *idx + 1;
+		if (!(o1 & RTL_CPD_LS) && d->tx_nfrag == RTL_CP_RING_MAX) {
+			/* A whole ring without LS can never end: dropped. */
+			cp_frags_release(d, true);
+			d->tx_in_packet = false;
+			d->stats.tx_dropped++;
+			continue;
+		}
+		if (!(o1 & RTL_CPD_LS))
+			continue;
+		d->tx_rewind = false;
+		d->tx_emitted = 0;
+		cp_tx_finish(d);
+		d->tx_in_packet = false;
+		if (d->tx_rewind) {
+			/* No room for any of it: the same packet next time. */
+			*idx = d->tx_pkt_idx;
+			d->tx_nfrag = 0;
+			d->tx_doorbells |= high ? 0x20 : 0x10;
+			break;
+		}
+		cp_frags_release(d, d->tx_bad);
+		sent = true;
 	}
 	rtl_isr_set(d, (uint16_t)((sent ? RTL_ISR_TOK : 0) |
 				  (empty ? RTL_ISR_TDU : 0)));

@@ -11,11 +11,16 @@
 
 #include "vmm/config.h"
 #include "vmm/device.h"
+#include "vmm/hw/e1000.h"
+#include "vmm/hw/rtl8139.h"
 #include "vmm/virtio/net.h"
 
 /* The NIC models: a new model is its own file plus one line here. */
 static const struct nic_model nic_models[] = {
 	{ "virtio", virtio_net_create },
+	{ "e1000", e1000_create },	/* Intel 82540EM: Linux e1000 */
+	{ "rtl8139", rtl8139_create },	/* RTL8139C+: Linux 8139cp */
+	{ "rtl8139c", rtl8139_create },	/* RTL8139C: Linux 8139too */
 };
 
 const struct nic_model *nic_model_find(const char *name)
@@ -212,7 +217,8 @@ static int nic_row_create(struct vm *vm, void *opt)
 
 const struct vmm_device nic_device = {
 	.name = "nic",
-	.arg = "net=NET[,model=virtio][,mac=MAC][,port=PORT]",
+	.arg = "net=NET[,model=virtio|e1000|rtl8139|rtl8139c][,mac=MAC]"
+	       "[,port=PORT]",
 	.help = "a NIC on loom-netd's network NET (repeatable);\n"
 		"                       default MAC from the VM and port names,\n"
 		"                       port NAME, then NAME.1, NAME.2, ...\n",

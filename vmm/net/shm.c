@@ -53,7 +53,7 @@ static enum shm_nic_model nic_shm_model(const char *name)
 		return SHM_NIC_VIRTIO_NET;
 	if (!strcmp(name, "e1000"))
 		return SHM_NIC_E1000;
-	if (!strcmp(name, "rtl8139"))
+	if (!strcmp(name, "rtl8139") || !strcmp(name, "rtl8139c"))
 		return SHM_NIC_RTL8139;
 	return SHM_NIC_OTHER;
 }
