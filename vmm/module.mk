@@ -15,8 +15,9 @@ $(BUILD)/loom-vmm: $(BUILD)/vmm/main.o $(VMM_LIB) $(BUILD)/libloomvirtio.a \
 		$(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/vmm/main.o $(VMM_LINK)
 
-# Unit tests (tier 1-2): the bus, boot loader and control protocol, no KVM.
-VMM_UNIT := test_vmm_pci test_vmm_boot test_vmm_serial
+# Unit tests (tier 1-2): the bus, boot loader and control protocol, no KVM;
+# virtio-net driven as a guest driver would, through a test NIC backend.
+VMM_UNIT := test_vmm_pci test_vmm_boot test_vmm_serial test_virtio_net
 UNIT_TESTS += $(VMM_UNIT:%=$(BUILD)/tests/unit/%)
 $(VMM_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: \
 		$(BUILD)/tests/unit/%.o $(VMM_LIB) $(BUILD)/libloomvirtio.a \
@@ -66,3 +67,10 @@ $(BUILD)/tests/vmm/guests/%.bin: $(BUILD)/tests/vmm/guests/%.elf
 FUZZ_TARGETS += vmm_kernel_decompress
 FUZZ_LIBS_vmm_kernel_decompress := $(FUZZ_LIBS_vmm_pci_config)
 FUZZ_LDLIBS_vmm_kernel_decompress := -ljansson -lpthread -llzma -lzstd -lz
+
+# Fuzz target: virtio-net's guest-facing paths (TX chains, RX buffers, the
+# control queue) and frames from a backend with arbitrary offload fields.
+FUZZ_TARGETS += vmm_virtio_net
+FUZZ_LIBS_vmm_virtio_net := $(BUILD)/libloomvirtio.a $(VMM_LIB) \
+	$(BUILD)/libloomvirtio.a $(VMM_LIB) $(COMMON_LIB)
+FUZZ_LDLIBS_vmm_virtio_net := -ljansson -lpthread
