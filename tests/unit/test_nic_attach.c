@@ -301,6 +301,47 @@ static void test_rtl8139_seam(void **state)
 	detach(t);
 }
 
+/*
+ * 8139cp refills its RX ring in memory and writes no register for it: a
+ * frame the model had no buffer for is looked at again after a short
+ * retry delay, and at once when the driver acknowledges ISR.
+ */
+static void test_rtl8139_cplus_refill_in_memory(void **state)
+{
+	struct t *t = attach(false, "rtl8139");
+	uint8_t f[200];
+	size_t len = nh_tcp_frame(f, mac, peer, 1, 0x10, 100, 1);
+	uint8_t *d = nh_ram(t->h, BUFS, 16);
+
+	nh_wr32(t->h, RTL_CPCMD, RTL_CPCMD_RXEN | RTL_CPCMD_TXEN);
+	nh_wr32(t->h, RTL_RDSAR, BUFS);
+	nh_wr32(t->h, RTL_RDSAR + 4, 0);
+	nh_io_wr(t->h, VM_IO_MMIO, t->h->mmio + RTL_CR, RTL_CR_RE | RTL_CR_TE, 1);
+	nh_wr32(t->h, RTL_RCR, RTL_RCR_APM);
+	memset(d, 0, 16);	/* the driver's, not the chip's */
+	nh_put_le(d + 8, BUFS + 0x1000, 8);
+	tb_push(f, len);
+	hw_nic_attach_run(t->a);
+	assert_int_equal(tb.in_tail - tb.in_head, 1);
+	/* Refilled in memory only. */
+	nh_put_le(d, RTL_CPD_OWN | RTL_CPD_EOR | 1536, 4);
+	hw_nic_attach_run(t->a);
+	assert_int_equal(tb.in_tail - tb.in_head, 1);	/* not yet */
+	usleep(5000);
+	hw_nic_attach_run(t->a);
+	assert_int_equal(tb.in_tail - tb.in_head, 0);
+	assert_memory_equal(nh_ram(t->h, BUFS + 0x1000, len), f, len);
+	/* Again, this time the ISR acknowledgement brings it in. */
+	tb_push(f, len);
+	hw_nic_attach_run(t->a);
+	assert_int_equal(tb.in_tail - tb.in_head, 1);
+	nh_put_le(d, RTL_CPD_OWN | RTL_CPD_EOR | 1536, 4);
+	nh_io_wr(t->h, VM_IO_MMIO, t->h->mmio + RTL_ISR, 0xffff, 2);
+	hw_nic_attach_run(t->a);
+	assert_int_equal(tb.in_tail - tb.in_head, 0);
+	detach(t);
+}
+
 static void test_rtl8139c_identity(void **state)
 {
 	struct t *t = attach(false, "rtl8139c");
@@ -314,6 +355,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_e1000_seam),
 		cmocka_unit_test(test_rtl8139_seam),
+		cmocka_unit_test(test_rtl8139_cplus_refill_in_memory),
 		cmocka_unit_test(test_rtl8139c_identity),
 	};
 

@@ -15,7 +15,7 @@
 
 LOG_MODULE("vmm-nic-attach");
 
-enum { RX_BATCH = 256 };
+enum { RX_BATCH = 256, RX_RETRY_NS = 2000000 };
 
 struct hw_nic_attach {
 	const struct hw_nic_model_ops *ops;
@@ -23,6 +23,7 @@ struct hw_nic_attach {
 	struct nic_backend *nb;
 	struct nic_config cfg;
 	int doorbell_fd, kick_fd, timer_fd, stop_fd;
+	int retry_fd;		/* RX retry while the model has no buffers */
 	pthread_t thread;
 	bool thread_on, listed;
 	bool rx_blocked;	/* the model said -EAGAIN: wait for a kick */
@@ -113,6 +114,16 @@ static const struct nic_backend_events attach_events = {
 	.link_changed = ev_link_changed,
 };
 
+static void arm_retry(struct hw_nic_attach *a)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_nsec = RX_RETRY_NS },
+	};
+
+	if (timerfd_settime(a->retry_fd, 0, &its, NULL))
+		log_rl(LOG_WARN, MOD, "timerfd: %s", strerror(errno));
+}
+
 static void tx_pass(struct hw_nic_attach *a)
 {
 	a->tx_again = false;
@@ -131,8 +142,14 @@ static void rx_pass(struct hw_nic_attach *a)
 			break;
 		r = a->ops->receive(a->dev, f.data, f.len, &f.off);
 		if (r == -EAGAIN) {
-			/* Stays first in the backend until the guest refills. */
+			/*
+			 * Stays first in the backend until the guest refills:
+			 * its doorbell kicks us; a chip whose driver refills
+			 * in memory only (C+ rings) is looked at again soon,
+			 * as the real one does when the next frame arrives.
+			 */
 			a->rx_blocked = true;
+			arm_retry(a);
 			break;
 		}
 		nic_backend_rx_done(a->nb);
@@ -145,9 +162,12 @@ static void rx_pass(struct hw_nic_attach *a)
 
 void hw_nic_attach_run(struct hw_nic_attach *a)
 {
+	bool kicked;
+
 	if (fd_drain(a->timer_fd) && a->ops->timer_fire)
 		a->ops->timer_fire(a->dev);
-	if (fd_drain(a->kick_fd))
+	kicked = fd_drain(a->kick_fd);
+	if (fd_drain(a->retry_fd) || kicked)
 		a->rx_blocked = false;
 	nic_backend_poll(a->nb);
 	if (fd_drain(a->doorbell_fd) || a->tx_again)
@@ -158,22 +178,23 @@ void hw_nic_attach_run(struct hw_nic_attach *a)
 static void *attach_thread(void *arg)
 {
 	struct hw_nic_attach *a = arg;
-	struct pollfd pfd[5] = {
+	struct pollfd pfd[6] = {
 		{ .fd = a->doorbell_fd, .events = POLLIN },
 		{ .fd = a->kick_fd, .events = POLLIN },
 		{ .fd = nic_backend_notify_fd(a->nb), .events = POLLIN },
 		{ .fd = a->timer_fd, .events = POLLIN },
+		{ .fd = a->retry_fd, .events = POLLIN },
 		{ .fd = a->stop_fd, .events = POLLIN },
 	};
 
 	for (;;) {
-		if (poll(pfd, 5, -1) < 0) {
+		if (poll(pfd, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err(MOD, "%s: poll: %s", a->cfg.port, strerror(errno));
 			return NULL;
 		}
-		if (pfd[4].revents)
+		if (pfd[5].revents)
 			return NULL;
 		hw_nic_attach_run(a);
 	}
@@ -194,8 +215,9 @@ int hw_nic_attach_open(struct hw_nic_attach **out, struct vm *vm,
 	a->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	a->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (a->doorbell_fd < 0 || a->kick_fd < 0 || a->stop_fd < 0 ||
-	    a->timer_fd < 0) {
+	    a->timer_fd < 0 || a->retry_fd < 0) {
 		r = -errno;
 		goto err_fds;
 	}
@@ -225,6 +247,8 @@ err_fds:
 		close(a->stop_fd);
 	if (a->timer_fd >= 0)
 		close(a->timer_fd);
+	if (a->retry_fd >= 0)
+		close(a->retry_fd);
 	free(a);
 	return r;
 }
@@ -264,6 +288,7 @@ void hw_nic_attach_close(struct hw_nic_attach *a)
 	close(a->kick_fd);
 	close(a->stop_fd);
 	close(a->timer_fd);
+	close(a->retry_fd);
 	free(a);
 }
 

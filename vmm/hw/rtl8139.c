@@ -460,8 +460,13 @@ static void rtl_bar_write(struct pci_dev *pci, int bar, uint64_t off,
 	bool kick, doorbell = false;
 
 	pthread_mutex_lock(&d->lock);
-	/* CAPR moved, or the receiver (re)started: room for held frames. */
+	/*
+	 * CAPR moved, the receiver (re)started, or (C+: 8139cp refills its
+	 * ring in memory and then acknowledges ISR) the driver acked:
+	 * room for held frames.
+	 */
 	kick = (off <= RTL_CAPR + 1 && off + len > RTL_CAPR) ||
+	       (off <= RTL_ISR + 1 && off + len > RTL_ISR) ||
 	       (off <= RTL_CR && off + len > RTL_CR) ||
 	       (off <= RTL_CPCMD && off + len > RTL_CPCMD) ||
 	       (off <= RTL_TPPOLL && off + len > RTL_TPPOLL);

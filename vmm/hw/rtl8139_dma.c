@@ -332,6 +332,11 @@ static int rx_ring(struct rtl8139 *d, const uint8_t *frame, size_t len,
 	size_t rec = len + 4;	/* frame + CRC */
 	uint8_t hdr[4], crc[4] = { 0 };
 
+	/* No ring yet (8139too enables RX before it sets RBSTART). */
+	if (!start) {
+		d->stats.rx_dropped++;
+		return 0;
+	}
 	wp &= ~3u;
 	need = (uint32_t)((4 + rec + 3) & ~(size_t)3);
 	if (need >= size - used) {

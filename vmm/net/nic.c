@@ -217,9 +217,11 @@ static int nic_row_create(struct vm *vm, void *opt)
 
 const struct vmm_device nic_device = {
 	.name = "nic",
-	.arg = "net=NET[,model=virtio|e1000|rtl8139|rtl8139c][,mac=MAC]"
-	       "[,port=PORT]",
+	.arg = "net=NET[,model=M][,mac=MAC][,port=PORT]",
 	.help = "a NIC on loom-netd's network NET (repeatable);\n"
+		"                       model virtio (default), e1000 (Intel\n"
+		"                       82540EM), rtl8139 (RTL8139C+: Linux\n"
+		"                       8139cp), rtl8139c (RTL8139C: 8139too);\n"
 		"                       default MAC from the VM and port names,\n"
 		"                       port NAME, then NAME.1, NAME.2, ...\n",
 	.max = NIC_MAX,
