@@ -204,7 +204,7 @@ int shm_attach_req_parse(const void *buf, size_t len,
 		return -EPROTO;
 	if ((req->mac[0] & 1) || !memcmp(req->mac, zero_mac, 6))
 		return -EPROTO;
-	if (req->model > SHM_NIC_RTL8139)
+	if (req->model > SHM_NIC_MODEL_MAX)
 		return -EPROTO;
 	if (req->features & ~(uint64_t)SHM_F_ALL)
 		return -EPROTO;

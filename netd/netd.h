@@ -47,7 +47,9 @@ struct netd_dp_port {
  * port). Not declared state: it lives as long as the VMM's connection.
  */
 struct netd_net;
+struct netd;
 struct netd_vmport {
+	struct netd *d;
 	struct netd_net *net;
 	char name[SWITCH_PORT_NAME_MAX]; /* the VMM's port name, or vm-XXXXXXXX */
 	uint8_t mac[6];

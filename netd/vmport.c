@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* vmport.c - VMM NICs on a network: shared-memory ports attached over the control socket. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,47 @@ static const char *const models[] = {
 	[SHM_NIC_VIRTIO_NET] = "virtio-net",
 	[SHM_NIC_E1000] = "e1000",
 	[SHM_NIC_RTL8139] = "rtl8139",
+	[SHM_NIC_VDE] = "vde",
 };
+
+static const char *netd_vm_model_name(uint8_t model)
+{
+	return model <= SHM_NIC_MODEL_MAX ? models[model] : "?";
+}
+
+/*
+ * A VDE program (libvdeplug_loom.so) has no NIC of its own to name the
+ * port by: it is named after the process, as the kernel reports it
+ * (SO_PEERCRED, /proc/PID/comm): "vde_plug.4242", unique while it runs.
+ * Return: 0, or -1 when the peer cannot be identified.
+ */
+static int netd_vm_client_name(int fd, char *name, size_t len)
+{
+	char path[64], comm[32];
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	size_t n = 0;
+	FILE *f;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    cred.pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)cred.pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			n = strcspn(comm, "\n");
+		fclose(f);
+	}
+	/* A port name is [A-Za-z0-9._-]: anything else becomes '_'. */
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)comm[i]) && comm[i] != '.' &&
+		    comm[i] != '-')
+			comm[i] = '_';
+	comm[n] = '\0';
+	snprintf(name, len, "%.15s.%d", n ? comm : "vde", (int)cred.pid);
+	return 0;
+}
 
 /* Does every VM NIC on @n take GSO and partially checksummed frames? */
 bool netd_vm_gso_ok(struct netd *d, const struct netd_net *n)
@@ -31,6 +72,14 @@ bool netd_vm_gso_ok(struct netd *d, const struct netd_net *n)
 		if (d->vms[i] && d->vms[i]->net == n && !d->vms[i]->gso)
 			return false;
 	return true;
+}
+
+static int netd_vm_slot(struct netd *d, const struct netd_vmport *vm)
+{
+	for (int i = 0; i < NETD_VMS_MAX; i++)
+		if (d->vms[i] == vm)
+			return i;
+	return -1;
 }
 
 /* Stop watching the attach connection and close it: the VMM sees EOF. */
@@ -58,6 +107,16 @@ static void netd_vm_conn_event(struct evloop *l, int fd, uint32_t ev,
 	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
 	    (ev & (EPOLLHUP | EPOLLERR))) {
+		/* A VDE program's port lives as long as its connection:
+		 * it comes back with a new name, not the same MAC. */
+		if (vm->model == SHM_NIC_VDE) {
+			int slot = netd_vm_slot(vm->d, vm);
+
+			if (slot >= 0) {
+				netd_vm_detach(vm->d, slot);
+				return;
+			}
+		}
 		evloop_fd_del(l, fd);
 		close(fd);
 		vm->fd = -1;
@@ -121,7 +180,8 @@ int netd_vm_attach(struct netd *d, int fd)
 	memset(&pcfg, 0, sizeof(pcfg));
 	if (req.port[0])
 		memcpy(vm->name, req.port, sizeof(vm->name));
-	else
+	else if (req.model != SHM_NIC_VDE ||
+		 netd_vm_client_name(fd, vm->name, sizeof(vm->name)) < 0)
 		snprintf(vm->name, sizeof(vm->name), "vm-%02x%02x%02x%02x",
 			 req.mac[2], req.mac[3], req.mac[4], req.mac[5]);
 	vm->name[sizeof(vm->name) - 1] = '\0';
@@ -145,6 +205,7 @@ int netd_vm_attach(struct netd *d, int fd)
 		free(vm);
 		return id;
 	}
+	vm->d = d;
 	vm->net = n;
 	vm->fd = fd;
 	vm->port_id = id;
@@ -161,7 +222,7 @@ int netd_vm_attach(struct netd *d, int fd)
 	netd_net_sync_offload(d, n);
 	log_info(MOD, "%s: %s attached (%s, MAC %02x:%02x:%02x:%02x:%02x:%02x)",
 		 n->conf.name, vm->name,
-		 req.model < 4 ? models[req.model] : "?", req.mac[0],
+		 netd_vm_model_name(req.model), req.mac[0],
 		 req.mac[1], req.mac[2], req.mac[3], req.mac[4], req.mac[5]);
 	return slot;
 }
@@ -222,7 +283,7 @@ json_t *netd_vm_status(struct netd_vmport *vm)
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:o}", "net",
 		      vm->net->conf.name, "name", vm->name, "backend", "shm",
 		      "mac", mac, "model",
-		      vm->model < 4 ? models[vm->model] : "?", "vlan",
+		      netd_vm_model_name(vm->model), "vlan",
 		      SWITCH_VLAN_DEFAULT, "state",
 		      vm->dp && atomic_load(&vm->dp->broken) ? "down" : "up",
 		      "port_id", vm->port_id, "counters", c);

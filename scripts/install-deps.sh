@@ -27,7 +27,7 @@ PKGS_BUILD=(
 PKGS_TEST=(
 	iproute2 busybox-static tcpdump tshark iperf3 iputils-ping ethtool
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod cpio xz-utils file
-	e2fsprogs netcat-openbsd dnsutils vde2 procps psmisc jq util-linux
+	e2fsprogs netcat-openbsd dnsutils vde2 vdeplug procps psmisc jq util-linux
 	python3
 )
 # Peers the benchmarks measure against (and git, which stamps the results).

@@ -154,6 +154,8 @@ enum shm_nic_model {
 	SHM_NIC_VIRTIO_NET = 1,
 	SHM_NIC_E1000 = 2,
 	SHM_NIC_RTL8139 = 3,
+	SHM_NIC_VDE = 4, /* a VDE program through libvdeplug_loom.so */
+	SHM_NIC_MODEL_MAX = SHM_NIC_VDE,
 };
 
 enum {
