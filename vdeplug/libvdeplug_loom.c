@@ -2,6 +2,7 @@
 /* libvdeplug_loom.c - vdeplug4 plugin: VDE programs join a loom network by URL loom://NET. */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,19 @@
 #include "loom/shm_port.h"
 
 /*
- * URL: loom://NET or loom://NET[socket=PATH] (PATH: loom-netd's control
- * socket; by default the run dir's, found by the same rule as `loom`:
- * $LOOM_RUN_DIR, /run/loom as root, $XDG_RUNTIME_DIR/loom, /tmp/loom-UID).
+ * URL: loom://NET, loom://NET[port=NAME/socket=PATH] (NAME: the port's
+ * name, by default the process's; PATH: loom-netd's control socket, by
+ * default the run dir's, found by the same rule as `loom`: $LOOM_RUN_DIR,
+ * /run/loom as root, $XDG_RUNTIME_DIR/loom, /tmp/loom-UID).
  *
  * The plugin is a peer of netd's shared-memory port protocol
  * (include/loom/shm_port.h), NIC model SHM_NIC_VDE, no offloads: netd
  * checks who connects exactly as for `loom` and loom-vmm (root or the
  * daemon's user), names the port after the client process
- * ("<comm>.<pid>", e.g. vde_plug.4242) and removes it when the
- * connection closes. That connection is the plugin's control fd: EOF on
- * it means netd removed the port (VDE programs stop then).
+ * ("<comm>.<pid>", e.g. vde_plug.4242) unless the URL names it, and
+ * removes it when the connection closes. That connection is the plugin's
+ * control fd: EOF on it means netd removed the port (VDE programs stop
+ * then).
  *
  * Receive side contract of libvdeplug: the program polls vde_datafd() and
  * calls vde_recv() once per wake-up. The data fd is netd's kick eventfd;
@@ -54,38 +57,74 @@ static void loom_vde_say(const char *fmt, const char *a, const char *b)
 	fputc('\n', stderr);
 }
 
-/* Split "NET[socket=PATH]" into @net and @sock (empty: the default). */
-static int loom_vde_parse_url(const char *url, char *net, size_t netlen,
-			      char *sock, size_t socklen)
+/* Copy the value of "KEY=VALUE" at @p (up to @end) into @out if KEY is @key. */
+static int loom_vde_param(const char *p, const char *end, const char *key,
+			  char *out, size_t outlen)
 {
-	const char *br = strchr(url, '[');
+	size_t k = strlen(key), n;
+
+	if ((size_t)(end - p) <= k || strncmp(p, key, k) || p[k] != '=')
+		return 0;
+	p += k + 1;
+	n = (size_t)(end - p);
+	if (n == 0 || n >= outlen)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 1;
+}
+
+static bool loom_vde_name_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		      *s == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * Split "NET[socket=PATH/port=NAME]" (both optional, '/'-separated, as
+ * vdeplug4's path parameters) into @net, @sock and @port ("" if absent).
+ */
+static int loom_vde_parse_url(const char *url, char *net, size_t netlen,
+			      char *sock, size_t socklen, char *port,
+			      size_t portlen)
+{
+	const char *br = strchr(url, '['), *p, *end;
 	size_t n = br ? (size_t)(br - url) : strlen(url);
 
-	sock[0] = '\0';
+	sock[0] = port[0] = '\0';
 	if (n == 0 || n >= netlen || n >= SHM_NETWORK_NAME_MAX)
 		return -EINVAL;
 	memcpy(net, url, n);
 	net[n] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		char c = net[i];
+	if (!loom_vde_name_ok(net))
+		return -EINVAL;
+	if (!br)
+		return 0;
+	end = strchr(br, ']');
+	if (!end || end[1])
+		return -EINVAL;
+	/* A socket path has slashes of its own: socket= comes last. */
+	for (p = br + 1; p < end;) {
+		const char *q = memchr(p, '/', (size_t)(end - p));
+		int r;
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		if (!strncmp(p, "socket=", 7))
+			q = end;
+		if (!q)
+			q = end;
+		r = loom_vde_param(p, q, "socket", sock, socklen);
+		if (!r)
+			r = loom_vde_param(p, q, "port", port, portlen);
+		if (r <= 0)
 			return -EINVAL;
+		p = q + (q < end);
 	}
-	if (br) {
-		const char *v = br + 1, *end = strchr(v, ']');
-		static const char key[] = "socket=";
-
-		if (!end || end[1] || strncmp(v, key, sizeof(key) - 1))
-			return -EINVAL;
-		v += sizeof(key) - 1;
-		n = (size_t)(end - v);
-		if (n == 0 || n >= socklen)
-			return -EINVAL;
-		memcpy(sock, v, n);
-		sock[n] = '\0';
-	}
+	if (port[0] && !loom_vde_name_ok(port))
+		return -EINVAL;
 	return 0;
 }
 
@@ -200,14 +239,17 @@ static VDECONN *loom_vde_open(char *url, char *descr, int interface_version,
 			      struct vde_open_args *open_args)
 {
 	char net[SHM_NETWORK_NAME_MAX], sock[RUNDIR_PATH_MAX + 16];
+	char port[SHM_PORT_NAME_MAX];
 	struct shm_attach_req req;
 	struct loom_vde_conn *c;
 	uint8_t mac[6];
 	int fd, err;
 
-	if (loom_vde_parse_url(url, net, sizeof(net), sock, sizeof(sock))) {
-		loom_vde_say("bad URL 'loom://%s' (use loom://NETWORK or "
-			     "loom://NETWORK[socket=PATH])%s", url, "");
+	if (loom_vde_parse_url(url, net, sizeof(net), sock, sizeof(sock), port,
+			       sizeof(port))) {
+		loom_vde_say("bad URL 'loom://%s' (use loom://NETWORK, "
+			     "loom://NETWORK[port=NAME/socket=PATH])%s", url,
+			     "");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -231,6 +273,8 @@ static VDECONN *loom_vde_open(char *url, char *descr, int interface_version,
 		errno = -err;
 		return NULL;
 	}
+	/* Unnamed, netd names the port after this process. */
+	memcpy(req.port, port, strlen(port));
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		errno = ENOMEM;

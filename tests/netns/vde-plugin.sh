@@ -72,6 +72,27 @@ check "the port goes when the VDE program exits" bash -c "
 	done
 	exit 1"
 
+vde_plug "loom://lab[port=named-vde/socket=$SOCK]" null:// >"$T/plug2.log" 2>&1 &
+PLUG2=$!
+EXTRA_PIDS=$PLUG2
+check "loom://NET[port=NAME] names the port NAME" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	for i in \$(seq 30); do
+		ctl port.list '{\"net\":\"lab\"}' | grep -q '\"named-vde\"' && exit 0
+		sleep 0.1
+	done
+	exit 1"
+check "port.del of a VDE port ends the VDE program (EOF on its control fd)" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	ctl port.del '{\"net\":\"lab\",\"port\":\"named-vde\"}' >/dev/null || exit 1
+	for i in \$(seq 30); do
+		kill -0 $PLUG2 2>/dev/null || exit 0
+		sleep 0.1
+	done
+	exit 1"
+wait "$PLUG2" 2>/dev/null
+EXTRA_PIDS=
+
 check_not "loom://NOSUCH is refused" \
 	timeout 5 vde_plug "loom://nosuch[socket=$SOCK]" null://
 check "... with a message naming the network" bash -c \
