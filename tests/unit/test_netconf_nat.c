@@ -102,11 +102,13 @@ static void nat_file_defaults(void **state)
 	struct netconf *cfg;
 	struct netconf_net *n;
 	char msg[512];
+	int ret;
 
-	if (load(yaml, &cfg, &err))
+	ret = load(yaml, &cfg, &err);
+	if (ret)
 		print_error("%s\n", netconf_error_format(&err, msg,
 							 sizeof(msg)));
-	assert_int_equal(load(yaml, &cfg, &err), 0);
+	assert_int_equal(ret, 0);
 	n = &cfg->networks[0];
 	assert_int_equal(n->mode, NETCONF_MODE_NAT); /* the default */
 	assert_string_equal(n->subnet, "10.0.2.0/24");
