@@ -108,6 +108,33 @@ static void netd_port_swcfg(const struct netconf_port *pc,
 }
 
 /*
+ * netd_mode_check_port - the rules @net's mode sets for port @pc, beyond
+ * what netconf validates (docs/network-file.md, "Mode isolated"). The one
+ * place for them: checked whenever a port comes up, so a network file, a
+ * port.add and a restored state file meet the same rules; restored, a port
+ * that breaks them stays declared and down with the reason.
+ * Return: 0, or -EINVAL with a message for a person in @err.
+ */
+int netd_mode_check_port(const struct netconf_net *net,
+			 const struct netconf_port *pc, char *err,
+			 size_t errlen)
+{
+	if (net->mode != NETCONF_MODE_ISOLATED)
+		return 0;
+	/* A TAP in netd's own namespace is an interface of the host: the
+	 * host could route or bridge the network out. */
+	if (netconf_port_is_tap(pc) && !pc->netns) {
+		snprintf(err, errlen,
+			 "mode isolated: TAP '%s' must be in a namespace "
+			 "(netns:); in netd's own namespace it would connect "
+			 "the network to the host (use mode switch for that)",
+			 pc->tap);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Bring port @i of @n (declared in n->conf) up: its backend (the port's
  * type, backends/registry.c) builds it, the switch plugs it in, the data
  * path polls it.
@@ -122,6 +149,9 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	char alias[128];
 	int ret;
 
+	ret = netd_mode_check_port(&n->conf, pc, err, errlen);
+	if (ret < 0)
+		goto fail;
 	snprintf(alias, sizeof(alias), "%s%s:%s", d->alias_prefix,
 		 n->conf.name, pc->name);
 	decl = (struct port_decl){

@@ -138,6 +138,9 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i);
  * "counters" of port.list (rx/tx frames and bytes, drops by reason). */
 json_t *netd_port_counters(struct switch_core *sw, uint32_t port_id);
 json_t *netd_net_json(struct netd_net *n);
+int netd_mode_check_port(const struct netconf_net *net,
+			 const struct netconf_port *pc, char *err,
+			 size_t errlen);
 bool netd_net_gso_ok(struct netd *d, const struct netd_net *n);
 void netd_net_sync_offload(struct netd *d, struct netd_net *n);
 int netd_net_apply(struct netd *d, const struct netconf_net *conf,
