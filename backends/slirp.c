@@ -292,6 +292,8 @@ static bool uplink_drain_input(struct slirp_uplink *u)
 			}
 			u->st.in_frames++;
 			u->st.in_bytes += it[i].len;
+			if (it[i].off.gso_type != FRAME_GSO_NONE)
+				u->st.in_gso++;
 			slirp_input(u->slirp, it[i].data, (int)it[i].len);
 		}
 		frame_fifo_release(&u->in);

@@ -69,6 +69,7 @@ struct slirp_uplink_config {
 
 struct slirp_uplink_stats {
 	uint64_t in_frames, in_bytes;	/* handed to libslirp */
+	uint64_t in_gso;		/* of which TCP GSO (up to 64 KiB) */
 	uint64_t out_frames, out_bytes; /* emitted by libslirp */
 	uint64_t drops_in_full;		/* inbound FIFO full */
 	uint64_t drops_out_full;	/* outbound FIFO full */

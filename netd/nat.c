@@ -357,9 +357,10 @@ json_t *netd_nat_json(struct netd_net *n)
 	if (!n->nat)
 		return NULL;
 	slirp_uplink_stats_get(n->nat->uplink, &st);
-	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}",
+	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}",
 			 "port_id", n->nat->port_id, "to_nat_frames",
-			 (json_int_t)st.in_frames, "to_nat_bytes",
+			 (json_int_t)st.in_frames, "to_nat_gso_frames",
+			 (json_int_t)st.in_gso, "to_nat_bytes",
 			 (json_int_t)st.in_bytes, "from_nat_frames",
 			 (json_int_t)st.out_frames, "from_nat_bytes",
 			 (json_int_t)st.out_bytes, "drops", "queue_in_full",
