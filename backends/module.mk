@@ -30,3 +30,11 @@ $(BUILD)/tests/unit/test_backends: $(BUILD)/tests/unit/test_backends.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_backends
+
+# tests/netns helper: a fake VM NIC on a nat network (UDP echo, UDP to the
+# gateway), for the unprivileged test tests/netns/netd-nat-user.sh.
+TEST_BINS += $(BUILD)/tests/netns/nat_udp_peer
+$(BUILD)/tests/netns/nat_udp_peer: $(BUILD)/tests/netns/nat_udp_peer.o \
+		$(BUILD)/libloomcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
