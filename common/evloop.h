@@ -22,9 +22,11 @@
  *
  * Timers have millisecond resolution on CLOCK_MONOTONIC and fire no earlier
  * than asked. A round runs the fd callbacks epoll reported, then the timers
- * due, then the deferred calls; a timer or deferred call armed during a
- * round runs in the next round at the earliest, so a callback that re-arms
- * itself with delay 0 cannot starve fds.
+ * due, then the deferred calls. A timer armed during a round runs in the
+ * next round at the earliest; a call deferred by an fd or timer callback
+ * runs at the end of the same round, one deferred by a deferred call in
+ * the next round (which then does not sleep). So nothing that re-arms or
+ * re-defers itself can starve the fds.
  *
  * Limits: fds are those of the process (the fd table grows to the highest
  * fd registered); timers and deferred calls are malloc'd, one per call.

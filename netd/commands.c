@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "loom/control.h"
 #include "netd/netd.h"
+#include "netd/service.h"
 
 LOG_MODULE("netd-commands");
 
@@ -488,9 +489,6 @@ static const struct {
 	{ LOOM_CMD_FDB_SHOW, cmd_fdb_show },
 	{ LOOM_CMD_FDB_FLUSH, cmd_fdb_flush },
 	{ LOOM_CMD_DAEMON_STATUS, cmd_daemon_status },
-	{ LOOM_CMD_FORWARD_ADD, netd_cmd_forward_add },
-	{ LOOM_CMD_FORWARD_REMOVE, netd_cmd_forward_remove },
-	{ LOOM_CMD_FORWARD_LIST, netd_cmd_forward_list },
 };
 
 /*
@@ -501,6 +499,7 @@ json_t *netd_command(struct netd *d, json_t *req)
 {
 	json_t *id, *cmd, *args, *res = NULL, *reply;
 	char err[ERRLEN] = "";
+	netd_command_fn fn;
 	const char *name;
 	int ret;
 
@@ -524,10 +523,13 @@ json_t *netd_command(struct netd *d, json_t *req)
 		args = json_object();
 	else
 		json_incref(args);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, name))
-			continue;
-		ret = commands[i].fn(d, args, &res, err);
+	fn = netd_services_command(name);
+	for (size_t i = 0; !fn && i < sizeof(commands) / sizeof(commands[0]);
+	     i++)
+		if (!strcmp(commands[i].name, name))
+			fn = commands[i].fn;
+	if (fn) {
+		ret = fn(d, args, &res, err);
 		json_decref(args);
 		if (ret < 0) {
 			log_debug(MOD, "%s: %s", name, err);

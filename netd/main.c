@@ -19,6 +19,7 @@
 #include "common/rundir.h"
 #include "loom/control.h"
 #include "netd/netd.h"
+#include "netd/service.h"
 
 LOG_MODULE("netd");
 
@@ -248,6 +249,8 @@ int main(int argc, char **argv)
 		log_err(MOD, "data path: %s", strerror(-ret));
 		return 1;
 	}
+	if (netd_services_start(&d) < 0)
+		return 1;
 	netd_state_load(&d);
 	if (config && apply_config(&d, config) < 0)
 		log_err(MOD, "%s: not fully applied", config);
@@ -257,6 +260,7 @@ int main(int argc, char **argv)
 	ret = netd_control_run(&d, sigfd);
 
 	netd_shutdown(&d);
+	netd_services_stop(&d);
 	netd_dp_stop(&d);
 	evloop_free(d.loop);
 	close(sigfd);

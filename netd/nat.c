@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "loom/control.h"
 #include "netd/netd.h"
+#include "netd/service.h"
 
 #define MOD "nat"
 
@@ -131,7 +132,13 @@ static void nat_fwd_close(struct netd_nat *nat, const struct netconf_forward *f)
 					    (void *)&a.host, a.hlen);
 }
 
-int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
+static void netd_nat_stop(struct netd *d, struct netd_net *n);
+
+/*
+ * A declared forward that cannot listen fails the start unless @restoring
+ * (then it stays declared, listed down with the reason).
+ */
+static int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
 		   char *err, size_t errlen)
 {
 	struct slirp_uplink_config uc;
@@ -195,7 +202,7 @@ free_nat:
 	return ret;
 }
 
-void netd_nat_stop(struct netd *d, struct netd_net *n)
+static void netd_nat_stop(struct netd *d, struct netd_net *n)
 {
 	struct netd_nat *nat = n->nat;
 
@@ -296,7 +303,7 @@ static void nat_fwd_del(struct netd_net *n, uint32_t i)
 	nat_fwd_forget(n, i);
 }
 
-int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
+static int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
 			    const struct netconf_net *conf, bool *changed,
 			    char *err, size_t errlen)
 {
@@ -350,7 +357,7 @@ static json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
 	return j;
 }
 
-json_t *netd_nat_json(struct netd_net *n)
+static json_t *netd_nat_json(struct netd_net *n)
 {
 	struct slirp_uplink_stats st;
 
@@ -413,7 +420,7 @@ static int nat_state_save(struct netd *d, char *err)
 	return ret < 0 ? -EIO : 0;
 }
 
-int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
+static int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
 			 char *err)
 {
 	struct netconf_error nerr;
@@ -453,7 +460,7 @@ int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
 	return ret;
 }
 
-int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
+static int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
 			    char *err)
 {
 	struct netconf_forward old;
@@ -507,7 +514,7 @@ int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
 	return ret;
 }
 
-int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
+static int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
 			  char *err)
 {
 	json_t *v = json_object_get(args, "net"), *arr;
@@ -540,3 +547,26 @@ int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
 	*res = json_pack("{s:o}", "forwards", arr);
 	return 0;
 }
+
+static void nat_net_json(struct netd_net *n, json_t *j)
+{
+	if (n->nat)
+		json_object_set_new(j, "nat", netd_nat_json(n));
+}
+
+static const struct netd_command nat_commands[] = {
+	{ LOOM_CMD_FORWARD_ADD, netd_cmd_forward_add },
+	{ LOOM_CMD_FORWARD_REMOVE, netd_cmd_forward_remove },
+	{ LOOM_CMD_FORWARD_LIST, netd_cmd_forward_list },
+	{ NULL, NULL },
+};
+
+/* A nat network's uplink and forwards, as a netd service (service.h). */
+const struct netd_service netd_nat_service = {
+	.name = "nat",
+	.net_start = netd_nat_start,
+	.net_stop = netd_nat_stop,
+	.net_apply = netd_nat_apply_forwards,
+	.net_json = nat_net_json,
+	.commands = nat_commands,
+};

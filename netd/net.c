@@ -8,6 +8,7 @@
 #include "backends/registry.h"
 #include "common/log.h"
 #include "netd/netd.h"
+#include "netd/service.h"
 
 LOG_MODULE("net");
 
@@ -215,7 +216,7 @@ void netd_net_destroy(struct netd *d, struct netd_net *n)
 		netd_vm_detach_net(d, n);
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			netd_port_down(d, n, i);
-		netd_nat_stop(d, n);
+		netd_services_net_stop(d, n);
 		netd_dp_del_switch(d, n->sw);
 		switch_destroy(n->sw);
 	}
@@ -297,7 +298,7 @@ int netd_net_create(struct netd *d, const struct netconf_net *conf,
 	for (uint32_t i = 0; i < n->conf.port_count; i++)
 		n->rt[i].port_id = -1;
 	netd_dp_add_switch(d, n->sw);
-	ret = netd_nat_start(d, n, restoring, err, errlen);
+	ret = netd_services_net_start(d, n, restoring, err, errlen);
 	if (ret < 0)
 		goto fail;
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {
@@ -503,7 +504,7 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		}
 		changed = true;
 	}
-	ret = netd_nat_apply_forwards(d, n, conf, &changed, err, errlen);
+	ret = netd_services_net_apply(d, n, conf, &changed, err, errlen);
 	*outcome = changed ? "updated" : "unchanged";
 	return ret;
 }
@@ -568,8 +569,7 @@ json_t *netd_net_json(struct netd_net *n)
 			    json_integer(n->conf.port_count));
 	json_object_set_new(j, "fdb_entries",
 			    json_integer(switch_fdb_count(n->sw)));
-	if (n->nat)
-		json_object_set_new(j, "nat", netd_nat_json(n));
+	netd_services_net_json(n, j);
 	return j;
 }
 

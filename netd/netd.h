@@ -147,23 +147,7 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		   const char **outcome, char *err, size_t errlen);
 void netd_shutdown(struct netd *d);
 
-/* nat.c: a nat network's uplink and forwards. A declared forward that
- * cannot listen fails netd_nat_start() unless @restoring (then it stays
- * declared, listed down with the reason). */
-int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
-		   char *err, size_t errlen);
-void netd_nat_stop(struct netd *d, struct netd_net *n);
-int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
-			    const struct netconf_net *conf, bool *changed,
-			    char *err, size_t errlen);
-/* The uplink's counters for net.show, or NULL for other modes. */
-json_t *netd_nat_json(struct netd_net *n);
-int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
-			 char *err);
-int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
-			    char *err);
-int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
-			  char *err);
+/* nat.c: a nat network's uplink and forwards: netd_nat_service. */
 
 /* vmport.c */
 int netd_vm_attach(struct netd *d, int fd);
