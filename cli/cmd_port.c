@@ -16,6 +16,7 @@ static const char usage_port[] =
     "\n"
     "Subcommands:\n"
     "  add NET --tap NAME [...]   create a TAP port and attach it\n"
+    "  add NET --type T --name P  a port of another type (loopback)\n"
     "  del NET PORT               detach a port and remove its TAP\n"
     "  list [NET]                 ports with their counters\n"
     "\n"
@@ -26,12 +27,17 @@ static const char usage_add[] =
     "                     [--address CIDR] [--vlan N | --trunk LIST [--native "
     "N]]\n"
     "                     [--json]\n"
+    "       loom port add NET --type TYPE --name PORT [--vlan N | --trunk ...]\n"
     "\n"
     "Create the TAP interface NAME, optionally move it into the network\n"
     "namespace NS and give it an address, and attach it to network NET.\n"
+    "With --type, a port of another backend: 'loopback' sends every frame\n"
+    "back into the network (docs/network-file.md).\n"
     "\n"
     "Options:\n"
-    "  --tap NAME        TAP interface name, at most 15 characters (required)\n"
+    "  --type TYPE       the port's backend: tap (the default) or loopback\n"
+    "  --tap NAME        TAP interface name, at most 15 characters (required\n"
+    "                    for a TAP port)\n"
     "  --name PORT       the port's name in the network (default: NAME)\n"
     "  --netns NS        an 'ip netns' namespace to move the TAP into\n"
     "  --address CIDR    address set on the TAP, e.g. 10.10.0.2/24\n"
@@ -115,6 +121,7 @@ enum {
 	OPT_TRUNK,
 	OPT_NATIVE,
 	OPT_PORT,
+	OPT_TYPE,
 };
 
 /*
@@ -292,6 +299,7 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"tap", required_argument, NULL, OPT_TAP},
+	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"address", required_argument, NULL, OPT_ADDRESS},
@@ -325,6 +333,9 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 			return LOOM_EXIT_OK;
 		case OPT_TAP:
 			json_object_set_new(args, "tap", json_string(optarg));
+			break;
+		case OPT_TYPE:
+			json_object_set_new(args, "type", json_string(optarg));
 			break;
 		case OPT_NAME:
 			json_object_set_new(args, "name", json_string(optarg));
@@ -375,7 +386,7 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 		return loom_usage_err(cmd, "unexpected argument '%s'",
 				      argv[optind + 1]);
 	}
-	if (!json_object_get(args, "tap")) {
+	if (!json_object_get(args, "tap") && !json_object_get(args, "type")) {
 		json_decref(args);
 		return loom_usage_err(cmd, "missing --tap NAME");
 	}

@@ -109,6 +109,13 @@ expect "usage: net delete extra" 2 "unexpected argument 'y'" -- "$LOOM" net dele
 expect "usage: net apply without file" 2 "missing the network FILE" -- "$LOOM" net apply
 expect "usage: port add without tap" 2 "missing --tap NAME" -- "$LOOM" port add lab
 expect "usage: port add without net" 2 "missing the network NET" -- "$LOOM" port add --tap t0
+expect "usage: port add loopback with a tap" 2 \
+	"--tap: only a port of type tap has 'tap' (this one is of type 'loopback')" -- \
+	"$LOOM" port add lab --type loopback --name l0 --tap t0
+expect "usage: port add loopback without a name" 2 "missing field 'name'" -- \
+	"$LOOM" port add lab --type loopback
+expect "usage: port add bad type" 2 "--type: a port type may hold only letters" -- \
+	"$LOOM" port add lab --type "lo op" --name l0
 expect "usage: port add long tap" 2 "--tap: a TAP name must be at most 15 characters" -- \
 	"$LOOM" port add lab --tap abcdefghijklmnop
 expect "usage: port add vlan range" 2 "--vlan: must be 1..4094, got 4095" -- \
