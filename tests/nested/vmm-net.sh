@@ -67,10 +67,12 @@ netd_start || exit 1
 	{ echo "FAIL: loom net create lab"; exit 1; }
 
 cmdline="$L2_CMDLINE_QUIET reboot=k i8042.noaux tsc=reliable no_timer_check"
+# --no-kernel-cache: a cache filler decompressing in the background would
+# hold L1's output relay open (and the CPU) long after the test.
 for g in vma vmb; do
 	l2_start $g "$vmm" --name $g --kernel "$L2_KERNEL" --initrd "$L2_INITRD" \
 		--append "$cmdline" --mem 192M --cpus 1 --console stdio \
-		--nic net=lab
+		--nic net=lab --no-kernel-cache
 done
 for g in vma vmb; do
 	if ! l2_shell $g 300; then
