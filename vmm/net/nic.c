@@ -31,6 +31,25 @@ const struct nic_model *nic_model_find(const char *name)
 	return NULL;
 }
 
+/* "virtio, e1000, ...": the table's names, for error messages. */
+static const char *nic_model_names(void)
+{
+	static char names[128];
+	size_t used = 0;
+
+	if (names[0])
+		return names;
+	for (size_t i = 0; i < sizeof(nic_models) / sizeof(nic_models[0]); i++) {
+		int n = snprintf(names + used, sizeof(names) - used, "%s%s",
+				 i ? ", " : "", nic_models[i].name);
+
+		if (n < 0 || (size_t)n >= sizeof(names) - used)
+			break;
+		used += (size_t)n;
+	}
+	return names;
+}
+
 int nic_create(struct vm *vm, const struct nic_config *cfg)
 {
 	const struct nic_model *m = nic_model_find(cfg->model);
@@ -135,7 +154,7 @@ int nic_config_parse(struct nic_config *cfg, const char *arg,
 		} else if (!strcmp(kv, "model")) {
 			if (!nic_model_find(v))
 				return nic_err(err, errlen, "model=%s: unknown "
-					       "(virtio)", v);
+					       "(%s)", v, nic_model_names());
 			snprintf(cfg->model, sizeof(cfg->model), "%s", v);
 		} else if (!strcmp(kv, "mac")) {
 			if (nic_mac_parse(v, cfg->mac))
