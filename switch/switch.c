@@ -74,6 +74,7 @@ struct switch_core {
 	uint16_t *active; /* ids of PORT_ACTIVE ports, dense */
 	uint32_t n_active;
 	struct sw_mirror mirrors[SWITCH_MIRROR_MAX];
+	unsigned all_mirror_dirs; /* union of the SWITCH_PORT_ALL mirrors */
 	/* Per-round working state, preallocated. */
 	struct frame_meta meta[FRAME_BATCH_MAX];
 	uint16_t touched[FRAME_BATCH_MAX * 2];
@@ -244,13 +245,31 @@ static struct sw_port *port_active(struct switch_core *sw, uint32_t id)
 
 static void mirror_dirs_update(struct switch_core *sw, uint32_t port_id)
 {
-	unsigned dirs = 0;
+	unsigned dirs = 0, all = 0;
+	uint32_t p;
 	int i;
 
-	for (i = 0; i < SWITCH_MIRROR_MAX; i++)
-		if (sw->mirrors[i].used && sw->mirrors[i].port_id == port_id)
+	for (i = 0; i < SWITCH_MIRROR_MAX; i++) {
+		if (!sw->mirrors[i].used)
+			continue;
+		if (sw->mirrors[i].port_id == SWITCH_PORT_ALL)
+			all |= sw->mirrors[i].dirs;
+		else if (sw->mirrors[i].port_id == port_id)
 			dirs |= sw->mirrors[i].dirs;
-	sw->ports[port_id].mirror_dirs = dirs;
+	}
+	sw->all_mirror_dirs = all;
+	if (port_id != SWITCH_PORT_ALL) {
+		sw->ports[port_id].mirror_dirs = dirs | all;
+		return;
+	}
+	/* A network-wide mirror changed: every port's union changes. */
+	for (p = 0; p < sw->cfg.max_ports; p++) {
+		dirs = all;
+		for (i = 0; i < SWITCH_MIRROR_MAX; i++)
+			if (sw->mirrors[i].used && sw->mirrors[i].port_id == p)
+				dirs |= sw->mirrors[i].dirs;
+		sw->ports[p].mirror_dirs = dirs;
+	}
 }
 
 /* Take a port out of service under the lock; close runs after unlocking. */
@@ -263,7 +282,7 @@ static void port_detach_locked(struct switch_core *sw, struct sw_port *p)
 	for (m = 0; m < SWITCH_MIRROR_MAX; m++)
 		if (sw->mirrors[m].used && sw->mirrors[m].port_id == p->port.id)
 			sw->mirrors[m].used = false;
-	p->mirror_dirs = 0;
+	p->mirror_dirs = sw->all_mirror_dirs;
 	for (i = 0; i < sw->n_active; i++) {
 		if (sw->active[i] == p->port.id) {
 			sw->active[i] = sw->active[--sw->n_active];
@@ -328,7 +347,7 @@ static void port_activate(struct switch_core *sw, struct sw_port *p)
 	memset(&p->st, 0, sizeof(p->st));
 	p->broken = false;
 	p->out_count = 0;
-	p->mirror_dirs = 0;
+	p->mirror_dirs = sw->all_mirror_dirs;
 	sw->active[sw->n_active++] = (uint16_t)p->port.id;
 	p->state = PORT_ACTIVE;
 }
@@ -478,7 +497,8 @@ static void mirror_run(struct switch_core *sw, uint32_t port_id,
 	for (i = 0; i < SWITCH_MIRROR_MAX; i++) {
 		struct sw_mirror *m = &sw->mirrors[i];
 
-		if (m->used && m->port_id == port_id && (m->dirs & dir))
+		if (m->used && (m->dirs & dir) &&
+		    (m->port_id == port_id || m->port_id == SWITCH_PORT_ALL))
 			m->fn(m->arg, port_id, dir, f);
 	}
 }
@@ -997,7 +1017,7 @@ int switch_mirror_add(struct switch_core *sw, uint32_t port_id, unsigned dirs,
 	    (dirs & ~(unsigned)(SWITCH_DIR_INGRESS | SWITCH_DIR_EGRESS)))
 		return -EINVAL;
 	pthread_mutex_lock(&sw->lock);
-	if (!port_active(sw, port_id)) {
+	if (port_id != SWITCH_PORT_ALL && !port_active(sw, port_id)) {
 		ret = -ENOENT;
 		goto out;
 	}

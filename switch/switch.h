@@ -205,6 +205,9 @@ struct switch_fdb_entry {
 	uint32_t age_sec;
 };
 
+/* switch_mirror_add(): observe every port of the switch. */
+#define SWITCH_PORT_ALL UINT32_MAX
+
 enum switch_dir {
 	SWITCH_DIR_INGRESS = 1u << 0, /* as received, before any VLAN edit */
 	SWITCH_DIR_EGRESS = 1u << 1,  /* as handed to the port's send */
@@ -339,6 +342,9 @@ uint32_t switch_fdb_count(struct switch_core *sw);
 
 /*
  * switch_mirror_add - observe frames of port @port_id.
+ * @port_id: a port, or SWITCH_PORT_ALL: a network-wide tap on every port,
+ *	those plugged in later included, in one mirror slot (the callback
+ *	gets the port id of each frame)
  * @dirs: SWITCH_DIR_INGRESS and/or SWITCH_DIR_EGRESS
  * Return: a mirror id (>= 0), or -ENOENT, -EINVAL, -ENOSPC.
  */

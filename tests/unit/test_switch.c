@@ -1261,6 +1261,60 @@ static void test_eviction_ties(void **state)
 	env_free(e);
 }
 
+/*
+ * A network-wide mirror (SWITCH_PORT_ALL) sees both sides of a forwarded
+ * frame, on ports plugged in after it too, in one slot; it outlives the
+ * removal of a port and stops at its own removal.
+ */
+static void test_mirror_all_ports(void **state)
+{
+	struct env *e = env_new();
+	struct mirror_log l = {0};
+	uint8_t buf[128];
+	uint32_t len;
+	int a, b, c, m;
+
+	(void)state;
+	a = env_port(e, cfg_access(1));
+	m = switch_mirror_add(e->sw, SWITCH_PORT_ALL,
+			      SWITCH_DIR_INGRESS | SWITCH_DIR_EGRESS,
+			      mirror_cb, &l);
+	assert_true(m >= 0);
+	b = env_port(e, cfg_access(1)); /* after the tap */
+	len = mkframe_n(buf, 0xb, 0xa, -1, 40);
+	input1(e, a, buf, len); /* unknown: floods to b only */
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.port[0], e->id[a]);
+	assert_int_equal(l.dir[0], SWITCH_DIR_INGRESS);
+	assert_int_equal(l.port[1], e->id[b]);
+	assert_int_equal(l.dir[1], SWITCH_DIR_EGRESS);
+	assert_memory_equal(l.data[1], buf, len);
+	/* Only egress wanted: a second tap with its own direction. */
+	{
+		struct mirror_log eo = {0};
+		int me = switch_mirror_add(e->sw, SWITCH_PORT_ALL,
+					   SWITCH_DIR_EGRESS, mirror_cb, &eo);
+
+		assert_true(me >= 0);
+		len = mkframe_n(buf, 0xa, 0xb, -1, 40);
+		input1(e, b, buf, len); /* learned: to a */
+		assert_int_equal(eo.n, 1);
+		assert_int_equal(eo.port[0], e->id[a]);
+		assert_int_equal(eo.dir[0], SWITCH_DIR_EGRESS);
+		assert_int_equal(switch_mirror_remove(e->sw, me), 0);
+	}
+	assert_int_equal(l.n, 4);
+	c = env_port(e, cfg_access(1));
+	assert_int_equal(switch_port_remove(e->sw, (uint32_t)e->id[c]), 0);
+	input1(e, b, buf, len);
+	assert_int_equal(l.n, 6); /* still there after a port went */
+	assert_int_equal(switch_mirror_remove(e->sw, m), 0);
+	input1(e, b, buf, len);
+	assert_int_equal(l.n, 6);
+	assert_int_equal(e->tp[a]->n_rec, 3);
+	env_free(e);
+}
+
 /* Limits: bad switch config, port slots, mirror slots; hub mode. */
 static void test_limits(void **state)
 {
@@ -1620,6 +1674,7 @@ int main(void)
 	    cmocka_unit_test(test_runtime_vlan_change),
 	    cmocka_unit_test(test_counters),
 	    cmocka_unit_test(test_mirror),
+	    cmocka_unit_test(test_mirror_all_ports),
 	    cmocka_unit_test(test_batch_large),
 	    cmocka_unit_test(test_poll),
 	    cmocka_unit_test(test_batch_move_midway),
