@@ -37,6 +37,7 @@ struct client {
 	bool spoke; /* has sent bytes since it connected */
 	uint32_t events;
 	uint64_t last_active_ms; /* CLOCK_MONOTONIC */
+	int passed_fd; /* last fd received (SCM_RIGHTS), -1: none */
 	uint8_t *rbuf; /* LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX */
 	size_t rlen;
 	uint8_t *wbuf;
@@ -51,6 +52,8 @@ static void client_free(struct netd *d, struct client *c)
 {
 	evloop_fd_del(d->loop, c->fd);
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	free(c->rbuf);
 	free(c->wbuf);
 	memset(c, 0, sizeof(*c));
@@ -122,7 +125,34 @@ static void client_rearm(struct netd *d, struct client *c)
 		c->events = ev;
 }
 
-/* Handle complete requests in rbuf. Return: 0, or -1 to drop the client. */
+/*
+ * capture.start: the connection becomes the capture's (netd/capture.c).
+ * Return: 1 when it did (the client slot is freed), 0 when @reply is an
+ * error to queue as usual.
+ */
+static int client_capture(struct netd *d, struct client *c, json_t *req,
+			  json_t **reply)
+{
+	struct netd_capture *cap;
+	int fd = c->passed_fd;
+
+	c->passed_fd = -1;
+	cap = netd_capture_start(d, req, fd, reply);
+	if (!cap)
+		return 0;
+	fd = c->fd;
+	evloop_fd_del(d->loop, fd);
+	free(c->rbuf);
+	free(c->wbuf);
+	memset(c, 0, sizeof(*c));
+	d->nclients--;
+	netd_capture_attach(cap, fd, *reply);
+	*reply = NULL;
+	return 1;
+}
+
+/* Handle complete requests in rbuf. Return: 0, 1 when the connection was
+ * handed over (@c is free), or -1 to drop the client. */
 static int client_process(struct netd *d, struct client *c)
 {
 	for (int turn = 0; turn < CLIENT_REQS_PER_TURN; turn++) {
@@ -155,7 +185,11 @@ static int client_process(struct netd *d, struct client *c)
 			reply = netd_reply_error(NULL, LOOM_ERR_PROTO,
 						 "invalid JSON at byte %d: %s",
 						 jerr.position, jerr.text);
-		else
+		else if (netd_capture_is_start(req) &&
+			 client_capture(d, c, req, &reply)) {
+			json_decref(req);
+			return 1;
+		} else
 			reply = netd_command(d, req);
 		json_decref(req);
 		memmove(c->rbuf, c->rbuf + 4 + len, c->rlen - 4 - len);
@@ -231,6 +265,44 @@ static void client_defer_backlog(struct netd *d, struct client *c)
 	backlog_deferred = evloop_defer(d->loop, serve_backlog, d) == 0;
 }
 
+/*
+ * Read into rbuf, taking an fd passed along (capture.start sends the
+ * capture's output fd with its request); any further fds are closed.
+ */
+static ssize_t client_recv(struct client *c, size_t room)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {c->rbuf + c->rlen, room};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *h;
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		size_t nfd;
+		int fds[4];
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfd > 4)
+			nfd = 4;
+		memcpy(fds, CMSG_DATA(h), nfd * sizeof(int));
+		for (size_t i = 0; i < nfd; i++) {
+			if (c->passed_fd >= 0)
+				close(c->passed_fd);
+			c->passed_fd = fds[i];
+		}
+	}
+	return n;
+}
+
 static void client_event(struct netd *d, struct client *c, uint32_t ev)
 {
 	if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN))
@@ -256,9 +328,7 @@ static void client_event(struct netd *d, struct client *c, uint32_t ev)
 	if (ev & EPOLLIN && !c->closing) {
 		size_t room = LOOM_CONTROL_HDR_LEN + LOOM_CONTROL_MSG_MAX -
 			      c->rlen;
-		ssize_t n = room ? recv(c->fd, c->rbuf + c->rlen, room,
-					MSG_DONTWAIT) :
-				   0;
+		ssize_t n = room ? client_recv(c, room) : 0;
 
 		if (n == 0 && room)
 			goto drop;
@@ -270,8 +340,12 @@ static void client_event(struct netd *d, struct client *c, uint32_t ev)
 			c->last_active_ms = evloop_now_ms();
 		}
 	}
-	if (client_process(d, c) < 0)
+	switch (client_process(d, c)) {
+	case -1:
 		goto drop;
+	case 1:
+		return; /* the connection became a capture */
+	}
 	if (client_flush(c) < 0)
 		goto drop;
 	if (c->closing && c->woff == c->wlen)
@@ -389,6 +463,7 @@ static void control_on_listen(struct evloop *l, int lfd, uint32_t events,
 		}
 		c->d = d;
 		c->fd = fd;
+		c->passed_fd = -1;
 		c->used = true;
 		c->events = EPOLLIN;
 		c->last_active_ms = evloop_now_ms();

@@ -178,6 +178,24 @@ void netd_dp_port_remove(struct netd *d, struct netd_dp_port *dpp);
 /* control.c: serve the control socket on @d->loop until a signal. */
 int netd_control_run(struct netd *d, int sigfd);
 
+/* capture.c: packet captures (docs/capture.md). */
+struct netd_capture;
+/* netd_capture_is_start - @req is a capture.start request. */
+bool netd_capture_is_start(json_t *req);
+/*
+ * netd_capture_start - set up and start the capture @req asks for, writing
+ * to @out_fd (from the client, SCM_RIGHTS; always consumed). Sets *@reply.
+ * Return: the capture (then call netd_capture_attach with the connection),
+ * or NULL (*@reply is the error reply to send as usual).
+ */
+struct netd_capture *netd_capture_start(struct netd *d, json_t *req,
+					int out_fd, json_t **reply);
+/* netd_capture_attach - the capture takes connection @sock (the caller
+ * dropped it from the loop), sends @reply (stolen) on it. Return: 0 or
+ * -errno (the capture then ended and the socket is closed). */
+int netd_capture_attach(struct netd_capture *c, int sock, json_t *reply);
+/* capture.list and the end of a network's captures: netd_capture_service. */
+
 /* commands.c */
 json_t *netd_command(struct netd *d, json_t *req);
 json_t *netd_reply_error(json_t *id, const char *code, const char *fmt, ...)

@@ -13,9 +13,11 @@ LOG_MODULE("netd-services");
  * (and its library, if any, in its own folder) plus its line here.
  */
 extern const struct netd_service netd_nat_service; /* netd/nat.c */
+extern const struct netd_service netd_capture_service; /* netd/capture.c */
 
 static const struct netd_service *const services[] = {
 	&netd_nat_service,
+	&netd_capture_service,
 };
 
 enum { NSERVICES = sizeof(services) / sizeof(services[0]) };

@@ -61,6 +61,21 @@ enum loom_control_limits {
 #define LOOM_CMD_FORWARD_ADD "forward.add"
 #define LOOM_CMD_FORWARD_REMOVE "forward.remove"
 #define LOOM_CMD_FORWARD_LIST "forward.list"
+/*
+ * Captures (docs/capture.md): capture.start carries the output fd
+ * (SCM_RIGHTS) and turns its connection into the capture's: after the
+ * reply netd sends nothing but the final LOOM_EVENT_CAPTURE_END message;
+ * the client ends the capture by shutting down its side of the socket.
+ */
+#define LOOM_CMD_CAPTURE_START "capture.start"
+#define LOOM_CMD_CAPTURE_LIST "capture.list"
+#define LOOM_EVENT_CAPTURE_END "capture.end"
+enum loom_capture_limits {
+	LOOM_CAPTURE_PER_NET_MAX = 8,	   /* captures running per network */
+	LOOM_CAPTURE_MAX = 32,		   /* captures running in one netd */
+	LOOM_CAPTURE_SNAPLEN_MAX = 262144, /* also the default */
+	LOOM_CAPTURE_FILTER_MAX = 4096,	   /* bytes of BPF filter text */
+};
 /* Reserved: hands the connection over to the shm attach handshake. */
 #define LOOM_CMD_PORT_ATTACH "port.attach"
 
