@@ -263,6 +263,35 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* An fd to send along with the next request (client_call_fd), or -1. */
+static int client_pass_fd = -1;
+
+/* Sends @len bytes of @buf with @fd attached (SCM_RIGHTS). Return: 0 or -errno. */
+static int send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cm.b, .msg_controllen = sizeof(cm.b)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+	ssize_t n;
+
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : write_full(sock, (const char *)buf + n,
+						  len - (size_t)n);
+}
+
 /* Sends one framed request. Return: 0, or a loom_exit value. */
 static int client_send(struct loom_ctx *ctx, const char *cmd, json_t *args,
 		       long long id)
@@ -297,7 +326,9 @@ static int client_send(struct loom_ctx *ctx, const char *cmd, json_t *args,
 	hdr[1] = (uint8_t)(len >> 16);
 	hdr[2] = (uint8_t)(len >> 8);
 	hdr[3] = (uint8_t)len;
-	rc = write_full(ctx->fd, hdr, sizeof(hdr));
+	rc = client_pass_fd >= 0 ?
+		     send_with_fd(ctx->fd, hdr, sizeof(hdr), client_pass_fd) :
+		     write_full(ctx->fd, hdr, sizeof(hdr));
 	if (!rc)
 		rc = write_full(ctx->fd, body, len);
 	free(body);
@@ -437,6 +468,26 @@ int client_call(struct loom_ctx *ctx, const char *cmd, json_t *args,
 	}
 	rc = client_print_error(ctx, cmd, reply);
 	json_decref(reply);
+	return rc;
+}
+
+int client_call_fd(struct loom_ctx *ctx, const char *cmd, json_t *args,
+		   int fd, json_t **result)
+{
+	int rc;
+
+	client_pass_fd = fd;
+	rc = client_call(ctx, cmd, args, result);
+	client_pass_fd = -1;
+	return rc;
+}
+
+int client_recv_event(struct loom_ctx *ctx, json_t **event)
+{
+	int rc = client_recv(ctx, event);
+
+	if (!rc && !ctx->json)
+		json_make_printable(*event);
 	return rc;
 }
 

@@ -56,6 +56,20 @@ struct loom_cmd {
 int client_call(struct loom_ctx *ctx, const char *cmd, json_t *args,
 		json_t **result);
 
+/**
+ * client_call_fd() - client_call() with @fd passed along the request
+ * (SCM_RIGHTS): capture.start hands netd the fd it writes to.
+ */
+int client_call_fd(struct loom_ctx *ctx, const char *cmd, json_t *args,
+		   int fd, json_t **result);
+
+/**
+ * client_recv_event() - read one more message netd sends on this
+ * connection (a capture's end event), waiting up to LOOM_REPLY_TIMEOUT_SECS.
+ * Return: LOOM_EXIT_OK with *@event set, or LOOM_EXIT_UNREACHABLE.
+ */
+int client_recv_event(struct loom_ctx *ctx, json_t **event);
+
 /* client_socket_path() - resolve the socket path into ctx->socket_path.
  * Return: 0, or -1 with a message printed. */
 int client_socket_path(struct loom_ctx *ctx);
@@ -114,6 +128,7 @@ int cmd_fdb(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_status(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_vm(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_forward(struct loom_ctx *ctx, int argc, char **argv);
+int cmd_capture(struct loom_ctx *ctx, int argc, char **argv);
 
 /* Dispatch argv[1] among @cmds; prints @usage for --help. */
 int loom_dispatch(struct loom_ctx *ctx, const char *group,

@@ -20,6 +20,7 @@ static const char usage_main[] =
     "  fdb      a network's MAC table: show, flush\n"
     "  status   loom-netd's own status\n"
     "  vm       VMs run by loom-vmm: run, list, status, stop, console\n"
+    "  capture  capture frames of a network's ports (pcapng, live), list\n"
     "  help     this text\n"
     "\n"
     "Options:\n"
@@ -39,6 +40,7 @@ static const struct loom_cmd commands[] = {
     {"net", cmd_net, "networks"},   {"port", cmd_port, "ports"},
     {"fdb", cmd_fdb, "MAC tables"}, {"status", cmd_status, "daemon status"},
     {"vm", cmd_vm, "VMs"},	    {"forward", cmd_forward, "port forwards"},
+    {"capture", cmd_capture, "packet captures"},
     {NULL, NULL, NULL},
 };
 
