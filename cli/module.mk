@@ -36,3 +36,15 @@ FUZZ_LIBS_cli_reply := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJS)) \
 	$(BUILD)/libloomcommon.a
 FUZZ_LDLIBS_cli_reply := $(NETCONF_LDLIBS) -lpthread
 $(BUILD)/fuzz/replay-cli_reply: cli/main.c
+
+# Unit tests of `loom capture`'s frame summaries (cli/capture_fmt.h).
+UNIT_TESTS += $(BUILD)/tests/unit/test_capture_fmt
+$(BUILD)/tests/unit/test_capture_fmt: $(BUILD)/tests/unit/test_capture_fmt.o \
+		$(BUILD)/cli/capture_fmt.o $(BUILD)/libloomcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson -lcmocka
+
+# Fuzz target: what `loom capture` reads from netd's pcapng stream (any
+# bytes), through to the summary lines.
+FUZZ_TARGETS += capture_read
+FUZZ_LIBS_capture_read := $(BUILD)/cli/capture_fmt.o $(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_capture_read := -ljansson

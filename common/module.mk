@@ -39,3 +39,8 @@ $(BUILD)/tests/unit/test_netconf_nat: $(BUILD)/tests/unit/test_netconf_nat.o \
 FUZZ_TARGETS += fwdspec
 FUZZ_LIBS_fwdspec := $(COMMON_LIB)
 FUZZ_LDLIBS_fwdspec := -lcyaml -lyaml -ljansson
+
+# Unit tests of the pcapng writer and reader (common/pcapng.h).
+UNIT_TESTS += $(BUILD)/tests/unit/test_pcapng
+$(BUILD)/tests/unit/test_pcapng: $(BUILD)/tests/unit/test_pcapng.o $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka

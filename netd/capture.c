@@ -122,8 +122,7 @@ static void capture_on_frame(void *arg, uint32_t port_id, enum switch_dir dir,
 		 * itself (it may change under us; only a counter depends on
 		 * the answer). */
 		if (!c->has_prog || pcap_offline_filter(&c->prog, &h, f->data))
-			atomic_fetch_add_explicit(&c->ring.drops, 1,
-						  memory_order_relaxed);
+			capture_ring_count_drop(&c->ring);
 		return;
 	}
 	memcpy(rec->data, f->data, caplen);

@@ -55,13 +55,13 @@ struct capture_rec *capture_ring_reserve(struct capture_ring *q,
 	struct capture_rec *rec;
 
 	if (cap_len > q->cap / 4)
-		goto drop;
+		return NULL;
 	size = rec_size(cap_len);
 	pos = h & (q->cap - 1);
 	to_end = q->cap - pos;
 	need = to_end < size ? to_end + size : size;
 	if (h + need - t > q->cap)
-		goto drop;
+		return NULL;
 	if (to_end < size) {
 		/* Not committed yet: the reader stops at head, before it. */
 		((struct capture_rec *)(q->buf + pos))->size = REC_WRAP;
@@ -73,9 +73,6 @@ struct capture_rec *capture_ring_reserve(struct capture_ring *q,
 	rec->size = (uint32_t)size;
 	rec->cap_len = cap_len;
 	return rec;
-drop:
-	atomic_fetch_add_explicit(&q->drops, 1, memory_order_relaxed);
-	return NULL;
 }
 
 void capture_ring_commit(struct capture_ring *q)

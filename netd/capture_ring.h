@@ -60,7 +60,8 @@ void capture_ring_destroy(struct capture_ring *q);
 /*
  * capture_ring_reserve - room for a record with @cap_len data bytes.
  * Return: the record to fill (size set; fill the rest), or NULL when the
- * ring is full (counted as a drop).
+ * ring is full: the caller decides whether that frame counts as a drop
+ * (capture_ring_count_drop; a frame the filter rejects does not).
  */
 struct capture_rec *capture_ring_reserve(struct capture_ring *q,
 					 uint32_t cap_len);
@@ -85,6 +86,15 @@ void capture_ring_release(struct capture_ring *q, uint64_t pos);
  * arrived meanwhile (drain again; the arm may still fire once).
  */
 bool capture_ring_arm(struct capture_ring *q, uint64_t pos);
+
+/* capture_ring_count_drop - producer side: one frame lost, ring full. */
+static inline void capture_ring_count_drop(struct capture_ring *q)
+{
+	atomic_store_explicit(
+		&q->drops,
+		atomic_load_explicit(&q->drops, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+}
 
 static inline uint64_t capture_ring_drops(struct capture_ring *q)
 {

@@ -185,12 +185,12 @@ static int client_process(struct netd *d, struct client *c)
 			reply = netd_reply_error(NULL, LOOM_ERR_PROTO,
 						 "invalid JSON at byte %d: %s",
 						 jerr.position, jerr.text);
-		else if (netd_capture_is_start(req) &&
-			 client_capture(d, c, req, &reply)) {
+		else if (!netd_capture_is_start(req))
+			reply = netd_command(d, req);
+		else if (client_capture(d, c, req, &reply)) {
 			json_decref(req);
 			return 1;
-		} else
-			reply = netd_command(d, req);
+		}
 		json_decref(req);
 		memmove(c->rbuf, c->rbuf + 4 + len, c->rlen - 4 - len);
 		c->rlen -= 4 + len;

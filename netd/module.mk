@@ -28,3 +28,10 @@ FUZZ_LIBS_netd_control := $(filter-out $(BUILD)/netd/main.o \
 	$(BUILD)/libloomcommon.a
 FUZZ_LDLIBS_netd_control := $(BACKENDS_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
 $(BUILD)/fuzz/replay-netd_control: netd/control.c
+
+# Unit tests of the capture ring between the data path and a capture's
+# writer (netd/capture_ring.h), one of them with two threads.
+UNIT_TESTS += $(BUILD)/tests/unit/test_capture_ring
+$(BUILD)/tests/unit/test_capture_ring: $(BUILD)/tests/unit/test_capture_ring.o \
+		$(BUILD)/netd/capture_ring.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
