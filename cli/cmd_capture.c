@@ -146,14 +146,17 @@ static int reader_read(struct cap_reader *cr, int fd)
 	return reader_consume(cr);
 }
 
-static void print_end(struct loom_ctx *ctx, const json_t *ev, bool quiet)
+/* The end summary: JSON on stdout (stderr when stdout is the pcapng), or a line on stderr. */
+static void print_end(struct loom_ctx *ctx, const json_t *ev, bool quiet,
+		      bool stdout_is_pcapng)
 {
+	FILE *f = stdout_is_pcapng ? stderr : stdout;
 	char a[24], b[24], c[24];
 
 	if (ctx->json) {
-		json_dumpf(ev, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-		fflush(stdout);
+		json_dumpf(ev, f, JSON_COMPACT);
+		fputc('\n', f);
+		fflush(f);
 		return;
 	}
 	if (quiet)
@@ -534,7 +537,7 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 			}
 		}
 	}
-	print_end(ctx, ev, quiet);
+	print_end(ctx, ev, quiet, write_to && !strcmp(write_to, "-"));
 	rc = LOOM_EXIT_OK;
 out:
 	stop_pipe_w = -1;

@@ -610,8 +610,10 @@ static const char *fd_kind(int fd, char *err, size_t errlen)
 		return "pipe";
 	if (S_ISSOCK(st.st_mode))
 		return "socket";
+	if (S_ISCHR(st.st_mode))
+		return "device";
 	snprintf(err, errlen,
-		 "the output fd must be a file, a pipe or a socket");
+		 "the output fd must be a file, a pipe, a socket or a device");
 	return NULL;
 }
 
