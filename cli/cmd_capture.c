@@ -328,7 +328,7 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 	args = json_object();
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:f:w:c:s:qh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":f:w:c:s:qh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'f':

@@ -152,6 +152,7 @@ static bool capture_port_describe(struct netd *d, struct netd_net *n,
 				  uint32_t pid, char *name, size_t nlen,
 				  char *descr, size_t dlen)
 {
+	struct switch_port_config spc;
 	const char *vm;
 
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {
@@ -171,6 +172,16 @@ static bool capture_port_describe(struct netd *d, struct netd_net *n,
 		snprintf(descr, dlen,
 			 "loom port %s of network %s: VM NIC (shared memory)",
 			 vm, n->conf.name);
+		return true;
+	}
+	/* netd's own ports (the nat uplink, services): the switch's name. */
+	if (!switch_port_get_config(n->sw, pid, &spc) && spc.name[0]) {
+		struct port *p = switch_port_get(n->sw, pid);
+
+		snprintf(name, nlen, "%s:%s", n->conf.name, spc.name);
+		snprintf(descr, dlen, "loom port %s of network %s (%s)",
+			 spc.name, n->conf.name,
+			 p && p->ops && p->ops->name ? p->ops->name : "internal");
 		return true;
 	}
 	snprintf(name, nlen, "%s:port%u", n->conf.name, pid);
