@@ -20,6 +20,7 @@ static const char usage_capture[] =
     "Usage: loom capture NET[:PORT[,PORT...]] [-f FILTER | FILTER...]\n"
     "                    [-w FILE|-] [-c COUNT] [--duration SECONDS]\n"
     "                    [--snaplen BYTES] [--direction in|out|both] [-q]\n"
+    "                    [--rotate-size MB [--rotate-files N]]\n"
     "       loom capture list\n"
     "\n"
     "Capture the frames crossing ports of network NET (every port, those\n"
@@ -39,6 +40,9 @@ static const char usage_capture[] =
     "                      262144)\n"
     "      --direction D   in (into the switch from the port), out (from the\n"
     "                      switch to the port) or both (default)\n"
+    "      --rotate-size MB  with -w FILE: write FILE.0, FILE.1, ... of about MB\n"
+    "                      MiB each, each a whole pcapng with every port;\n"
+    "      --rotate-files N  then start over at FILE.0 (default 10 files)\n"
     "  -q, --quiet         no 'capturing on' line\n"
     "      --json          frames and the end summary as JSON lines\n"
     "\n"
@@ -67,7 +71,84 @@ struct cap_reader {
 	bool json;
 	bool broken;
 	uint64_t frames;
+	/* --rotate-size: files written here, by loom, as the user. */
+	const char *rot_base;
+	uint64_t rot_size;   /* bytes per file before the next one */
+	unsigned int rot_files; /* files kept: BASE.0 .. BASE.(N-1) */
+	unsigned int rot_index;
+	int rot_fd;
+	uint64_t rot_written;
+	uint8_t *head;	/* the SHB and every IDB so far: each file starts so */
+	size_t head_len, head_cap;
 };
+
+static int rot_write(struct cap_reader *cr, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(cr->rot_fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			loom_err("capture: writing %s.%u: %s", cr->rot_base,
+				 cr->rot_index, strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		cr->rot_written += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Open the next file of the rotation and start it with the header blocks. */
+static int rot_next(struct cap_reader *cr)
+{
+	char path[4096];
+
+	if (cr->rot_fd >= 0) {
+		close(cr->rot_fd);
+		cr->rot_index = (cr->rot_index + 1) % cr->rot_files;
+	}
+	snprintf(path, sizeof(path), "%s.%u", cr->rot_base, cr->rot_index);
+	cr->rot_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (cr->rot_fd < 0) {
+		loom_err("capture: cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	cr->rot_written = 0;
+	return rot_write(cr, cr->head, cr->head_len);
+}
+
+/* A block for the rotation: headers are kept for the next files too. */
+static int rot_block(struct cap_reader *cr, int kind, const uint8_t *p,
+		     size_t len)
+{
+	if (kind == PCAPNG_BLOCK_SECTION)
+		cr->head_len = 0;
+	if (kind == PCAPNG_BLOCK_SECTION || kind == PCAPNG_BLOCK_INTERFACE) {
+		if (cr->head_len + len > cr->head_cap) {
+			size_t cap = (cr->head_len + len) * 2;
+			uint8_t *h = realloc(cr->head, cap);
+
+			if (!h)
+				return -1;
+			cr->head = h;
+			cr->head_cap = cap;
+		}
+		memcpy(cr->head + cr->head_len, p, len);
+		cr->head_len += len;
+		if (cr->rot_fd < 0)
+			return 0; /* the first file opens with the first packet */
+		return rot_write(cr, p, len);
+	}
+	if (kind != PCAPNG_BLOCK_PACKET)
+		return 0;
+	if ((cr->rot_fd < 0 || cr->rot_written + len > cr->rot_size) &&
+	    rot_next(cr) < 0)
+		return -1;
+	return rot_write(cr, p, len);
+}
 
 /* Print every complete block in the buffer. Return: 0, or -1 on bad data. */
 static int reader_consume(struct cap_reader *cr)
@@ -87,7 +168,10 @@ static int reader_consume(struct cap_reader *cr)
 				 strerror(-k));
 			return -1;
 		}
-		if (k == PCAPNG_BLOCK_PACKET) {
+		if (cr->rot_base) {
+			if (rot_block(cr, k, cr->buf + off, used) < 0)
+				return -1;
+		} else if (k == PCAPNG_BLOCK_PACKET) {
 			const struct pcapng_if *ifc =
 				pcapng_reader_if(&cr->r, pkt.ifid);
 			const char *dir = pkt.dir == PCAPNG_DIR_IN  ? "in" :
@@ -298,7 +382,7 @@ static void print_start(const json_t *res, const char *filter)
 	fputs("; Ctrl-C to stop\n", stderr);
 }
 
-enum { OPT_DURATION = 256, OPT_DIRECTION, OPT_JSON };
+enum { OPT_DURATION = 256, OPT_DIRECTION, OPT_JSON, OPT_ROT_SIZE, OPT_ROT_FILES };
 
 int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 {
@@ -310,12 +394,15 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"direction", required_argument, NULL, OPT_DIRECTION},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"rotate-size", required_argument, NULL, OPT_ROT_SIZE},
+		{"rotate-files", required_argument, NULL, OPT_ROT_FILES},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *write_to = NULL, *filter = NULL;
-	struct cap_reader cr = {0};
+	struct cap_reader cr = {.rot_fd = -1};
+	long long rot_mb = 0, rot_files = 0;
 	struct sigaction sa = {0};
 	json_t *args, *res = NULL, *ev = NULL;
 	char *joined = NULL;
@@ -381,6 +468,23 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 		case OPT_JSON:
 			ctx->json = true;
 			break;
+		case OPT_ROT_SIZE:
+		case OPT_ROT_FILES:
+			if (loom_parse_u32(optarg, &v) || v < 1 ||
+			    v > (c == OPT_ROT_SIZE ? 1 << 20 : 100000)) {
+				json_decref(args);
+				return loom_usage_err("capture",
+						      "%s: '%s' is not a number in 1..%d",
+						      c == OPT_ROT_SIZE ? "--rotate-size" :
+									  "--rotate-files",
+						      optarg,
+						      c == OPT_ROT_SIZE ? 1 << 20 : 100000);
+			}
+			if (c == OPT_ROT_SIZE)
+				rot_mb = v;
+			else
+				rot_files = v;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -424,6 +528,13 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	if (filter)
 		json_object_set_new(args, "filter", json_string(filter));
+	if ((rot_mb || rot_files) &&
+	    (!rot_mb || !write_to || !strcmp(write_to, "-"))) {
+		json_decref(args);
+		free(joined);
+		return loom_usage_err("capture",
+				      "--rotate-size MB [--rotate-files N] need -w FILE");
+	}
 
 	/* The output: opened here, as this user, and handed to netd. */
 	if (write_to && !strcmp(write_to, "-")) {
@@ -434,7 +545,7 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 					      "-w -: stdout is a terminal; pipe it into a reader (| tshark -r -) or use -w FILE");
 		}
 		out_fd = STDOUT_FILENO;
-	} else if (write_to) {
+	} else if (write_to && !rot_mb) {
 		out_fd = open(write_to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			      0644);
 		if (out_fd < 0) {
@@ -455,6 +566,11 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 		cr.cap = 2 * PCAPNG_BLOCK_MAX;
 		cr.buf = malloc(cr.cap);
 		cr.json = ctx->json;
+		if (rot_mb) {
+			cr.rot_base = write_to;
+			cr.rot_size = (uint64_t)rot_mb << 20;
+			cr.rot_files = rot_files ? (unsigned int)rot_files : 10;
+		}
 		if (!cr.buf || pcapng_reader_init(&cr.r) < 0) {
 			loom_err("out of memory");
 			rc = LOOM_EXIT_NETD;
@@ -537,6 +653,9 @@ int cmd_capture(struct loom_ctx *ctx, int argc, char **argv)
 			}
 		}
 	}
+	/* A rotation that saw no frame still leaves a file with the ports. */
+	if (cr.rot_base && cr.rot_fd < 0 && cr.head_len)
+		rot_next(&cr);
 	print_end(ctx, ev, quiet, write_to && !strcmp(write_to, "-"));
 	rc = LOOM_EXIT_OK;
 out:
@@ -553,6 +672,9 @@ out:
 		if (stopfd[i] >= 0)
 			close(stopfd[i]);
 	}
+	if (cr.rot_fd >= 0)
+		close(cr.rot_fd);
+	free(cr.head);
 	if (cr.buf)
 		pcapng_reader_free(&cr.r);
 	free(cr.buf);

@@ -167,7 +167,23 @@ wait $DRAIN 2>/dev/null
 check "the end summary counts the dropped frames" \
 	grep -Eq '^[0-9]+ frames captured, [1-9][0-9]* dropped' "$T/stall.err"
 
-# --- 6. the limit, and the network going away -------------------------------
+# --- 6. rotation: whole pcapng files of a bounded size, a bounded number -----
+"$LOOM" capture lab:a,b -q -w "$T/rot.pcapng" --rotate-size 1 --rotate-files 3 2>"$T/rot.err" &
+ROT=$!
+wait_capture 1
+ip netns exec "$(ns a)" ping -f -s 1400 -c 2000 -W 1 10.232.0.12 >/dev/null 2>&1
+kill -INT $ROT
+wait $ROT
+check "rotation: exactly 3 files" bash -c \
+	"[ \$(ls '$T' | grep -c '^rot.pcapng\.') -eq 3 ] && [ -s '$T/rot.pcapng.2' ]"
+check "rotation: each about 1 MiB, each a pcapng with both ports" bash -c '
+	for f in "$T"/rot.pcapng.[012]; do
+		[ $(stat -c %s "$f") -le $((1048576 + 2048)) ] || exit 1
+		tshark -r "$f" >/dev/null 2>&1 || exit 1
+		[ $(capinfos -I "$f" | grep -c "Name = lab:[ab]\$") -eq 2 ] || exit 1
+	done'
+
+# --- 7. the limit, and the network going away -------------------------------
 PIDS=()
 for n in $(seq 8); do
 	"$LOOM" capture lab -q -w /dev/null 2>/dev/null &
