@@ -62,6 +62,11 @@ struct slirp_uplink {
 
 	struct pollfd *pfd; /* rebuilt every turn by slirp_pollfds_fill */
 	unsigned int npfd, pfd_cap;
+	/* libslirp's sockets at the last count (every 500 ms; its poll set
+	 * leaves idle ones out, so its own table is counted), plus the TCP
+	 * connections let through since */
+	uint32_t sockets, conn_max;
+	int64_t sockets_counted_ms;
 
 	struct uplink_timer *timers;
 	struct uplink_fwd fwd[SLIRP_FORWARDS_MAX];
@@ -273,7 +278,72 @@ static int csum_complete(uint8_t *data, uint32_t len,
 	return 0;
 }
 
+enum flow_kind { FLOW_OTHER, FLOW_TCP_SYN, FLOW_UDP };
+
+/*
+ * What @data may open in libslirp: a TCP connection (a SYN without ACK), a
+ * UDP flow (any datagram: existing flows cannot be told apart here), or
+ * nothing. Untagged Ethernet, IPv4 or IPv6 without extension headers;
+ * anything else is libslirp's to judge.
+ */
+static enum flow_kind frame_flow_kind(const uint8_t *data, uint32_t len)
+{
+	struct pkt_view v = {.data = data, .len = len};
+	uint16_t type;
+	uint8_t b, proto, flags;
+	size_t l4;
+
+	if (pkt_be16(&v, 12, &type))
+		return FLOW_OTHER;
+	if (type == 0x0800) {
+		if (pkt_u8(&v, 14, &b) || pkt_u8(&v, 14 + 9, &proto))
+			return FLOW_OTHER;
+		l4 = 14 + (size_t)(b & 15) * 4;
+	} else if (type == 0x86dd) {
+		if (pkt_u8(&v, 14 + 6, &proto))
+			return FLOW_OTHER;
+		l4 = 14 + 40;
+	} else {
+		return FLOW_OTHER;
+	}
+	if (proto == 17)
+		return FLOW_UDP;
+	if (proto != 6 || pkt_u8(&v, l4 + 13, &flags))
+		return FLOW_OTHER;
+	/* SYN, no ACK */
+	return (flags & 0x12) == 0x02 ? FLOW_TCP_SYN : FLOW_OTHER;
+}
+
 /* Feed what waits in the inbound FIFO to libslirp. Return: more waits. */
+/* One frame from the network: checks, the connection limit, libslirp. */
+static void uplink_input_one(struct slirp_uplink *u, struct frame_fifo_item *it)
+{
+	enum flow_kind k;
+
+	if ((it->off.flags & FRAME_F_NEEDS_CSUM) &&
+	    csum_complete(it->data, it->len, &it->off)) {
+		u->st.drops_bad++;
+		log_rl(LOG_WARN, MOD,
+		       "%s: frame with checksum offsets outside it dropped",
+		       u->name);
+		return;
+	}
+	k = frame_flow_kind(it->data, it->len);
+	if (u->sockets >= u->conn_max && k != FLOW_OTHER) {
+		u->st.drops_conn_limit++;
+		log_rl(LOG_WARN, MOD, "%s: %u NAT sockets: new flows dropped",
+		       u->name, u->sockets);
+		return;
+	}
+	if (k == FLOW_TCP_SYN)
+		u->sockets++; /* one socket more, until the next count */
+	u->st.in_frames++;
+	u->st.in_bytes += it->len;
+	if (it->off.gso_type != FRAME_GSO_NONE)
+		u->st.in_gso++;
+	slirp_input(u->slirp, it->data, (int)it->len);
+}
+
 static bool uplink_drain_input(struct slirp_uplink *u)
 {
 	struct frame_fifo_item it[64];
@@ -281,21 +351,8 @@ static bool uplink_drain_input(struct slirp_uplink *u)
 
 	while (done < UPLINK_INPUT_BUDGET &&
 	       (n = frame_fifo_peek(&u->in, it, 64)) > 0) {
-		for (unsigned int i = 0; i < n; i++) {
-			if ((it[i].off.flags & FRAME_F_NEEDS_CSUM) &&
-			    csum_complete(it[i].data, it[i].len, &it[i].off)) {
-				u->st.drops_bad++;
-				log_rl(LOG_WARN, MOD,
-				       "%s: frame with checksum offsets "
-				       "outside it dropped", u->name);
-				continue;
-			}
-			u->st.in_frames++;
-			u->st.in_bytes += it[i].len;
-			if (it[i].off.gso_type != FRAME_GSO_NONE)
-				u->st.in_gso++;
-			slirp_input(u->slirp, it[i].data, (int)it[i].len);
-		}
+		for (unsigned int i = 0; i < n; i++)
+			uplink_input_one(u, &it[i]);
 		frame_fifo_release(&u->in);
 		done += n;
 	}
@@ -340,6 +397,25 @@ static uint32_t uplink_timers_timeout(struct slirp_uplink *u, uint32_t tmo)
 	return tmo;
 }
 
+/* Every 500 ms: how many sockets libslirp holds (a line each in its table). */
+static void uplink_sockets_count(struct slirp_uplink *u)
+{
+	int64_t now = uplink_now_ms();
+	uint32_t lines = 0;
+	char *info;
+
+	if (now - u->sockets_counted_ms < 500)
+		return;
+	u->sockets_counted_ms = now;
+	info = slirp_connection_info(u->slirp);
+	if (!info)
+		return;
+	for (const char *p = info; *p; p++)
+		lines += *p == '\n';
+	free(info);
+	u->sockets = lines > 0 ? lines - 1 : 0; /* a header line first */
+}
+
 static void *uplink_thread(void *arg)
 {
 	struct slirp_uplink *u = arg;
@@ -359,6 +435,7 @@ static void *uplink_thread(void *arg)
 		/* Index 0: the inbound FIFO's eventfd (frames, kicks). */
 		uplink_add_poll(u->in.efd, SLIRP_POLL_IN, u);
 		slirp_pollfds_fill(u->slirp, &tmo, uplink_add_poll, u);
+		uplink_sockets_count(u);
 		tmo = uplink_timers_timeout(u, tmo);
 		if (more)
 			tmo = 0;
@@ -451,6 +528,7 @@ int slirp_uplink_new(const struct slirp_uplink_config *cfg,
 	sc.if_mru = cfg->mtu;
 	sc.disable_host_loopback = !cfg->host_loopback;
 	sc.enable_emu = false;
+	u->conn_max = cfg->conn_max ? cfg->conn_max : SLIRP_CONN_MAX;
 
 	u->slirp = slirp_new(&sc, &uplink_callbacks, u);
 	if (!u->slirp) {
@@ -681,6 +759,7 @@ void slirp_uplink_stats_get(struct slirp_uplink *u,
 {
 	pthread_mutex_lock(&u->lock);
 	*st = u->st;
+	st->sockets = u->sockets;
 	pthread_mutex_unlock(&u->lock);
 	st->drops_in_full = frame_fifo_drops(&u->in);
 }

@@ -34,6 +34,14 @@
  *
  * Forwards: host listeners that libslirp owns (slirp_add_hostxfwd), added
  * and removed while the uplink runs; at most SLIRP_FORWARDS_MAX per uplink.
+ *
+ * Connections: every NAT connection and UDP flow is a host socket of
+ * netd's. While libslirp holds @conn_max sockets (SLIRP_CONN_MAX unless
+ * configured), a guest's new TCP connections (a SYN without ACK) and its
+ * UDP datagrams are dropped and counted in drops_conn_limit, so a guest
+ * that floods connections runs out of its network's share, not netd's
+ * file descriptors; established TCP connections go on, and the limit
+ * lifts as libslirp closes sockets (TCP teardown, UDP after its timeout).
  */
 
 enum {
@@ -41,6 +49,7 @@ enum {
 	SLIRP_FORWARDS_MAX = 256,
 	SLIRP_MTU_MAX = 65520, /* libslirp's IF_MTU_MAX is 65521 */
 	SLIRP_MTU_MIN = 576,
+	SLIRP_CONN_MAX = 1024, /* host sockets per uplink, see above */
 };
 
 /**
@@ -64,6 +73,7 @@ struct slirp_uplink_config {
 	struct in6_addr gw6;
 	uint32_t mtu;
 	bool host_loopback;
+	uint32_t conn_max; /* 0: SLIRP_CONN_MAX */
 	const char *name;
 };
 
@@ -75,6 +85,8 @@ struct slirp_uplink_stats {
 	uint64_t drops_out_full;	/* outbound FIFO full */
 	uint64_t drops_bad;		/* offload metadata out of bounds */
 	uint64_t drops_gso;		/* UDP GSO refused */
+	uint64_t drops_conn_limit;	/* new flows over conn_max */
+	uint32_t sockets;		/* libslirp's host sockets now */
 	uint32_t forwards;
 };
 

@@ -364,8 +364,10 @@ static json_t *netd_nat_json(struct netd_net *n)
 	if (!n->nat)
 		return NULL;
 	slirp_uplink_stats_get(n->nat->uplink, &st);
-	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}",
-			 "port_id", n->nat->port_id, "to_nat_frames",
+	return json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,"
+			 "s:I}}",
+			 "port_id", n->nat->port_id, "sockets", (int)st.sockets,
+			 "to_nat_frames",
 			 (json_int_t)st.in_frames, "to_nat_gso_frames",
 			 (json_int_t)st.in_gso, "to_nat_bytes",
 			 (json_int_t)st.in_bytes, "from_nat_frames",
@@ -374,7 +376,8 @@ static json_t *netd_nat_json(struct netd_net *n)
 			 (json_int_t)st.drops_in_full, "queue_out_full",
 			 (json_int_t)st.drops_out_full, "bad_offload",
 			 (json_int_t)st.drops_bad, "udp_gso",
-			 (json_int_t)st.drops_gso);
+			 (json_int_t)st.drops_gso, "conn_limit",
+			 (json_int_t)st.drops_conn_limit);
 }
 
 /* ---------------------------------------------------------------------- */

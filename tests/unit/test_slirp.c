@@ -81,10 +81,12 @@ static void fifo_full_and_wakeup(void **state)
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t gw_mac[6] = {0x52, 0x55, 10, 0, 2, 2};
 
-static struct slirp_uplink *uplink_start(bool host_loopback)
+static struct slirp_uplink *uplink_start_max(bool host_loopback,
+					     uint32_t conn_max)
 {
 	struct slirp_uplink_config c = {.prefix4 = 24, .mtu = 1500,
 					.host_loopback = host_loopback,
+					.conn_max = conn_max,
 					.name = "test"};
 	struct slirp_uplink *u = NULL;
 
@@ -92,6 +94,11 @@ static struct slirp_uplink *uplink_start(bool host_loopback)
 	inet_pton(AF_INET, "10.0.2.2", &c.gw4);
 	assert_int_equal(slirp_uplink_new(&c, &u), 0);
 	return u;
+}
+
+static struct slirp_uplink *uplink_start(bool host_loopback)
+{
+	return uplink_start_max(host_loopback, 0);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -230,8 +237,9 @@ static void uplink_arp_and_ping(void **state)
 	slirp_uplink_free(u);
 }
 
-/* A TCP SYN from the guest to @dst:@port, with a full checksum. */
-static void send_syn(struct slirp_uplink *u, const char *dst, uint16_t port)
+/* A TCP SYN from the guest's @sport to @dst:@port, full checksum. */
+static void send_syn_from(struct slirp_uplink *u, uint16_t sport,
+			  const char *dst, uint16_t port)
 {
 	uint8_t f[14 + 20 + 20], ph[12];
 	uint8_t *tcp = f + 34;
@@ -240,7 +248,7 @@ static void send_syn(struct slirp_uplink *u, const char *dst, uint16_t port)
 	eth_header(f);
 	ip4_header(f + 14, dst, 6, 40);
 	memset(tcp, 0, 20);
-	put16(tcp, 40000);
+	put16(tcp, sport);
 	put16(tcp + 2, port);
 	tcp[4] = 0x11; /* sequence number */
 	tcp[12] = 5 << 4;
@@ -253,6 +261,11 @@ static void send_syn(struct slirp_uplink *u, const char *dst, uint16_t port)
 	sum = sum16(ph, 12, 0);
 	put16(tcp + 16, fold(sum16(tcp, 20, sum)));
 	send_frame(u, f, sizeof(f));
+}
+
+static void send_syn(struct slirp_uplink *u, const char *dst, uint16_t port)
+{
+	send_syn_from(u, 40000, dst, port);
 }
 
 /* A listener on 127.0.0.1:(any); *port gets its number. */
@@ -448,6 +461,29 @@ static void uplink_completes_partial_checksum(void **state)
 	slirp_uplink_free(u);
 }
 
+/* At conn_max host sockets, a guest's new connections are dropped. */
+static void uplink_connection_limit(void **state)
+{
+	struct slirp_uplink *u = uplink_start_max(true, 2);
+	struct slirp_uplink_stats st;
+	uint16_t port;
+	int s = loopback_listener(&port);
+
+	guest_arp(u);
+	send_syn_from(u, 41000, "10.0.2.2", port);
+	assert_true(accepted_within(s, 2000));
+	send_syn_from(u, 41001, "10.0.2.2", port);
+	assert_true(accepted_within(s, 2000));
+	usleep(700000); /* libslirp's sockets are counted every 500 ms */
+	send_syn_from(u, 41002, "10.0.2.2", port);
+	assert_false(accepted_within(s, 500));
+	slirp_uplink_stats_get(u, &st);
+	assert_true(st.drops_conn_limit >= 1);
+	assert_true(st.sockets >= 2);
+	close(s);
+	slirp_uplink_free(u);
+}
+
 static void uplink_refuses_bad_config(void **state)
 {
 	struct slirp_uplink_config c = {.prefix4 = 24, .mtu = 65521,
@@ -472,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(uplink_no_host_loopback),
 	    cmocka_unit_test(uplink_forward_add_remove),
 	    cmocka_unit_test(uplink_completes_partial_checksum),
+	    cmocka_unit_test(uplink_connection_limit),
 	    cmocka_unit_test(uplink_refuses_bad_config),
 	};
 
