@@ -53,6 +53,13 @@ enum netconf_limits {
 	NETCONF_FILE_MAX = 1 << 20, /* bytes in a YAML file */
 	NETCONF_FORWARDS_MAX = 256, /* port forwards per nat network */
 	NETCONF_NAT_MTU_MAX = 65520, /* libslirp's limit (65521) */
+	NETCONF_CAPTURES_MAX = 8,    /* declared captures per network */
+	NETCONF_CAPTURE_FILTER_MAX = 4095,
+	NETCONF_CAPTURE_ROTATE_SIZE_MAX = 65536, /* MiB per file */
+	NETCONF_CAPTURE_ROTATE_FILES_MAX = 1000,
+	NETCONF_CAPTURE_SNAPLEN_MAX = 262144,
+	NETCONF_CAPTURE_ROTATE_SIZE_DEFAULT = 16,
+	NETCONF_CAPTURE_ROTATE_FILES_DEFAULT = 4,
 };
 
 /* Defaults filled in by netconf_net_set_defaults(). */
@@ -109,6 +116,28 @@ struct netconf_forward {
 };
 
 /**
+ * struct netconf_capture - a capture declared with its network: always
+ * running while the network exists, into rotating files netd writes
+ * (docs/capture.md, "Declared captures").
+ * @name: identifies it in the network; the default file is named after it
+ * @ports: port names (@port_count), none: every port
+ * @filter: BPF filter text (checked by netd when it starts), or NULL
+ * @file: absolute path prefix of the files (FILE.0 .. FILE.N-1), or NULL:
+ *        netd's STATE_DIR/captures/NET.NAME.pcapng
+ * @rotate_size: MiB per file; @rotate_files: files kept; @snaplen: bytes
+ */
+struct netconf_capture {
+	char *name;
+	char **ports;
+	uint32_t port_count;
+	char *filter;
+	char *file;
+	uint32_t rotate_size;
+	uint32_t rotate_files;
+	uint32_t snaplen;
+};
+
+/**
  * struct netconf_net - one network.
  * @subnet: "ADDR/PREFIX" with no host bits, or NULL for a pure L2 network.
  * @gateway: netd's own address in @subnet; defaults to its first host.
@@ -128,6 +157,8 @@ struct netconf_net {
 	bool host_loopback;
 	struct netconf_forward *forwards;
 	uint32_t forward_count;
+	struct netconf_capture *captures; /* declared captures, @capture_count */
+	uint32_t capture_count;
 	uint32_t mtu;
 	uint32_t mac_table_size;
 	uint32_t mac_aging;

@@ -74,6 +74,17 @@ int netconf_nat_parse_json(struct netconf_net *net, const char *key,
 			   struct netconf_error *err);
 void netconf_nat_clear(struct netconf_net *net);
 
+/* Declared captures (netconf_capture.c), the same hooks as nat's. */
+extern const cyaml_schema_value_t netconf_capture_entry;
+int netconf_capture_validate(const struct netconf_net *net, const char *path,
+			     struct netconf_error *err);
+int netconf_capture_set_defaults(struct netconf_net *net);
+int netconf_capture_to_json(const struct netconf_net *net, json_t *o);
+int netconf_capture_parse_json(struct netconf_net *net, const char *key,
+			       const json_t *v, const char *path,
+			       struct netconf_error *err);
+void netconf_capture_clear(struct netconf_net *net);
+
 /* Sets defaults on every network of a validated configuration
  * (netconf_validate.c). Return: 0 or -ENOMEM. */
 int netconf_set_defaults(struct netconf *cfg);

@@ -77,6 +77,7 @@ json_t *netconf_net_to_json(const struct netconf_net *net)
 	rc |= json_object_set_new(o, "ports", ports);
 	ports = NULL;
 	rc |= netconf_nat_to_json(net, o);
+	rc |= netconf_capture_to_json(net, o);
 	if (rc)
 		goto fail;
 	return o;
@@ -266,7 +267,9 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 					return rc;
 			}
 		} else if ((rc = netconf_nat_parse_json(net, key, v, p,
-							err)) > 0) {
+							err)) > 0 &&
+			   (rc = netconf_capture_parse_json(net, key, v, p,
+							    err)) > 0) {
 			return netconf_err_unknown_field(
 			    err, p, netconf_net_fields, key);
 		}

@@ -110,6 +110,11 @@ const cyaml_schema_field_t netconf_net_fields[] = {
 	"forwards", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	struct netconf_net, forwards, forward_count, &netconf_forward_entry, 0,
 	NETCONF_FORWARDS_MAX),
+    /* declared captures (netconf_capture.c) */
+    CYAML_FIELD_SEQUENCE_COUNT(
+	"captures", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+	struct netconf_net, captures, capture_count, &netconf_capture_entry, 0,
+	NETCONF_CAPTURES_MAX),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t net_entry = {
@@ -140,6 +145,9 @@ static const struct netconf_int_range int_ranges[] = {
     {"vlan", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX},
     {"native", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX},
     {"trunk", NETCONF_VLAN_MIN, NETCONF_VLAN_MAX},
+    {"rotate_size", 1, NETCONF_CAPTURE_ROTATE_SIZE_MAX},
+    {"rotate_files", 1, NETCONF_CAPTURE_ROTATE_FILES_MAX},
+    {"snaplen", 1, NETCONF_CAPTURE_SNAPLEN_MAX},
 };
 
 const struct netconf_int_range *netconf_int_range_find(const char *key)

@@ -295,6 +295,9 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 	rc = netconf_nat_validate(net, path, err);
 	if (rc)
 		return rc;
+	rc = netconf_capture_validate(net, path, err);
+	if (rc)
+		return rc;
 	netconf_path_field(p, path, "mtu");
 	if (net->mtu && (rc = range_check("mtu", net->mtu, p, err)))
 		return rc;
@@ -448,7 +451,7 @@ int netconf_net_set_defaults(struct netconf_net *net)
 	char buf[64];
 	uint32_t i;
 
-	if (netconf_nat_set_defaults(net))
+	if (netconf_nat_set_defaults(net) || netconf_capture_set_defaults(net))
 		return -ENOMEM;
 	if (!net->mtu)
 		net->mtu = NETCONF_DEFAULT_MTU;
@@ -492,6 +495,7 @@ void netconf_net_clear(struct netconf_net *net)
 		netconf_port_clear(&net->ports[i]);
 	free(net->ports);
 	netconf_nat_clear(net);
+	netconf_capture_clear(net);
 	memset(net, 0, sizeof(*net));
 }
 

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/pcapng.h"
 #include "loom/control.h"
-#include "netd/capture_ring.h"
+#include "netd/capture_internal.h"
 #include "netd/netd.h"
 #include "netd/service.h"
 
@@ -33,534 +33,7 @@
  * does waits for the writer: a full ring drops the frame and counts it.
  */
 
-enum {
-	CAPTURE_RING_BYTES = 4 << 20, /* per capture; a 256 KiB frame fits 4x */
-	CAPTURE_OBUF_BYTES = 1 << 20, /* pcapng bytes built before a write */
-	CAPTURE_POLL_MS = 10,	      /* drain period while frames flow */
-	CAPTURE_TURN_RECORDS = 8192,  /* records per drain call */
-	CAPTURE_LINGER_MS = 2000,     /* at the end: wait this long for a
-					 slow reader to take what is left */
-	CAPTURE_IF_MAX = 1024,	      /* interface blocks per capture */
-};
-
-enum capture_state {
-	CAPTURE_RUNNING,
-	CAPTURE_ENDING, /* mirror removed; writing out what is left */
-};
-
-struct capture_if {
-	uint32_t port_id;
-	char name[SWITCH_PORT_NAME_MAX + NETCONF_NAME_MAX + 2];
-};
-
-struct netd_capture {
-	/* Read by the data path (set before the mirror is added). */
-	struct capture_ring ring;
-	uint32_t snaplen;
-	bool all_ports;
-	bool has_prog;
-	struct bpf_program prog;
-	uint64_t port_mask[SWITCH_MAX_PORTS_MAX / 64];
-	_Atomic uint64_t filtered; /* written by the data path only */
-
-	/* Control thread only. */
-	struct netd *d;
-	struct netd_net *net;
-	int id;
-	int mirror_id;
-	int sock;   /* the client's control connection */
-	int out_fd; /* where pcapng goes */
-	bool out_watched; /* out_fd is on the loop for EPOLLOUT */
-	bool efd_watched; /* the ring's eventfd is on the loop */
-	bool sock_watched;
-	bool busy;	  /* poll timer running; the ring is not armed */
-	enum capture_state state;
-	unsigned int dirs;
-	char filter[LOOM_CAPTURE_FILTER_MAX];
-	char out_kind[8];
-	char reason[128];
-	uint64_t count_max; /* 0: no limit */
-	uint64_t written;     /* frames built into obuf or written */
-	uint64_t in_obuf;     /* of those, frames still (partly) in obuf */
-	uint64_t lost_at_end; /* taken from the ring, never written */
-	uint64_t started_ms;
-	time_t started;
-	struct evloop_timer *poll_timer, *end_timer;
-	uint8_t *obuf;
-	size_t olen, ooff;
-	int16_t *ifid_of; /* per switch port id: its IDB, -1 none yet */
-	struct capture_if *ifs;
-	uint32_t n_if;
-};
-
-static struct netd_capture *captures[LOOM_CAPTURE_MAX];
 static int capture_next_id = 1;
-
-static void capture_drain(struct netd_capture *c);
-static void capture_finish(struct netd_capture *c);
-
-/* ---- data path ---- */
-
-static void capture_on_frame(void *arg, uint32_t port_id, enum switch_dir dir,
-			     const struct frame *f)
-{
-	struct netd_capture *c = arg;
-	struct capture_rec *rec;
-	struct pcap_pkthdr h;
-	struct timespec ts;
-	uint32_t caplen;
-
-	if (!c->all_ports && (port_id >= SWITCH_MAX_PORTS_MAX ||
-			      !(c->port_mask[port_id / 64] >> (port_id % 64) & 1)))
-		return;
-	caplen = f->len < c->snaplen ? f->len : c->snaplen;
-	h.caplen = caplen;
-	h.len = f->len;
-	rec = capture_ring_reserve(&c->ring, caplen);
-	if (!rec) {
-		/* Counted only if the filter wanted it: run it on the frame
-		 * itself (it may change under us; only a counter depends on
-		 * the answer). */
-		if (!c->has_prog || pcap_offline_filter(&c->prog, &h, f->data))
-			capture_ring_count_drop(&c->ring);
-		return;
-	}
-	memcpy(rec->data, f->data, caplen);
-	if (c->has_prog && !pcap_offline_filter(&c->prog, &h, rec->data)) {
-		atomic_store_explicit(
-			&c->filtered,
-			atomic_load_explicit(&c->filtered,
-					     memory_order_relaxed) + 1,
-			memory_order_relaxed);
-		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rec->port_id = port_id;
-	rec->orig_len = f->len;
-	rec->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	rec->dir = (uint8_t)dir;
-	capture_ring_commit(&c->ring);
-}
-
-/* ---- ports and interface blocks ---- */
-
-/*
- * Name and describe switch port @pid of @n. Return: true if it is a port
- * netd knows (declared or a VM NIC).
- */
-static bool capture_port_describe(struct netd *d, struct netd_net *n,
-				  uint32_t pid, char *name, size_t nlen,
-				  char *descr, size_t dlen)
-{
-	struct switch_port_config spc;
-	const char *vm;
-
-	for (uint32_t i = 0; i < n->conf.port_count; i++) {
-		const struct netconf_port *pc = &n->conf.ports[i];
-
-		if (n->rt[i].port_id != (int)pid)
-			continue;
-		snprintf(name, nlen, "%s:%s", n->conf.name, pc->name);
-		snprintf(descr, dlen, "loom port %s of network %s: TAP %s%s%s",
-			 pc->name, n->conf.name, pc->tap,
-			 pc->netns[0] ? " in netns " : "", pc->netns);
-		return true;
-	}
-	vm = netd_vm_port_name(d, n, pid);
-	if (vm) {
-		snprintf(name, nlen, "%s:%s", n->conf.name, vm);
-		snprintf(descr, dlen,
-			 "loom port %s of network %s: VM NIC (shared memory)",
-			 vm, n->conf.name);
-		return true;
-	}
-	/* netd's own ports (the nat uplink, services): the switch's name. */
-	if (!switch_port_get_config(n->sw, pid, &spc) && spc.name[0]) {
-		struct port *p = switch_port_get(n->sw, pid);
-
-		snprintf(name, nlen, "%s:%s", n->conf.name, spc.name);
-		snprintf(descr, dlen, "loom port %s of network %s (%s)",
-			 spc.name, n->conf.name,
-			 p && p->ops && p->ops->name ? p->ops->name : "internal");
-		return true;
-	}
-	snprintf(name, nlen, "%s:port%u", n->conf.name, pid);
-	snprintf(descr, dlen, "loom switch port %u of network %s (gone)", pid,
-		 n->conf.name);
-	return false;
-}
-
-/* The IDB index of @pid, writing its block into obuf first if new. -1: no room. */
-static int capture_ifid(struct netd_capture *c, uint32_t pid)
-{
-	char descr[256];
-	struct capture_if *ci;
-	size_t n;
-
-	if (pid >= SWITCH_MAX_PORTS_MAX)
-		return -1;
-	if (c->ifid_of[pid] >= 0)
-		return c->ifid_of[pid];
-	if (c->n_if >= CAPTURE_IF_MAX)
-		return -1;
-	ci = &c->ifs[c->n_if];
-	ci->port_id = pid;
-	capture_port_describe(c->d, c->net, pid, ci->name, sizeof(ci->name),
-			      descr, sizeof(descr));
-	n = pcapng_idb_write(c->obuf + c->olen, CAPTURE_OBUF_BYTES - c->olen,
-			     PCAPNG_LINKTYPE_ETHERNET, c->snaplen, ci->name,
-			     descr);
-	if (!n)
-		return -1;
-	c->olen += n;
-	c->ifid_of[pid] = (int16_t)c->n_if;
-	return (int)c->n_if++;
-}
-
-/* ---- output ---- */
-
-static void capture_on_out(struct evloop *l, int fd, uint32_t events,
-			   void *arg);
-
-/* Write obuf out. Return: 0 (all written), 1 (blocked: EPOLLOUT armed), -errno. */
-static int capture_flush(struct netd_capture *c)
-{
-	while (c->ooff < c->olen) {
-		ssize_t w = write(c->out_fd, c->obuf + c->ooff,
-				  c->olen - c->ooff);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			if (!c->out_watched &&
-			    evloop_fd_add(c->d->loop, c->out_fd, EPOLLOUT,
-					  capture_on_out, c) == 0)
-				c->out_watched = true;
-			return c->out_watched ? 1 : -EAGAIN;
-		}
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		c->ooff += (size_t)w;
-	}
-	c->ooff = c->olen = 0;
-	c->in_obuf = 0;
-	if (c->out_watched) {
-		evloop_fd_del(c->d->loop, c->out_fd);
-		c->out_watched = false;
-	}
-	return 0;
-}
-
-static void capture_set_reason(struct netd_capture *c, const char *fmt,
-			       const char *arg)
-{
-	if (!c->reason[0])
-		snprintf(c->reason, sizeof(c->reason), fmt, arg);
-}
-
-/* ---- the end ---- */
-
-static void capture_send_end(struct netd_capture *c)
-{
-	uint64_t drops = capture_ring_drops(&c->ring) + c->lost_at_end;
-	json_t *j = json_pack(
-		"{s:s,s:i,s:I,s:I,s:I,s:s}", "event", LOOM_EVENT_CAPTURE_END,
-		"capture", c->id, "captured", (json_int_t)c->written, "dropped",
-		(json_int_t)drops, "filtered",
-		(json_int_t)atomic_load(&c->filtered), "reason",
-		c->reason[0] ? c->reason : "stopped");
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
-	json_decref(j);
-	if (text && c->sock >= 0) {
-		size_t len = strlen(text);
-		uint32_t be = htonl((uint32_t)len);
-		uint8_t *msg = malloc(len + 4);
-
-		if (msg) {
-			memcpy(msg, &be, 4);
-			memcpy(msg + 4, text, len);
-			/* A fresh socket buffer holds it; a client that
-			 * stuffed its buffer loses the summary, no more. */
-			if (send(c->sock, msg, len + 4,
-				 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_debug(MOD, "capture %d: summary: %s", c->id,
-					  strerror(errno));
-			free(msg);
-		}
-		free(text);
-	}
-}
-
-static void capture_free(struct netd_capture *c)
-{
-	for (int i = 0; i < LOOM_CAPTURE_MAX; i++)
-		if (captures[i] == c)
-			captures[i] = NULL;
-	if (c->mirror_id >= 0 && c->net && c->net->sw)
-		switch_mirror_remove(c->net->sw, c->mirror_id);
-	if (c->out_watched)
-		evloop_fd_del(c->d->loop, c->out_fd);
-	if (c->efd_watched)
-		evloop_fd_del(c->d->loop, c->ring.efd);
-	if (c->sock_watched)
-		evloop_fd_del(c->d->loop, c->sock);
-	if (c->sock >= 0)
-		close(c->sock);
-	if (c->out_fd >= 0)
-		close(c->out_fd);
-	evloop_timer_del(c->poll_timer);
-	evloop_timer_del(c->end_timer);
-	if (c->has_prog)
-		pcap_freecode(&c->prog);
-	capture_ring_destroy(&c->ring);
-	free(c->obuf);
-	free(c->ifid_of);
-	free(c->ifs);
-	free(c);
-}
-
-static void capture_finish(struct netd_capture *c)
-{
-	log_info(MOD, "capture %d on %s ended (%s): %llu captured, %llu dropped",
-		 c->id, c->net->conf.name, c->reason[0] ? c->reason : "stopped",
-		 (unsigned long long)c->written,
-		 (unsigned long long)(capture_ring_drops(&c->ring) +
-				      c->lost_at_end));
-	capture_send_end(c);
-	capture_free(c);
-}
-
-/* Count what is still queued or unwritten as lost (the output cannot take it). */
-static void capture_discard(struct netd_capture *c)
-{
-	uint64_t pos = capture_ring_pos(&c->ring);
-
-	c->written -= c->in_obuf;
-	c->lost_at_end += c->in_obuf;
-	c->in_obuf = 0;
-	c->olen = c->ooff = 0;
-
-	while (capture_ring_peek(&c->ring, &pos))
-		c->lost_at_end++;
-	capture_ring_release(&c->ring, pos);
-}
-
-/*
- * Stop taking frames; write out what is queued (waiting up to
- * CAPTURE_LINGER_MS for a slow reader), then the summary, then free.
- */
-static void capture_end(struct netd_capture *c)
-{
-	if (c->state == CAPTURE_ENDING)
-		return;
-	c->state = CAPTURE_ENDING;
-	if (c->mirror_id >= 0) {
-		/* Returns once the data path is out of our callback. */
-		switch_mirror_remove(c->net->sw, c->mirror_id);
-		c->mirror_id = -1;
-	}
-	evloop_timer_mod(c->end_timer, CAPTURE_LINGER_MS, 0);
-	evloop_timer_mod(c->poll_timer, 0, 0);
-	capture_drain(c);
-}
-
-/* ---- the writer ---- */
-
-/* Bytes an EPB of @rec takes in obuf. */
-static size_t epb_size(const struct capture_rec *rec)
-{
-	return PCAPNG_EPB_OVERHEAD + rec->cap_len;
-}
-
-/*
- * Move records from the ring into obuf and obuf to the fd, for at most one
- * turn. Called on the ring's eventfd, the poll timer, EPOLLOUT.
- */
-static void capture_drain(struct netd_capture *c)
-{
-	const struct capture_rec *rec = NULL;
-	uint64_t pos, prev;
-	unsigned int taken = 0;
-	int ret;
-
-	ret = capture_flush(c);
-	if (ret)
-		goto out_blocked;
-	pos = capture_ring_pos(&c->ring);
-	for (;;) {
-		prev = pos;
-		if (taken >= CAPTURE_TURN_RECORDS)
-			break;
-		rec = capture_ring_peek(&c->ring, &pos);
-		if (!rec)
-			break;
-		if (c->olen + epb_size(rec) + 512 > CAPTURE_OBUF_BYTES) {
-			capture_ring_release(&c->ring, prev);
-			ret = capture_flush(c);
-			if (ret)
-				goto out_blocked;
-		}
-		taken++;
-		if (c->count_max && c->written >= c->count_max)
-			continue; /* past the count: dropped on the floor */
-		{
-			int ifid = capture_ifid(c, rec->port_id);
-			size_t n;
-
-			if (ifid < 0) {
-				c->lost_at_end++;
-				continue;
-			}
-			n = pcapng_epb_write(c->obuf + c->olen,
-					     CAPTURE_OBUF_BYTES - c->olen,
-					     (uint32_t)ifid, rec->ts_ns,
-					     rec->orig_len, rec->data,
-					     rec->cap_len,
-					     rec->dir == SWITCH_DIR_INGRESS ?
-						     PCAPNG_DIR_IN :
-						     PCAPNG_DIR_OUT);
-			if (!n) {
-				c->lost_at_end++;
-				continue;
-			}
-			c->olen += n;
-			c->written++;
-			c->in_obuf++;
-		}
-	}
-	capture_ring_release(&c->ring, prev);
-	ret = capture_flush(c);
-	if (ret)
-		goto out_blocked;
-	if (c->count_max && c->written >= c->count_max &&
-	    c->state == CAPTURE_RUNNING) {
-		capture_set_reason(c, "%s", "count reached");
-		capture_end(c);
-		return;
-	}
-	if (c->state == CAPTURE_ENDING) {
-		if (rec && taken >= CAPTURE_TURN_RECORDS) {
-			evloop_timer_mod(c->poll_timer, 1, 0);
-			return;
-		}
-		capture_finish(c);
-		return;
-	}
-	if (taken >= CAPTURE_TURN_RECORDS) {
-		/* More waits: next round, after the other fds had theirs. */
-		evloop_timer_mod(c->poll_timer, 1, CAPTURE_POLL_MS);
-		c->busy = true;
-	} else if (taken) {
-		if (!c->busy)
-			evloop_timer_mod(c->poll_timer, CAPTURE_POLL_MS,
-					 CAPTURE_POLL_MS);
-		c->busy = true;
-	} else {
-		/* Idle: sleep on the eventfd. */
-		evloop_timer_mod(c->poll_timer, 0, 0);
-		c->busy = false;
-		if (!capture_ring_arm(&c->ring, prev))
-			evloop_timer_mod(c->poll_timer, 1, CAPTURE_POLL_MS);
-	}
-	return;
-
-out_blocked:
-	if (ret < 0) {
-		char e[64];
-
-		snprintf(e, sizeof(e), "%s", strerror(-ret));
-		capture_set_reason(c, "output: %s", e);
-		if (c->state == CAPTURE_RUNNING) {
-			c->state = CAPTURE_ENDING;
-			switch_mirror_remove(c->net->sw, c->mirror_id);
-			c->mirror_id = -1;
-		}
-		capture_discard(c);
-		capture_finish(c);
-		return;
-	}
-	/* The reader is slow: stop draining, the ring fills, the data path
-	 * drops and counts. capture_on_out resumes. */
-	evloop_timer_mod(c->poll_timer, 0, 0);
-	c->busy = false;
-}
-
-static void capture_on_out(struct evloop *l, int fd, uint32_t events,
-			   void *arg)
-{
-	struct netd_capture *c = arg;
-
-	(void)l;
-	(void)fd;
-	(void)events; /* an error shows in the write */
-	capture_drain(c);
-}
-
-static void capture_on_ring(struct evloop *l, int fd, uint32_t events,
-			    void *arg)
-{
-	struct netd_capture *c = arg;
-	uint64_t v;
-
-	(void)l;
-	(void)events;
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_debug(MOD, "ring eventfd: %s", strerror(errno));
-	if (!c->out_watched)
-		capture_drain(c);
-}
-
-static void capture_on_poll(struct evloop *l, void *arg)
-{
-	struct netd_capture *c = arg;
-
-	(void)l;
-	if (!c->out_watched)
-		capture_drain(c);
-}
-
-static void capture_on_end_timer(struct evloop *l, void *arg)
-{
-	struct netd_capture *c = arg;
-
-	(void)l;
-	if (c->state == CAPTURE_RUNNING) {
-		capture_set_reason(c, "%s", "duration reached");
-		capture_end(c);
-		return;
-	}
-	/* Lingered long enough: what the reader did not take is lost. */
-	capture_set_reason(c, "%s", "output too slow at the end");
-	capture_discard(c);
-	capture_finish(c);
-}
-
-/* The client's socket: any EOF (shutdown or exit) ends the capture. */
-static void capture_on_sock(struct evloop *l, int fd, uint32_t events,
-			    void *arg)
-{
-	struct netd_capture *c = arg;
-	uint8_t junk[256];
-	ssize_t n;
-
-	(void)l;
-	n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
-	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
-		return; /* nothing the client says matters but its EOF */
-	evloop_fd_del(c->d->loop, c->sock);
-	c->sock_watched = false;
-	if (n < 0 || (events & EPOLLERR)) {
-		/* Gone without a goodbye: nobody to tell. */
-		close(c->sock);
-		c->sock = -1;
-	} else {
-		shutdown(c->sock, SHUT_RD);
-	}
-	capture_set_reason(c, "%s", "stopped");
-	if (c->state == CAPTURE_RUNNING)
-		capture_end(c);
-}
 
 /* ---- start ---- */
 
@@ -570,10 +43,10 @@ static int capture_count_on(struct netd_net *n, int *total)
 
 	*total = 0;
 	for (int i = 0; i < LOOM_CAPTURE_MAX; i++) {
-		if (!captures[i])
+		if (!capture_table[i])
 			continue;
 		(*total)++;
-		if (captures[i]->net == n)
+		if (capture_table[i]->net == n)
 			on++;
 	}
 	return on;
@@ -873,7 +346,7 @@ struct netd_capture *netd_capture_start(struct netd *d, json_t *req,
 		goto fail_fd;
 	}
 	for (int i = 0; i < LOOM_CAPTURE_MAX && slot < 0; i++)
-		if (!captures[i])
+		if (!capture_table[i])
 			slot = i;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -894,7 +367,7 @@ struct netd_capture *netd_capture_start(struct netd *d, json_t *req,
 		return NULL;
 	}
 	c->id = capture_next_id++;
-	captures[slot] = c;
+	capture_table[slot] = c;
 	*reply = json_pack("{s:O,s:b,s:{s:i,s:s,s:i,s:o}}", "id", id, "ok", 1,
 			   "result", "capture", c->id, "net",
 			   c->net->conf.name, "snaplen", (int)c->snaplen,
@@ -948,7 +421,7 @@ static void netd_capture_net_gone(struct netd *d, struct netd_net *n)
 {
 	(void)d;
 	for (int i = 0; i < LOOM_CAPTURE_MAX; i++) {
-		struct netd_capture *c = captures[i];
+		struct netd_capture *c = capture_table[i];
 
 		if (!c || c->net != n)
 			continue;
@@ -960,7 +433,7 @@ static void netd_capture_net_gone(struct netd *d, struct netd_net *n)
 		c->state = CAPTURE_ENDING;
 		/* One last non-blocking attempt; the network goes now. */
 		capture_drain(c);
-		if (captures[i] == c) {
+		if (capture_table[i] == c) {
 			capture_discard(c);
 			capture_finish(c);
 		}
@@ -973,7 +446,7 @@ static json_t *netd_capture_list(struct netd *d)
 
 	(void)d;
 	for (int i = 0; a && i < LOOM_CAPTURE_MAX; i++) {
-		struct netd_capture *c = captures[i];
+		struct netd_capture *c = capture_table[i];
 		const char *dir;
 
 		if (!c)

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* capture_internal.h - what netd/capture*.c share: a capture's state and the writer's entry points. */
+#ifndef LOOM_NETD_CAPTURE_INTERNAL_H
+#define LOOM_NETD_CAPTURE_INTERNAL_H
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/evloop.h"
+#include "loom/control.h"
+#include "netd/capture_ring.h"
+#include "netd/netd.h"
+
+/* docs/capture.md describes the design. */
+
+enum {
+	CAPTURE_RING_BYTES = 4 << 20, /* per capture; a 256 KiB frame fits 4x */
+	CAPTURE_OBUF_BYTES = 1 << 20, /* pcapng bytes built before a write */
+	CAPTURE_POLL_MS = 10,	      /* drain period while frames flow */
+	CAPTURE_TURN_RECORDS = 8192,  /* records per drain call */
+	CAPTURE_LINGER_MS = 2000,     /* at the end: wait this long for a
+					 slow reader to take what is left */
+	CAPTURE_IF_MAX = 1024,	      /* interface blocks per capture */
+};
+
+enum capture_state {
+	CAPTURE_RUNNING,
+	CAPTURE_ENDING, /* mirror removed; writing out what is left */
+};
+
+struct capture_if {
+	uint32_t port_id;
+	char name[SWITCH_PORT_NAME_MAX + NETCONF_NAME_MAX + 2];
+};
+
+struct netd_capture {
+	/* Read by the data path (set before the mirror is added). */
+	struct capture_ring ring;
+	uint32_t snaplen;
+	bool all_ports;
+	bool has_prog;
+	struct bpf_program prog;
+	uint64_t port_mask[SWITCH_MAX_PORTS_MAX / 64];
+	_Atomic uint64_t filtered; /* written by the data path only */
+
+	/* Control thread only. */
+	struct netd *d;
+	struct netd_net *net;
+	int id;
+	int mirror_id;
+	int sock;   /* the client's control connection */
+	int out_fd; /* where pcapng goes */
+	bool out_watched; /* out_fd is on the loop for EPOLLOUT */
+	bool efd_watched; /* the ring's eventfd is on the loop */
+	bool sock_watched;
+	bool busy;	  /* poll timer running; the ring is not armed */
+	enum capture_state state;
+	unsigned int dirs;
+	char filter[LOOM_CAPTURE_FILTER_MAX];
+	char out_kind[8];
+	char reason[128];
+	uint64_t count_max; /* 0: no limit */
+	uint64_t written;     /* frames built into obuf or written */
+	uint64_t in_obuf;     /* of those, frames still (partly) in obuf */
+	uint64_t lost_at_end; /* taken from the ring, never written */
+	uint64_t started_ms;
+	time_t started;
+	struct evloop_timer *poll_timer, *end_timer;
+	uint8_t *obuf;
+	size_t olen, ooff;
+	int16_t *ifid_of; /* per switch port id: its IDB, -1 none yet */
+	struct capture_if *ifs;
+	uint32_t n_if;
+};
+
+/* Every running capture; the control thread's only. */
+extern struct netd_capture *capture_table[LOOM_CAPTURE_MAX];
+
+/* capture_writer.c */
+void capture_on_frame(void *arg, uint32_t port_id, enum switch_dir dir,
+		      const struct frame *f);
+bool capture_port_describe(struct netd *d, struct netd_net *n,
+			   uint32_t pid, char *name, size_t nlen,
+			   char *descr, size_t dlen);
+int capture_ifid(struct netd_capture *c, uint32_t pid);
+void capture_set_reason(struct netd_capture *c, const char *fmt,
+			const char *arg);
+void capture_free(struct netd_capture *c);
+void capture_finish(struct netd_capture *c);
+void capture_discard(struct netd_capture *c);
+void capture_end(struct netd_capture *c);
+void capture_drain(struct netd_capture *c);
+void capture_on_ring(struct evloop *l, int fd, uint32_t events,
+		     void *arg);
+void capture_on_poll(struct evloop *l, void *arg);
+void capture_on_end_timer(struct evloop *l, void *arg);
+void capture_on_sock(struct evloop *l, int fd, uint32_t events,
+		     void *arg);
+
+#endif
