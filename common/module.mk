@@ -44,3 +44,9 @@ FUZZ_LDLIBS_fwdspec := -lcyaml -lyaml -ljansson
 UNIT_TESTS += $(BUILD)/tests/unit/test_pcapng
 $(BUILD)/tests/unit/test_pcapng: $(BUILD)/tests/unit/test_pcapng.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+
+# Unit tests of captures declared in the network file (common/netconf_capture.c).
+UNIT_TESTS += $(BUILD)/tests/unit/test_netconf_capture
+$(BUILD)/tests/unit/test_netconf_capture: $(BUILD)/tests/unit/test_netconf_capture.o \
+		$(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcyaml -lyaml -ljansson -lcmocka

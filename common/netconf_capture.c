@@ -179,16 +179,19 @@ void netconf_capture_clear(struct netconf_net *net)
 
 static json_t *capture_to_json(const struct netconf_capture *c)
 {
-	json_t *o = json_pack("{s:s?,s:s?,s:s?,s:i,s:i,s:i}", "name", c->name,
-			      "filter", c->filter, "file", c->file,
+	json_t *o = json_pack("{s:s?,s:i,s:i,s:i}", "name", c->name,
 			      "rotate_size", (int)c->rotate_size,
 			      "rotate_files", (int)c->rotate_files, "snaplen",
 			      (int)c->snaplen);
 	json_t *a = json_array();
 
+	if (o && c->filter)
+		json_object_set_new(o, "filter", json_string(c->filter));
+	if (o && c->file)
+		json_object_set_new(o, "file", json_string(c->file));
 	for (uint32_t i = 0; a && i < c->port_count; i++)
 		json_array_append_new(a, json_string(c->ports[i]));
-	if (o && a)
+	if (o && a && c->port_count)
 		json_object_set_new(o, "ports", a);
 	else
 		json_decref(a);

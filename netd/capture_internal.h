@@ -33,6 +33,7 @@ enum capture_state {
 struct capture_if {
 	uint32_t port_id;
 	char name[SWITCH_PORT_NAME_MAX + NETCONF_NAME_MAX + 2];
+	char descr[256]; /* kept: each rotated file repeats the block */
 };
 
 struct netd_capture {
@@ -73,12 +74,22 @@ struct netd_capture {
 	int16_t *ifid_of; /* per switch port id: its IDB, -1 none yet */
 	struct capture_if *ifs;
 	uint32_t n_if;
+	/* Declared captures (network file): netd's own rotating files
+	 * ROT_PATH.0 .. ROT_PATH.(rot_files - 1); rot_path[0] == 0 else. */
+	char decl_name[NETCONF_NAME_MAX];
+	char rot_path[4096];
+	uint64_t rot_size;
+	unsigned int rot_files, rot_index;
+	uint64_t file_bytes;  /* written to the current file */
+	uint64_t file_frames; /* frames in it */
 };
 
 /* Every running capture; the control thread's only. */
 extern struct netd_capture *capture_table[LOOM_CAPTURE_MAX];
 
 /* capture_writer.c */
+/* capture_rot_open - open file @index of a declared capture's rotation. */
+int capture_rot_open(const char *path, unsigned int index);
 void capture_on_frame(void *arg, uint32_t port_id, enum switch_dir dir,
 		      const struct frame *f);
 bool capture_port_describe(struct netd *d, struct netd_net *n,

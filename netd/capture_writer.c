@@ -125,6 +125,7 @@ int capture_ifid(struct netd_capture *c, uint32_t pid)
 	ci->port_id = pid;
 	capture_port_describe(c->d, c->net, pid, ci->name, sizeof(ci->name),
 			      descr, sizeof(descr));
+	snprintf(ci->descr, sizeof(ci->descr), "%s", descr);
 	n = pcapng_idb_write(c->obuf + c->olen, CAPTURE_OBUF_BYTES - c->olen,
 			     PCAPNG_LINKTYPE_ETHERNET, c->snaplen, ci->name,
 			     descr);
@@ -159,6 +160,7 @@ static int capture_flush(struct netd_capture *c)
 		if (w <= 0)
 			return w < 0 ? -errno : -EIO;
 		c->ooff += (size_t)w;
+		c->file_bytes += (uint64_t)w;
 	}
 	c->ooff = c->olen = 0;
 	c->in_obuf = 0;
@@ -285,6 +287,46 @@ void capture_end(struct netd_capture *c)
 
 /* ---- the writer ---- */
 
+int capture_rot_open(const char *path, unsigned int index)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s.%u", path, index);
+	return open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+}
+
+/*
+ * A declared capture's file is full: go on in the next one (the oldest),
+ * which starts with the section header and every interface block so far,
+ * so each file stands alone. obuf is empty (flushed) on entry.
+ * Return: 0 or -errno.
+ */
+static int capture_rotate(struct netd_capture *c)
+{
+	unsigned int next = (c->rot_index + 1) % c->rot_files;
+	int fd = capture_rot_open(c->rot_path, next);
+	size_t n;
+
+	if (fd < 0)
+		return -errno;
+	close(c->out_fd);
+	c->out_fd = fd;
+	c->rot_index = next;
+	c->file_bytes = 0;
+	c->file_frames = 0;
+	c->olen = pcapng_shb_write(c->obuf, CAPTURE_OBUF_BYTES, "loom capture");
+	for (uint32_t i = 0; i < c->n_if; i++) {
+		n = pcapng_idb_write(c->obuf + c->olen,
+				     CAPTURE_OBUF_BYTES - c->olen,
+				     PCAPNG_LINKTYPE_ETHERNET, c->snaplen,
+				     c->ifs[i].name, c->ifs[i].descr);
+		if (!n)
+			return -ENOBUFS;
+		c->olen += n;
+	}
+	return 0;
+}
+
 /* Bytes an EPB of @rec takes in obuf. */
 static size_t epb_size(const struct capture_rec *rec)
 {
@@ -319,6 +361,15 @@ void capture_drain(struct netd_capture *c)
 			if (ret)
 				goto out_blocked;
 		}
+		if (c->rot_path[0] && c->file_frames &&
+		    c->file_bytes + c->olen + epb_size(rec) > c->rot_size) {
+			capture_ring_release(&c->ring, prev);
+			ret = capture_flush(c);
+			if (!ret)
+				ret = capture_rotate(c);
+			if (ret)
+				goto out_blocked;
+		}
 		taken++;
 		if (c->count_max && c->written >= c->count_max)
 			continue; /* past the count: dropped on the floor */
@@ -345,6 +396,7 @@ void capture_drain(struct netd_capture *c)
 			c->olen += n;
 			c->written++;
 			c->in_obuf++;
+			c->file_frames++;
 		}
 	}
 	capture_ring_release(&c->ring, prev);

@@ -89,5 +89,59 @@ check "tshark reads it: ARP for the VM out, its answer in, the SYN out" bash -c 
 check "one interface per port, named NET:PORT" bash -c "
 	capinfos -I '$tmp/home/u.pcapng' | grep -q 'Name = un:vm-004c4d01\$' &&
 	capinfos -I '$tmp/home/u.pcapng' | grep -q 'Name = un:uplink\$'"
+
+# --- Declared captures: in the network file, restarted with netd ---------
+PORT2=$((PORT + 1))
+cat >"$tmp/dn.yaml" <<YAML
+networks:
+  - name: dn
+    mode: nat
+    subnet: 10.237.0.0/24
+    forwards:
+      - {host: "127.0.0.1:$PORT2", guest: "10.237.0.50:80"}
+    captures:
+      - {name: all, rotate_size: 1, rotate_files: 2}
+YAML
+DECL=$tmp/state/captures/dn.all.pcapng
+check "a network file declares a capture" "${AS[@]}" "$LOOM" net apply "$tmp/dn.yaml"
+peer_dn() {
+	"${AS[@]}" "$PEER" "$tmp/run/netd.sock" dn 10.237.0.50 8 >"$tmp/peer2.out" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 50); do grep -q attached "$tmp/peer2.out" && break; sleep 0.1; done
+}
+peer_dn
+for _ in $(seq 50); do [ -e "$DECL.0" ] && break; sleep 0.1; done
+check "it runs: loom capture list names it and its file" bash -c "
+	${AS[*]} '$LOOM' --json capture list >'$tmp/l.json'
+	python3 -c '
+import json
+c = [x for x in json.load(open(\"$tmp/l.json\"))[\"captures\"] if x.get(\"declared\") == \"all\"]
+assert len(c) == 1 and c[0][\"file\"] == \"$DECL.0\", c
+'"
+timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT2; sleep 1.5" 2>/dev/null
+syn_in() { # syn_in FILE: the SYN to the VM is in FILE
+	tshark -n -r "$1" -Y 'tcp.flags.syn == 1 && frame.interface_name == "dn:vm-004c4d01"' 2>/dev/null | grep -q .
+}
+check "netd writes the declared capture's file (nobody's, in STATE_DIR)" bash -c "
+	$(declare -f syn_in); syn_in '$DECL.0' && [ \"\$(stat -c %u '$DECL.0')\" = 65534 ]"
+kill -9 "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null
+"${AS[@]}" "$NETD" --run-dir "$tmp/run" --state-dir "$tmp/state" -v \
+	>>"$tmp/netd.log" 2>&1 &
+pids[0]=$!
+for _ in $(seq 100); do
+	"${AS[@]}" "$LOOM" status >/dev/null 2>&1 && break
+	sleep 0.05
+done
+peer_dn
+for _ in $(seq 50); do [ -e "$DECL.1" ] && break; sleep 0.1; done
+timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT2; sleep 1.5" 2>/dev/null
+check "after kill -9 and a restart it runs again, into the next file" bash -c "
+	$(declare -f syn_in); syn_in '$DECL.1' && syn_in '$DECL.0'"
+sed -i '/captures:/,$d' "$tmp/dn.yaml"
+check "declared away: the capture stops" bash -c "
+	${AS[*]} '$LOOM' net apply '$tmp/dn.yaml' &&
+	! ${AS[*]} '$LOOM' capture list | grep -q '^[0-9]'"
+
 [ $fails -eq 0 ] || { cat "$tmp/cap.err"; tail -5 "$tmp/netd.log"; }
 [ $fails -eq 0 ]
