@@ -183,16 +183,20 @@ void capture_set_reason(struct netd_capture *c, const char *fmt,
 static void capture_send_end(struct netd_capture *c)
 {
 	uint64_t drops = capture_ring_drops(&c->ring) + c->lost_at_end;
-	json_t *j = json_pack(
+	json_t *j;
+	char *text;
+
+	if (c->sock < 0)
+		return; /* a declared capture, or the client is gone */
+	j = json_pack(
 		"{s:s,s:i,s:I,s:I,s:I,s:s}", "event", LOOM_EVENT_CAPTURE_END,
 		"capture", c->id, "captured", (json_int_t)c->written, "dropped",
 		(json_int_t)drops, "filtered",
 		(json_int_t)atomic_load(&c->filtered), "reason",
 		c->reason[0] ? c->reason : "stopped");
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	if (text && c->sock >= 0) {
+	if (text) {
 		size_t len = strlen(text);
 		uint32_t be = htonl((uint32_t)len);
 		uint8_t *msg = malloc(len + 4);

@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 LOOM=$PWD/${LOOM:-build/loom}
 NETD=$PWD/${NETD:-build/loom-netd}
-PEER=$PWD/build/tests/netns/shm_attach_peer
+PEER=$PWD/${PEER:-build/tests/netns/shm_attach_peer}
 for b in "$LOOM" "$NETD" "$PEER"; do
 	[ -x "$b" ] || { echo "FAIL: $b not built (run make)"; exit 1; }
 done
@@ -30,7 +30,7 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
+	[ -n "${KEEP_LOG:-}" ] && cp "$tmp/netd.log" "$KEEP_LOG"; rm -rf "$tmp"
 }
 trap cleanup EXIT
 pass() { echo "PASS: $1"; }
