@@ -233,6 +233,20 @@ check "after restart: the live IPv6 forward too" \
 	bash -c "[ \"\$(python3 $T/get.py 'http://[::1]:$P6/file')\" = 'guest a says hi' ]"
 check_not "after restart: the removed forward stays removed" \
 	python3 "$T/get.py" "http://127.0.0.1:$P1/file"
+# loom net apply changes forwards live, without rebuilding the network.
+P7=$((base + 6))
+sed "s|^    forwards:|    forwards:\n      - host: $P7\n        guest: 10.235.0.15:8000|" \
+	"$T/nat.yaml" >"$T/nat2.yaml"
+ifindex_before=$(ip -n "$(ns a)" -o link show "$TA" | cut -d: -f1)
+check "net apply with one forward more: updated" \
+	bash -c "'$LOOM' --run-dir '$RUN_DIR' net apply $T/nat2.yaml | grep -q 'network nt: updated'"
+check "the applied forward reaches the guest" \
+	bash -c "[ \"\$(python3 $T/get.py http://127.0.0.1:$P7/file)\" = 'guest a says hi' ]"
+check "net apply did not rebuild the network (same TAP)" \
+	test "$(ip -n "$(ns a)" -o link show "$TA" | cut -d: -f1)" = "$ifindex_before"
+check "net apply of the file without it removes the forward" \
+	bash -c "'$LOOM' --run-dir '$RUN_DIR' net apply $T/nat.yaml >/dev/null &&
+	! python3 $T/get.py http://127.0.0.1:$P7/file 2>/dev/null"
 check "net delete closes the network's listeners" bash -c "
 	'$LOOM' --run-dir '$RUN_DIR' net delete nt >/dev/null &&
 	! python3 $T/get.py http://127.0.0.1:$P2/file 2>/dev/null"
