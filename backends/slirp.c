@@ -62,10 +62,14 @@ struct slirp_uplink {
 
 	struct pollfd *pfd; /* rebuilt every turn by slirp_pollfds_fill */
 	unsigned int npfd, pfd_cap;
-	/* libslirp's sockets at the last count (every 500 ms; its poll set
-	 * leaves idle ones out, so its own table is counted), plus the TCP
-	 * connections let through since */
+	/*
+	 * libslirp's host sockets, an estimate: the larger of its poll set
+	 * (this turn; idle sockets are left out) and its own socket table
+	 * (counted every 500 ms; it lists no IPv6 sockets), plus the TCP
+	 * connections let through since that count.
+	 */
 	uint32_t sockets, conn_max;
+	uint32_t table_sockets, syn_since;
 	int64_t sockets_counted_ms;
 
 	struct uplink_timer *timers;
@@ -335,8 +339,10 @@ static void uplink_input_one(struct slirp_uplink *u, struct frame_fifo_item *it)
 		       u->name, u->sockets);
 		return;
 	}
-	if (k == FLOW_TCP_SYN)
+	if (k == FLOW_TCP_SYN) {
 		u->sockets++; /* one socket more, until the next count */
+		u->syn_since++;
+	}
 	u->st.in_frames++;
 	u->st.in_bytes += it->len;
 	if (it->off.gso_type != FRAME_GSO_NONE)
@@ -397,23 +403,27 @@ static uint32_t uplink_timers_timeout(struct slirp_uplink *u, uint32_t tmo)
 	return tmo;
 }
 
-/* Every 500 ms: how many sockets libslirp holds (a line each in its table). */
+/* After a fill: the estimate of libslirp's sockets (struct slirp_uplink). */
 static void uplink_sockets_count(struct slirp_uplink *u)
 {
 	int64_t now = uplink_now_ms();
-	uint32_t lines = 0;
+	uint32_t lines = 0, polled = u->npfd - 1;
 	char *info;
 
-	if (now - u->sockets_counted_ms < 500)
-		return;
-	u->sockets_counted_ms = now;
-	info = slirp_connection_info(u->slirp);
-	if (!info)
-		return;
-	for (const char *p = info; *p; p++)
-		lines += *p == '\n';
-	free(info);
-	u->sockets = lines > 0 ? lines - 1 : 0; /* a header line first */
+	if (now - u->sockets_counted_ms >= 500) {
+		u->sockets_counted_ms = now;
+		info = slirp_connection_info(u->slirp);
+		if (info) {
+			for (const char *p = info; *p; p++)
+				lines += *p == '\n';
+			free(info);
+			/* a header line first */
+			u->table_sockets = lines > 0 ? lines - 1 : 0;
+			u->syn_since = 0;
+		}
+	}
+	u->sockets = (polled > u->table_sockets ? polled : u->table_sockets) +
+		     u->syn_since;
 }
 
 static void *uplink_thread(void *arg)
@@ -762,6 +772,35 @@ void slirp_uplink_stats_get(struct slirp_uplink *u,
 	st->sockets = u->sockets;
 	pthread_mutex_unlock(&u->lock);
 	st->drops_in_full = frame_fifo_drops(&u->in);
+}
+
+int slirp_uplink_forward_conns(struct slirp_uplink *u, bool udp,
+			       uint16_t port)
+{
+	char *info = slirp_uplink_connections(u), *line, *save = NULL;
+	int n = 0;
+
+	if (udp)
+		n = -1;
+	if (!info || udp) {
+		free(info);
+		return n;
+	}
+	/* "  TCP[STATE]  FD  SRC SPORT  DST DPORT RECVQ SENDQ", the host side
+	 * (the forward's port) first for a forwarded connection. */
+	for (line = strtok_r(info, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char state[32], src[64];
+		unsigned int sport;
+		int fd;
+
+		if (sscanf(line, " TCP[%31[^]]] %d %63s %u", state, &fd, src,
+			   &sport) == 4 &&
+		    strcmp(state, "HOST_FORWARD") && sport == port)
+			n++;
+	}
+	free(info);
+	return n;
 }
 
 char *slirp_uplink_connections(struct slirp_uplink *u)

@@ -141,6 +141,15 @@ int slirp_uplink_forward_add(struct slirp_uplink *u, bool udp,
 int slirp_uplink_forward_remove(struct slirp_uplink *u, bool udp,
 				const struct sockaddr *host, socklen_t hlen);
 
+/*
+ * slirp_uplink_forward_conns() - TCP connections open now through the
+ * forward listening on host port @port (IPv4 ones: libslirp's socket
+ * table lists no IPv6 sockets). Return: the count, or -1 (UDP: a forward
+ * is one socket, its flows are not told apart).
+ */
+int slirp_uplink_forward_conns(struct slirp_uplink *u, bool udp,
+			       uint16_t port);
+
 void slirp_uplink_stats_get(struct slirp_uplink *u,
 			    struct slirp_uplink_stats *st);
 

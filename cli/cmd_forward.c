@@ -193,10 +193,15 @@ static int forward_list(struct loom_ctx *ctx, int argc, char **argv)
 		json_decref(result);
 		return LOOM_EXIT_OK;
 	}
-	table_init(&t, 6, "NET", "PROTO", "HOST", "GUEST", "STATE", "ERROR");
-	json_array_foreach(arr, i, f)
+	table_init(&t, 7, "NET", "PROTO", "HOST", "GUEST", "STATE", "CONNS",
+		   "ERROR");
+	json_array_foreach(arr, i, f) {
+		char b[24];
+
 		table_add(&t, jstr(f, "net"), jstr(f, "proto"), jstr(f, "host"),
-			  jstr(f, "guest"), jstr(f, "state"), jstr(f, "error"));
+			  jstr(f, "guest"), jstr(f, "state"),
+			  jint(f, "connections", b), jstr(f, "error"));
+	}
 	table_print(&t);
 	table_free(&t);
 	json_decref(result);

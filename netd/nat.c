@@ -352,6 +352,14 @@ static json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
 		return NULL;
 	json_object_set_new(j, "net", json_string(n->conf.name));
 	json_object_set_new(j, "state", json_string(e[0] ? "down" : "up"));
+	if (n->nat && !e[0] && n->conf.forwards[i].proto == NETCONF_FWD_TCP) {
+		struct fwd_endpoint h;
+
+		if (!fwd_host_parse(n->conf.forwards[i].host, &h))
+			json_object_set_new(j, "connections",
+				json_integer(slirp_uplink_forward_conns(
+				    n->nat->uplink, false, h.port)));
+	}
 	if (e[0])
 		json_object_set_new(j, "error", json_string(e));
 	return j;

@@ -387,6 +387,10 @@ static void uplink_forward_add_remove(void **state)
 	assert_int_equal(r[14 + 20 + 13] & 0x02, 0x02); /* SYN */
 	assert_int_equal(get16(r + 14 + 20 + 2), 80);
 	assert_memory_equal(r + 14 + 16, &g.sin_addr, 4);
+	/* The half-open connection counts for its forward. */
+	assert_int_equal(slirp_uplink_forward_conns(u, false, port), 1);
+	assert_int_equal(slirp_uplink_forward_conns(u, false, port + 1), 0);
+	assert_int_equal(slirp_uplink_forward_conns(u, true, port), -1);
 	close(c);
 
 	assert_int_equal(slirp_uplink_forward_remove(u, false, (void *)&h,
