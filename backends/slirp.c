@@ -65,7 +65,7 @@ struct slirp_uplink {
 	/*
 	 * libslirp's host sockets, an estimate: the larger of its poll set
 	 * (this turn; idle sockets are left out) and its own socket table
-	 * (counted every 500 ms; it lists no IPv6 sockets), plus the TCP
+	 * (counted every 500 ms; it lists no IPv6 sockets) plus the TCP
 	 * connections let through since that count.
 	 */
 	uint32_t sockets, conn_max;
@@ -422,8 +422,9 @@ static void uplink_sockets_count(struct slirp_uplink *u)
 			u->syn_since = 0;
 		}
 	}
-	u->sockets = (polled > u->table_sockets ? polled : u->table_sockets) +
-		     u->syn_since;
+	u->sockets = u->table_sockets + u->syn_since;
+	if (polled > u->sockets)
+		u->sockets = polled;
 }
 
 static void *uplink_thread(void *arg)
