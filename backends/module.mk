@@ -7,7 +7,10 @@ include backends/slirp.mk
 BACKENDS_SRCS += backends/registry.c backends/loopback.c backends/shm.c \
 	backends/tap.c
 BACKENDS_SRCS += backends/slirp.c backends/slirp_port.c backends/frame_fifo.c
-BACKENDS_LDLIBS := $(TAP_LDLIBS) $(SLIRP_LDLIBS)
+# The VDE port (libvdeplug, Debian's libvdeplug-dev): docs/vde.md.
+BACKENDS_SRCS += backends/vde.c
+VDE_LDLIBS := -lvdeplug
+BACKENDS_LDLIBS := $(TAP_LDLIBS) $(SLIRP_LDLIBS) $(VDE_LDLIBS)
 BACKENDS_LIB := $(BUILD)/libloombackends.a
 $(BACKENDS_LIB): $(sort $(BACKENDS_SRCS:%.c=$(BUILD)/%.o))
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 #include "backends/shm.h"
 #include "backends/slirp.h"
 #include "backends/tap.h"
+#include "backends/vde.h"
 #include "common/log.h"
 
 #define MOD "backends"
@@ -24,6 +25,7 @@ static const struct port_ops *const backends[] = {
     &shm_port_ops,
     &slirp_port_ops,
     &tap_port_ops,
+    &vde_port_ops,
 };
 
 size_t backend_count(void)

@@ -17,6 +17,7 @@ static const char usage_port[] =
     "Subcommands:\n"
     "  add NET --tap NAME [...]   create a TAP port and attach it\n"
     "  add NET --type T --name P  a port of another type (loopback)\n"
+    "  add NET --vde URL --name PORT   plug the network into a VDE network\n"
     "  del NET PORT               detach a port and remove its TAP\n"
     "  list [NET]                 ports with their counters\n"
     "\n"
@@ -28,16 +29,23 @@ static const char usage_add[] =
     "N]]\n"
     "                     [--json]\n"
     "       loom port add NET --type TYPE --name PORT [--vlan N | --trunk ...]\n"
+    "       loom port add NET --vde URL --name PORT [--vlan N | --trunk ...]\n"
     "\n"
     "Create the TAP interface NAME, optionally move it into the network\n"
     "namespace NS and give it an address, and attach it to network NET.\n"
     "With --type, a port of another backend: 'loopback' sends every frame\n"
-    "back into the network (docs/network-file.md).\n"
+    "back into the network (docs/network-file.md). With --vde, plug network\n"
+    "NET into the VDE network at URL (any libvdeplug URL: vde:///run/vde.ctl\n"
+    "for a vde_switch, vxvde://, tap://, ...); the port reconnects when the\n"
+    "far side restarts (docs/vde.md).\n"
     "\n"
     "Options:\n"
-    "  --type TYPE       the port's backend: tap (the default) or loopback\n"
+    "  --type TYPE       the port's backend: tap (the default), loopback, vde\n"
     "  --tap NAME        TAP interface name, at most 15 characters (required\n"
     "                    for a TAP port)\n"
+    "  --vde URL         a port of type vde connected to URL (--type vde\n"
+    "                    --url URL)\n"
+    "  --url URL         where a port of another type connects (vde)\n"
     "  --name PORT       the port's name in the network (default: NAME)\n"
     "  --netns NS        an 'ip netns' namespace to move the TAP into\n"
     "  --address CIDR    address set on the TAP, e.g. 10.10.0.2/24\n"
@@ -114,6 +122,7 @@ static const char usage_status[] =
 enum {
 	OPT_JSON = 1000,
 	OPT_TAP,
+	OPT_VDE,
 	OPT_NAME,
 	OPT_NETNS,
 	OPT_ADDRESS,
@@ -122,6 +131,7 @@ enum {
 	OPT_NATIVE,
 	OPT_PORT,
 	OPT_TYPE,
+	OPT_URL,
 };
 
 /*
@@ -239,6 +249,8 @@ void loom_print_ports(const json_t *ports, bool with_net)
 		/* A VM NIC (shm backend) has no TAP: show its model and MAC. */
 		if (jstr(p, "tap"))
 			snprintf(dev, sizeof(dev), "%s", jstr(p, "tap"));
+		else if (jstr(p, "url")) /* a VDE port: where it plugs in */
+			snprintf(dev, sizeof(dev), "%s", jstr(p, "url"));
 		else if (jstr(p, "mac"))
 			snprintf(dev, sizeof(dev), "%s %s",
 				 jstr(p, "model") ? jstr(p, "model") : "vm",
@@ -300,6 +312,8 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"tap", required_argument, NULL, OPT_TAP},
 	    {"type", required_argument, NULL, OPT_TYPE},
+	    {"vde", required_argument, NULL, OPT_VDE},
+	    {"url", required_argument, NULL, OPT_URL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"address", required_argument, NULL, OPT_ADDRESS},
@@ -336,6 +350,13 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_TYPE:
 			json_object_set_new(args, "type", json_string(optarg));
+			break;
+		case OPT_VDE:
+			json_object_set_new(args, "type", json_string("vde"));
+			json_object_set_new(args, "url", json_string(optarg));
+			break;
+		case OPT_URL:
+			json_object_set_new(args, "url", json_string(optarg));
 			break;
 		case OPT_NAME:
 			json_object_set_new(args, "name", json_string(optarg));
@@ -388,7 +409,8 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	if (!json_object_get(args, "tap") && !json_object_get(args, "type")) {
 		json_decref(args);
-		return loom_usage_err(cmd, "missing --tap NAME");
+		return loom_usage_err(cmd,
+				      "missing --tap NAME (or --vde URL, --type TYPE)");
 	}
 	rc = netconf_port_from_json(args, &port, "", &err);
 	if (rc) {

@@ -39,6 +39,7 @@ enum netconf_limits {
 	NETCONF_NAME_MAX = 32,		/* network and port names */
 	NETCONF_IFNAME_MAX = 15,	/* TAP names (IFNAMSIZ - 1) */
 	NETCONF_NETNS_MAX = 64,		/* network namespace names */
+	NETCONF_URL_MAX = 1023,		/* a port's url */
 	NETCONF_NETWORKS_MAX = 256,	/* networks in one file */
 	NETCONF_PORTS_MAX = 1024,	/* ports per network */
 	NETCONF_PORTS_TOTAL_MAX = 4096, /* ports in one file, all networks */
@@ -78,6 +79,8 @@ enum netconf_defaults {
  * @tap: TAP interface name, required for a TAP port.
  * @netns: network namespace the TAP is moved into, or NULL.
  * @address: "ADDR/PREFIX" set on the TAP, or NULL.
+ * @url: where a port of another type connects (type vde: a libvdeplug URL,
+ *       docs/vde.md), or NULL; at most NETCONF_URL_MAX bytes, printable.
  * @vlan: access VLAN (1..4094); 0 when @trunk is used.
  * @trunk: tagged VLANs of a trunk port, @trunk_count entries, or NULL.
  * @native: VLAN of untagged frames on a trunk port, 0 for none (untagged
@@ -89,6 +92,7 @@ struct netconf_port {
 	char *tap;
 	char *netns;
 	char *address;
+	char *url;
 	uint32_t vlan;
 	uint32_t *trunk;
 	uint32_t trunk_count;

@@ -40,6 +40,7 @@ json_t *netconf_port_to_json(const struct netconf_port *port)
 	rc |= json_set_str(o, "tap", port->tap);
 	rc |= json_set_str(o, "netns", port->netns);
 	rc |= json_set_str(o, "address", port->address);
+	rc |= json_set_str(o, "url", port->url);
 	rc |= json_set_uint(o, "vlan", port->vlan);
 	if (port->trunk_count) {
 		t = json_array();
@@ -165,6 +166,8 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 			rc = jget_str(v, &port->netns, p, err);
 		else if (!strcmp(key, "address"))
 			rc = jget_str(v, &port->address, p, err);
+		else if (!strcmp(key, "url"))
+			rc = jget_str(v, &port->url, p, err);
 		else if (!strcmp(key, "vlan"))
 			rc = jget_uint(v, key, &port->vlan, p, err);
 		else if (!strcmp(key, "native"))

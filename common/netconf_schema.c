@@ -68,6 +68,8 @@ const cyaml_schema_field_t netconf_port_fields[] = {
 			   netns, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("address", CYAML_FLAG_OPTIONAL, struct netconf_port,
 			   address, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("url", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   url, 0, CYAML_UNLIMITED),
     CYAML_FIELD_UINT("vlan", CYAML_FLAG_OPTIONAL, struct netconf_port, vlan),
     CYAML_FIELD_SEQUENCE_COUNT(
 	"trunk", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct netconf_port,

@@ -159,6 +159,12 @@ static int port_check(const struct netconf_port *port,
 				       "type '%s' has no TAP name to "
 				       "default to)", port->type);
 	} else {
+		if (port->url) {
+			netconf_path_field(p, path, "url");
+			return netconf_err_set(err, p,
+				       "a TAP port has no 'url' (a port of "
+				       "type vde has: add type: vde)");
+		}
 		netconf_path_field(p, path, "tap");
 		if (!port->tap)
 			return netconf_err_set(err, path,
@@ -174,6 +180,21 @@ static int port_check(const struct netconf_port *port,
 				err);
 		if (rc)
 			return rc;
+	}
+	if (port->url) {
+		size_t n = strlen(port->url);
+
+		netconf_path_field(p, path, "url");
+		if (!n || n > NETCONF_URL_MAX)
+			return netconf_err_set(err, p,
+				       "must be 1..%d bytes long",
+				       NETCONF_URL_MAX);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)port->url[i] < 0x21 ||
+			    (unsigned char)port->url[i] > 0x7e)
+				return netconf_err_set(err, p,
+					       "must be printable ASCII without "
+					       "spaces (byte %u is not)", i);
 	}
 	if (port->netns) {
 		netconf_path_field(p, path, "netns");
@@ -480,6 +501,7 @@ void netconf_port_clear(struct netconf_port *port)
 	free(port->tap);
 	free(port->netns);
 	free(port->address);
+	free(port->url);
 	free(port->trunk);
 	memset(port, 0, sizeof(*port));
 }

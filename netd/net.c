@@ -163,6 +163,7 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 		.ifname = pc->tap,
 		.netns = pc->netns,
 		.address = pc->address,
+		.url = pc->url,
 		.mtu = n->conf.mtu,
 		.offload = netd_net_gso_ok(d, n),
 	};
@@ -536,6 +537,8 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 	const struct netconf_port *pc = &n->conf.ports[i];
 	const struct netd_port *rt = &n->rt[i];
 	json_t *j = netconf_port_to_json(pc);
+	char why[160] = "";
+	struct port *p;
 
 	if (!j)
 		return NULL;
@@ -546,10 +549,15 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 		json_object_set_new(j, "error", json_string(rt->error));
 		return j;
 	}
+	p = switch_port_get(n->sw, (uint32_t)rt->port_id);
 	if (rt->dp && atomic_load(&rt->dp->broken)) {
 		json_object_set_new(j, "state", json_string("down"));
 		json_object_set_new(j, "error",
 				    json_string("the backend failed; delete and re-add the port"));
+	} else if (p && p->ops->link && !p->ops->link(p, why, sizeof(why))) {
+		/* Its far side is away (a VDE port reconnecting). */
+		json_object_set_new(j, "state", json_string("down"));
+		json_object_set_new(j, "error", json_string(why));
 	} else {
 		json_object_set_new(j, "state", json_string("up"));
 	}

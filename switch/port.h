@@ -74,6 +74,7 @@ struct port;
  * @ifname: the kernel interface name (the port's `tap:` field)
  * @netns: `ip netns` name the interface goes into
  * @address: "ADDR/PREFIX" for the interface
+ * @url: where the port connects (the port's `url:`; vde: a libvdeplug URL)
  * @mtu: the network's MTU (0: the kernel's default)
  * @offload: the port may hand the switch GSO and partial-checksum frames
  *	(false while a port of the network takes none: see set_offload)
@@ -86,6 +87,7 @@ struct port_decl {
 	const char *ifname;
 	const char *netns;
 	const char *address;
+	const char *url;
 	uint32_t mtu;
 	bool offload;
 };
@@ -229,6 +231,15 @@ struct port_ops {
 	 * on the data-path thread, on idle networks too. NULL: none.
 	 */
 	void (*tick)(struct port *port);
+
+	/*
+	 * link - optional: whether the port reaches its far side now (a VDE
+	 * port while it reconnects does not). Control thread (any thread is
+	 * safe for a backend that has it). false: netd shows the port
+	 * "down" with @why, a message for a person. NULL: the port is up
+	 * while the backend works.
+	 */
+	bool (*link)(struct port *port, char *why, size_t len);
 
 	/*
 	 * close - release everything open or create made; @port->priv is

@@ -84,7 +84,12 @@ static void test_registry_classes(void **state)
 	assert_int_equal(loopback_port_ops.caps, PORT_CAP_POLL_LEVEL);
 	assert_null(loopback_port_ops.set_offload);
 	backend_declarable_names(names, sizeof(names));
-	assert_string_equal(names, "loopback, tap");
+	assert_string_equal(names, "loopback, tap, vde");
+	/* vde: level-triggered epoll fd of its own, plain frames, a link. */
+	assert_int_equal(backend_lookup("vde")->caps, PORT_CAP_POLL_LEVEL);
+	assert_non_null(backend_lookup("vde")->create);
+	assert_non_null(backend_lookup("vde")->link);
+	assert_null(backend_lookup("vde")->set_offload);
 	backend_declarable_names(names, 5);
 	assert_true(strlen(names) < 5);
 }
