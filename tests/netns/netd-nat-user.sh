@@ -19,6 +19,10 @@ if [ "$(id -u)" -eq 0 ]; then
 		exit 77
 	fi
 	AS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+	if ! "${AS[@]}" test -x "$NETD" -a -x "$PEER"; then
+		echo "skipped: nobody cannot run $NETD (the tree is not readable by other users)"
+		exit 77
+	fi
 else
 	AS=()
 fi
