@@ -74,3 +74,11 @@ FUZZ_TARGETS += vmm_virtio_net
 FUZZ_LIBS_vmm_virtio_net := $(BUILD)/libloomvirtio.a $(VMM_LIB) \
 	$(BUILD)/libloomvirtio.a $(VMM_LIB) $(COMMON_LIB)
 FUZZ_LDLIBS_vmm_virtio_net := -ljansson -lpthread
+
+# Benchmark program (tests/bench/virtio-net.sh runs it against a private
+# loom-netd): two virtio-net devices through netd's switch, synthetic driver.
+TEST_BINS += $(BUILD)/tests/bench/bench_virtio_net
+$(BUILD)/tests/bench/bench_virtio_net: $(BUILD)/tests/bench/bench_virtio_net.o \
+		$(VMM_LIB) $(BUILD)/libloomvirtio.a $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK)
