@@ -9,6 +9,9 @@ BACKENDS_SRCS += backends/registry.c backends/loopback.c backends/shm.c \
 BACKENDS_SRCS += backends/slirp.c backends/slirp_port.c backends/frame_fifo.c
 # The VDE port (libvdeplug, Debian's libvdeplug-dev): docs/vde.md.
 BACKENDS_SRCS += backends/vde.c
+# vhost-user back end: its message parser and memory table (docs/vhost-user.md).
+VHOST_USER_SRCS := backends/vhost_user_msg.c backends/vhost_user_mem.c
+BACKENDS_SRCS += $(VHOST_USER_SRCS)
 VDE_LDLIBS := -lvdeplug
 BACKENDS_LDLIBS := $(TAP_LDLIBS) $(SLIRP_LDLIBS) $(VDE_LDLIBS)
 BACKENDS_LIB := $(BUILD)/libloombackends.a
@@ -41,3 +44,12 @@ $(BUILD)/tests/netns/nat_udp_peer: $(BUILD)/tests/netns/nat_udp_peer.o \
 		$(BUILD)/libloomcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Unit test and fuzz target: the vhost-user parser and memory table.
+$(BUILD)/tests/unit/test_vhost_user: $(BUILD)/tests/unit/test_vhost_user.o \
+		$(VHOST_USER_SRCS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+UNIT_TESTS += $(BUILD)/tests/unit/test_vhost_user
+FUZZ_TARGETS += vhost_user_msg
+FUZZ_LIBS_vhost_user_msg := $(VHOST_USER_SRCS:%.c=$(BUILD)/%.o)
