@@ -212,6 +212,7 @@ static bool known_code(const char *code)
 		LOOM_ERR_PROTO, LOOM_ERR_2BIG,	 LOOM_ERR_NOSYS,
 		LOOM_ERR_OPNOTSUPP, LOOM_ERR_PERM, LOOM_ERR_NOSPC,
 		LOOM_ERR_BUSY, LOOM_ERR_IO,	 LOOM_ERR_INTERNAL,
+		LOOM_ERR_ADDRINUSE,
 	};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
