@@ -279,7 +279,7 @@ static int capture_list(struct loom_ctx *ctx, int argc, char **argv)
 		   "DROPPED", "OUTPUT", "STATE");
 	json_array_foreach(caps, i, c)
 	{
-		char id[24], cap[24], drop[24], ports[256] = "";
+		char id[24], cap[24], drop[24], ports[256] = "", out[64];
 		json_t *ifs = json_object_get(c, "interfaces"), *f;
 		size_t k;
 
@@ -296,12 +296,18 @@ static int capture_list(struct loom_ctx *ctx, int argc, char **argv)
 					 "%s%s", k ? "," : "",
 					 colon ? colon + 1 : (n ? n : "?"));
 			}
+		if (jstr(c, "declared"))
+			snprintf(out, sizeof(out), "declared %s",
+				 jstr(c, "declared"));
+		else
+			snprintf(out, sizeof(out), "%s",
+				 jstr(c, "output") ? jstr(c, "output") : "-");
 		table_add(&t, jint(c, "capture", id), jstr(c, "net"), ports,
 			  jstr(c, "filter") && jstr(c, "filter")[0] ?
 				  jstr(c, "filter") :
 				  NULL,
 			  jstr(c, "direction"), jint(c, "captured", cap),
-			  jint(c, "dropped", drop), jstr(c, "output"),
+			  jint(c, "dropped", drop), out,
 			  jstr(c, "state"));
 	}
 	if (json_array_size(caps))
