@@ -41,7 +41,7 @@ expect() {
 for cmd in "" net "net create" "net list" "net show" "net delete" \
 	"net apply" "net validate" port "port add" "port del" "port list" \
 	fdb "fdb show" "fdb flush" status forward "forward add" "forward list" \
-	"forward remove"; do
+	"forward remove" capture; do
 	# shellcheck disable=SC2086
 	for h in --help -h; do
 		$LOOM $cmd $h >"$out" 2>"$err" </dev/null
@@ -76,6 +76,12 @@ expect "usage: net create nat subnet6" 2 "--subnet6: the prefix must be /8../64"
 	"$LOOM" net create lab --mode nat --subnet6 fd00::/72
 expect "usage: net create host loopback on switch" 2 "only a nat network has host_loopback" -- \
 	"$LOOM" net create lab --mode switch --host-loopback
+expect "usage: capture without a network" 2 "which network" -- "$LOOM" capture
+expect "usage: capture bad snaplen" 2 "--snaplen: '0' is not in 1..262144" -- "$LOOM" capture lab -s 0
+expect "usage: capture bad direction" 2 "--direction: 'up'" -- "$LOOM" capture lab --direction up
+expect "usage: capture rotation needs -w FILE" 2 "need -w FILE" -- "$LOOM" capture lab --rotate-size 1
+expect "usage: capture filter twice" 2 "a filter both in -f and as words" -- "$LOOM" capture lab -f icmp tcp
+expect "usage: capture port list empty" 2 "no port names after ':'" -- "$LOOM" capture lab:
 expect "usage: forward add missing args" 2 "missing arguments" -- "$LOOM" forward add lab tcp 8080
 expect "usage: forward add bad proto" 2 "protocol must be tcp or udp, got 'sctp'" -- \
 	"$LOOM" forward add lab sctp 8080 10.0.2.15
