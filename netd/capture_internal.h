@@ -16,9 +16,9 @@
 /* docs/capture.md describes the design. */
 
 enum {
-	CAPTURE_RING_BYTES = 4 << 20, /* per capture; a 256 KiB frame fits 4x */
+	CAPTURE_RING_BYTES = 8 << 20, /* per capture */
 	CAPTURE_OBUF_BYTES = 1 << 20, /* pcapng bytes built before a write */
-	CAPTURE_POLL_MS = 10,	      /* drain period while frames flow */
+	CAPTURE_POLL_MS = 5,	      /* drain period while frames flow */
 	CAPTURE_TURN_RECORDS = 8192,  /* records per drain call */
 	CAPTURE_LINGER_MS = 2000,     /* at the end: wait this long for a
 					 slow reader to take what is left */

@@ -82,7 +82,12 @@ void capture_ring_commit(struct capture_ring *q)
 	/* seq_cst store, then seq_cst load of armed: with the reader's
 	 * arm-then-check below, one of the two always sees the other. */
 	atomic_store(&q->head, q->res_end);
-	if (atomic_load(&q->armed) && atomic_exchange(&q->armed, false)) {
+	if ((atomic_load(&q->armed) && atomic_exchange(&q->armed, false)) ||
+	    (!atomic_load_explicit(&q->half_sent, memory_order_relaxed) &&
+	     q->res_end - atomic_load_explicit(&q->tail,
+					       memory_order_relaxed) >
+		     q->cap / 2 &&
+	     !atomic_exchange(&q->half_sent, true))) {
 		ssize_t n = write(q->efd, &one, sizeof(one));
 
 		(void)n; /* EAGAIN: the counter is already non-zero */
@@ -117,6 +122,7 @@ const struct capture_rec *capture_ring_peek(struct capture_ring *q,
 void capture_ring_release(struct capture_ring *q, uint64_t pos)
 {
 	atomic_store_explicit(&q->tail, pos, memory_order_release);
+	atomic_store_explicit(&q->half_sent, false, memory_order_relaxed);
 }
 
 bool capture_ring_arm(struct capture_ring *q, uint64_t pos)

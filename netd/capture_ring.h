@@ -26,7 +26,10 @@
  * Wake-up: the consumer arms the ring (capture_ring_arm()) when it finds
  * it empty and wants an event; the first commit after that writes the
  * eventfd @efd once. While frames keep coming the consumer drains on a
- * timer instead, so the data path does no syscall per frame.
+ * timer instead, so the data path does no syscall per frame; only when
+ * the ring passes half full before the timer fires does a commit write
+ * the eventfd (once, until the consumer releases), so a burst is drained
+ * early instead of overflowing.
  */
 
 struct capture_rec {
@@ -47,6 +50,7 @@ struct capture_ring {
 	_Atomic uint64_t tail; /* bytes ever released (consumer) */
 	_Atomic uint64_t drops; /* records refused: ring full */
 	atomic_bool armed;
+	atomic_bool half_sent; /* the half-full wake-up went out */
 	int efd;
 	/* producer-private: the open reservation */
 	uint64_t res_head; /* head after the reservation's wrap, if any */

@@ -110,6 +110,20 @@ static void test_arm(void **state)
 	assert_int_equal(read(q.efd, &v, 8), 8);
 	assert_int_equal(v, 1);
 	assert_int_equal(read(q.efd, &v, 8), -1);
+	/* Not armed, but past half full: one wake-up, until a release. */
+	while (q.head - q.tail <= CAP / 2) {
+		assert_int_equal(read(q.efd, &v, 8), -1);
+		assert_true(push(&q, 4, 1000));
+	}
+	assert_int_equal(read(q.efd, &v, 8), 8);
+	assert_true(push(&q, 5, 1000));
+	assert_int_equal(read(q.efd, &v, 8), -1);
+	pos = capture_ring_pos(&q);
+	while (capture_ring_peek(&q, &pos))
+		;
+	capture_ring_release(&q, pos);
+	assert_true(push(&q, 6, 1000));
+	assert_int_equal(read(q.efd, &v, 8), -1); /* empty again: below half */
 	capture_ring_destroy(&q);
 }
 
