@@ -31,7 +31,7 @@ enum netconf_mode {
 	NETCONF_MODE_NAT, /* the default: libslirp uplink (backends/slirp.h) */
 	NETCONF_MODE_ISOLATED,
 	NETCONF_MODE_SWITCH,
-	NETCONF_MODE_BRIDGE, /* not supported yet */
+	NETCONF_MODE_BRIDGE, /* a Linux bridge netd owns (netd/bridge.c) */
 };
 
 /* Limits enforced by validation (docs/network-file.md lists them too). */
@@ -150,6 +150,10 @@ struct netconf_capture {
  *        address in it (default: the first host), or NULL for no IPv6.
  * @host_loopback: nat: the gateway address reaches the host's loopback.
  * @forwards: nat: port forwards from the host, @forward_count entries.
+ * @bridge: bridge: the Linux bridge's name (default: derived from @name,
+ *        netconf_bridge.c).
+ * @bridge_address: bridge: "ADDR/PREFIX" the host gets on the bridge, or
+ *        NULL for none.
  */
 struct netconf_net {
 	char *name;
@@ -163,6 +167,8 @@ struct netconf_net {
 	uint32_t forward_count;
 	struct netconf_capture *captures; /* declared captures, @capture_count */
 	uint32_t capture_count;
+	char *bridge;
+	char *bridge_address;
 	uint32_t mtu;
 	uint32_t mac_table_size;
 	uint32_t mac_aging;
@@ -237,6 +243,15 @@ const char *netconf_port_type(const struct netconf_port *port);
 
 /* netconf_port_is_tap() - a TAP port (@type unset or "tap"). */
 int netconf_port_is_tap(const struct netconf_port *port);
+
+/* A veth pair into a namespace: bridge networks only (netd/bridge.c). */
+#define NETCONF_PORT_TYPE_VETH "veth"
+
+/*
+ * netconf_port_has_ifname() - a port that is a kernel interface netd makes
+ * (tap, veth): it has `tap` (the interface's name), `netns`, `address`.
+ */
+int netconf_port_has_ifname(const struct netconf_port *port);
 
 /**
  * netconf_port_validate() - check one port, alone or within @net.

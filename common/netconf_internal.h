@@ -85,6 +85,18 @@ int netconf_capture_parse_json(struct netconf_net *net, const char *key,
 			       struct netconf_error *err);
 void netconf_capture_clear(struct netconf_net *net);
 
+/* The rule for names (networks, ports, interfaces): netconf_validate.c. */
+int netconf_name_check(const char *s, size_t max, const char *path,
+		       const char *what, struct netconf_error *err);
+
+/* netconf_bridge.c: bridge's fields, the same hooks as nat's. */
+int netconf_bridge_validate(const struct netconf_net *net, const char *path,
+			    struct netconf_error *err);
+int netconf_bridge_set_defaults(struct netconf_net *net);
+int netconf_bridge_parse_json(struct netconf_net *net, const char *key,
+			      const json_t *v, const char *path,
+			      struct netconf_error *err);
+
 /* Sets defaults on every network of a validated configuration
  * (netconf_validate.c). Return: 0 or -ENOMEM. */
 int netconf_set_defaults(struct netconf *cfg);

@@ -79,6 +79,8 @@ json_t *netconf_net_to_json(const struct netconf_net *net)
 	ports = NULL;
 	rc |= netconf_nat_to_json(net, o);
 	rc |= netconf_capture_to_json(net, o);
+	rc |= json_set_str(o, "bridge", net->bridge);
+	rc |= json_set_str(o, "bridge_address", net->bridge_address);
 	if (rc)
 		goto fail;
 	return o;
@@ -272,7 +274,9 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 		} else if ((rc = netconf_nat_parse_json(net, key, v, p,
 							err)) > 0 &&
 			   (rc = netconf_capture_parse_json(net, key, v, p,
-							    err)) > 0) {
+							    err)) > 0 &&
+			   (rc = netconf_bridge_parse_json(net, key, v, p,
+							   err)) > 0) {
 			return netconf_err_unknown_field(
 			    err, p, netconf_net_fields, key);
 		}

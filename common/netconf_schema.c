@@ -45,7 +45,7 @@ int netconf_mode_parse(const char *name, enum netconf_mode *mode)
 int netconf_mode_supported(enum netconf_mode mode)
 {
 	return mode == NETCONF_MODE_SWITCH || mode == NETCONF_MODE_ISOLATED ||
-	       mode == NETCONF_MODE_NAT;
+	       mode == NETCONF_MODE_NAT || mode == NETCONF_MODE_BRIDGE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -117,6 +117,12 @@ const cyaml_schema_field_t netconf_net_fields[] = {
 	"captures", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	struct netconf_net, captures, capture_count, &netconf_capture_entry, 0,
 	NETCONF_CAPTURES_MAX),
+    /* bridge networks (netconf_bridge.c) */
+    CYAML_FIELD_STRING_PTR("bridge", CYAML_FLAG_OPTIONAL, struct netconf_net,
+			   bridge, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("bridge_address", CYAML_FLAG_OPTIONAL,
+			   struct netconf_net, bridge_address, 0,
+			   CYAML_UNLIMITED),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t net_entry = {
@@ -251,8 +257,8 @@ void netconf_mode_unknown_msg(const char *given, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len,
-		 "unknown mode '%.40s'%s%s%s: use nat, switch or isolated "
-		 "(bridge is not supported yet)",
+		 "unknown mode '%.40s'%s%s%s: use nat, switch, isolated or "
+		 "bridge",
 		 given, best ? " (did you mean '" : "", best ? best : "",
 		 best ? "'?)" : "");
 }

@@ -47,6 +47,12 @@ static int name_check(const char *s, size_t max, const char *path,
 	return 0;
 }
 
+int netconf_name_check(const char *s, size_t max, const char *path,
+		       const char *what, struct netconf_error *err)
+{
+	return name_check(s, max, path, what, err);
+}
+
 static int range_check(const char *key, uint32_t v, const char *path,
 		       struct netconf_error *err)
 {
@@ -138,8 +144,8 @@ static int port_check(const struct netconf_port *port,
 		if (rc)
 			return rc;
 	}
-	if (!netconf_port_is_tap(port)) {
-		/* The fields of a kernel interface belong to TAP ports. */
+	if (!netconf_port_has_ifname(port)) {
+		/* The fields of a kernel interface: TAP and veth ports. */
 		static const char *const tap_only[] = {"tap", "netns",
 						       "address"};
 		const char *set[] = {port->tap, port->netns, port->address};
@@ -149,7 +155,7 @@ static int port_check(const struct netconf_port *port,
 				continue;
 			netconf_path_field(p, path, tap_only[i]);
 			return netconf_err_set(err, p,
-				       "only a port of type tap has '%s' "
+				       "only a port of type tap or veth has '%s' "
 				       "(this one is of type '%s')",
 				       tap_only[i], port->type);
 		}
@@ -168,7 +174,9 @@ static int port_check(const struct netconf_port *port,
 		netconf_path_field(p, path, "tap");
 		if (!port->tap)
 			return netconf_err_set(err, path,
-					       "missing field 'tap'");
+					       "missing field 'tap'%s",
+					       netconf_port_is_tap(port) ? "" :
+					       " (the veth's name)");
 		rc = name_check(port->tap, NETCONF_IFNAME_MAX, p, "a TAP name",
 				err);
 		if (rc)
@@ -308,7 +316,7 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 	if (!netconf_mode_supported(net->mode))
 		return netconf_err_set(
 		    err, p,
-		    "mode %s is not supported yet; use nat, switch or isolated",
+		    "mode %s is not supported yet; use nat, switch, isolated or bridge",
 		    netconf_mode_name(net->mode));
 	rc = net_addr_check(net, path, &subnet, &gw, err);
 	if (rc)
@@ -317,6 +325,9 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 	if (rc)
 		return rc;
 	rc = netconf_capture_validate(net, path, err);
+	if (rc)
+		return rc;
+	rc = netconf_bridge_validate(net, path, err);
 	if (rc)
 		return rc;
 	netconf_path_field(p, path, "mtu");
@@ -454,6 +465,12 @@ int netconf_port_is_tap(const struct netconf_port *port)
 	return !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_TAP);
 }
 
+int netconf_port_has_ifname(const struct netconf_port *port)
+{
+	return netconf_port_is_tap(port) ||
+	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_VETH);
+}
+
 int netconf_port_set_defaults(struct netconf_port *port)
 {
 	if (!port->name && port->tap) {
@@ -472,7 +489,8 @@ int netconf_net_set_defaults(struct netconf_net *net)
 	char buf[64];
 	uint32_t i;
 
-	if (netconf_nat_set_defaults(net) || netconf_capture_set_defaults(net))
+	if (netconf_nat_set_defaults(net) || netconf_capture_set_defaults(net) ||
+	    netconf_bridge_set_defaults(net))
 		return -ENOMEM;
 	if (!net->mtu)
 		net->mtu = NETCONF_DEFAULT_MTU;
@@ -518,6 +536,8 @@ void netconf_net_clear(struct netconf_net *net)
 	free(net->ports);
 	netconf_nat_clear(net);
 	netconf_capture_clear(net);
+	free(net->bridge);
+	free(net->bridge_address);
 	memset(net, 0, sizeof(*net));
 }
 

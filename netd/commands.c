@@ -411,8 +411,14 @@ static int cmd_fdb_show(struct netd *d, json_t *args, json_t **res, char *err)
 	w.n = arg_net(d, args, "net", err, &ret);
 	if (!w.n)
 		return ret;
-	w.arr = json_array();
-	switch_fdb_dump(w.n->sw, fdb_entry_cb, &w);
+	if (w.n->br) {
+		w.arr = netd_bridge_fdb(w.n, err, ERRLEN);
+		if (!w.arr)
+			return -EIO;
+	} else {
+		w.arr = json_array();
+		switch_fdb_dump(w.n->sw, fdb_entry_cb, &w);
+	}
 	*res = json_pack("{s:s,s:i,s:i,s:o}", "net", w.n->conf.name,
 			 "capacity", (int)w.n->conf.mac_table_size, "aging",
 			 (int)w.n->conf.mac_aging, "entries", w.arr);
@@ -441,12 +447,21 @@ static int cmd_fdb_flush(struct netd *d, json_t *args, json_t **res,
 			return -ENOENT;
 		}
 		pid = n->rt[i].port_id;
+		if (n->br) {
+			flushed = netd_bridge_fdb_flush(n, i);
+			*res = json_pack("{s:i}", "flushed",
+					 flushed < 0 ? 0 : flushed);
+			return flushed < 0 ? flushed : 0;
+		}
 		if (pid < 0) {
 			*res = json_pack("{s:i}", "flushed", 0);
 			return 0;
 		}
 	}
-	flushed = switch_fdb_flush(n->sw, pid, 0);
+	flushed = n->br ? netd_bridge_fdb_flush(n, -1)
+			: switch_fdb_flush(n->sw, pid, 0);
+	if (flushed < 0)
+		return flushed;
 	*res = json_pack("{s:i}", "flushed", flushed);
 	return 0;
 }

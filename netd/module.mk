@@ -7,7 +7,7 @@ $(NETD_OBJS): ALL_CFLAGS += $(TAP_CFLAGS)
 
 BINS += $(BUILD)/loom-netd
 $(BUILD)/loom-netd: $(NETD_OBJS) $(TAP_OBJS) $(BUILD)/libloombackends.a \
-		$(BUILD)/libloomswitch.a \
+		$(BUILD)/libloomkernel.a $(BUILD)/libloomswitch.a \
 		$(BUILD)/libloomcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
 
@@ -24,7 +24,8 @@ $(BUILD)/tests/netns/shm_attach_peer: $(BUILD)/tests/netns/shm_attach_peer.o \
 FUZZ_TARGETS += netd_control
 FUZZ_LIBS_netd_control := $(filter-out $(BUILD)/netd/main.o \
 	$(BUILD)/netd/control.o,$(NETD_OBJS)) $(TAP_OBJS) \
-	$(BUILD)/libloombackends.a $(BUILD)/libloomswitch.a \
+	$(BUILD)/libloombackends.a $(BUILD)/libloomkernel.a \
+	$(BUILD)/libloomswitch.a \
 	$(BUILD)/libloomcommon.a
 FUZZ_LDLIBS_netd_control := $(BACKENDS_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
 $(BUILD)/fuzz/replay-netd_control: netd/control.c

@@ -108,6 +108,42 @@ static void netd_port_swcfg(const struct netconf_port *pc,
 	}
 }
 
+/* Mode bridge: veths into namespaces, TAPs on the bridge. */
+static int netd_mode_check_bridge_port(const struct netconf_port *pc,
+				       char *err, size_t errlen)
+{
+	const char *type = netconf_port_type(pc);
+
+	if (!netconf_port_has_ifname(pc)) {
+		snprintf(err, errlen,
+			 "mode bridge: a port is a veth pair into a namespace "
+			 "(type veth) or a TAP on the bridge (type tap), not "
+			 "'%s'", type);
+		return -EINVAL;
+	}
+	if (netconf_port_is_tap(pc) && pc->netns) {
+		snprintf(err, errlen,
+			 "mode bridge: TAP '%s' cannot be in a namespace (the "
+			 "bridge's ports stay in netd's); use type veth for a "
+			 "namespace", pc->tap);
+		return -EINVAL;
+	}
+	if (netconf_port_is_tap(pc) && pc->address) {
+		snprintf(err, errlen,
+			 "mode bridge: TAP '%s' is a bridge port and has no "
+			 "address; the host's address goes in bridge_address",
+			 pc->tap);
+		return -EINVAL;
+	}
+	if (!netconf_port_is_tap(pc) && !pc->netns) {
+		snprintf(err, errlen,
+			 "mode bridge: veth '%s' needs netns (its other end "
+			 "goes there)", pc->tap);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * netd_mode_check_port - the rules @net's mode sets for port @pc, beyond
  * what netconf validates (docs/network-file.md, "Mode isolated"). The one
@@ -120,6 +156,17 @@ int netd_mode_check_port(const struct netconf_net *net,
 			 const struct netconf_port *pc, char *err,
 			 size_t errlen)
 {
+	bool veth = !strcmp(netconf_port_type(pc), NETCONF_PORT_TYPE_VETH);
+
+	if (net->mode == NETCONF_MODE_BRIDGE)
+		return netd_mode_check_bridge_port(pc, err, errlen);
+	if (veth) {
+		snprintf(err, errlen,
+			 "type veth belongs to bridge networks (mode bridge); "
+			 "in mode %s a namespace joins through a TAP",
+			 netconf_mode_name(net->mode));
+		return -EINVAL;
+	}
 	if (net->mode != NETCONF_MODE_ISOLATED)
 		return 0;
 	/* A TAP in netd's own namespace is an interface of the host: the
@@ -155,6 +202,12 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 		goto fail;
 	snprintf(alias, sizeof(alias), "%s%s:%s", d->alias_prefix,
 		 n->conf.name, pc->name);
+	if (n->br) {
+		ret = netd_bridge_port_up(d, n, i, alias, err, errlen);
+		if (ret < 0)
+			goto fail;
+		return 0;
+	}
 	decl = (struct port_decl){
 		.type = netconf_port_type(pc),
 		.network = n->conf.name,
@@ -188,6 +241,10 @@ static void netd_port_down(struct netd *d, struct netd_net *n, uint32_t i)
 {
 	struct netd_port *rt = &n->rt[i];
 
+	if (n->br) {
+		netd_bridge_port_down(d, n, i);
+		return;
+	}
 	if (rt->port_id < 0)
 		return;
 	netd_dp_port_remove(d, rt->dp);
@@ -218,6 +275,7 @@ void netd_net_destroy(struct netd *d, struct netd_net *n)
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			netd_port_down(d, n, i);
 		netd_services_net_stop(d, n);
+		netd_bridge_stop(d, n);
 		netd_dp_del_switch(d, n->sw);
 		switch_destroy(n->sw);
 	}
@@ -255,7 +313,7 @@ int netd_net_create(struct netd *d, const struct netconf_net *conf,
 
 	if (!netconf_mode_supported(conf->mode)) {
 		snprintf(err, errlen,
-			 "mode: '%s' is not supported yet (use nat, switch or isolated)",
+			 "mode: '%s' is not supported yet (use nat, switch, isolated or bridge)",
 			 netconf_mode_name(conf->mode));
 		return -EOPNOTSUPP;
 	}
@@ -300,6 +358,9 @@ int netd_net_create(struct netd *d, const struct netconf_net *conf,
 		n->rt[i].port_id = -1;
 	netd_dp_add_switch(d, n->sw);
 	ret = netd_services_net_start(d, n, restoring, err, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = netd_bridge_start(d, n, err, errlen);
 	if (ret < 0)
 		goto fail;
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {
@@ -536,10 +597,13 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 {
 	const struct netconf_port *pc = &n->conf.ports[i];
 	const struct netd_port *rt = &n->rt[i];
-	json_t *j = netconf_port_to_json(pc);
+	json_t *j;
 	char why[160] = "";
 	struct port *p;
 
+	if (n->br)
+		return netd_bridge_port_status(n, i);
+	j = netconf_port_to_json(pc);
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "net", json_string(n->conf.name));
@@ -580,6 +644,14 @@ json_t *netd_net_json(struct netd_net *n)
 	json_object_set_new(j, "fdb_entries",
 			    json_integer(switch_fdb_count(n->sw)));
 	netd_services_net_json(n, j);
+	if (n->br) {
+		json_t *fdb = netd_bridge_fdb(n, NULL, 0);
+
+		json_object_set_new(j, "fdb_entries",
+				    json_integer(fdb ? (json_int_t)json_array_size(fdb) : 0));
+		json_decref(fdb);
+		json_object_set_new(j, "kernel_bridge", netd_bridge_json(n));
+	}
 	return j;
 }
 

@@ -61,9 +61,12 @@ struct netd_vmport {
 };
 
 /* struct netd_port - runtime side of a declared port. */
+struct tap_dev;
 struct netd_port {
 	int port_id;	     /* switch port id, -1 when down */
 	struct netd_dp_port *dp;
+	int kifindex;	     /* bridge networks: the port's interface, 0 down */
+	struct tap_dev *ktap; /* bridge networks: a TAP port's device */
 	char error[256];     /* why it is down */
 };
 
@@ -72,11 +75,13 @@ struct netd_port {
  * conf.ports included) and, index for index, the runtime side of each port.
  */
 struct netd_nat;
+struct netd_bridge;
 struct netd_net {
 	struct netconf_net conf;
 	struct netd_port *rt; /* conf.port_count entries */
 	struct switch_core *sw;
 	struct netd_nat *nat; /* mode nat: the uplink and forwards (nat.c) */
+	struct netd_bridge *br; /* mode bridge: the Linux bridge (bridge.c) */
 };
 
 /* struct netd_dp - the data-path thread and what it polls. */
@@ -148,6 +153,21 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 void netd_shutdown(struct netd *d);
 
 /* nat.c: a nat network's uplink and forwards: netd_nat_service. */
+
+/* bridge.c: mode bridge. The frames move in the kernel; the network's
+ * switch stays empty. netd_bridge_start() is a no-op for other modes. */
+int netd_bridge_start(struct netd *d, struct netd_net *n, char *err,
+		      size_t errlen);
+void netd_bridge_stop(struct netd *d, struct netd_net *n);
+int netd_bridge_port_up(struct netd *d, struct netd_net *n, uint32_t i,
+			const char *alias, char *err, size_t errlen);
+void netd_bridge_port_down(struct netd *d, struct netd_net *n, uint32_t i);
+json_t *netd_bridge_port_status(struct netd_net *n, unsigned int i);
+/* The kernel's learnt FDB entries as fdb.show's "entries", or NULL. */
+json_t *netd_bridge_fdb(struct netd_net *n, char *err, size_t errlen);
+/* Flush port index @port's entries (-1: all). Return: entries gone. */
+int netd_bridge_fdb_flush(struct netd_net *n, int port);
+json_t *netd_bridge_json(struct netd_net *n);
 
 /* vmport.c */
 int netd_vm_attach(struct netd *d, int fd);

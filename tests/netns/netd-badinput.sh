@@ -60,10 +60,10 @@ check "unknown network -> ENOENT" test "$(code net.show '{"name":"nope"}')" = EN
 check "create ok1" ctl net.create '{"name":"ok1","mode":"switch"}'
 check "duplicate network -> EEXIST" \
 	test "$(code net.create '{"name":"ok1","mode":"isolated"}')" = EEXIST
-check "unsupported mode bridge -> error saying so" bash -c "
+check "mode bridge with a bad bridge name -> error naming the field" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
-	! ctl net.create '{\"name\":\"n2\",\"mode\":\"bridge\"}' >'$T/br.out' &&
-	grep -q 'not supported' '$T/br.out'"
+	! ctl net.create '{\"name\":\"n2\",\"mode\":\"bridge\",\"bridge\":\"a/b\"}' >'$T/br.out' &&
+	grep -q 'bridge: a bridge name may hold only' '$T/br.out'"
 check "forwards on a switch network -> EOPNOTSUPP" test "$(code forward.add \
 	'{"net":"ok1","proto":"tcp","host":"18999","guest":"10.0.2.5"}')" = EOPNOTSUPP
 check "create nat1" ctl net.create '{"name":"nat1","mode":"nat"}'

@@ -166,10 +166,10 @@ static const struct reject_case rejects[] = {
      "networks[0].ports[0]", "missing field 'tap'"},
     {"typed_port_tap", NET_HEAD PORTS "      - type: loopback\n"
      "        name: l0\n        tap: t0\n", 7, "networks[0].ports[0].tap",
-     "only a port of type tap has 'tap' (this one is of type 'loopback')"},
+     "only a port of type tap or veth has 'tap' (this one is of type 'loopback')"},
     {"typed_port_netns", NET_HEAD PORTS "      - type: loopback\n"
      "        name: l0\n        netns: ns\n", 7,
-     "networks[0].ports[0].netns", "only a port of type tap has 'netns'"},
+     "networks[0].ports[0].netns", "only a port of type tap or veth has 'netns'"},
     {"typed_port_no_name", NET_HEAD PORTS "      - type: loopback\n", 5,
      "networks[0].ports[0]", "missing field 'name' (a port of type"},
     {"bad_type", NET_HEAD PORTS "      - type: lo op\n        name: l0\n", 5,
@@ -187,8 +187,12 @@ static const struct reject_case rejects[] = {
     {"forwards_on_switch",
      NET_HEAD "    forwards:\n      - {host: 8080, guest: 10.0.2.15}\n", 4,
      "networks[0].forwards", "only a nat network"},
-    {"mode_bridge", "networks:\n  - name: lab\n    mode: bridge\n", 3,
-     "networks[0].mode", "bridge is not supported yet"},
+    {"bridge_address_outside",
+     "networks:\n  - name: lab\n    mode: bridge\n    subnet: 10.9.0.0/24\n"
+     "    bridge_address: 10.8.0.2/24\n", 5,
+     "networks[0].bridge_address", "outside subnet 10.9.0.0/24"},
+    {"bridge_on_switch", NET_HEAD "    bridge: br0\n", 4,
+     "networks[0].bridge", "only a bridge network"},
     {"mode_misspelt", "networks:\n  - name: lab\n    mode: swich\n", 3,
      "networks[0].mode", "unknown mode 'swich' (did you mean 'switch'?)"},
     {"mode_unknown", "networks:\n  - name: lab\n    mode: hub\n", 3,
@@ -558,7 +562,7 @@ static void test_mode_names(void **state)
 	assert_int_equal(netconf_mode_parse("Switch", &m), -EINVAL);
 	assert_true(netconf_mode_supported(NETCONF_MODE_SWITCH));
 	assert_true(netconf_mode_supported(NETCONF_MODE_NAT));
-	assert_false(netconf_mode_supported(NETCONF_MODE_BRIDGE));
+	assert_true(netconf_mode_supported(NETCONF_MODE_BRIDGE));
 }
 
 int main(void)

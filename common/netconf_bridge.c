@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/* netconf_bridge.c - the fields of a bridge network: bridge, bridge_address. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/inet.h"
+#include "common/netconf.h"
+#include "common/netconf_internal.h"
+
+/* Derived bridge names: "lb-NAME", or "lb-" + a hash when NAME is long. */
+#define BRIDGE_PREFIX "lb-"
+
+static int only_bridge(const struct netconf_net *net, const char *path,
+		       const char *field, struct netconf_error *err)
+{
+	char p[NETCONF_PATH_LEN];
+
+	netconf_path_field(p, path, field);
+	return netconf_err_set(err, p,
+			       "only a bridge network has %s (this one is %s)",
+			       field, netconf_mode_name(net->mode));
+}
+
+/* bridge_address: a host address in the subnet, nobody else's. */
+static int bridge_address_check(const struct netconf_net *net,
+				const char *path, struct netconf_error *err)
+{
+	struct inet_cidr a, subnet, edge, other;
+	char p[NETCONF_PATH_LEN];
+
+	netconf_path_field(p, path, "bridge_address");
+	if (inet_cidr_parse(net->bridge_address, &a))
+		return netconf_err_set(err, p,
+			       "must be ADDRESS/PREFIX (e.g. 10.10.0.254/24), "
+			       "got '%.60s'", net->bridge_address);
+	if (net->subnet && !inet_cidr_parse(net->subnet, &subnet) &&
+	    subnet.family == a.family) {
+		if (!inet_cidr_contains(&subnet, &a))
+			return netconf_err_set(err, p, "%.60s is outside subnet %s",
+					       net->bridge_address, net->subnet);
+		inet_cidr_network(&subnet, &edge);
+		if (inet_addr_equal(&edge, &a))
+			return netconf_err_set(err, p,
+				       "%.60s is the subnet's own address",
+				       net->bridge_address);
+		inet_cidr_last(&subnet, &edge);
+		if (a.family == AF_INET && inet_addr_equal(&edge, &a))
+			return netconf_err_set(err, p,
+				       "%.60s is the subnet's broadcast address",
+				       net->bridge_address);
+	}
+	if (net->gateway && !inet_addr_parse(net->gateway, &other) &&
+	    inet_addr_equal(&other, &a))
+		return netconf_err_set(err, p,
+			       "%.60s is the gateway's address (netd's services "
+			       "answer on it); give the host another one",
+			       net->bridge_address);
+	for (uint32_t i = 0; i < net->port_count; i++)
+		if (net->ports[i].address &&
+		    !inet_cidr_parse(net->ports[i].address, &other) &&
+		    inet_addr_equal(&other, &a))
+			return netconf_err_set(err, p,
+				       "%.60s is ports[%u]'s address too",
+				       net->bridge_address, i);
+	return 0;
+}
+
+int netconf_bridge_validate(const struct netconf_net *net, const char *path,
+			    struct netconf_error *err)
+{
+	char p[NETCONF_PATH_LEN];
+	int rc;
+
+	if (net->mode != NETCONF_MODE_BRIDGE) {
+		if (net->bridge)
+			return only_bridge(net, path, "bridge", err);
+		if (net->bridge_address)
+			return only_bridge(net, path, "bridge_address", err);
+		return 0;
+	}
+	if (net->bridge) {
+		netconf_path_field(p, path, "bridge");
+		rc = netconf_name_check(net->bridge, NETCONF_IFNAME_MAX, p,
+					"a bridge name", err);
+		if (rc)
+			return rc;
+	}
+	if (net->bridge_address)
+		return bridge_address_check(net, path, err);
+	return 0;
+}
+
+int netconf_bridge_set_defaults(struct netconf_net *net)
+{
+	char buf[NETCONF_IFNAME_MAX + 1];
+	uint32_t h = 2166136261u;
+
+	if (net->mode != NETCONF_MODE_BRIDGE || net->bridge || !net->name)
+		return 0;
+	if (strlen(BRIDGE_PREFIX) + strlen(net->name) <= NETCONF_IFNAME_MAX) {
+		snprintf(buf, sizeof(buf), BRIDGE_PREFIX "%s", net->name);
+	} else {
+		/* FNV-1a: stable across restarts and versions. */
+		for (const char *c = net->name; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+		snprintf(buf, sizeof(buf), BRIDGE_PREFIX "%08x", h);
+	}
+	net->bridge = strdup(buf);
+	return net->bridge ? 0 : -ENOMEM;
+}
+
+static int jstr(const json_t *v, char **dst, const char *path,
+		struct netconf_error *err)
+{
+	char *s;
+
+	if (!json_is_string(v))
+		return netconf_err_set(err, path, "must be a string");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return netconf_err_set(err, path,
+				       "must not hold a NUL character");
+	s = strdup(json_string_value(v));
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+int netconf_bridge_parse_json(struct netconf_net *net, const char *key,
+			      const json_t *v, const char *path,
+			      struct netconf_error *err)
+{
+	if (!strcmp(key, "bridge"))
+		return jstr(v, &net->bridge, path, err);
+	if (!strcmp(key, "bridge_address"))
+		return jstr(v, &net->bridge_address, path, err);
+	return 1;
+}
