@@ -19,3 +19,9 @@ FUZZ_LDLIBS_hw_e1000 := -ljansson -lpthread
 FUZZ_TARGETS += hw_rtl8139
 FUZZ_LIBS_hw_rtl8139 = $(HW_LIBS) $(BUILD)/libloomvmm.a
 FUZZ_LDLIBS_hw_rtl8139 := -ljansson -lpthread
+
+# Benchmark: frames/s per model with a synthetic guest driver (make bench).
+BENCH_BINS += $(BUILD)/tests/bench/bench_nics
+$(BUILD)/tests/bench/bench_nics: $(BUILD)/tests/bench/bench_nics.o $(HW_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK)
