@@ -190,21 +190,29 @@ static void test_too_tx(void **state)
 	assert_true(rd(t, RTL_ISR, 2) & RTL_ISR_TOK);
 	wr(t, RTL_ISR, RTL_ISR_TOK, 2);
 	assert_int_equal(nh_intx(t->h), 0);
-	/* Too long for a slot, and a buffer outside RAM: aborted. */
+	/* A slot out of turn waits: the chip sends in order (next: 2). */
 	wr(t, RTL_TSAD0, TX_BUFS, 4);
-	wr(t, RTL_TSD0, 4000, 4);
-	assert_true(rd(t, RTL_TSD0, 4) & RTL_TSD_TABT);
-	wr(t, RTL_TSAD0 + 4, 0xfffffff0, 4);
-	wr(t, RTL_TSD0 + 4, 100, 4);
-	assert_true(rd(t, RTL_TSD0 + 4, 4) & RTL_TSD_TABT);
-	assert_true(rd(t, RTL_ISR, 2) & RTL_ISR_TER);
+	wr(t, RTL_TSD0, (uint32_t)len, 4);
 	assert_int_equal(t->h->nout, 6);
+	assert_false(rd(t, RTL_TSD0, 4) & RTL_TSD_OWN);
+	/* Too long for a slot, and a buffer outside RAM: aborted. */
+	wr(t, RTL_TSAD0 + 8, TX_BUFS, 4);
+	wr(t, RTL_TSD0 + 8, 4000, 4);
+	assert_true(rd(t, RTL_TSD0 + 8, 4) & RTL_TSD_TABT);
+	wr(t, RTL_TSAD0 + 12, 0xfffffff0, 4);
+	wr(t, RTL_TSD0 + 12, 100, 4);
+	assert_true(rd(t, RTL_TSD0 + 12, 4) & RTL_TSD_TABT);
+	/* ... after which slot 0's frame goes out. */
+	assert_int_equal(t->h->nout, 7);
+	assert_true(rd(t, RTL_TSD0, 4) & RTL_TSD_TOK);
+	t->cur_tx = 5;	/* the driver's next slot: 1 */
+	assert_true(rd(t, RTL_ISR, 2) & RTL_ISR_TER);
 	/* Transmitter off: the slot waits for TE. */
 	wr(t, RTL_CR, RTL_CR_RE, 1);
 	too_xmit(t, f, len);
-	assert_int_equal(t->h->nout, 6);
-	wr(t, RTL_CR, RTL_CR_RE | RTL_CR_TE, 1);
 	assert_int_equal(t->h->nout, 7);
+	wr(t, RTL_CR, RTL_CR_RE | RTL_CR_TE, 1);
+	assert_int_equal(t->h->nout, 8);
 }
 
 /* rtl8139_rx(): one record from the ring, CAPR updated. */

@@ -319,6 +319,17 @@ static bool reg_plain(unsigned int off)
 	       (off >= E1000_FFVT && off < E1000_FFVT + 256 * 4);
 }
 
+/* Reads 0, writes are ignored; counted, the first one logged. */
+static void unknown_reg(struct e1000 *d, unsigned int off, bool write)
+{
+	d->stats.unknown_regs++;
+	if (d->logged & (1u << E1000_LOG_UNKNOWN_REG))
+		return;
+	d->logged |= 1u << E1000_LOG_UNKNOWN_REG;
+	log_warn(MOD, "%s: guest %s register 0x%05x, which the model does not have (it reads 0; further ones are only counted)",
+		 d->pci.name, write ? "wrote" : "read", off);
+}
+
 static uint32_t reg_read(struct e1000 *d, unsigned int off)
 {
 	uint32_t v;
@@ -354,9 +365,7 @@ static uint32_t reg_read(struct e1000 *d, unsigned int off)
 	}
 	if (reg_plain(off))
 		return e1000_reg(d, off);
-	d->stats.unknown_regs++;
-	e1000_log_once(d, E1000_LOG_UNKNOWN_REG,
-		       "access to a register the model does not have");
+	unknown_reg(d, off, false);
 	return 0;
 }
 
@@ -423,9 +432,7 @@ static void reg_write(struct e1000 *d, unsigned int off, uint32_t v)
 		reg_set(d, off, v);
 		return;
 	}
-	d->stats.unknown_regs++;
-	e1000_log_once(d, E1000_LOG_UNKNOWN_REG,
-		       "access to a register the model does not have");
+	unknown_reg(d, off, true);
 }
 
 /*
@@ -558,6 +565,7 @@ static void e1000_destroy(struct pci_dev *pci)
 
 	if (d->host.close)
 		d->host.close(d->host.opaque);
+	hw_nic_stats_log(MOD, d->pci.name, &d->stats);
 	pthread_mutex_destroy(&d->lock);
 	free(d->tx_buf);
 	free(d->seg_buf);

@@ -45,4 +45,10 @@ struct hw_nic_stats {
 	uint64_t dma_errors, ring_errors, unknown_regs;
 };
 
+struct log_module;
+
+/* hw_nic_stats_log() - the counters in one info line (at destroy). */
+void hw_nic_stats_log(struct log_module *mod, const char *name,
+		      const struct hw_nic_stats *st);
+
 #endif

@@ -140,6 +140,7 @@ static void soft_reset(struct rtl8139 *d)
 	d->tx_nfrag = 0;
 	d->tx_in_packet = d->tx_bad = false;
 	d->tx_doorbells = 0;
+	d->tx_next = 0;
 	update_irq(d);
 }
 
@@ -205,6 +206,17 @@ static bool reg_known(const struct rtl8139 *d, unsigned int off)
 					   off <= RTL_TXTHRESH);
 }
 
+/* Reads 0, writes are ignored; counted, the first one logged. */
+static void unknown_reg(struct rtl8139 *d, unsigned int off, bool write)
+{
+	d->stats.unknown_regs++;
+	if (d->logged & (1u << RTL_LOG_UNKNOWN_REG))
+		return;
+	d->logged |= 1u << RTL_LOG_UNKNOWN_REG;
+	log_warn(MOD, "%s: guest %s register 0x%02x, which the model does not have (it reads 0; further ones are only counted)",
+		 d->pci.name, write ? "wrote" : "read", off);
+}
+
 static uint32_t tsad_summary(const struct rtl8139 *d)
 {
 	uint32_t v = 0, tsd;
@@ -252,9 +264,7 @@ static uint32_t reg_read(struct rtl8139 *d, unsigned int off, unsigned int w)
 		return 0;
 	}
 	if (!reg_known(d, off)) {
-		d->stats.unknown_regs++;
-		rtl_log_once(d, RTL_LOG_UNKNOWN_REG,
-			     "access to a register the model does not have");
+		unknown_reg(d, off, false);
 		return 0;
 	}
 	return rtl_get(d, off, w);
@@ -381,9 +391,7 @@ static void reg_write(struct rtl8139 *d, unsigned int off, uint32_t v,
 		return;
 	}
 	if (!reg_known(d, off)) {
-		d->stats.unknown_regs++;
-		rtl_log_once(d, RTL_LOG_UNKNOWN_REG,
-			     "access to a register the model does not have");
+		unknown_reg(d, off, true);
 		return;
 	}
 	rtl_set(d, off, v, w);
@@ -440,13 +448,11 @@ static void rtl_bar_read(struct pci_dev *pci, int bar, uint64_t off,
 static void tx_run(struct rtl8139 *d)
 {
 	uint8_t bells = d->tx_doorbells;
-	unsigned int i;
 
 	d->tx_doorbells = 0;
 	d->tx_pending = false;
-	for (i = 0; i < 4; i++)
-		if (bells & (1u << i))
-			rtl_tx_slot(d, i);
+	if (bells & 0xf)
+		rtl_tx_slots(d);
 	if (bells & 0x20)
 		rtl_cp_tx(d, true);
 	if (bells & 0x10)
@@ -507,6 +513,7 @@ static void rtl_destroy(struct pci_dev *pci)
 
 	if (d->host.close)
 		d->host.close(d->host.opaque);
+	hw_nic_stats_log(MOD, d->pci.name, &d->stats);
 	pthread_mutex_destroy(&d->lock);
 	free(d->tx_buf);
 	free(d->seg_buf);

@@ -60,7 +60,8 @@ struct rtl8139 {
 	bool link_up;
 	bool irq_level;
 	bool tx_pending;	/* a doorbell since the last TX pass */
-	uint8_t tx_doorbells;	/* which: bit n TSD n, 4 NPQ, 5 HPQ */
+	uint8_t tx_doorbells;	/* which: bits 0-3 a TSD, 4 NPQ, 5 HPQ */
+	unsigned int tx_next;	/* the TSD slot the chip sends next (0-3) */
 	bool tx_blocked;
 	uint64_t tctr_base_ns;
 
@@ -133,7 +134,7 @@ void rtl_set(struct rtl8139 *d, unsigned int off, uint32_t v, unsigned int n);
 void rtl_isr_set(struct rtl8139 *d, uint16_t bits);
 void rtl_log_once(struct rtl8139 *d, unsigned int cause, const char *what);
 bool rtl_bus_master(struct rtl8139 *d);
-void rtl_tx_slot(struct rtl8139 *d, unsigned int slot);
+void rtl_tx_slots(struct rtl8139 *d);
 void rtl_cp_tx(struct rtl8139 *d, bool high);
 int rtl_rx_frame(struct rtl8139 *d, const uint8_t *frame, size_t len,
 		 bool csum_valid);

@@ -45,8 +45,12 @@ static void tx_emit(void *arg, uint8_t *f, size_t len)
 	d->stats.tx_bytes += len;
 }
 
-/* 8139too: transmit the frame of TSD slot @slot (its OWN bit clear). */
-void rtl_tx_slot(struct rtl8139 *d, unsigned int slot)
+/*
+ * 8139too: the frame of TSD slot @slot, if the driver handed it over (OWN
+ * clear). Return: 1 the slot is done (sent or aborted), 0 nothing to send,
+ * -EAGAIN the host had no room (the slot stays pending).
+ */
+static int tx_slot(struct rtl8139 *d, unsigned int slot)
 {
 	unsigned int reg = RTL_TSD0 + 4 * slot;
 	uint32_t tsd = rtl_get(d, reg, 4);
@@ -54,18 +58,18 @@ void rtl_tx_slot(struct rtl8139 *d, unsigned int slot)
 	uint64_t addr = rtl_get(d, RTL_TSAD0 + 4 * slot, 4);
 
 	if ((tsd & RTL_TSD_OWN) || !(rtl_get(d, RTL_CR, 1) & RTL_CR_TE))
-		return;
+		return 0;
 	if (d->cplus && (rtl_get(d, RTL_CPCMD, 2) & RTL_CPCMD_TXEN))
-		return;		/* C+ transmit owns these registers */
+		return 0;	/* C+ transmit owns these registers */
 	if (!rtl_bus_master(d))
-		return;
+		return 0;
 	if (len < NIC_ETH_HLEN || len > RTL_TX_MAX) {
 		rtl_log_once(d, RTL_LOG_TX_LONG,
 			     "transmit slot with a size below 14 or above 1792: aborted");
 		d->stats.tx_dropped++;
 		rtl_set(d, reg, tsd | RTL_TSD_OWN | RTL_TSD_TABT, 4);
 		rtl_isr_set(d, RTL_ISR_TER);
-		return;
+		return 1;
 	}
 	if (guest_mem_read(d->mem, addr, d->seg_buf, len)) {
 		d->stats.dma_errors++;
@@ -73,18 +77,38 @@ void rtl_tx_slot(struct rtl8139 *d, unsigned int slot)
 		rtl_log_once(d, RTL_LOG_TX_DMA, "transmit buffer outside guest RAM");
 		rtl_set(d, reg, tsd | RTL_TSD_OWN | RTL_TSD_TABT, 4);
 		rtl_isr_set(d, RTL_ISR_TER);
-		return;
+		return 1;
 	}
 	d->tx_blocked = d->tx_rewind = false;
 	d->tx_emitted = 0;
 	tx_emit(d, d->seg_buf, len);
-	if (d->tx_rewind) {
-		/* Host full: the slot stays pending until there is room. */
-		d->tx_doorbells |= (uint8_t)(1u << slot);
-		return;
-	}
+	if (d->tx_rewind)
+		return -EAGAIN;
 	rtl_set(d, reg, tsd | RTL_TSD_OWN | RTL_TSD_TOK, 4);
 	rtl_isr_set(d, RTL_ISR_TOK);
+	return 1;
+}
+
+/*
+ * The four slots in the chip's order, from the one after the last it
+ * sent: frames leave in the order the driver queued them.
+ */
+void rtl_tx_slots(struct rtl8139 *d)
+{
+	unsigned int n;
+	int r;
+
+	for (n = 0; n < 4; n++) {
+		r = tx_slot(d, d->tx_next);
+		if (r == -EAGAIN) {
+			/* Host full: retried at the next tx_poll. */
+			d->tx_doorbells |= 1;
+			return;
+		}
+		if (r == 0)
+			return;
+		d->tx_next = (d->tx_next + 1) % 4;
+	}
 }
 
 /* C+ large send: segment by the frame's own IPv4/TCP headers. */
