@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/gateway.h"
 #include "backends/loopback.h"
 #include "backends/shm.h"
 #include "backends/slirp.h"
@@ -21,6 +22,7 @@
  * cannot silently drop a backend.
  */
 static const struct port_ops *const backends[] = {
+    &gateway_port_ops,
     &loopback_port_ops,
     &shm_port_ops,
     &slirp_port_ops,

@@ -30,7 +30,8 @@ static const char usage_create[] =
     "Usage: loom net create NAME [--mode MODE] [--subnet CIDR] [--gateway IP]\n"
     "                       [--subnet6 CIDR] [--gateway6 IP] [--host-loopback]\n"
     "                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
-    "                       [--json]\n"
+    "                       [--dhcp-range FIRST-LAST] [--no-dhcp]\n"
+    "                       [--domain DOMAIN] [--no-dns] [--json]\n"
     "\n"
     "Create a network in loom-netd. One option per field of the network\n"
     "file (docs/network-file.md); ports are added with 'loom port add'.\n"
@@ -51,6 +52,12 @@ static const char usage_create[] =
     "  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
     "  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default "
     "300)\n"
+    "  --dhcp-range FIRST-LAST  the gateway's DHCP pool, e.g.\n"
+    "                        10.10.0.100-10.10.0.199 (default: the upper\n"
+    "                        half of the subnet)\n"
+    "  --no-dhcp             no DHCP server on this network\n"
+    "  --domain DOMAIN       the DNS domain of its guests (default NAME.loom)\n"
+    "  --no-dns              no DNS server on the gateway address\n"
     "  --json                print the created network as JSON\n"
     "  -h, --help            this text\n";
 
@@ -118,6 +125,10 @@ enum {
 	OPT_SUBNET6,
 	OPT_GATEWAY6,
 	OPT_HOST_LOOPBACK,
+	OPT_DHCP_RANGE,
+	OPT_NO_DHCP,
+	OPT_DOMAIN,
+	OPT_NO_DNS,
 };
 
 static const struct option simple_opts[] = {
@@ -200,6 +211,10 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 	    {"subnet6", required_argument, NULL, OPT_SUBNET6},
 	    {"gateway6", required_argument, NULL, OPT_GATEWAY6},
 	    {"host-loopback", no_argument, NULL, OPT_HOST_LOOPBACK},
+	    {"dhcp-range", required_argument, NULL, OPT_DHCP_RANGE},
+	    {"no-dhcp", no_argument, NULL, OPT_NO_DHCP},
+	    {"domain", required_argument, NULL, OPT_DOMAIN},
+	    {"no-dns", no_argument, NULL, OPT_NO_DNS},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -254,6 +269,30 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 		case OPT_HOST_LOOPBACK:
 			json_object_set_new(args, "host_loopback", json_true());
 			continue;
+		case OPT_DHCP_RANGE:
+		case OPT_NO_DHCP:
+		case OPT_DOMAIN:
+		case OPT_NO_DNS: {
+			const char *sec = c == OPT_DHCP_RANGE ||
+						  c == OPT_NO_DHCP ?
+					      "dhcp" :
+					      "dns";
+			json_t *o = json_object_get(args, sec);
+
+			if (!o) {
+				o = json_object();
+				json_object_set_new(args, sec, o);
+			}
+			if (c == OPT_DHCP_RANGE)
+				json_object_set_new(o, "range",
+						    json_string(optarg));
+			else if (c == OPT_DOMAIN)
+				json_object_set_new(o, "domain",
+						    json_string(optarg));
+			else
+				json_object_set_new(o, "enabled", json_false());
+			continue;
+		}
 		default:
 			json_decref(args);
 			return loom_opt_err(cmd, argv, c);
@@ -289,7 +328,12 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 			return loom_usage_err(cmd, "NAME: %s", err.msg);
 		if (!err.path[0])
 			return loom_usage_err(cmd, "%s", err.msg);
-		loom_path_to_flag(err.path, flag, sizeof(flag));
+		if (!strcmp(err.path, "dhcp.range"))
+			snprintf(flag, sizeof(flag), "--dhcp-range");
+		else if (!strcmp(err.path, "dns.domain"))
+			snprintf(flag, sizeof(flag), "--domain");
+		else
+			loom_path_to_flag(err.path, flag, sizeof(flag));
 		return loom_usage_err(cmd, "%s: %s", flag, err.msg);
 	}
 	netconf_net_clear(&net);

@@ -128,6 +128,7 @@ int cmd_fdb(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_status(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_vm(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_forward(struct loom_ctx *ctx, int argc, char **argv);
+int cmd_lease(struct loom_ctx *ctx, int argc, char **argv);
 int cmd_capture(struct loom_ctx *ctx, int argc, char **argv);
 
 /* Dispatch argv[1] among @cmds; prints @usage for --help. */

@@ -17,6 +17,7 @@ static const char usage_main[] =
     "           apply FILE, validate FILE\n"
     "  port     ports of a network: add, del, list (with counters)\n"
     "  forward  port forwards of nat networks: add, list, remove\n"
+    "  lease    DHCP leases of the networks' gateways: list, release\n"
     "  fdb      a network's MAC table: show, flush\n"
     "  status   loom-netd's own status\n"
     "  vm       VMs run by loom-vmm: run, list, status, stop, console\n"
@@ -41,6 +42,7 @@ static const struct loom_cmd commands[] = {
     {"fdb", cmd_fdb, "MAC tables"}, {"status", cmd_status, "daemon status"},
     {"vm", cmd_vm, "VMs"},	    {"forward", cmd_forward, "port forwards"},
     {"capture", cmd_capture, "packet captures"},
+    {"lease", cmd_lease, "DHCP leases"},
     {NULL, NULL, NULL},
 };
 

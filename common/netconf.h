@@ -55,6 +55,12 @@ enum netconf_limits {
 	NETCONF_FORWARDS_MAX = 256, /* port forwards per nat network */
 	NETCONF_NAT_MTU_MAX = 65520, /* libslirp's limit (65521) */
 	NETCONF_CAPTURES_MAX = 8,    /* declared captures per network */
+	NETCONF_DHCP_HOSTS_MAX = 1024, /* static hosts per network */
+	NETCONF_DHCP_POOL_MAX = 65536, /* addresses in a DHCP range */
+	NETCONF_DHCP_NTP_MAX = 4,
+	NETCONF_DHCP_LEASE_MIN = 60,	  /* seconds */
+	NETCONF_DHCP_LEASE_MAX = 2592000, /* 30 days */
+	NETCONF_DNS_UPSTREAM_MAX = 4,
 	NETCONF_CAPTURE_FILTER_MAX = 4095,
 	NETCONF_CAPTURE_ROTATE_SIZE_MAX = 65536, /* MiB per file */
 	NETCONF_CAPTURE_ROTATE_FILES_MAX = 1000,
@@ -141,6 +147,45 @@ struct netconf_capture {
 	uint32_t snaplen;
 };
 
+/*
+ * The gateway's services (netconf_services.c, docs/network-file.md).
+ * struct netconf_dhcp_host - a static host: @mac always gets @address;
+ *        @name (a DNS label) resolves to it.
+ * struct netconf_dhcp - `dhcp:`: @enabled NULL means on (on a network
+ *        with an IPv4 subnet); @range "FIRST-LAST" (default: the upper
+ *        half of the subnet); @lease_time seconds (default 3600);
+ *        @ntp addresses (option 42).
+ * struct netconf_dns - `dns:`: @domain (default NET.loom); @upstream
+ *        addresses (default: the host's /etc/resolv.conf servers).
+ */
+struct netconf_dhcp_host {
+	char *mac;
+	char *address;
+	char *name;
+};
+
+struct netconf_dhcp {
+	bool *enabled;
+	char *range;
+	uint32_t lease_time;
+	struct netconf_dhcp_host *hosts;
+	uint32_t host_count;
+	char **ntp;
+	uint32_t ntp_count;
+};
+
+struct netconf_dns {
+	bool *enabled;
+	char *domain;
+	char **upstream;
+	uint32_t upstream_count;
+};
+
+/* netconf_mac_parse - "aa:bb:cc:dd:ee:ff". Return: 0 or -EINVAL. */
+int netconf_mac_parse(const char *s, uint8_t mac[6]);
+/* netconf_dhcp_range_parse - "FIRST-LAST", host order. Return: 0/-EINVAL. */
+int netconf_dhcp_range_parse(const char *s, uint32_t *first, uint32_t *last);
+
 /**
  * struct netconf_net - one network.
  * @subnet: "ADDR/PREFIX" with no host bits, or NULL for a pure L2 network.
@@ -169,6 +214,8 @@ struct netconf_net {
 	uint32_t capture_count;
 	char *bridge;
 	char *bridge_address;
+	struct netconf_dhcp *dhcp; /* the gateway's services, or NULL: defaults */
+	struct netconf_dns *dns;
 	uint32_t mtu;
 	uint32_t mac_table_size;
 	uint32_t mac_aging;

@@ -96,6 +96,16 @@ int netconf_bridge_set_defaults(struct netconf_net *net);
 int netconf_bridge_parse_json(struct netconf_net *net, const char *key,
 			      const json_t *v, const char *path,
 			      struct netconf_error *err);
+/* The gateway's services (netconf_services.c), the same hooks. */
+extern const cyaml_schema_field_t netconf_dhcp_fields[];
+extern const cyaml_schema_field_t netconf_dns_fields[];
+int netconf_services_validate(const struct netconf_net *net,
+			      const char *path, struct netconf_error *err);
+int netconf_services_to_json(const struct netconf_net *net, json_t *o);
+int netconf_services_parse_json(struct netconf_net *net, const char *key,
+				const json_t *v, const char *path,
+				struct netconf_error *err);
+void netconf_services_clear(struct netconf_net *net);
 
 /* Sets defaults on every network of a validated configuration
  * (netconf_validate.c). Return: 0 or -ENOMEM. */

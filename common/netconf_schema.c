@@ -123,6 +123,13 @@ const cyaml_schema_field_t netconf_net_fields[] = {
     CYAML_FIELD_STRING_PTR("bridge_address", CYAML_FLAG_OPTIONAL,
 			   struct netconf_net, bridge_address, 0,
 			   CYAML_UNLIMITED),
+    /* the gateway's services (netconf_services.c) */
+    CYAML_FIELD_MAPPING_PTR("dhcp", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+			    struct netconf_net, dhcp,
+			    netconf_dhcp_fields),
+    CYAML_FIELD_MAPPING_PTR("dns", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+			    struct netconf_net, dns,
+			    netconf_dns_fields),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t net_entry = {

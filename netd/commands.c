@@ -259,6 +259,8 @@ static int cmd_net_delete(struct netd *d, json_t *args, json_t **res,
 	ret = commit_state(d, err);
 	if (ret < 0)
 		netd_net_create(d, &old, true, msg, sizeof(msg));
+	else
+		netd_gw_leases_forget(d, old.name);
 	netconf_net_clear(&old);
 	if (ret == 0)
 		*res = json_object();
@@ -363,6 +365,8 @@ static int cmd_port_list(struct netd *d, json_t *args, json_t **res,
 			continue;
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			json_array_append_new(arr, netd_port_status(n, i));
+		if (n->gw)
+			json_array_append_new(arr, netd_gw_port_status(n));
 		for (int i = 0; i < NETD_VMS_MAX; i++)
 			if (d->vms[i] && d->vms[i]->net == n)
 				json_array_append_new(arr,

@@ -13,6 +13,7 @@
 #include "loom/control.h"
 #include "netd/netd.h"
 #include "netd/service.h"
+#include "services/uplink.h"
 
 #define MOD "nat"
 
@@ -132,6 +133,40 @@ static void nat_fwd_close(struct netd_nat *nat, const struct netconf_forward *f)
 					    (void *)&a.host, a.hlen);
 }
 
+/*
+ * libslirp behind the network's gateway port (services/uplink.h): the
+ * gateway answers ARP, ping, DHCP and DNS for the gateway address and
+ * hands every other frame to libslirp; what libslirp emits leaves through
+ * the gateway port, so the guests see one router with one MAC.
+ */
+static int nat_gw_input(void *priv, const struct frame *f)
+{
+	return slirp_uplink_input(priv, f);
+}
+
+static int nat_gw_output_fd(void *priv)
+{
+	return slirp_uplink_output_fd(priv);
+}
+
+static int nat_gw_output_peek(void *priv, struct frame_batch *batch)
+{
+	return slirp_uplink_output_peek(priv, batch);
+}
+
+static void nat_gw_output_release(void *priv)
+{
+	slirp_uplink_output_release(priv);
+}
+
+static const struct gateway_uplink_ops nat_gw_uplink_ops = {
+	.name = "slirp",
+	.input = nat_gw_input,
+	.output_fd = nat_gw_output_fd,
+	.output_peek = nat_gw_output_peek,
+	.output_release = nat_gw_output_release,
+};
+
 static void netd_nat_stop(struct netd *d, struct netd_net *n);
 
 /*
@@ -160,6 +195,17 @@ static int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
 			 strerror(-ret));
 		goto free_nat;
 	}
+	nat->port_id = -1;
+	if (n->gw) {
+		ret = gateway_uplink_attach(netd_gw_gateway(n->gw),
+					    &nat_gw_uplink_ops, nat->uplink);
+		if (ret < 0) {
+			snprintf(err, errlen, "the gateway refused the uplink: %s",
+				 strerror(-ret));
+			goto free_uplink;
+		}
+		goto attached;
+	}
 	memset(&pc, 0, sizeof(pc));
 	snprintf(pc.name, sizeof(pc.name), "uplink");
 	pc.mode = SWITCH_PORT_ACCESS;
@@ -176,6 +222,7 @@ static int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
 	if (!nat->dp)
 		log_warn(MOD, "%s: uplink not polled (out of memory)",
 			 n->conf.name);
+attached:
 	n->nat = nat;
 	for (uint32_t i = 0; i < n->conf.forward_count; i++) {
 		char *ferr = nat->fwd_err[i];
@@ -208,8 +255,12 @@ static void netd_nat_stop(struct netd *d, struct netd_net *n)
 
 	if (!nat)
 		return;
-	netd_dp_port_remove(d, nat->dp);
-	switch_port_remove(n->sw, (uint32_t)nat->port_id);
+	if (nat->port_id >= 0) {
+		netd_dp_port_remove(d, nat->dp);
+		switch_port_remove(n->sw, (uint32_t)nat->port_id);
+	} else if (n->gw) {
+		gateway_uplink_detach(netd_gw_gateway(n->gw));
+	}
 	slirp_uplink_free(nat->uplink); /* closes every listener */
 	free(nat);
 	n->nat = NULL;

@@ -491,6 +491,10 @@ static bool netd_net_fields_equal(const struct netconf_net *a,
 	json_object_del(jb, "forwards");
 	json_object_del(ja, "captures"); /* restarted by their service */
 	json_object_del(jb, "captures");
+	json_object_del(ja, "dhcp"); /* the gateway service adopts them */
+	json_object_del(jb, "dhcp");
+	json_object_del(ja, "dns");
+	json_object_del(jb, "dns");
 	eq = json_equal(ja, jb);
 	json_decref(ja);
 	json_decref(jb);

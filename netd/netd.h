@@ -82,6 +82,7 @@ struct netd_net {
 	struct switch_core *sw;
 	struct netd_nat *nat; /* mode nat: the uplink and forwards (nat.c) */
 	struct netd_bridge *br; /* mode bridge: the Linux bridge (bridge.c) */
+	struct netd_gw *gw; /* the gateway port; NULL without a subnet */
 };
 
 /* struct netd_dp - the data-path thread and what it polls. */
@@ -153,6 +154,15 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 void netd_shutdown(struct netd *d);
 
 /* nat.c: a nat network's uplink and forwards: netd_nat_service. */
+/*
+ * gateway.c: the gateway port and its DHCP/DNS services
+ * (netd_gateway_service, listed before nat so libslirp can go behind it).
+ */
+struct netd_gw;
+json_t *netd_gw_port_status(struct netd_net *n);
+/* netd_gw_gateway - the services' gateway (an uplink attaches there). */
+struct gateway *netd_gw_gateway(struct netd_gw *g);
+void netd_gw_leases_forget(struct netd *d, const char *net);
 
 /* bridge.c: mode bridge. The frames move in the kernel; the network's
  * switch stays empty. netd_bridge_start() is a no-op for other modes. */

@@ -12,10 +12,12 @@ LOG_MODULE("netd-services");
  * Every service, listed by hand: adding one is its own file(s) in netd/
  * (and its library, if any, in its own folder) plus its line here.
  */
+extern const struct netd_service netd_gateway_service; /* netd/gateway.c */
 extern const struct netd_service netd_nat_service; /* netd/nat.c */
 extern const struct netd_service netd_capture_service; /* netd/capture.c */
 
 static const struct netd_service *const services[] = {
+	&netd_gateway_service, /* before nat: libslirp goes behind it */
 	&netd_nat_service,
 	&netd_capture_service,
 };

@@ -10,6 +10,8 @@
 
 #include "common/log.h"
 
+LOG_MODULE("svc-dhcp");
+
 struct dhcp_server {
 	struct dhcp_server_config cfg;
 	struct lease_static *hosts;
@@ -72,7 +74,7 @@ struct dhcp_server *dhcp_server_new(const struct dhcp_server_config *cfg)
 		if (ret < 0)
 			goto fini_table;
 		if (ret > 0)
-			log_warn("dhcp", "%s: %d lease lines skipped",
+			log_warn(MOD, "%s: %d lease lines skipped",
 				 s->lease_path, ret);
 	}
 	return s;
@@ -132,7 +134,7 @@ int dhcp_server_commit(struct dhcp_server *s)
 	ret = lease_table_save(&s->t, s->lease_path);
 	if (ret) {
 		s->st.commit_errors++;
-		log_rl(LOG_ERR, "dhcp", "%s: %s", s->lease_path, strerror(-ret));
+		log_rl(LOG_ERR, MOD, "%s: %s", s->lease_path, strerror(-ret));
 		return ret;
 	}
 	s->st.commits++;
@@ -422,7 +424,7 @@ static int on_discover(struct dhcp_server *s, const struct dhcp_msg *m,
 
 	if (!l) {
 		s->st.pool_empty++;
-		log_rl(LOG_WARN, "dhcp", "pool exhausted: no offer");
+		log_rl(LOG_WARN, MOD, "pool exhausted: no offer");
 		return 0;
 	}
 	mine = holds(l, key, klen) &&
@@ -431,7 +433,7 @@ static int on_discover(struct dhcp_server *s, const struct dhcp_msg *m,
 	if (!mine) {
 		if (s->offers[ctx->port_id] >= s->cfg.offers_per_port) {
 			s->st.port_limit++;
-			log_rl(LOG_WARN, "dhcp",
+			log_rl(LOG_WARN, MOD,
 			       "port %u has %u offers outstanding: no offer",
 			       ctx->port_id, s->offers[ctx->port_id]);
 			return 0;
@@ -529,7 +531,7 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_msg *m,
 			s->st.ignored++;
 			return 0;
 		}
-		log_rl(LOG_WARN, "dhcp", "address %u.%u.%u.%u declined",
+		log_rl(LOG_WARN, MOD, "address %u.%u.%u.%u declined",
 		       l->ip >> 24, (l->ip >> 16) & 255, (l->ip >> 8) & 255,
 		       l->ip & 255);
 		lease_set_host(&s->t, l, "");

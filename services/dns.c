@@ -15,6 +15,8 @@
 
 #include "common/log.h"
 
+LOG_MODULE("svc-dns");
+
 enum { FWD_QUERY_MAX = 1500 };
 
 struct fwd {
@@ -268,7 +270,7 @@ static int forward(struct dns_server *s, const struct pkt_view *raw,
 		return answer_rcode(raw, q, DNS_RCODE_SERVFAIL, out, cap);
 	if (!s->nfree) {
 		s->st.fwd_full++;
-		log_rl(LOG_WARN, "dns", "%u queries outstanding: SERVFAIL",
+		log_rl(LOG_WARN, MOD, "%u queries outstanding: SERVFAIL",
 		       s->cfg.fwd_max);
 		return answer_rcode(raw, q, DNS_RCODE_SERVFAIL, out, cap);
 	}
@@ -312,7 +314,7 @@ int dns_server_query(struct dns_server *s, const struct pkt_view *msg,
 	ret = dns_query_parse(msg, &q);
 	if (ret == -EBADMSG) {
 		s->st.malformed++;
-		log_rl(LOG_DEBUG, "dns", "malformed query dropped");
+		log_rl(LOG_DEBUG, MOD, "malformed query dropped");
 		return 0;
 	}
 	if (ret == -EPROTO) {
@@ -355,7 +357,7 @@ static void fwd_answer(struct dns_server *s, uint32_t i)
 	if (pkt_be16(&v, 0, &id) || id != f->id_up ||
 	    !dns_msg_question_matches(&v, &f->q)) {
 		s->st.fwd_mismatch++;
-		log_rl(LOG_DEBUG, "dns", "upstream answer does not match");
+		log_rl(LOG_DEBUG, MOD, "upstream answer does not match");
 		return;
 	}
 	s->rbuf[0] = (uint8_t)(f->id_client >> 8);

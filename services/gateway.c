@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include "services/arp_icmp.h"
 #include "services/ipframe.h"
 #include "services/uplink.h"
+
+LOG_MODULE("svc-gateway");
 
 /*
  * struct frameq - a bounded FIFO of frame copies, one mutex. Slots between
@@ -37,9 +40,16 @@ struct gateway {
 	size_t frame_max;
 	struct frameq out; /* to the switch */
 	struct frameq ctl; /* to the control thread */
+	/*
+	 * Held by the data path around input and from an uplink peek in
+	 * recv to its release in recv_done; detach takes it, so it returns
+	 * only when the uplink is no longer in use.
+	 */
 	pthread_mutex_t uplink_lock;
 	const struct gateway_uplink_ops *uplink;
 	void *uplink_priv;
+	uint32_t uplink_held; /* frames peeked, until recv_done */
+	int epfd; /* the port's poll fd: out.fd + the uplink's output_fd */
 	uint8_t *scratch; /* data path: a copy of the frame being handled */
 	uint8_t *reply;	  /* data path: the answer being built */
 	struct {
@@ -132,8 +142,19 @@ struct gateway *gateway_new(const struct gateway_config *cfg)
 		goto free_gw;
 	if (frameq_init(&gw->ctl, GATEWAY_CTLQ_MAX, gw->frame_max))
 		goto fini_out;
+	gw->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (gw->epfd < 0)
+		goto fini_ctl;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (epoll_ctl(gw->epfd, EPOLL_CTL_ADD, gw->out.fd, &ev))
+		goto close_ep;
 	pthread_mutex_init(&gw->uplink_lock, NULL);
 	return gw;
+close_ep:
+	close(gw->epfd);
+fini_ctl:
+	frameq_fini(&gw->ctl);
 fini_out:
 	frameq_fini(&gw->out);
 free_gw:
@@ -148,6 +169,7 @@ void gateway_free(struct gateway *gw)
 {
 	if (!gw)
 		return;
+	close(gw->epfd);
 	frameq_fini(&gw->out);
 	frameq_fini(&gw->ctl);
 	pthread_mutex_destroy(&gw->uplink_lock);
@@ -208,7 +230,14 @@ int gateway_uplink_attach(struct gateway *gw,
 	pthread_mutex_lock(&gw->uplink_lock);
 	if (gw->uplink) {
 		ret = -EBUSY;
-	} else {
+	} else if (ops->output_peek) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		if (epoll_ctl(gw->epfd, EPOLL_CTL_ADD, ops->output_fd(priv),
+			      &ev))
+			ret = -errno;
+	}
+	if (!ret) {
 		gw->uplink = ops;
 		gw->uplink_priv = priv;
 	}
@@ -219,17 +248,27 @@ int gateway_uplink_attach(struct gateway *gw,
 void gateway_uplink_detach(struct gateway *gw)
 {
 	pthread_mutex_lock(&gw->uplink_lock);
+	if (gw->uplink && gw->uplink->output_peek)
+		epoll_ctl(gw->epfd, EPOLL_CTL_DEL,
+			  gw->uplink->output_fd(gw->uplink_priv), NULL);
 	gw->uplink = NULL;
 	gw->uplink_priv = NULL;
 	pthread_mutex_unlock(&gw->uplink_lock);
 }
 
-static void to_uplink(struct gateway *gw, const uint8_t *f, size_t len)
+static void to_uplink(struct gateway *gw, uint8_t *data, size_t len,
+		      const struct frame_offload *off)
 {
+	struct frame f = { .data = data, .len = (uint32_t)len };
+
+	if (off) {
+		f.off = *off;
+		f.off.flags &= (uint8_t)~FRAME_F_NEEDS_CSUM; /* completed */
+	}
 	pthread_mutex_lock(&gw->uplink_lock);
 	if (gw->uplink) {
-		gw->uplink->input(gw->uplink_priv, f, len);
-		atomic_fetch_add(&gw->st.uplink_in, 1);
+		if (!gw->uplink->input(gw->uplink_priv, &f))
+			atomic_fetch_add(&gw->st.uplink_in, 1);
 	} else {
 		atomic_fetch_add(&gw->st.not_for_us, 1);
 	}
@@ -243,7 +282,7 @@ static void reply_out(struct gateway *gw, int len, atomic_uint_fast64_t *ctr)
 			atomic_fetch_add(ctr, 1);
 	} else {
 		atomic_fetch_add(&gw->st.malformed, 1);
-		log_rl(LOG_DEBUG, "gateway", "malformed ARP/ICMP/NDP dropped");
+		log_rl(LOG_DEBUG, MOD, "malformed ARP/ICMP/NDP dropped");
 	}
 }
 
@@ -298,11 +337,11 @@ void gateway_input(struct gateway *gw, uint8_t *frame, size_t len,
 		if (ret)
 			reply_out(gw, ret, &gw->st.arp);
 		else
-			to_uplink(gw, frame, len);
+			to_uplink(gw, frame, len, off);
 		return;
 	}
 	if (ret == -ENOENT) {
-		to_uplink(gw, frame, len);
+		to_uplink(gw, frame, len, off);
 		return;
 	}
 	if (for_ctl(gw, &ip)) {
@@ -316,7 +355,7 @@ void gateway_input(struct gateway *gw, uint8_t *frame, size_t len,
 	if (ret)
 		reply_out(gw, ret, ip.v6 ? &gw->st.ndp : &gw->st.icmp);
 	else
-		to_uplink(gw, frame, len);
+		to_uplink(gw, frame, len, off);
 }
 
 int gateway_port_send(struct gateway *gw, struct frame_batch *batch)
@@ -354,6 +393,18 @@ int gateway_port_recv(struct gateway *gw, struct frame_batch *batch)
 		n++;
 	}
 	pthread_mutex_unlock(&q->lock);
+	/* Then what the uplink emitted; its lock is kept to recv_done. */
+	pthread_mutex_lock(&gw->uplink_lock);
+	if (gw->uplink && gw->uplink->output_peek &&
+	    batch->count < FRAME_BATCH_MAX) {
+		int k = gw->uplink->output_peek(gw->uplink_priv, batch);
+
+		if (k > 0) {
+			gw->uplink_held = (uint32_t)k;
+			return n + k;
+		}
+	}
+	pthread_mutex_unlock(&gw->uplink_lock);
 	return n;
 }
 
@@ -367,11 +418,17 @@ void gateway_port_recv_done(struct gateway *gw, struct frame_batch *batch)
 	q->held = 0;
 	frameq_quiet(q);
 	pthread_mutex_unlock(&q->lock);
+	if (gw->uplink_held) {
+		atomic_fetch_add(&gw->st.uplink_out, gw->uplink_held);
+		gw->uplink_held = 0;
+		gw->uplink->output_release(gw->uplink_priv);
+		pthread_mutex_unlock(&gw->uplink_lock);
+	}
 }
 
 int gateway_port_fd(struct gateway *gw)
 {
-	return gw->out.fd;
+	return gw->epfd;
 }
 
 int gateway_ctl_fd(struct gateway *gw)

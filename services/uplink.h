@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "services/gateway.h"
+#include "switch/port.h"
 
 /*
  * struct gateway_uplink_ops - an uplink (one per network at most).
@@ -17,12 +18,22 @@
  *	requests for other addresses. The uplink filters what it does not
  *	want. Called on the data-path thread with the switch mutex held: it
  *	must not block, and copies what it keeps (the frame is valid during
- *	the call only). Untagged Ethernet from the destination MAC, partial
- *	checksums already completed. It may call gateway_uplink_output().
+ *	the call only). Untagged Ethernet from the destination MAC; a partial
+ *	checksum is already completed (FRAME_F_NEEDS_CSUM cleared), GSO
+ *	metadata (f->off.gso_*) is passed on. Return: 0 taken, < 0 dropped.
+ * @output_fd, @output_peek, @output_release: optional, all or none: the
+ *	uplink's own queue of frames for the network, drained by the gateway
+ *	port's recv on the data-path thread (peek appends up to the batch's
+ *	room and keeps them valid until release). output_fd is readable
+ *	exactly while frames wait (level-triggered). Without them the uplink
+ *	pushes its frames with gateway_uplink_output().
  */
 struct gateway_uplink_ops {
 	const char *name;
-	void (*input)(void *priv, const uint8_t *frame, size_t len);
+	int (*input)(void *priv, const struct frame *f);
+	int (*output_fd)(void *priv);
+	int (*output_peek)(void *priv, struct frame_batch *batch);
+	void (*output_release)(void *priv);
 };
 
 /*
@@ -36,8 +47,10 @@ int gateway_uplink_output(struct gateway *gw, const uint8_t *frame,
 			  size_t len);
 
 /*
- * gateway_uplink_attach - route unconsumed frames to @ops/@priv.
- * Return: 0, or -EBUSY when an uplink is attached already.
+ * gateway_uplink_attach - route unconsumed frames to @ops/@priv (control
+ * thread).
+ * Return: 0, -EBUSY when an uplink is attached already, or a negative
+ * errno from adding its output_fd to the port's poll set.
  */
 int gateway_uplink_attach(struct gateway *gw,
 			  const struct gateway_uplink_ops *ops, void *priv);

@@ -76,6 +76,8 @@ enum loom_capture_limits {
 	LOOM_CAPTURE_SNAPLEN_MAX = 262144, /* also the default */
 	LOOM_CAPTURE_FILTER_MAX = 4096,	   /* bytes of BPF filter text */
 };
+#define LOOM_CMD_LEASE_LIST "lease.list"
+#define LOOM_CMD_LEASE_RELEASE "lease.release"
 /* Reserved: hands the connection over to the shm attach handshake. */
 #define LOOM_CMD_PORT_ATTACH "port.attach"
 

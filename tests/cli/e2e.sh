@@ -172,9 +172,11 @@ expect "fdb flush" 0 "flushed 0 MAC entries from network iso" -- fdb flush iso
 expect "fdb flush --json" 0 "" -- fdb flush iso --json
 check_json "fdb flush --json" .flushed 0
 
-expect "port list" 0 "NET  PORT  DEVICE" -- port list
+expect "port list" 0 "gateway 52:55:0a:32:00:01" -- port list
 expect "port list --json" 0 "" -- port list --json
-check_json "port list --json: no ports" .ports '[]'
+check_json "port list --json: only the gateway ports" \
+	'[.ports[] | [.net, .name, .backend, .address]] | sort' \
+	'[["filed","gateway","gateway","10.60.0.1"],["iso","gateway","gateway","10.50.0.1"]]'
 expect "port list: unknown network" 1 "does not exist" -- port list nope
 expect "port del: unknown port" 1 "has no port 'x'" -- port del iso x
 if [ ${#RUNAS[@]} -gt 0 ] || [ "$(id -u)" -ne 0 ]; then

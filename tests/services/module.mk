@@ -5,3 +5,9 @@ $(BUILD)/tests/services/$(t): $(BUILD)/tests/services/$(t).o \
 		$(SERVICES_LIB) $(COMMON_LIB) ; \
 	$$(CC) -o $$@ $$^ $$(ALL_LDFLAGS) -lcmocka -lpthread))
 UNIT_TESTS += $(SERVICES_TESTS:%=$(BUILD)/tests/services/%)
+
+# dhcp: and dns: of network files (common/netconf_services.c).
+$(BUILD)/tests/services/test_netconf_services: \
+		$(BUILD)/tests/services/test_netconf_services.o $(COMMON_LIB)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lcmocka -lcyaml -lyaml -ljansson
+UNIT_TESTS += $(BUILD)/tests/services/test_netconf_services

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -139,17 +142,18 @@ static void test_ping(void **state)
 }
 
 static int uplink_frames;
-static void uplink_in(void *priv, const uint8_t *frame, size_t len)
+static int uplink_in(void *priv, const struct frame *f)
 {
 	(void)priv;
-	(void)frame;
-	(void)len;
+	(void)f;
 	uplink_frames++;
+	return 0;
 }
 
 static void test_queues_and_uplink(void **state)
 {
-	static const struct gateway_uplink_ops ops = { "test", uplink_in };
+	static const struct gateway_uplink_ops ops = { .name = "test",
+						       .input = uplink_in };
 	struct gateway *gw = gw_make();
 	uint8_t f[256], buf[2048], q[32] = { 0 };
 	size_t n;
@@ -177,6 +181,77 @@ static void test_queues_and_uplink(void **state)
 		assert_int_equal(gateway_uplink_output(gw, f, n), 0);
 	assert_int_equal(gateway_uplink_output(gw, f, n), -ENOBUFS);
 	assert_int_equal(gateway_uplink_output(gw, f, 5000), -EMSGSIZE);
+	gateway_free(gw);
+}
+
+/* A pull-mode uplink (libslirp's shape): its own queue and eventfd. */
+struct pull_uplink {
+	int fd;
+	uint8_t frame[64];
+	int waiting, released;
+};
+
+static int pull_fd(void *priv)
+{
+	return ((struct pull_uplink *)priv)->fd;
+}
+
+static int pull_peek(void *priv, struct frame_batch *b)
+{
+	struct pull_uplink *u = priv;
+
+	if (!u->waiting)
+		return 0;
+	memset(&b->f[b->count], 0, sizeof(b->f[0]));
+	b->f[b->count].data = u->frame;
+	b->f[b->count].len = sizeof(u->frame);
+	b->count++;
+	return 1;
+}
+
+static void pull_release(void *priv)
+{
+	struct pull_uplink *u = priv;
+	uint64_t v;
+
+	u->waiting = 0;
+	u->released++;
+	if (read(u->fd, &v, sizeof(v)) < 0)
+		(void)0;
+}
+
+static void test_pull_uplink(void **state)
+{
+	static const struct gateway_uplink_ops ops = {
+		.name = "pull", .input = uplink_in, .output_fd = pull_fd,
+		.output_peek = pull_peek, .output_release = pull_release };
+	struct gateway *gw = gw_make();
+	struct pull_uplink u = { .fd = eventfd(0, EFD_NONBLOCK) };
+	struct pollfd p = { .fd = gateway_port_fd(gw), .events = POLLIN };
+	struct frame_batch b = { 0 };
+	uint64_t one = 1;
+	uint8_t f[64];
+
+	(void)state;
+	assert_int_equal(gateway_uplink_attach(gw, &ops, &u), 0);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	/* The uplink has a frame: the port's poll fd says so, recv takes it. */
+	u.waiting = 1;
+	assert_int_equal(write(u.fd, &one, sizeof(one)), 8);
+	assert_int_equal(poll(&p, 1, 0), 1);
+	/* With one of the gateway's own answers queued first. */
+	gateway_input(gw, f, arp_req(f, IP(10, 0, 0, 1)), NULL);
+	assert_int_equal(gateway_port_recv(gw, &b), 2);
+	assert_int_equal(b.f[0].len, 42);
+	assert_ptr_equal(b.f[1].data, u.frame);
+	gateway_port_recv_done(gw, &b);
+	assert_int_equal(u.released, 1);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	gateway_uplink_detach(gw);
+	u.waiting = 1;
+	b.count = 0;
+	assert_int_equal(gateway_port_recv(gw, &b), 0);
+	close(u.fd);
 	gateway_free(gw);
 }
 
@@ -335,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_queues_and_uplink),
+		cmocka_unit_test(test_pull_uplink),
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_dns_names),
 	};

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# netd-nat-gateway.sh - mode nat: libslirp behind the gateway port. A
+# namespace gets its lease from the gateway's DHCP, pings the gateway, its
+# name resolves, and TCP to the gateway address reaches the host's loopback
+# through libslirp; one MAC for the router on the switch.
+. "$(dirname "$0")/common.bash"
+skip_unless_root
+ns_add a
+TA=lm$$na
+mkdir -p /etc/netns/$(ns a); : > /etc/netns/$(ns a)/resolv.conf
+trap 'rm -rf /etc/netns/$(ns a); cleanup' EXIT
+SCRIPT=$ROOT/tests/netns/udhcpc.script
+netd_start || exit 1
+check "net.create wan (mode nat, host_loopback)" ctl net.create '{"name":"wan","mode":"nat","subnet":"10.236.0.0/24","host_loopback":true}'
+check "port.add" ctl port.add "{\"net\":\"wan\",\"name\":\"pa\",\"tap\":\"$TA\",\"netns\":\"$(ns a)\"}"
+check "udhcpc gets a lease from the gateway in mode nat" env LEASE_OUT=$T/l ip netns exec $(ns a) busybox udhcpc -i $TA -f -q -n -t 6 -T 1 -s $SCRIPT -x hostname:alpha
+check "ping of the gateway" ip netns exec $(ns a) ping -c 2 -W 2 10.236.0.1
+python3 -m http.server 18555 --bind 127.0.0.1 >/dev/null 2>&1 & EXTRA_PIDS=$!
+sleep 0.5
+check "tcp to host loopback through slirp" ip netns exec $(ns a) bash -c "exec 3<>/dev/tcp/10.236.0.1/18555 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -1 <&3 | grep -q 200"
+check "nslookup of its own name at the gateway" bash -c "ip netns exec $(ns a) nslookup alpha.wan.loom 10.236.0.1 | grep -q Address:.10.236"
+check "one router port: the gateway, libslirp behind it" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	ctl port.list '{\"net\":\"wan\"}' | python3 -c '
+import json, sys
+p = json.load(sys.stdin)[\"result\"][\"ports\"]
+assert sorted(x[\"backend\"] for x in p) == [\"gateway\", \"tap\"], p
+'"
+check "the frames reached libslirp through the gateway" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	ctl net.show '{\"name\":\"wan\"}' | python3 -c '
+import json, sys
+n = json.load(sys.stdin)[\"result\"][\"network\"][\"nat\"]
+assert n[\"to_nat_frames\"] > 0 and n[\"from_nat_frames\"] > 0, n
+'"
+netd_stop
+finish
