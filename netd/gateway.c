@@ -547,6 +547,9 @@ static int netd_gw_create(struct netd *d, struct netd_net *n,
 
 	if (!n->conf.subnet || !n->conf.gateway)
 		return 0; /* a pure L2 network: no gateway */
+	/* A bridge joins an existing LAN: its router and DHCP are there. */
+	if (n->conf.mode == NETCONF_MODE_BRIDGE)
+		return 0;
 	if (inet_cidr_parse(n->conf.subnet, &sub) ||
 	    inet_addr_parse(n->conf.gateway, &gwa)) {
 		snprintf(err, errlen, "gateway: bad subnet or address");
