@@ -263,8 +263,11 @@ static void handle_dhcp(struct netd_gw *g, const struct ip_view *ip,
 			       g->frame_max - UDP4_PAYLOAD_OFF, &rep) ||
 	    rep.len <= 0)
 		return;
+	if (rep.to_relay)
+		memcpy(rep.dst_mac, ip->src_mac, 6);
 	n = ipframe_udp4_finish(&b, rep.dst_mac, gc->mac, gc->ip4, rep.dst_ip,
-				DHCP_SERVER_PORT, DHCP_CLIENT_PORT,
+				DHCP_SERVER_PORT,
+				rep.to_relay ? DHCP_SERVER_PORT : DHCP_CLIENT_PORT,
 				(size_t)rep.len);
 	if (n > 0)
 		g->pending_len[g->npending++] = (size_t)n;

@@ -28,10 +28,12 @@ PKGS_TEST=(
 	iproute2 busybox-static tcpdump tshark iperf3 iputils-ping ethtool
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod cpio xz-utils file
 	e2fsprogs netcat-openbsd dnsutils vde2 vdeplug procps psmisc jq util-linux
+	isc-dhcp-client
 	python3
 )
 # Peers the benchmarks measure against (and git, which stamps the results).
-PKGS_BENCH=(openvswitch-switch slirp4netns passt dnsmasq sockperf git)
+PKGS_BENCH=(openvswitch-switch slirp4netns passt dnsmasq sockperf git kea-admin
+	dnsperf)
 
 want=("${PKGS_BUILD[@]}" "${PKGS_TEST[@]}")
 [ "${1:-}" = "--bench" ] && want+=("${PKGS_BENCH[@]}")

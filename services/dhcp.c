@@ -22,6 +22,8 @@ struct dhcp_server {
 	struct dhcp_stats st;
 };
 
+static bool same_subnet(const struct dhcp_server *s, uint32_t ip);
+
 static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 struct dhcp_server *dhcp_server_new(const struct dhcp_server_config *cfg)
@@ -378,7 +380,12 @@ static int reply_build(struct dhcp_server *s, const struct dhcp_msg *m,
 	if (len < 0)
 		return len;
 	rep->len = len;
-	if (type == DHCP_NAK || (!m->ciaddr && (m->flags & DHCP_FLAG_BROADCAST))) {
+	rep->to_relay = m->giaddr != 0;
+	if (m->giaddr) {
+		rep->dst_ip = m->giaddr;
+		memset(rep->dst_mac, 0, 6); /* the caller's: the relay's MAC */
+	} else if (type == DHCP_NAK ||
+		   (!m->ciaddr && (m->flags & DHCP_FLAG_BROADCAST))) {
 		rep->dst_ip = 0xffffffffu;
 		memcpy(rep->dst_mac, bcast_mac, 6);
 	} else {
@@ -431,7 +438,11 @@ static int on_discover(struct dhcp_server *s, const struct dhcp_msg *m,
 	       (l->state == LEASE_OFFERED ||
 		(l->state == LEASE_BOUND && l->expiry > ctx->now));
 	if (!mine) {
-		if (s->offers[ctx->port_id] >= s->cfg.offers_per_port) {
+		/* A relay agent speaks for many clients: a larger share. */
+		uint32_t limit = m->giaddr ? DHCP_OFFERS_PER_RELAY :
+					     s->cfg.offers_per_port;
+
+		if (s->offers[ctx->port_id] >= limit) {
 			s->st.port_limit++;
 			log_rl(LOG_WARN, MOD,
 			       "port %u has %u offers outstanding: no offer",
@@ -514,8 +525,8 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_msg *m,
 	rep->len = 0;
 	if (m->type <= DHCP_INFORM)
 		s->st.rx[m->type]++;
-	if (ctx->port_id >= DHCP_PORTS_MAX || m->hlen != 6 || m->giaddr ||
-	    (m->chaddr[0] & 1)) {
+	if (ctx->port_id >= DHCP_PORTS_MAX || m->hlen != 6 ||
+	    (m->giaddr && !same_subnet(s, m->giaddr)) || (m->chaddr[0] & 1)) {
 		s->st.ignored++;
 		return 0;
 	}

@@ -17,7 +17,9 @@
  *    (DHCP_OFFERS_PER_PORT_DEFAULT); a DISCOVER from a port at its limit
  *    gets no offer (counted) until one of that port's offers is taken or
  *    expires (@offer_timeout seconds), so one port spoofing MACs cannot
- *    take the pool from the others.
+ *    take the pool from the others. A port requests come through with a
+ *    relay agent's giaddr may have DHCP_OFFERS_PER_RELAY (it speaks for a
+ *    whole segment).
  *  - a DECLINEd address is not offered for @decline_hold seconds.
  */
 enum {
@@ -28,6 +30,7 @@ enum {
 	DHCP_DOMAIN_MAX = 254,
 	DHCP_PORTS_MAX = 4096,
 	DHCP_OFFERS_PER_PORT_DEFAULT = 16,
+	DHCP_OFFERS_PER_RELAY = 4096, /* the port of a relay agent (giaddr) */
 	DHCP_OFFER_TIMEOUT_DEFAULT = 30,
 	DHCP_DECLINE_HOLD_DEFAULT = 600,
 	DHCP_LEASE_TIME_DEFAULT = 3600,
@@ -79,7 +82,9 @@ struct dhcp_request_ctx {
 };
 
 /*
- * struct dhcp_reply - what dhcp_server_handle() decided to send.
+ * struct dhcp_reply - what dhcp_server_handle() decided to send. A request
+ * through a relay agent (giaddr, which must lie in the server's subnet:
+ * there is one pool) is answered to the relay.
  * @len: reply length in the caller's buffer; 0: no reply
  * @dst_ip, @dst_mac: where to (IPv4 255.255.255.255 + broadcast MAC, or
  *	the client's address and chaddr)
@@ -88,6 +93,7 @@ struct dhcp_reply {
 	int len;
 	uint32_t dst_ip;
 	uint8_t dst_mac[6];
+	bool to_relay; /* to @dst_ip = giaddr, port 67, the relay's MAC */
 };
 
 struct dhcp_server;

@@ -13,15 +13,17 @@ fi
 
 ns_add a
 ns_add b
+ns_add c
 TA=lm$$da
 TB=lm$$db
+TC=lm$$dc
 SCRIPT=$ROOT/tests/netns/udhcpc.script
 # ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf.
-for n in a b; do
+for n in a b c; do
 	mkdir -p "/etc/netns/$(ns $n)"
 	: >"/etc/netns/$(ns $n)/resolv.conf"
 done
-EXTRA_CLEAN="/etc/netns/$(ns a) /etc/netns/$(ns b)"
+EXTRA_CLEAN="/etc/netns/$(ns a) /etc/netns/$(ns b) /etc/netns/$(ns c)"
 trap 'rm -rf $EXTRA_CLEAN; cleanup' EXIT
 
 dhcp() { # dhcp NS HOSTNAME: one udhcpc run in the foreground, exits bound
@@ -79,6 +81,26 @@ assert p[0][\"address\"] == \"10.235.0.1\" and p[0][\"state\"] == \"up\", p
 
 check "udhcpc in netns a gets a lease" dhcp a alpha
 check "udhcpc in netns b gets a lease" dhcp b beta
+if command -v dhclient >/dev/null; then
+	check "port.add c" ctl port.add \
+		"{\"net\":\"lab\",\"name\":\"pc\",\"tap\":\"$TC\",\"netns\":\"$(ns c)\"}"
+	# ISC dhclient: one try (-1), our hook script, its own lease file.
+	check "ISC dhclient in netns c gets a lease" env LEASE_OUT="$T/lease.c" \
+		timeout 30 ip netns exec "$(ns c)" dhclient -1 -v -sf "$ROOT/tests/netns/dhclient.script" \
+		-lf "$T/dhclient.leases" -pf "$T/dhclient.pid" "$TC"
+	kill "$(cat "$T/dhclient.pid" 2>/dev/null)" 2>/dev/null
+	C=$(ip -n "$(ns c)" -o -4 addr show dev "$TC" | awk '{print $4}' | cut -d/ -f1)
+	check "dhclient: address in the pool, router and resolver the gateway" bash -c "
+		[[ '$C' == 10.235.0.* ]] &&
+		ip -n $(ns c) route show default | grep -q 'via 10.235.0.1' &&
+		grep -q 'nameserver 10.235.0.1' /etc/netns/$(ns c)/resolv.conf"
+	ctl lease.release "{\"net\":\"lab\",\"lease\":\"$C\"}" >/dev/null
+	ctl port.del '{"net":"lab","port":"pc"}' >/dev/null
+elif [ "${CI:-}" = true ]; then
+	fail "dhclient missing (isc-dhcp-client, scripts/install-deps.sh)"
+else
+	echo "skipped: dhclient not installed (isc-dhcp-client)"
+fi
 A=$(addr_of a "$TA")
 B=$(addr_of b "$TB")
 check "a's address lies in the default pool (10.235.0.128-254)" \

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# dhcp-dns.sh - the gateway's DHCP and DNS servers against dnsmasq, side by side: perfdhcp DORA rate over distinct clients, dnsperf queries per second on a local name.
+#
+# loom: a private loom-netd, a switch network 10.238.0.0/16 (pool
+# 10.238.1.0-10.238.255.254, one static host), a TAP in namespace "cli".
+# dnsmasq: a veth pair, dnsmasq in namespace "srv" with the same pool and
+# host record, the other end in its own "cli" namespace. Same clients:
+#   dhcp  perfdhcp -4 (kea-admin) through the interface, as a relay agent
+#         (giaddr), $DHCP_CLIENTS distinct clients, $SECS s, rate unbounded
+#         (-r $DHCP_RATE); loom writes and fsyncs its lease file before
+#         every batch of ACKs, dnsmasq writes its lease file without fsync.
+#   dns   dnsperf, $SECS s, a local name (A), 20 outstanding queries.
+# Prints "BENCH dhcp.<server> <median> leases/s" and
+# "BENCH dns.local.<server> <median> qps", medians of $RUNS rounds.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+RUNS=${RUNS:-3}
+SECS=${SECS:-5}
+DHCP_CLIENTS=${DHCP_CLIENTS:-20000}
+DHCP_RATE=${DHCP_RATE:-100000}
+NETD=${NETD:-$ROOT/build/loom-netd}
+CTL=$ROOT/tests/netns/loomctl.py
+T=$(mktemp -d /tmp/loom-bench-dhcp.XXXXXX)
+P=lmb$$-
+PIDS=()
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: needs root (namespaces, TAPs)"
+	exit 77
+fi
+for t in perfdhcp dnsperf dnsmasq ip python3; do
+	command -v $t >/dev/null || { echo "skipped: $t missing (scripts/install-deps.sh --bench)"; exit 77; }
+done
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in loom-cli dm-cli dm-srv; do ip netns del "$P$n" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
+
+# loom
+mkdir -p "$T/run" "$T/state"
+ip netns add "${P}loom-cli"
+"$NETD" --run-dir "$T/run" --state-dir "$T/state" >"$T/netd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -S "$T/run/netd.sock" ] && break; sleep 0.05; done
+python3 "$CTL" "$T/run/netd.sock" net.create '{"name":"bench","mode":"switch",
+ "subnet":"10.238.0.0/16","dhcp":{"range":"10.238.1.0-10.238.255.254",
+ "hosts":[{"mac":"02:38:00:00:00:0a","address":"10.238.0.10","name":"web"}]}}' >/dev/null ||
+	{ echo "skipped: net.create failed"; cat "$T/netd.log"; exit 1; }
+python3 "$CTL" "$T/run/netd.sock" port.add "{\"net\":\"bench\",\"tap\":\"lmb$$t\",
+ \"netns\":\"${P}loom-cli\",\"address\":\"10.238.0.2/16\"}" >/dev/null || exit 1
+
+# dnsmasq
+ip netns add "${P}dm-cli"
+ip netns add "${P}dm-srv"
+ip link add lmb$$a netns "${P}dm-cli" type veth peer name lmb$$b netns "${P}dm-srv"
+ip -n "${P}dm-cli" addr add 10.238.0.2/16 dev lmb$$a
+ip -n "${P}dm-srv" addr add 10.238.0.1/16 dev lmb$$b
+for n in dm-cli dm-srv; do
+	ip -n "$P$n" link set lo up
+done
+ip -n "${P}dm-cli" link set lmb$$a up
+ip -n "${P}dm-srv" link set lmb$$b up
+ip netns exec "${P}dm-srv" dnsmasq --no-daemon --no-resolv --no-hosts \
+	--bind-interfaces --interface=lmb$$b --except-interface=lo \
+	--dhcp-range=10.238.1.0,10.238.255.254,255.255.0.0,1h \
+	--dhcp-leasefile="$T/dnsmasq.leases" --dhcp-authoritative \
+	--host-record=web.bench.loom,10.238.0.10 --domain=bench.loom \
+	--cache-size=10000 --log-facility=- -q 2>"$T/dnsmasq.log" &
+PIDS+=($!)
+sleep 1
+
+dhcp_rate() { # dhcp_rate NS IFACE: 4-way exchanges per second
+	ip netns exec "$1" perfdhcp -4 -l "$2" -r "$DHCP_RATE" -R "$DHCP_CLIENTS" \
+		-p "$SECS" -t 1 2>&1 | tee -a "$T/perfdhcp.log" |
+		awk '/^Rate:/ {print $2; exit}'
+}
+echo "web.bench.loom A" >"$T/queries"
+dns_qps() { # dns_qps NS
+	ip netns exec "$1" dnsperf -s 10.238.0.1 -d "$T/queries" -l "$SECS" -q 20 \
+		-c 1 2>&1 | tee -a "$T/dnsperf.log" |
+		awk '/Queries per second:/ {print $4; exit}'
+}
+
+declare -A R
+for r in $(seq "$RUNS"); do
+	rm -f "$T/state"/leases.* "$T/dnsmasq.leases"
+	for s in loom dnsmasq; do
+		ns=${P}loom-cli; dev=lmb$$t
+		[ $s = dnsmasq ] && { ns=${P}dm-cli; dev=lmb$$a; }
+		echo "round $r: $s" >&2
+		R[dhcp.$s]+="$(dhcp_rate "$ns" "$dev") "
+		R[dns.$s]+="$(dns_qps "$ns") "
+	done
+done
+for s in loom dnsmasq; do
+	echo "BENCH dhcp.$s $(tr ' ' '\n' <<<"${R[dhcp.$s]}" | grep . | median) leases/s"
+	echo "BENCH dns.local.$s $(tr ' ' '\n' <<<"${R[dns.$s]}" | grep . | median) qps"
+done
