@@ -255,6 +255,95 @@ static void test_pull_uplink(void **state)
 	gateway_free(gw);
 }
 
+/* IPv6: neighbour solicitation -> advertisement, RS -> RA with options. */
+static size_t icmp6_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *dst,
+			  const uint8_t *msg, size_t len)
+{
+	static const uint8_t src[16] = { 0xfe, 0x80, [15] = 5 };
+
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, vm_mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memset(f + 14, 0, 8);
+	f[14] = 0x60;
+	f[18] = (uint8_t)(len >> 8);
+	f[19] = (uint8_t)len;
+	f[20] = 58;
+	f[21] = 255;
+	memcpy(f + 22, src, 16);
+	memcpy(f + 38, dst, 16);
+	memcpy(f + 54, msg, len);
+	return 54 + len;
+}
+
+static void test_ndp_ra(void **state)
+{
+	struct gateway_config c;
+	struct gateway *gw;
+	uint8_t f[256], out[2048], ns[32] = { 135 }, rs[8] = { 133 };
+	static const uint8_t mc[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	static const uint8_t sn[16] = { 0xff, 2, [11] = 1, [12] = 0xff,
+					[15] = 1 };
+	struct pkt_view v;
+	struct ip_view ip;
+	size_t n;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.mac, gw_mac, 6);
+	c.ip4 = IP(10, 0, 0, 1);
+	c.prefix4 = 24;
+	c.mtu = 1500;
+	c.has_ip6 = true;
+	c.ip6[0] = 0xfd;
+	c.ip6[15] = 1;
+	c.prefix6 = 64;
+	strcpy(c.domain, "lab.loom");
+	gw = gateway_new(&c);
+	memcpy(ns + 8, c.ip6, 16);
+	gateway_input(gw, f, icmp6_frame(f, mc, sn, ns, sizeof(ns)), NULL);
+	n = out_take(gw, out);
+	assert_true(n > 0);
+	v.data = out;
+	v.len = n;
+	assert_int_equal(ipframe_parse(&v, &ip), 0);
+	assert_int_equal(ip.l4.data[0], 136); /* NA */
+	assert_memory_equal(ip.l4.data + 8, c.ip6, 16);
+	assert_memory_equal(ip.l4.data + 26, gw_mac, 6); /* target LL addr */
+	/* The ICMPv6 checksum verifies over the pseudo-header. */
+	{
+		uint32_t sum = ipframe_csum_add(0, ip.src6, 16);
+
+		sum = ipframe_csum_add(sum, ip.dst6, 16);
+		sum += (uint32_t)ip.l4.len + 58;
+		assert_int_equal(ipframe_csum_fold(ipframe_csum_add(
+					 sum, ip.l4.data, ip.l4.len)),
+				 0);
+	}
+	/* A hop limit other than 255 is not NDP: dropped. */
+	n = icmp6_frame(f, mc, sn, ns, sizeof(ns));
+	f[21] = 64;
+	gateway_input(gw, f, n, NULL);
+	assert_int_equal(out_take(gw, out), 0);
+	/* RS -> RA: prefix fd00::/64 autonomous, RDNSS and DNSSL. */
+	static const uint8_t all_routers[16] = { 0xff, 2, [15] = 2 };
+	static const uint8_t ar_mac[6] = { 0x33, 0x33, 0, 0, 0, 2 };
+
+	gateway_input(gw, f, icmp6_frame(f, ar_mac, all_routers, rs,
+					 sizeof(rs)), NULL);
+	n = out_take(gw, out);
+	assert_true(n > 0);
+	v.len = n;
+	assert_int_equal(ipframe_parse(&v, &ip), 0);
+	assert_int_equal(ip.l4.data[0], 134);
+	assert_int_equal(ip.src6[0], 0xfe); /* from the link-local address */
+	assert_non_null(memmem(ip.l4.data, ip.l4.len,
+			       "\3\4\100\300", 4)); /* prefix, /64, L|A */
+	assert_non_null(memmem(ip.l4.data, ip.l4.len, "\3lab\4loom", 9));
+	gateway_free(gw);
+}
+
 /* DNS: a local name, NXDOMAIN, PTR, and a compression loop. */
 static int t_addr4(void *arg, const char *name, uint32_t *ip)
 {
@@ -411,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_queues_and_uplink),
 		cmocka_unit_test(test_pull_uplink),
+		cmocka_unit_test(test_ndp_ra),
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_dns_names),
 	};
