@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "services/arp_icmp.h"
 #include "services/dhcp.h"
 #include "services/dns.h"
+#include "services/dns_msg.h"
 #include "services/gateway.h"
 #include "services/ipframe.h"
 
@@ -874,6 +876,121 @@ static int netd_gw_lease_release(struct netd_net *n, const char *what, char *err
 	return 0;
 }
 
+/*
+ * The host's view (--dns-listen): one UDP socket on the control loop for
+ * every network. A query goes to the network whose domain (or subnet, for
+ * PTR) it names; names of no network get REFUSED, so the host's resolver
+ * (systemd-resolved with Domains=~loom, say) keeps forwarding the rest
+ * elsewhere. Nothing is forwarded from here.
+ */
+static void host_dns_on_query(struct evloop *l, int fd, uint32_t events,
+			      void *arg)
+{
+	struct netd *d = arg;
+	uint8_t in[1500], out[1500];
+
+	/* Bounded: at most 64 datagrams per wake-up. */
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		struct pkt_view v;
+		struct dns_query q;
+		ssize_t n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &flen);
+		int len = 0;
+
+		if (n < 0)
+			break;
+		v.data = in;
+		v.len = (size_t)n;
+		if (dns_query_parse(&v, &q))
+			continue;
+		for (unsigned int i = 0; i < d->nnets; i++) {
+			struct netd_gw *g = d->nets[i]->gw;
+
+			if (g && g->dns && dns_server_is_local(g->dns, q.name)) {
+				len = dns_server_query_local(g->dns, &v, out,
+							     sizeof(out));
+				break;
+			}
+		}
+		if (!len) {
+			struct dns_writer w;
+
+			dns_answer_start(&w, out, sizeof(out), &v, &q,
+					 DNS_RCODE_REFUSED, false);
+			len = dns_answer_end(&w, &q);
+		}
+		if (len > 0)
+			sendto(fd, out, (size_t)len, 0,
+			       (struct sockaddr *)&from, flen);
+	}
+}
+
+static int host_dns_start(struct netd *d)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	char addr[64];
+	const char *colon;
+	unsigned int port;
+	int fd, ret;
+
+	d->dns_host_fd = -1;
+	if (!d->dns_listen)
+		return 0;
+	colon = strrchr(d->dns_listen, ':');
+	memset(&ss, 0, sizeof(ss));
+	if (!colon || sscanf(colon + 1, "%u", &port) != 1 || !port ||
+	    port > 65535 || (size_t)(colon - d->dns_listen) >= sizeof(addr))
+		goto bad;
+	memcpy(addr, d->dns_listen, (size_t)(colon - d->dns_listen));
+	addr[colon - d->dns_listen] = 0;
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+	} else if (addr[0] == '[' && addr[strlen(addr) - 1] == ']' &&
+		   (addr[strlen(addr) - 1] = 0,
+		    inet_pton(AF_INET6, addr + 1, &s6->sin6_addr) == 1)) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+	} else {
+		goto bad;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss,
+			   ss.ss_family == AF_INET ? sizeof(*s4) : sizeof(*s6))) {
+		ret = -errno;
+		log_err(MOD, "--dns-listen %s: %s", d->dns_listen,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	ret = evloop_fd_add(d->loop, fd, EPOLLIN, host_dns_on_query, d);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	d->dns_host_fd = fd;
+	log_info(MOD, "answering the networks' names on %s", d->dns_listen);
+	return 0;
+bad:
+	log_err(MOD, "--dns-listen: '%s' is not ADDR:PORT (127.0.0.1:5353, "
+		"[::1]:5353)", d->dns_listen);
+	return -EINVAL;
+}
+
+static void host_dns_stop(struct netd *d)
+{
+	if (d->dns_host_fd < 0)
+		return;
+	evloop_fd_del(d->loop, d->dns_host_fd);
+	close(d->dns_host_fd);
+	d->dns_host_fd = -1;
+}
+
 /* The argument "net" of a command: NULL when absent, @ret set on error. */
 static struct netd_net *arg_net(struct netd *d, json_t *args, bool required,
 				char *err, int *ret)
@@ -966,6 +1083,8 @@ static const struct netd_command gw_commands[] = {
  */
 const struct netd_service netd_gateway_service = {
 	.name = "gateway",
+	.start = host_dns_start,
+	.stop = host_dns_stop,
 	.net_start = netd_gw_create,
 	.net_stop = netd_gw_destroy,
 	.net_apply = netd_gw_apply,

@@ -40,6 +40,9 @@ static void usage(FILE *f)
 		"                   else $XDG_STATE_HOME/loom, else\n"
 		"                   ~/.local/state/loom)\n"
 		"  --config FILE    apply the networks of a YAML network file at start\n"
+		"  --dns-listen ADDR:PORT  answer the networks' names (NAME.DOMAIN,\n"
+		"                   PTR) for the host on this UDP address, e.g.\n"
+		"                   127.0.0.1:5353 (docs/architecture.md)\n"
 		"  --foreground     stay in the foreground (the default)\n"
 		"  -v, --verbose    more logging (twice: debug)\n"
 		"  --log SPEC       log levels: MODULE=LEVEL or LEVEL, comma-separated\n"
@@ -124,6 +127,7 @@ int main(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "dns-listen", required_argument, NULL, 'D' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log", required_argument, NULL, 'l' },
@@ -154,6 +158,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			config = optarg;
+			break;
+		case 'D':
+			d.dns_listen = optarg;
 			break;
 		case 'f':
 			break;

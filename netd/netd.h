@@ -125,6 +125,8 @@ struct netd {
 	struct netd_dp dp;
 	unsigned int nclients;
 	struct netd_vmport *vms[NETD_VMS_MAX];
+	const char *dns_listen; /* --dns-listen ADDR:PORT, or NULL */
+	int dns_host_fd;	/* its socket (gateway.c), -1 */
 };
 
 /* net.c */

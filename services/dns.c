@@ -302,8 +302,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int dns_server_query(struct dns_server *s, const struct pkt_view *msg,
-		     const struct dns_client *c, uint8_t *out, size_t cap)
+static int query(struct dns_server *s, const struct pkt_view *msg,
+		 const struct dns_client *c, uint8_t *out, size_t cap)
 {
 	struct dns_query q;
 	char host[DNS_NAME_MAX + 1];
@@ -338,7 +338,32 @@ int dns_server_query(struct dns_server *s, const struct pkt_view *msg,
 		dns_answer_soa(&w, s->cfg.ttl, s->cfg.domain);
 		return dns_answer_end(&w, &q);
 	}
+	if (!c)
+		return answer_rcode(msg, &q, DNS_RCODE_REFUSED, out, cap);
 	return forward(s, msg, &q, c, out, cap, mono_ms());
+}
+
+int dns_server_query(struct dns_server *s, const struct pkt_view *msg,
+		     const struct dns_client *c, uint8_t *out, size_t cap)
+{
+	return query(s, msg, c, out, cap);
+}
+
+int dns_server_query_local(struct dns_server *s, const struct pkt_view *msg,
+			   uint8_t *out, size_t cap)
+{
+	return query(s, msg, NULL, out, cap);
+}
+
+bool dns_server_is_local(const struct dns_server *s, const char *name)
+{
+	size_t nl = strlen(name), dl = strlen(s->cfg.domain);
+	uint32_t ip;
+
+	if (dl && nl >= dl && !strcmp(name + nl - dl, s->cfg.domain) &&
+	    (nl == dl || name[nl - dl - 1] == '.'))
+		return true;
+	return !ptr4_parse(name, &ip) && s->ops->in_subnet4(s->arg, ip);
 }
 
 static void fwd_answer(struct dns_server *s, uint32_t i)

@@ -95,6 +95,18 @@ int dns_server_query(struct dns_server *s, const struct pkt_view *msg,
 		     const struct dns_client *c, uint8_t *out, size_t cap);
 
 /*
+ * dns_server_query_local - the same for local names only: a name that
+ * would be forwarded gets REFUSED (the host's own resolver asks netd only
+ * for the networks' names).
+ * Return: the answer's length (> 0), 0 when dropped.
+ */
+int dns_server_query_local(struct dns_server *s, const struct pkt_view *msg,
+			   uint8_t *out, size_t cap);
+
+/* dns_server_is_local - is @name one this server answers itself? */
+bool dns_server_is_local(const struct dns_server *s, const char *name);
+
+/*
  * dns_server_fd - an epoll fd that is readable when an upstream answer
  * waits; then call dns_server_run(). dns_server_tick() handles timeouts
  * (call it every 100-500 ms with the monotonic time in ms).

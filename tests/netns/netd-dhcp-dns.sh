@@ -62,7 +62,8 @@ addr_of() { # addr_of NS TAP
 	ip -n "$(ns "$1")" -o -4 addr show dev "$2" | awk '{print $4}' | cut -d/ -f1
 }
 
-netd_start || exit 1
+HOSTDNS=$((20000 + $$ % 20000))
+netd_start --dns-listen 127.0.0.1:$HOSTDNS || exit 1
 check "net.create lab" ctl net.create \
 	'{"name":"lab","mode":"switch","subnet":"10.235.0.0/24"}'
 check "port.add a (no address: DHCP gives one)" ctl port.add \
@@ -124,6 +125,12 @@ check "PTR of b's address is beta.lab.loom" bash -c "
 	ip netns exec $(ns a) nslookup $B 10.235.0.1 | grep -q 'beta.lab.loom'"
 check "gateway.lab.loom resolves to the gateway" bash -c "
 	ip netns exec $(ns a) nslookup gateway.lab.loom 10.235.0.1 | grep -q 'Address: 10.235.0.1'"
+check "the host resolves a guest's name (--dns-listen)" bash -c "
+	dig @127.0.0.1 -p $HOSTDNS +short +time=2 +tries=1 beta.lab.loom | grep -qx '$B'"
+check "the host gets the PTR too" bash -c "
+	dig @127.0.0.1 -p $HOSTDNS +short +time=2 +tries=1 -x $B | grep -qx 'beta.lab.loom.'"
+check "names of no network are REFUSED to the host" bash -c "
+	dig @127.0.0.1 -p $HOSTDNS +time=2 +tries=1 example.com | grep -q 'status: REFUSED'"
 check_not "an unknown local name is NXDOMAIN" bash -c "
 	ip netns exec $(ns a) nslookup nosuch.lab.loom 10.235.0.1"
 check "lease.list: both leases, host names and ports" bash -c "
@@ -139,7 +146,7 @@ assert l[\"alpha\"][\"state\"] == \"bound\" and l[\"alpha\"][\"expires_in\"] > 3
 kill -9 "$NETD_PID"
 wait "$NETD_PID" 2>/dev/null
 NETD_PID=
-netd_start || exit 1
+netd_start --dns-listen 127.0.0.1:$HOSTDNS || exit 1
 check "after kill -9 + restart lease.list still has both leases" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
 	ctl lease.list '{\"net\":\"lab\"}' | python3 -c '
