@@ -264,6 +264,8 @@ static void test_too_rx(void **state)
 		if (rtl8139_receive(t->d, f, len, NULL) == 0)
 			n++;
 	assert_int_equal(n, 7);	/* 7 * 1064 bytes fit in 8 KiB */
+	/* Rx buffer overflow tells the driver to read. */
+	assert_true(rd(t, RTL_ISR, 2) & RTL_ISR_RXOVW);
 	t->h->kicks = 0;
 	assert_int_equal(too_rx_one(t, g), len);
 	assert_true(t->h->kicks > 0);
@@ -341,6 +343,11 @@ static void test_link(void **state)
 	rtl8139_set_link(t->d, false);
 	assert_true(rd(t, RTL_ISR, 2) & RTL_ISR_LINKCHG);
 	assert_int_equal(nh_intx(t->h), 1);
+	/* What 8139too checks before it believes LinkChg; read clears. */
+	assert_int_equal(rd(t, RTL_CSCR, 2) & (RTL_CSCR_LINK_CHANGE |
+					      RTL_CSCR_LINK_OK),
+			 RTL_CSCR_LINK_CHANGE);
+	assert_int_equal(rd(t, RTL_CSCR, 2) & RTL_CSCR_LINK_CHANGE, 0);
 	assert_true(rd(t, RTL_MSR, 1) & RTL_MSR_LINKB);
 	assert_false(rd(t, RTL_BMSR, 2) & RTL_BMSR_LINK);
 	wr(t, RTL_ISR, RTL_ISR_LINKCHG, 2);

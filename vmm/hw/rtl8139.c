@@ -194,7 +194,8 @@ static unsigned int reg_base(unsigned int off)
 
 static bool reg_known(const struct rtl8139 *d, unsigned int off)
 {
-	if (off < 0x06 || (off >= 0x08 && off < 0x53) ||
+	/* 0x06-0x07: drivers write the MAC as two dwords. */
+	if (off < 0x08 || (off >= 0x08 && off < 0x53) ||
 	    (off >= 0x54 && off < 0x5f) ||
 	    (off >= 0x60 && off < 0x76) || (off >= 0x78 && off < 0x81) ||
 	    (off >= 0x84 && off <= RTL_CONFIG5))
@@ -260,6 +261,13 @@ static uint32_t reg_read(struct rtl8139 *d, unsigned int off, unsigned int w)
 		       (d->link_up ? 0 : RTL_MSR_LINKB);
 	case RTL_TSAD:
 		return tsad_summary(d);
+	case RTL_CSCR:
+		v = (rtl_get(d, off, 2) &
+		     ~(uint32_t)(RTL_CSCR_LINK_OK | RTL_CSCR_LINK_CHANGE)) |
+		    (d->link_up ? RTL_CSCR_LINK_OK : 0) |
+		    (d->link_changed ? RTL_CSCR_LINK_CHANGE : 0);
+		d->link_changed = false;
+		return v;
 	case RTL_TPPOLL:
 		return 0;
 	}
@@ -583,6 +591,7 @@ void rtl8139_set_link(struct rtl8139 *d, bool up)
 		return;
 	}
 	d->link_up = up;
+	d->link_changed = true;
 	phy_link(d);
 	rtl_isr_set(d, RTL_ISR_LINKCHG);
 	pthread_mutex_unlock(&d->lock);

@@ -58,6 +58,7 @@ struct rtl8139 {
 	uint8_t regs[RTL_REGS_SIZE];	/* register file, little endian */
 	struct eeprom93 ee;
 	bool link_up;
+	bool link_changed;	/* CSCR's change bit, until read */
 	bool irq_level;
 	bool tx_pending;	/* a doorbell since the last TX pass */
 	uint8_t tx_doorbells;	/* which: bits 0-3 a TSD, 4 NPQ, 5 HPQ */

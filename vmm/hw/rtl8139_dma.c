@@ -364,7 +364,13 @@ static int rx_ring(struct rtl8139 *d, const uint8_t *frame, size_t len,
 	wp &= ~3u;
 	need = (uint32_t)((4 + rec + 3) & ~(size_t)3);
 	if (need >= size - used) {
+		/*
+		 * The frame waits; the chip's "Rx buffer overflow" tells the
+		 * driver to read (8139too looks at the ring only when ISR has
+		 * an RX bit, so without it a full ring would stay full).
+		 */
 		d->stats.rx_no_buffer++;
+		rtl_isr_set(d, RTL_ISR_RXOVW);
 		return -EAGAIN;
 	}
 	put_le32(hdr, RTL_RX_ROK | match | (uint32_t)rec << 16);

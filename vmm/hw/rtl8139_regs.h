@@ -117,6 +117,10 @@ enum {
 
 	RTL_MSR_LINKB = 1u << 2,	/* 1: link down */
 
+	/* CSCR: 8139too takes LinkChg as a link change only with this set. */
+	RTL_CSCR_LINK_OK = 1u << 10,
+	RTL_CSCR_LINK_CHANGE = 1u << 11,	/* cleared when read */
+
 	RTL_BMCR_RESTART_AN = 1u << 9,
 	RTL_BMCR_AN_ENABLE = 1u << 12,
 	RTL_BMCR_RESET = 1u << 15,
