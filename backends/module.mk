@@ -48,10 +48,18 @@ $(BUILD)/tests/netns/nat_udp_peer: $(BUILD)/tests/netns/nat_udp_peer.o \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Unit test and fuzz target: the vhost-user parser and memory table.
+# The ring walk is the VMM's (vmm/virtio/virtq.c, libloomvirtio.a).
 $(BUILD)/tests/unit/test_vhost_user: $(BUILD)/tests/unit/test_vhost_user.o \
-		$(VHOST_USER_SRCS:%.c=$(BUILD)/%.o)
+		$(VHOST_USER_SRCS:%.c=$(BUILD)/%.o) \
+		$(BUILD)/backends/vhost_user_vring.o $(BUILD)/libloomvirtio.a \
+		$(BUILD)/libloomcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_vhost_user
 FUZZ_TARGETS += vhost_user_msg
 FUZZ_LIBS_vhost_user_msg := $(VHOST_USER_SRCS:%.c=$(BUILD)/%.o)
+FUZZ_TARGETS += vhost_user_vring
+FUZZ_LIBS_vhost_user_vring := $(VHOST_USER_SRCS:%.c=$(BUILD)/%.o) \
+	$(BUILD)/backends/vhost_user_vring.o $(BUILD)/libloomvirtio.a \
+	$(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_vhost_user_vring := -lpthread

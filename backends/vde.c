@@ -379,11 +379,9 @@ static int vde_port_recv(struct port *port, struct frame_batch *batch)
 	bool data_ready = false;
 	int n, got = 0;
 
-	if (atomic_load(&v->has_pending)) {
-		if (v->conn)
-			vde_lost(v, "replaced", 0);
+	/* The connector only opens while we have no connection. */
+	if (atomic_load(&v->has_pending) && !v->conn)
 		vde_adopt(v);
-	}
 	if (!v->conn)
 		return 0;
 	n = epoll_wait(v->epfd, evs, 4, 0);

@@ -93,6 +93,36 @@ check "port.del of a VDE port ends the VDE program (EOF on its control fd)" bash
 wait "$PLUG2" 2>/dev/null
 EXTRA_PIDS=
 
+# QEMU's own -netdev vde opens loom://NET through the same plugin (no
+# guest here: -machine none; the attach and the port's name are the point).
+if qemu-system-x86_64 -netdev help 2>/dev/null | grep -qw vde; then
+	qemu-system-x86_64 -machine none -nodefaults -display none -S \
+		-netdev "vde,id=n0,sock=$URL" >"$T/qemu.log" 2>&1 &
+	QEMU=$!
+	EXTRA_PIDS=$QEMU
+	check "QEMU -netdev vde,sock=loom://lab attaches: port qemu-system-x86.PID" bash -c "
+		$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+		for i in \$(seq 50); do
+			ctl port.list '{\"net\":\"lab\"}' | grep -q '\"qemu-system-x86.$QEMU\"' && exit 0
+			sleep 0.1
+		done
+		cat '$T/qemu.log'; exit 1"
+	kill "$QEMU"
+	wait "$QEMU" 2>/dev/null
+	EXTRA_PIDS=
+	check "... and its port goes with QEMU" bash -c "
+		$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+		for i in \$(seq 30); do
+			ctl port.list '{\"net\":\"lab\"}' | grep -q qemu-system || exit 0
+			sleep 0.1
+		done
+		exit 1"
+elif [ "${CI:-}" = true ]; then
+	fail "qemu-system-x86_64 with -netdev vde is missing (scripts/install-deps.sh)"
+else
+	echo "note: QEMU check left out: no qemu-system-x86_64 with -netdev vde"
+fi
+
 check_not "loom://NOSUCH is refused" \
 	timeout 5 vde_plug "loom://nosuch[socket=$SOCK]" null://
 check "... with a message naming the network" bash -c \

@@ -14,6 +14,7 @@
 
 #include "backends/vhost_user_mem.h"
 #include "backends/vhost_user_msg.h"
+#include "backends/vhost_user_vring.h"
 
 static uint8_t buf[512];
 static char why[160];
@@ -211,6 +212,73 @@ static void test_mem_map_translate(void **state)
 	close(unsealed);
 }
 
+/*
+ * A split ring in a memfd region named by the front end's addresses:
+ * translated, walked by the VMM's virtq code, used ring written back.
+ */
+static void test_vring_walk(void **state)
+{
+	const uint64_t gpa0 = 0x10000, uva0 = 0x7f0000000000ull;
+	struct vhost_user_memory mem = {.nregions = 1};
+	struct vhost_user_vring_addr a = {.index = 1};
+	struct vhost_user_mem m;
+	struct guest_mem gm;
+	struct virtq vq;
+	struct virtq_seg segs[8];
+	struct virtq_chain ch = {.segs = segs, .max_segs = 8};
+	uint8_t *base;
+	uint16_t u16;
+	uint64_t u64;
+	uint32_t u32;
+	int fd = memfd(0x10000, F_SEAL_SHRINK);
+
+	mem.regions[0] = (struct vhost_user_mem_region){gpa0, 0x10000, uva0, 0};
+	assert_int_equal(vhost_user_mem_map(&m, &mem, &fd, why, sizeof(why)), 0);
+	assert_int_equal(vhost_user_mem_guest(&m, &gm), 0);
+	base = vhost_user_gpa_ptr(&m, gpa0, 0x10000);
+	assert_non_null(base);
+	/* desc[0]: 100 readable bytes at gpa0 + 0x4000; avail: idx 1, [0]. */
+	u64 = gpa0 + 0x4000;
+	memcpy(base, &u64, 8);
+	u32 = 100;
+	memcpy(base + 8, &u32, 4);
+	u16 = 1;
+	memcpy(base + 0x1000 + 2, &u16, 2);
+	a.desc_uva = uva0;
+	a.avail_uva = uva0 + 0x1000;
+	a.used_uva = uva0 + 0x2000;
+	virtq_init(&vq, &gm, 1, 256, "vhost-test");
+	assert_int_equal(vhost_user_vring_start(&vq, &m, &a, 8, 0, why,
+						sizeof(why)), 0);
+	assert_int_equal(virtq_pop(&vq, &ch), 1);
+	assert_int_equal(ch.head, 0);
+	assert_true(ch.out_len == 100);
+	assert_ptr_equal(segs[0].base, base + 0x4000);
+	assert_int_equal(virtq_pop(&vq, &ch), 0);
+	assert_int_equal(virtq_push(&vq, 0, 0), 0);
+	memcpy(&u16, base + 0x2000 + 2, 2);
+	assert_int_equal(u16, 1); /* used idx, in the front end's memory */
+
+	/* A ring outside the table, one straddling its end: refused. */
+	virtq_init(&vq, &gm, 1, 256, "vhost-test");
+	a.used_uva = uva0 + 0x20000;
+	assert_int_equal(vhost_user_vring_start(&vq, &m, &a, 8, 0, why,
+						sizeof(why)), -EFAULT);
+	a.used_uva = uva0 + 0x10000 - 40; /* 8 entries need 70 bytes */
+	assert_int_equal(vhost_user_vring_start(&vq, &m, &a, 8, 0, why,
+						sizeof(why)), -EFAULT);
+	/* A descriptor pointing outside guest memory breaks the queue. */
+	a.used_uva = uva0 + 0x2000;
+	assert_int_equal(vhost_user_vring_start(&vq, &m, &a, 8, 0, why,
+						sizeof(why)), 0);
+	u64 = gpa0 + 0x10000 - 50; /* 100 bytes run past the region */
+	memcpy(base, &u64, 8);
+	assert_int_equal(virtq_pop(&vq, &ch), -EIO);
+	assert_int_equal(vq.error, VIRTQ_ERR_ADDR);
+	vhost_user_mem_unmap(&m);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +287,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_mem_table),
 	    cmocka_unit_test(test_mem_check),
 	    cmocka_unit_test(test_mem_map_translate),
+	    cmocka_unit_test(test_vring_walk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
