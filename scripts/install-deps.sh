@@ -28,7 +28,7 @@ PKGS_TEST=(
 	iproute2 busybox-static tcpdump tshark iperf3 iputils-ping ethtool
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod cpio xz-utils file
 	e2fsprogs netcat-openbsd dnsutils vde2 vdeplug procps psmisc jq util-linux
-	isc-dhcp-client
+	isc-dhcp-client dnsmasq-base
 	python3
 )
 # Peers the benchmarks measure against (and git, which stamps the results).
