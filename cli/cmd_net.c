@@ -31,15 +31,16 @@ static const char usage_create[] =
     "                       [--subnet6 CIDR] [--gateway6 IP] [--host-loopback]\n"
     "                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
     "                       [--dhcp-range FIRST-LAST] [--no-dhcp]\n"
-    "                       [--domain DOMAIN] [--no-dns] [--json]\n"
+    "                       [--domain DOMAIN] [--no-dns]\n"
+    "                       [--bridge IFNAME] [--bridge-address CIDR] [--json]\n"
     "\n"
     "Create a network in loom-netd. One option per field of the network\n"
     "file (docs/network-file.md); ports are added with 'loom port add'.\n"
     "\n"
     "Options:\n"
     "  --mode MODE           nat (the default: guests reach the outside\n"
-    "                        through libslirp, no root needed), switch or\n"
-    "                        isolated (bridge: not yet)\n"
+    "                        through libslirp, no root needed), switch,\n"
+    "                        isolated or bridge (a Linux bridge netd owns)\n"
     "  --subnet CIDR         the network's subnet, e.g. 10.10.0.0/24 (nat:\n"
     "                        IPv4, default 10.0.2.0/24)\n"
     "  --gateway IP          netd's address in it (default: first host)\n"
@@ -48,6 +49,8 @@ static const char usage_create[] =
     "  --gateway6 IP         nat: netd's IPv6 address (default: first host)\n"
     "  --host-loopback       nat: the gateway address reaches the host's\n"
     "                        127.0.0.1 and ::1 (default: refused)\n"
+    "  --bridge IFNAME       bridge: the Linux bridge's name (default lb-NAME)\n"
+    "  --bridge-address CIDR bridge: the host's address on the bridge\n"
     "  --mtu N               68..65535, nat up to 65520 (default 1500)\n"
     "  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
     "  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default "
@@ -129,6 +132,8 @@ enum {
 	OPT_NO_DHCP,
 	OPT_DOMAIN,
 	OPT_NO_DNS,
+	OPT_BRIDGE,
+	OPT_BRIDGE_ADDRESS,
 };
 
 static const struct option simple_opts[] = {
@@ -194,6 +199,11 @@ static void print_network(const json_t *net)
 		       json_array_size(fw),
 		       jstr(net, "name") ? jstr(net, "name") : "");
 	}
+	if (jstr(net, "bridge"))
+		printf("  bridge:          %s (host address %s)\n",
+		       jstr(net, "bridge"),
+		       jstr(net, "bridge_address") ? jstr(net, "bridge_address")
+						   : "none");
 	printf("  mtu:             %s\n", jint(net, "mtu", b));
 	printf("  mac table size:  %s\n", jint(net, "mac_table_size", b));
 	printf("  mac aging:       %s s\n", jint(net, "mac_aging", b));
@@ -215,6 +225,8 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 	    {"no-dhcp", no_argument, NULL, OPT_NO_DHCP},
 	    {"domain", required_argument, NULL, OPT_DOMAIN},
 	    {"no-dns", no_argument, NULL, OPT_NO_DNS},
+	    {"bridge", required_argument, NULL, OPT_BRIDGE},
+	    {"bridge-address", required_argument, NULL, OPT_BRIDGE_ADDRESS},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -293,6 +305,12 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 				json_object_set_new(o, "enabled", json_false());
 			continue;
 		}
+		case OPT_BRIDGE:
+			key = "bridge";
+			break;
+		case OPT_BRIDGE_ADDRESS:
+			key = "bridge_address";
+			break;
 		default:
 			json_decref(args);
 			return loom_opt_err(cmd, argv, c);

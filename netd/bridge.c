@@ -7,6 +7,7 @@
 
 #include <netlink/netlink.h>
 
+#include "backends/registry.h"
 #include "backends/tap.h"
 #include "common/log.h"
 #include "kernel/bridge.h"
@@ -31,6 +32,13 @@ struct netd_bridge {
 	int ifindex;
 	bool vlan_filtering; /* false: the kernel lacks it, one segment */
 	struct nl_sock *sk;  /* control thread only */
+	/* The switch link: a TAP port of the network's own switch, enslaved
+	 * to the bridge, so what lives on the switch (the gateway's
+	 * services, shm VM NICs) reaches the bridge's ports. */
+	int link_port_id; /* -1: none */
+	struct netd_dp_port *link_dp;
+	char link_ifname[16];
+	int link_ifindex;
 };
 
 #define BRIDGE_NO_VLANS_MSG \
@@ -76,6 +84,78 @@ static int bridge_name_claim(struct netd *d, struct nl_sock *sk,
 	return -EEXIST;
 }
 
+/*
+ * The link's name: "lk" and a hash of the alias prefix (the instance) and
+ * the network, so two netd instances and two networks never collide.
+ */
+static void bridge_link_name(struct netd *d, struct netd_net *n, char *buf,
+			     size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = d->alias_prefix; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (const char *c = n->conf.name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	snprintf(buf, len, "lk%08x", h);
+}
+
+static int bridge_link_up(struct netd *d, struct netd_net *n, char *err,
+			  size_t errlen)
+{
+	struct netd_bridge *br = n->br;
+	struct kernel_link_set enslave = {.master = br->ifindex, .up = true};
+	struct kernel_vlans v = {.pvid = NETCONF_DEFAULT_VLAN};
+	struct switch_port_config cfg;
+	struct port_decl decl;
+	char alias[128];
+	int ret, idx;
+
+	bridge_link_name(d, n, br->link_ifname, sizeof(br->link_ifname));
+	snprintf(alias, sizeof(alias), "%s%s:(switch link)", d->alias_prefix,
+		 n->conf.name);
+	decl = (struct port_decl){
+		.type = NETCONF_PORT_TYPE_TAP,
+		.network = n->conf.name,
+		.name = "(switch link)",
+		.alias = alias,
+		.ifname = br->link_ifname,
+		.mtu = n->conf.mtu,
+		/* No GSO into the switch: an shm NIC may not take it. */
+		.offload = false,
+	};
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.name, sizeof(cfg.name), "(switch link)");
+	cfg.mode = SWITCH_PORT_ACCESS;
+	cfg.access_vlan = NETCONF_DEFAULT_VLAN;
+	ret = backend_port_create(n->sw, &decl, &cfg, err, errlen);
+	if (ret < 0)
+		return ret;
+	br->link_port_id = ret;
+	br->link_dp = netd_dp_port_add(d, n->sw, (uint32_t)ret);
+	idx = kernel_link_index(br->sk, br->link_ifname);
+	br->link_ifindex = idx;
+	ret = idx < 0 ? idx : kernel_link_set(br->sk, idx, &enslave);
+	if (ret == 0 && br->vlan_filtering)
+		ret = kernel_bridge_vlans_set(br->sk, idx, false, &v);
+	if (ret < 0)
+		snprintf(err, errlen, "switch link %s: cannot join bridge %s: %s",
+			 br->link_ifname, n->conf.bridge, strerror(-ret));
+	return ret;
+}
+
+static void bridge_link_down(struct netd *d, struct netd_net *n)
+{
+	struct netd_bridge *br = n->br;
+
+	if (br->link_dp)
+		netd_dp_port_remove(d, br->link_dp);
+	br->link_dp = NULL;
+	if (br->link_port_id >= 0)
+		switch_port_remove(n->sw, (uint32_t)br->link_port_id);
+	br->link_port_id = -1;
+}
+
 int netd_bridge_start(struct netd *d, struct netd_net *n, char *err,
 		      size_t errlen)
 {
@@ -89,6 +169,7 @@ int netd_bridge_start(struct netd *d, struct netd_net *n, char *err,
 	br = calloc(1, sizeof(*br));
 	if (!br)
 		return -ENOMEM;
+	br->link_port_id = -1;
 	br->sk = kernel_nl_open(-1);
 	if (!br->sk) {
 		ret = -errno;
@@ -131,6 +212,9 @@ int netd_bridge_start(struct netd *d, struct netd_net *n, char *err,
 			goto fail;
 		}
 	}
+	ret = bridge_link_up(d, n, err, errlen);
+	if (ret < 0)
+		goto fail;
 	return 0;
 fail:
 	netd_bridge_stop(d, n);
@@ -144,6 +228,7 @@ void netd_bridge_stop(struct netd *d, struct netd_net *n)
 
 	if (!br)
 		return;
+	bridge_link_down(d, n); /* closes the TAP: the kernel removes it */
 	if (br->ifindex > 0) {
 		ret = kernel_link_delete(br->sk, br->ifindex);
 		if (ret < 0 && ret != -ENOENT)
@@ -313,6 +398,8 @@ static int bridge_fdb_entry(void *arg, const struct kernel_fdb_entry *e)
 
 	if (e->ifindex == w->n->br->ifindex)
 		port = "(host)";
+	else if (e->ifindex == w->n->br->link_ifindex)
+		port = "(switch link)";
 	for (uint32_t i = 0; i < w->n->conf.port_count; i++)
 		if (w->n->rt[i].kifindex == e->ifindex)
 			port = w->n->conf.ports[i].name;
@@ -365,7 +452,8 @@ int netd_bridge_fdb_flush(struct netd_net *n, int port)
 
 json_t *netd_bridge_json(struct netd_net *n)
 {
-	return json_pack("{s:s,s:i,s:b}", "name", n->conf.bridge, "ifindex",
-			 n->br ? n->br->ifindex : 0, "vlan_filtering",
-			 n->br && n->br->vlan_filtering);
+	return json_pack("{s:s,s:i,s:b,s:s}", "name", n->conf.bridge,
+			 "ifindex", n->br ? n->br->ifindex : 0,
+			 "vlan_filtering", n->br && n->br->vlan_filtering,
+			 "switch_link", n->br ? n->br->link_ifname : "");
 }

@@ -146,13 +146,6 @@ int netd_vm_attach(struct netd *d, int fd)
 		shm_port_reject(fd, -ENOENT);
 		return -ENOENT;
 	}
-	if (n->br) {
-		/* Its switch reaches nothing: the frames move in the kernel. */
-		log_rl(LOG_WARN, MOD, "attach to '%s' refused: a bridge network "
-		       "takes no shm NICs", req.network);
-		shm_port_reject(fd, -EOPNOTSUPP);
-		return -EOPNOTSUPP;
-	}
 	/* A declared port keeps its name. */
 	if (req.port[0] && netd_port_find(n, req.port) >= 0) {
 		log_rl(LOG_WARN, MOD, "%s: attach as '%s': a declared port has "

@@ -133,6 +133,23 @@ check "fdb.flush of port a drops its entry" bash -c "
 	ctl fdb.flush '{\"net\":\"kb\",\"port\":\"a\"}' >/dev/null &&
 	! bridge fdb show br $BR | grep -v permanent | grep -q '^$mac_a dev ${P}a'"
 
+# A VM NIC (shm port protocol) on the network's switch reaches the
+# bridge's ports through netd's switch link (a TAP on the bridge).
+PEER=$ROOT/build/tests/netns/shm_attach_peer
+"$PEER" "$SOCK" kb 10.234.0.99 8 >"$T/peer.out" 2>&1 &
+EXTRA_PIDS=$!
+for _ in $(seq 50); do grep -q attached "$T/peer.out" && break; sleep 0.1; done
+check "an shm VM NIC attaches to the bridge network" grep -q '^attached' "$T/peer.out"
+check "h (veth, VLAN 1) pings the VM NIC through the switch link" \
+	ip netns exec "$(ns h)" ping -c 3 -i 0.2 -W 2 10.234.0.99
+check "the switch link is on the bridge with netd's alias" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	l=\$(ctl net.show '{\"name\":\"kb\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"result\"][\"kernel_bridge\"][\"switch_link\"])')
+	ip -d link show \$l | grep -q 'master $BR' && ip -d link show \$l | grep -q 'alias ${prefix}kb:'"
+kill "$EXTRA_PIDS" 2>/dev/null
+wait "$EXTRA_PIDS" 2>/dev/null
+EXTRA_PIDS=
+
 # Refusals, each naming the rule.
 check "mode bridge: a TAP in a namespace is refused (use veth)" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
