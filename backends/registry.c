@@ -8,6 +8,7 @@
 
 #include "backends/gateway.h"
 #include "backends/loopback.h"
+#include "backends/macvtap.h"
 #include "backends/shm.h"
 #include "backends/slirp.h"
 #include "backends/tap.h"
@@ -24,6 +25,7 @@
 static const struct port_ops *const backends[] = {
     &gateway_port_ops,
     &loopback_port_ops,
+    &macvtap_port_ops,
     &shm_port_ops,
     &slirp_port_ops,
     &tap_port_ops,

@@ -380,7 +380,7 @@ int tap_dev_create(const struct tap_args *a, struct tap_dev **out, char *err,
 		snprintf(err, errlen, "bad TAP name");
 		return -EINVAL;
 	}
-	if (if_nametoindex(a->ifname)) {
+	if (!a->device && if_nametoindex(a->ifname)) {
 		snprintf(err, errlen, "interface %s exists already", a->ifname);
 		return -EEXIST;
 	}
@@ -407,10 +407,12 @@ int tap_dev_create(const struct tap_args *a, struct tap_dev **out, char *err,
 			goto fail;
 		}
 	}
-	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	t->fd = open(a->device ? a->device : "/dev/net/tun",
+		     O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "/dev/net/tun: %s", strerror(errno));
+		snprintf(err, errlen, "%s: %s",
+			 a->device ? a->device : "/dev/net/tun", strerror(errno));
 		goto fail;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -422,7 +424,9 @@ int tap_dev_create(const struct tap_args *a, struct tap_dev **out, char *err,
 			 errno == EPERM ? " (loom-netd needs CAP_NET_ADMIN for TAP ports: run it as root)" : "");
 		goto fail;
 	}
-	snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
+	/* A macvtap's TUNSETIFF sets flags only and leaves ifr_name. */
+	snprintf(t->ifname, sizeof(t->ifname), "%s",
+		 a->device ? a->ifname : ifr.ifr_name);
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdrlen) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "TUNSETVNETHDRSZ: %s", strerror(errno));

@@ -32,6 +32,9 @@
  * @address: "ADDR/PREFIX" to set on the TAP, or NULL
  * @mtu: 0 keeps the kernel's default
  * @offload: negotiate checksum and TSO4/6 offloads (frames up to 64 KiB)
+ * @device: a character device to open instead of /dev/net/tun, for an
+ *	interface that exists already and is driven like a TAP (a macvtap's
+ *	/dev/tapN): TUNSETIFF then only sets the flags; NULL for a new TAP
  */
 struct tap_args {
 	const char *ifname;
@@ -40,6 +43,7 @@ struct tap_args {
 	const char *address;
 	uint32_t mtu;
 	bool offload;
+	const char *device;
 };
 
 struct tap_dev;

@@ -85,6 +85,8 @@ enum netconf_defaults {
  * @tap: TAP interface name, required for a TAP port.
  * @netns: network namespace the TAP is moved into, or NULL.
  * @address: "ADDR/PREFIX" set on the TAP, or NULL.
+ * @parent: type macvtap: the interface the macvtap sits on (netd's namespace).
+ * @macvtap_mode: type macvtap: bridge (default), private, vepa, passthru.
  * @url: where a port of another type connects (type vde: a libvdeplug URL,
  *       docs/vde.md), or NULL; at most NETCONF_URL_MAX bytes, printable.
  * @vlan: access VLAN (1..4094); 0 when @trunk is used.
@@ -99,6 +101,8 @@ struct netconf_port {
 	char *netns;
 	char *address;
 	char *url;
+	char *parent;
+	char *macvtap_mode;
 	uint32_t vlan;
 	uint32_t *trunk;
 	uint32_t trunk_count;
@@ -293,6 +297,8 @@ int netconf_port_is_tap(const struct netconf_port *port);
 
 /* A veth pair into a namespace: bridge networks only (netd/bridge.c). */
 #define NETCONF_PORT_TYPE_VETH "veth"
+/* A macvtap on a parent device (backends/macvtap.c). */
+#define NETCONF_PORT_TYPE_MACVTAP "macvtap"
 
 /*
  * netconf_port_has_ifname() - a port that is a kernel interface netd makes

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* netconf_bridge.c - the fields of a bridge network: bridge, bridge_address. */
+/* netconf_bridge.c - the kernel path's fields: bridge, bridge_address; a macvtap port's parent and mode. */
 #include <errno.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -139,4 +139,48 @@ int netconf_bridge_parse_json(struct netconf_net *net, const char *key,
 	if (!strcmp(key, "bridge_address"))
 		return jstr(v, &net->bridge_address, path, err);
 	return 1;
+}
+
+static const char *const macvtap_modes[] = {"bridge", "private", "vepa",
+					    "passthru"};
+
+int netconf_macvtap_port_check(const struct netconf_port *port,
+			       const char *path, struct netconf_error *err)
+{
+	char p[NETCONF_PATH_LEN];
+	size_t i;
+	int rc;
+
+	if (strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_MACVTAP)) {
+		netconf_path_field(p, path, port->parent ? "parent" :
+							   "macvtap_mode");
+		if (port->parent || port->macvtap_mode)
+			return netconf_err_set(err, p,
+				       "only a port of type macvtap has '%s'",
+				       port->parent ? "parent" : "macvtap_mode");
+		return 0;
+	}
+	if (port->netns || port->address) {
+		netconf_path_field(p, path, port->netns ? "netns" : "address");
+		return netconf_err_set(err, p,
+			       "a macvtap port has no '%s' (it stays in "
+			       "netd's namespace, on its parent)",
+			       port->netns ? "netns" : "address");
+	}
+	if (!port->parent)
+		return netconf_err_set(err, path,
+			       "missing field 'parent' (the interface the "
+			       "macvtap sits on)");
+	netconf_path_field(p, path, "parent");
+	rc = netconf_name_check(port->parent, NETCONF_IFNAME_MAX, p,
+				"an interface name", err);
+	if (rc || !port->macvtap_mode)
+		return rc;
+	for (i = 0; i < sizeof(macvtap_modes) / sizeof(macvtap_modes[0]); i++)
+		if (!strcmp(port->macvtap_mode, macvtap_modes[i]))
+			return 0;
+	netconf_path_field(p, path, "macvtap_mode");
+	return netconf_err_set(err, p,
+		       "must be bridge, private, vepa or passthru, got '%.40s'",
+		       port->macvtap_mode);
 }

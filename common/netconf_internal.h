@@ -89,6 +89,11 @@ void netconf_capture_clear(struct netconf_net *net);
 int netconf_name_check(const char *s, size_t max, const char *path,
 		       const char *what, struct netconf_error *err);
 
+/* netconf_bridge.c: a macvtap port's fields (parent, macvtap_mode) and
+ * that no other port has them. Return: 0 or -EINVAL. */
+int netconf_macvtap_port_check(const struct netconf_port *port,
+			       const char *path, struct netconf_error *err);
+
 /* netconf_bridge.c: bridge's fields, the same hooks as nat's. */
 int netconf_bridge_validate(const struct netconf_net *net, const char *path,
 			    struct netconf_error *err);

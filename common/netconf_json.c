@@ -41,6 +41,8 @@ json_t *netconf_port_to_json(const struct netconf_port *port)
 	rc |= json_set_str(o, "netns", port->netns);
 	rc |= json_set_str(o, "address", port->address);
 	rc |= json_set_str(o, "url", port->url);
+	rc |= json_set_str(o, "parent", port->parent);
+	rc |= json_set_str(o, "macvtap_mode", port->macvtap_mode);
 	rc |= json_set_uint(o, "vlan", port->vlan);
 	if (port->trunk_count) {
 		t = json_array();
@@ -171,6 +173,10 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 			rc = jget_str(v, &port->address, p, err);
 		else if (!strcmp(key, "url"))
 			rc = jget_str(v, &port->url, p, err);
+		else if (!strcmp(key, "parent"))
+			rc = jget_str(v, &port->parent, p, err);
+		else if (!strcmp(key, "macvtap_mode"))
+			rc = jget_str(v, &port->macvtap_mode, p, err);
 		else if (!strcmp(key, "vlan"))
 			rc = jget_uint(v, key, &port->vlan, p, err);
 		else if (!strcmp(key, "native"))

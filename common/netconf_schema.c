@@ -70,6 +70,11 @@ const cyaml_schema_field_t netconf_port_fields[] = {
 			   address, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("url", CYAML_FLAG_OPTIONAL, struct netconf_port,
 			   url, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("parent", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   parent, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("macvtap_mode", CYAML_FLAG_OPTIONAL,
+			   struct netconf_port, macvtap_mode, 0,
+			   CYAML_UNLIMITED),
     CYAML_FIELD_UINT("vlan", CYAML_FLAG_OPTIONAL, struct netconf_port, vlan),
     CYAML_FIELD_SEQUENCE_COUNT(
 	"trunk", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct netconf_port,

@@ -144,6 +144,9 @@ static int port_check(const struct netconf_port *port,
 		if (rc)
 			return rc;
 	}
+	rc = netconf_macvtap_port_check(port, path, err);
+	if (rc)
+		return rc;
 	if (!netconf_port_has_ifname(port)) {
 		/* The fields of a kernel interface: TAP and veth ports. */
 		static const char *const tap_only[] = {"tap", "netns",
@@ -155,7 +158,7 @@ static int port_check(const struct netconf_port *port,
 				continue;
 			netconf_path_field(p, path, tap_only[i]);
 			return netconf_err_set(err, p,
-				       "only a port of type tap or veth has '%s' "
+				       "only a port of type tap, veth or macvtap has '%s' "
 				       "(this one is of type '%s')",
 				       tap_only[i], port->type);
 		}
@@ -176,7 +179,7 @@ static int port_check(const struct netconf_port *port,
 			return netconf_err_set(err, path,
 					       "missing field 'tap'%s",
 					       netconf_port_is_tap(port) ? "" :
-					       " (the veth's name)");
+					       " (the interface's name)");
 		rc = name_check(port->tap, NETCONF_IFNAME_MAX, p, "a TAP name",
 				err);
 		if (rc)
@@ -471,7 +474,8 @@ int netconf_port_is_tap(const struct netconf_port *port)
 int netconf_port_has_ifname(const struct netconf_port *port)
 {
 	return netconf_port_is_tap(port) ||
-	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_VETH);
+	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_VETH) ||
+	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_MACVTAP);
 }
 
 int netconf_port_set_defaults(struct netconf_port *port)
@@ -523,6 +527,8 @@ void netconf_port_clear(struct netconf_port *port)
 	free(port->netns);
 	free(port->address);
 	free(port->url);
+	free(port->parent);
+	free(port->macvtap_mode);
 	free(port->trunk);
 	memset(port, 0, sizeof(*port));
 }

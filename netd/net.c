@@ -114,7 +114,7 @@ static int netd_mode_check_bridge_port(const struct netconf_port *pc,
 {
 	const char *type = netconf_port_type(pc);
 
-	if (!netconf_port_has_ifname(pc)) {
+	if (!netconf_port_is_tap(pc) && strcmp(type, NETCONF_PORT_TYPE_VETH)) {
 		snprintf(err, errlen,
 			 "mode bridge: a port is a veth pair into a namespace "
 			 "(type veth) or a TAP on the bridge (type tap), not "
@@ -169,6 +169,13 @@ int netd_mode_check_port(const struct netconf_net *net,
 	}
 	if (net->mode != NETCONF_MODE_ISOLATED)
 		return 0;
+	if (!strcmp(netconf_port_type(pc), NETCONF_PORT_TYPE_MACVTAP)) {
+		snprintf(err, errlen,
+			 "mode isolated: macvtap '%s' would connect the network "
+			 "to %s's LAN (use mode switch for that)", pc->tap,
+			 pc->parent);
+		return -EINVAL;
+	}
 	/* A TAP in netd's own namespace is an interface of the host: the
 	 * host could route or bridge the network out. */
 	if (netconf_port_is_tap(pc) && !pc->netns) {
@@ -217,6 +224,8 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 		.netns = pc->netns,
 		.address = pc->address,
 		.url = pc->url,
+		.parent = pc->parent,
+		.link_mode = pc->macvtap_mode,
 		.mtu = n->conf.mtu,
 		.offload = netd_net_gso_ok(d, n),
 	};

@@ -75,6 +75,8 @@ struct port;
  * @netns: `ip netns` name the interface goes into
  * @address: "ADDR/PREFIX" for the interface
  * @url: where the port connects (the port's `url:`; vde: a libvdeplug URL)
+ * @parent: macvtap: the interface it sits on
+ * @link_mode: macvtap: bridge, private, vepa, passthru (NULL: bridge)
  * @mtu: the network's MTU (0: the kernel's default)
  * @offload: the port may hand the switch GSO and partial-checksum frames
  *	(false while a port of the network takes none: see set_offload)
@@ -88,6 +90,8 @@ struct port_decl {
 	const char *netns;
 	const char *address;
 	const char *url;
+	const char *parent;
+	const char *link_mode;
 	uint32_t mtu;
 	bool offload;
 };

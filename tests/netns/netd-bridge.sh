@@ -30,7 +30,12 @@ if [ "${LOOM_REQUIRE_BRIDGE_VLANS:-0}" = 1 ] && [ $VLAN_OK = 0 ]; then
 fi
 echo "note: bridge VLAN filtering in this kernel: $([ $VLAN_OK = 1 ] && echo yes || echo 'no (VLAN cases run in tests/nested/cases/kernel-bridge.sh)')"
 
-for n in a b c t h; do ns_add $n; done
+for n in a b c t h d; do ns_add $n; done
+# ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf:
+# the lease script of d writes that one, never the host's.
+mkdir -p "/etc/netns/$(ns d)"
+: >"/etc/netns/$(ns d)/resolv.conf"
+trap 'rm -rf "/etc/netns/$(ns d)"; cleanup' EXIT
 BR=lb$$
 P=lm$$
 inventory_before=$(link_inventory)
@@ -49,7 +54,8 @@ net='{"name":"kb","mode":"bridge","bridge":"'$BR'","subnet":"10.234.0.0/24",
  {"name":"c","type":"veth","tap":"'$P'c","netns":"'$(ns c)'","address":"10.234.0.13/24"'$V10'},
  {"name":"h","type":"veth","tap":"'$P'h","netns":"'$(ns h)'","address":"10.234.0.21/24"},
  {"name":"t","type":"veth","tap":"'$P't","netns":"'$(ns t)'"'$TRUNK'},
- {"name":"tp","tap":"'$P'p"'$TPV'}]}'
+ {"name":"tp","tap":"'$P'p"'$TPV'},
+ {"name":"d","type":"veth","tap":"'$P'd","netns":"'$(ns d)'"}]}'
 check "net.create mode bridge with veth and TAP ports" ctl net.create "$net"
 prefix=$(ctl daemon.status | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["alias_prefix"])')
 
@@ -149,6 +155,23 @@ check "the switch link is on the bridge with netd's alias" bash -c "
 kill "$EXTRA_PIDS" 2>/dev/null
 wait "$EXTRA_PIDS" 2>/dev/null
 EXTRA_PIDS=
+
+# netd's gateway (DHCP, DNS) serves the bridge through the switch link.
+if busybox udhcpc --help 2>&1 | grep -q Usage && command -v nslookup >/dev/null; then
+	check "udhcpc in netns d (veth on the bridge) gets a lease from netd" bash -c "
+		LEASE_OUT=$T/lease.d ip netns exec $(ns d) busybox udhcpc -i ${P}d \
+			-f -q -n -t 6 -T 1 -A 1 -s $ROOT/tests/netns/udhcpc.script \
+			-x hostname:delta >/dev/null 2>&1 &&
+		grep -q '^bound 10.234.0.' $T/lease.d"
+	D=$(awk '/^bound/ {print $2; exit}' "$T/lease.d" 2>/dev/null)
+	check "d pings the gateway 10.234.0.1 across the bridge" \
+		ip netns exec "$(ns d)" ping -c 2 -i 0.2 -W 2 10.234.0.1
+	check "the gateway's DNS answers d's name with its lease ($D)" bash -c "
+		ip netns exec $(ns h) nslookup delta.kb.loom 10.234.0.1 2>&1 |
+			grep -q 'Address: $D'"
+else
+	fail "busybox udhcpc or nslookup missing (scripts/install-deps.sh installs them)"
+fi
 
 # Refusals, each naming the rule.
 check "mode bridge: a TAP in a namespace is refused (use veth)" bash -c "

@@ -84,7 +84,7 @@ static void test_registry_classes(void **state)
 	assert_int_equal(loopback_port_ops.caps, PORT_CAP_POLL_LEVEL);
 	assert_null(loopback_port_ops.set_offload);
 	backend_declarable_names(names, sizeof(names));
-	assert_string_equal(names, "loopback, tap, vde");
+	assert_string_equal(names, "loopback, macvtap, tap, vde");
 	/* vde: level-triggered epoll fd of its own, plain frames, a link. */
 	assert_int_equal(backend_lookup("vde")->caps, PORT_CAP_POLL_LEVEL);
 	assert_non_null(backend_lookup("vde")->create);
@@ -105,7 +105,7 @@ static void test_create_refused(void **state)
 	assert_int_equal(backend_port_create(sw, &d, &c, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "unknown type 'nope'"));
-	assert_non_null(strstr(err, "loopback, tap"));
+	assert_non_null(strstr(err, "loopback, macvtap, tap"));
 	d.type = "shm";
 	assert_int_equal(backend_port_create(sw, &d, &c, err, sizeof(err)),
 			 -EINVAL);

@@ -166,10 +166,20 @@ static const struct reject_case rejects[] = {
      "networks[0].ports[0]", "missing field 'tap'"},
     {"typed_port_tap", NET_HEAD PORTS "      - type: loopback\n"
      "        name: l0\n        tap: t0\n", 7, "networks[0].ports[0].tap",
-     "only a port of type tap or veth has 'tap' (this one is of type 'loopback')"},
+     "only a port of type tap, veth or macvtap has 'tap' (this one is of type 'loopback')"},
     {"typed_port_netns", NET_HEAD PORTS "      - type: loopback\n"
      "        name: l0\n        netns: ns\n", 7,
-     "networks[0].ports[0].netns", "only a port of type tap or veth has 'netns'"},
+     "networks[0].ports[0].netns", "only a port of type tap, veth or macvtap has 'netns'"},
+    {"macvtap_no_parent", NET_HEAD PORTS "      - type: macvtap\n"
+     "        tap: mv0\n", 5, "networks[0].ports[0]", "missing field 'parent'"},
+    {"macvtap_bad_mode", NET_HEAD PORTS "      - type: macvtap\n"
+     "        tap: mv0\n        parent: eth0\n        macvtap_mode: hub\n", 8,
+     "networks[0].ports[0].macvtap_mode", "must be bridge, private, vepa or passthru"},
+    {"macvtap_netns", NET_HEAD PORTS "      - type: macvtap\n"
+     "        tap: mv0\n        parent: eth0\n        netns: x\n", 8,
+     "networks[0].ports[0].netns", "a macvtap port has no 'netns'"},
+    {"parent_on_tap", NET_HEAD PORTS "      - tap: t0\n        parent: eth0\n", 6,
+     "networks[0].ports[0].parent", "only a port of type macvtap has 'parent'"},
     {"typed_port_no_name", NET_HEAD PORTS "      - type: loopback\n", 5,
      "networks[0].ports[0]", "missing field 'name' (a port of type"},
     {"bad_type", NET_HEAD PORTS "      - type: lo op\n        name: l0\n", 5,
