@@ -552,9 +552,10 @@ static int netd_gw_create(struct netd *d, struct netd_net *n,
 
 	if (!n->conf.subnet || !n->conf.gateway)
 		return 0; /* a pure L2 network: no gateway */
-	/* A bridge joins an existing LAN: its router and DHCP are there. */
-	if (n->conf.mode == NETCONF_MODE_BRIDGE)
-		return 0;
+	/* Mode bridge too: the gateway port sits on the network's switch,
+	 * which joins the bridge through its switch link (netd/bridge.c);
+	 * a bridge onto a LAN with a router of its own turns DHCP/DNS off
+	 * (--no-dhcp, --no-dns). */
 	if (inet_cidr_parse(n->conf.subnet, &sub) ||
 	    inet_addr_parse(n->conf.gateway, &gwa)) {
 		snprintf(err, errlen, "gateway: bad subnet or address");

@@ -48,7 +48,7 @@ check "macvtap lan: on $PA, mode passthru, netd's alias" bash -c "
 	ip link show $MV | grep -q '@$PA' && ip -d link show $MV | grep -q 'alias ${prefix}mv:lan'"
 check "macvtap vm: mode bridge by default" bash -c "ip -d link show $MW | grep -q 'macvtap  *mode bridge'"
 check "netd holds the macvtap's /dev/tapN open" bash -c "
-	idx=\$(cat /sys/class/net/$MV/ifindex)
+	idx=\$(ip -o link show $MV | cut -d: -f1)
 	ls -l /proc/$NETD_PID/fd | grep -q \"/dev/tap\$idx\$\""
 check "b (the parent's LAN) pings a through the macvtap and the switch" \
 	ip netns exec "$(ns b)" ping -c 3 -i 0.2 -W 2 10.237.0.11
@@ -83,6 +83,8 @@ check "after kill -9 the macvtap is still there (persistent)" ip link show "$MV"
 netd_start || exit 1
 check "restart: the leftover macvtaps were removed" grep -q "removed stray $MV" "$T/netd.log"
 check "restart: the same interfaces" test "$(link_inventory)" = "$inventory_running"
+# a's TAP is new, with a new MAC: b must not use the old one.
+ip -n "$(ns b)" neigh flush all
 check "restart: b pings a again" ip netns exec "$(ns b)" ping -c 2 -i 0.2 -W 2 10.237.0.11
 check "net.delete removes every macvtap" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
