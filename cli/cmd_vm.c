@@ -48,6 +48,7 @@ static const char usage_vm[] =
     "  status NAME                 one VM's state, devices and counters\n"
     "  stop NAME                   stop a VM\n"
     "  pause NAME, resume NAME     pause and resume a VM's vCPUs\n"
+    "  link NAME PORT up|down      a VM NIC's carrier, by hand\n"
     "  console NAME                attach to a VM's serial console\n"
     "\n"
     "Run 'loom vm SUBCOMMAND --help' for its options.\n";
@@ -214,20 +215,23 @@ static int unix_connect(const char *path)
  * One request on a VM socket: {"cmd": CMD} and its one-line reply.
  * Return: 0 with *reply set, or -errno (-EPROTO for a malformed reply).
  */
-static int vm_request(const char *path, const char *cmd, json_t **reply)
+/* One request object (without its newline), one reply. */
+static int vm_request_json(const char *path, const char *json, json_t **reply)
 {
 	long long deadline = ms_now() + VM_TIMEOUT_MS;
 	struct pollfd pfd = {.events = POLLIN};
-	char *buf = NULL, *nl = NULL, req[96];
+	char *buf = NULL, *nl = NULL, req[256];
 	size_t got = 0;
 	ssize_t n;
 	int fd, rc, left;
 
 	*reply = NULL;
+	n = snprintf(req, sizeof(req), "%s\n", json);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return -EINVAL;
 	fd = unix_connect(path);
 	if (fd < 0)
 		return fd;
-	n = snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}\n", cmd);
 	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		rc = -errno;
 		goto out;
@@ -271,6 +275,15 @@ out:
 }
 
 /* vm_request() with messages for a person. Return: a loom_exit value. */
+static int vm_request(const char *path, const char *cmd, json_t **reply)
+{
+	char json[96];
+
+	snprintf(json, sizeof(json), "{\"cmd\":\"%s\"}", cmd);
+	return vm_request_json(path, json, reply);
+}
+
+/* @cmd: a command name, or a whole request object ("{...}"). */
 static int vm_call(const struct loom_ctx *ctx, const char *name,
 		   const char *cmd, json_t **reply)
 {
@@ -284,7 +297,8 @@ static int vm_call(const struct loom_ctx *ctx, const char *name,
 	}
 	if (vm_path(ctx, name, ".sock", path, sizeof(path)))
 		return LOOM_EXIT_USAGE;
-	rc = vm_request(path, cmd, reply);
+	rc = cmd[0] == '{' ? vm_request_json(path, cmd, reply) :
+			     vm_request(path, cmd, reply);
 	if (!rc && !ctx->json)
 		json_make_printable(*reply);
 	if (rc == -EPROTO) {
@@ -609,6 +623,51 @@ static int vm_state_cmd(struct loom_ctx *ctx, int argc, char **argv,
 	else
 		printf("vm %s: %s\n", argv[optind],
 		       jstr(reply, "state") ? jstr(reply, "state") : "ok");
+	json_decref(reply);
+	return LOOM_EXIT_OK;
+}
+
+static const char usage_link[] =
+    "Usage: loom vm link NAME PORT up|down [--json]\n"
+    "\n"
+    "Set the carrier of VM NAME's NIC PORT (its port name, as 'loom vm\n"
+    "status NAME' lists it) by hand: down, the guest sees its link go\n"
+    "down (/sys/class/net/eth0/carrier 0) and nothing passes; up, the\n"
+    "link follows netd's port again.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print loom-vmm's reply as JSON\n"
+    "  -h, --help   this text\n";
+
+static int vm_link(struct loom_ctx *ctx, int argc, char **argv)
+{
+	const char *port, *state;
+	char req[160];
+	json_t *reply;
+	int rc;
+
+	rc = vm_parse(ctx, "vm link", usage_link, argc, argv, 3);
+	if (rc >= 0)
+		return rc;
+	port = argv[optind + 1];
+	state = argv[optind + 2];
+	if (strcmp(state, "up") && strcmp(state, "down"))
+		return loom_usage_err("vm link", "want up or down, got '%s'",
+				      state);
+	if (!vm_name_ok(port) || strlen(port) > 31)
+		return loom_usage_err("vm link", "'%s' is not a port name",
+				      port);
+	snprintf(req, sizeof(req),
+		 "{\"cmd\":\"link\",\"port\":\"%s\",\"up\":%s}", port,
+		 strcmp(state, "up") ? "false" : "true");
+	rc = vm_call(ctx, argv[optind], req, &reply);
+	if (rc)
+		return rc;
+	if (ctx->json)
+		loom_print_json(reply);
+	else
+		printf("vm %s: %s link %s\n", argv[optind], port,
+		       jstr(reply, "link") ? jstr(reply, "link") : state);
 	json_decref(reply);
 	return LOOM_EXIT_OK;
 }
@@ -973,6 +1032,7 @@ static const struct loom_cmd vm_cmds[] = {
     {"stop", vm_stop, "stop a VM"},
     {"console", vm_console, "attach to a console"},
     {"pause", vm_pause, "pause a VM"},
+    {"link", vm_link, "set a VM NIC's carrier by hand"},
     {"resume", vm_resume, "resume a VM"},
     {NULL, NULL, NULL},
 };

@@ -122,6 +122,24 @@ static json_t *reply_error(const char *msg)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
+/* {"cmd":"link","port":"P","up":BOOL}: a NIC's carrier by hand. */
+static json_t *control_link(json_t *req)
+{
+	const char *port = NULL;
+	int up = 0, ret;
+
+	if (json_unpack(req, "{s:s, s:b}", "port", &port, "up", &up))
+		return reply_error("link wants \"port\" (a string) and \"up\" "
+				   "(true or false)");
+	ret = nic_list_set_admin(port, up);
+	if (ret == -ENOENT)
+		return reply_error("no NIC with that port name");
+	if (ret)
+		return reply_error(strerror(-ret));
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "port", port, "link",
+			 up ? "up" : "down");
+}
+
 char *control_handle_line(struct vm *vm, const struct control_info *info,
 			  const char *line)
 {
@@ -148,9 +166,11 @@ char *control_handle_line(struct vm *vm, const struct control_info *info,
 	} else if (!strcmp(cmd, "resume")) {
 		vm_pause(vm, false);
 		rep = json_pack("{s:b, s:s}", "ok", 1, "state", "running");
+	} else if (!strcmp(cmd, "link")) {
+		rep = control_link(req);
 	} else {
 		rep = reply_error("unknown cmd (status, counters, stop, pause, "
-				  "resume)");
+				  "resume, link)");
 	}
 	json_decref(req);
 	if (!rep)

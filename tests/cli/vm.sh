@@ -45,7 +45,7 @@ expect() {
 }
 
 for cmd in vm "vm run" "vm list" "vm status" "vm stop" "vm console" \
-	"vm pause" "vm resume"; do
+	"vm pause" "vm resume" "vm link"; do
 	# shellcheck disable=SC2086
 	expect "help: loom $cmd --help" 0 "^Usage: loom $cmd" -- $cmd --help
 done
@@ -135,6 +135,21 @@ else
 	expect "vm pause" 0 "^vm v2: paused$" -- vm pause v2
 	grep -q '"cmd":"pause"' "$tmp/req" && pass "vm pause sends {\"cmd\":\"pause\"}" ||
 		fail "vm pause sends {\"cmd\":\"pause\"}"
+	wait "$nc_pid" 2>/dev/null
+	# vm link: one NIC's carrier by hand; and the NICs in status/list.
+	serve '{"ok":true,"port":"v2","link":"down"}'
+	expect "vm link" 0 "^vm v2: v2 link down$" -- vm link v2 v2 down
+	grep -q '"cmd":"link","port":"v2","up":false' "$tmp/req" &&
+		pass "vm link sends {\"cmd\":\"link\",\"port\":...,\"up\":false}" ||
+		fail "vm link sends {\"cmd\":\"link\",\"port\":...,\"up\":false}"
+	wait "$nc_pid" 2>/dev/null
+	expect "usage: vm link sideways" 2 "want up or down" -- vm link v2 v2 sideways
+	nst='{"ok":true,"name":"v2","state":"running","pid":4242,"uptime_s":3,"mem_bytes":268435456,"cpus":1,"console":"stdio","pci":[],"nics":[{"net":"lab","mac":"52:4c:01:02:03:04","port":"v2","model":"virtio","backend":"shm","link":"up","admin":"up"}]}'
+	serve "$nst"
+	expect "vm status: NICs" 0 "^lab +v2 +52:4c:01:02:03:04 +virtio +shm +up$" -- vm status v2
+	wait "$nc_pid" 2>/dev/null
+	serve "$nst"
+	expect "vm list: NICS column" 0 "^v2 +running .* +lab/v2/52:4c:01:02:03:04$" -- vm list
 	wait "$nc_pid" 2>/dev/null
 	# console: the path from the status reply, bytes both ways.
 	serve "{\"ok\":true,\"name\":\"v2\",\"state\":\"running\",\"console\":\"socket:$tmp/c.sock\"}"

@@ -753,6 +753,41 @@ static void test_link_change_interrupt(void **state)
 	assert_int_equal(mmio_rd(t, t->devcfg + 6, 2), VIRTIO_NET_S_LINK_UP);
 }
 
+static void test_link_set_by_hand(void **state)
+{
+	struct tdrv *t = *state;
+	uint8_t hdr[12] = { 0 }, f[60];
+	uint32_t id, len;
+
+	assert_int_equal(drv_init(t, linux_features, QSZ), running);
+	mmio_rd(t, t->isr, 1);
+	/* The control socket's thread sets it; the device's round shows it. */
+	assert_int_equal(nic_backend_set_admin(virtio_net_backend(t->net),
+					       false),
+			 0);
+	virtio_net_process(t->net);
+	assert_int_equal(mmio_rd(t, t->devcfg + 6, 2), 0);
+	assert_int_equal(mmio_rd(t, t->isr, 1) & 2, 2);
+	/* Nothing passes while it is down: the frame is dropped, counted. */
+	make_frame(f, sizeof(f), 3);
+	tx(t, hdr, f, sizeof(f));
+	used_next(t, 1, &id, &len);
+	assert_int_equal(t->tb.tx_count, 0);
+	assert_int_equal(virtio_net_stats(t->net)->tx_dropped, 1);
+	assert_true(tnb_inject(&t->tb, f, sizeof(f), NULL));
+	rx_post(t, 1, RXBUF_SIZE);
+	assert_int_equal(used_idx(t, 0), 0);
+	/* Up again: carrier back, with an interrupt, and the frame in. */
+	assert_int_equal(nic_backend_set_admin(virtio_net_backend(t->net),
+					       true),
+			 0);
+	virtio_net_process(t->net);
+	assert_int_equal(mmio_rd(t, t->devcfg + 6, 2), VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(mmio_rd(t, t->isr, 1) & 2, 2);
+	used_next(t, 0, &id, &len);
+	assert_int_equal(len, 72);
+}
+
 static void test_event_idx_suppression(void **state)
 {
 	struct tdrv *t = *state;
@@ -891,6 +926,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_link_change_interrupt,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_set_by_hand, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx_suppression,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_descriptors,

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -41,6 +44,8 @@ int nic_backend_open_ops(struct nic_backend **out,
 	struct nic_backend *nb;
 	int ret;
 
+	struct epoll_event e = { .events = EPOLLIN };
+
 	nb = calloc(1, sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
@@ -49,15 +54,41 @@ int nic_backend_open_ops(struct nic_backend **out,
 	nb->opaque = opaque;
 	nb->cfg = *cfg;
 	nb->notify_fd = -1;
+	nb->admin_up = true;
+	nb->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	nb->admin_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (nb->poll_fd < 0 || nb->admin_fd < 0) {
+		ret = -errno;
+		goto close_fds;
+	}
+	e.data.fd = nb->admin_fd;
+	if (epoll_ctl(nb->poll_fd, EPOLL_CTL_ADD, nb->admin_fd, &e)) {
+		ret = -errno;
+		goto close_fds;
+	}
 	ret = ops->open(nb, &nb->cfg, model_name, want & NIC_OFF_ALL);
-	if (ret) {
-		free(nb);
-		return ret;
+	if (ret)
+		goto close_fds;
+	e.data.fd = nb->notify_fd;
+	if (nb->notify_fd >= 0 &&
+	    epoll_ctl(nb->poll_fd, EPOLL_CTL_ADD, nb->notify_fd, &e)) {
+		ret = -errno;
+		ops->close(nb);
+		goto close_fds;
 	}
 	/* A backend may only accept what was asked for. */
 	nb->caps &= want & NIC_OFF_ALL;
+	nb->shown_up = nb->link_up;
 	*out = nb;
 	return 0;
+
+close_fds:
+	if (nb->poll_fd >= 0)
+		close(nb->poll_fd);
+	if (nb->admin_fd >= 0)
+		close(nb->admin_fd);
+	free(nb);
+	return ret;
 }
 
 int nic_backend_open(struct nic_backend **out, struct vm *vm,
@@ -80,6 +111,8 @@ void nic_backend_close(struct nic_backend *nb)
 	if (!nb)
 		return;
 	nb->ops->close(nb);
+	close(nb->poll_fd);
+	close(nb->admin_fd);
 	free(nb);
 }
 
@@ -90,16 +123,54 @@ uint32_t nic_backend_caps(const struct nic_backend *nb)
 
 bool nic_backend_link_up(const struct nic_backend *nb)
 {
-	return nb->link_up;
+	return nb->link_up && nic_backend_admin_up(nb);
+}
+
+bool nic_backend_admin_up(const struct nic_backend *nb)
+{
+	return __atomic_load_n(&nb->admin_up, __ATOMIC_ACQUIRE);
+}
+
+int nic_backend_set_admin(struct nic_backend *nb, bool up)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&nb->admin_up, up, __ATOMIC_RELEASE);
+	return write(nb->admin_fd, &one, sizeof(one)) < 0 && errno != EAGAIN ?
+		       -errno :
+		       0;
 }
 
 int nic_backend_notify_fd(const struct nic_backend *nb)
 {
-	return nb->notify_fd;
+	return nb->poll_fd;
+}
+
+/* Tell the model when what it shows its guest must change. */
+static void nic_backend_show_link(struct nic_backend *nb)
+{
+	bool up = nic_backend_link_up(nb);
+
+	if (up == nb->shown_up)
+		return;
+	nb->shown_up = up;
+	nb->st.link_changes++;
+	log_info(MOD, "%s: link %s%s", nb->cfg.port, up ? "up" : "down",
+		 nic_backend_admin_up(nb) ? "" : " (set down by hand)");
+	if (nb->ev->link_changed)
+		nb->ev->link_changed(nb->opaque);
+	if (up) {
+		nic_backend_signal_rx(nb);
+		nic_backend_signal_tx(nb);
+	}
 }
 
 void nic_backend_poll(struct nic_backend *nb)
 {
+	uint64_t v;
+
+	if (read(nb->admin_fd, &v, sizeof(v)) > 0)
+		nic_backend_show_link(nb);
 	nb->ops->poll(nb);
 }
 
@@ -111,7 +182,7 @@ uint8_t *nic_backend_tx_alloc(struct nic_backend *nb, uint32_t len)
 		nb->st.tx_dropped++;
 		return NULL;
 	}
-	if (!nb->link_up)
+	if (!nic_backend_link_up(nb))
 		return NULL;
 	p = nb->ops->tx_alloc(nb, len);
 	if (!p)
@@ -182,7 +253,7 @@ int nic_backend_rx_next(struct nic_backend *nb, struct nic_frame *f)
 {
 	int ret;
 
-	if (!nb->link_up)
+	if (!nic_backend_link_up(nb))
 		return 0;
 	ret = nb->ops->rx_next(nb, f);
 	if (ret > 0) {
@@ -214,13 +285,8 @@ const char *nic_backend_name(const struct nic_backend *nb)
 
 void nic_backend_set_link(struct nic_backend *nb, bool up)
 {
-	if (nb->link_up == up)
-		return;
 	nb->link_up = up;
-	nb->st.link_changes++;
-	log_info(MOD, "%s: link %s", nb->cfg.port, up ? "up" : "down");
-	if (nb->ev->link_changed)
-		nb->ev->link_changed(nb->opaque);
+	nic_backend_show_link(nb);
 }
 
 void nic_backend_signal_rx(struct nic_backend *nb)

@@ -142,8 +142,20 @@ void nic_backend_close(struct nic_backend *nb);
 /* nic_backend_caps() - enum nic_offload bits negotiated at open. */
 uint32_t nic_backend_caps(const struct nic_backend *nb);
 
-/* nic_backend_link_up() - carrier: attached and the port is up. */
+/* nic_backend_link_up() - carrier: attached, and not set down by hand. */
 bool nic_backend_link_up(const struct nic_backend *nb);
+
+/*
+ * nic_backend_set_admin() - the carrier by hand (the VMM's control
+ * socket, `loom vm link`): down holds the link down whatever the backend
+ * says, up lets it follow the backend again. Any thread: the model sees
+ * the change (link_changed) on its own thread, from nic_backend_poll().
+ * Return: 0, or a negative errno.
+ */
+int nic_backend_set_admin(struct nic_backend *nb, bool up);
+
+/* nic_backend_admin_up() - false while held down by nic_backend_set_admin(). */
+bool nic_backend_admin_up(const struct nic_backend *nb);
 
 /* nic_backend_notify_fd() - readable when nic_backend_poll() has work. */
 int nic_backend_notify_fd(const struct nic_backend *nb);
@@ -220,7 +232,13 @@ struct nic_backend {
 	struct nic_config cfg;
 	uint32_t caps;	  /* set by ops->open */
 	bool link_up;	  /* set by the backend via nic_backend_set_link() */
-	int notify_fd;	  /* set by ops->open */
+	int notify_fd;	  /* set by ops->open: the backend's own fd */
+	/* Generic: what nic_backend_notify_fd() returns (an epoll fd holding
+	 * notify_fd and admin_fd), the hand-set carrier and its doorbell. */
+	int poll_fd;
+	int admin_fd;
+	bool admin_up;	  /* atomic: written by any thread */
+	bool shown_up;	  /* what the model was last told (poll thread) */
 	struct nic_backend_stats st;
 	void *priv;
 };

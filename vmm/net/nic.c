@@ -251,7 +251,7 @@ const struct vmm_device nic_device = {
 /* The VM's NICs, for the control socket (its thread reads, models add). */
 static struct {
 	struct nic_config cfg;
-	const struct nic_backend *nb;
+	struct nic_backend *nb;
 } nic_list[NIC_MAX];
 static pthread_mutex_t nic_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -268,6 +268,18 @@ int nic_list_add(const struct nic_config *cfg, struct nic_backend *nb)
 		ret = 0;
 		break;
 	}
+	pthread_mutex_unlock(&nic_list_lock);
+	return ret;
+}
+
+int nic_list_set_admin(const char *port, bool up)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&nic_list_lock);
+	for (int i = 0; i < NIC_MAX; i++)
+		if (nic_list[i].nb && !strcmp(nic_list[i].cfg.port, port))
+			ret = nic_backend_set_admin(nic_list[i].nb, up);
 	pthread_mutex_unlock(&nic_list_lock);
 	return ret;
 }
@@ -298,13 +310,15 @@ json_t *nic_list_status(void)
 		st = nic_backend_stats(nb);
 		nic_mac_format(nic_list[i].cfg.mac, mac);
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, "
+			a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, "
 				     "s:I, s:I, s:I, s:I, s:I, s:I}}",
 				     "net", nic_list[i].cfg.net, "mac", mac,
 				     "port", nic_list[i].cfg.port, "model",
 				     nic_list[i].cfg.model, "backend",
 				     nic_backend_name(nb), "link",
 				     nic_backend_link_up(nb) ? "up" : "down",
+				     "admin",
+				     nic_backend_admin_up(nb) ? "up" : "down",
 				     "counters", "tx_frames",
 				     (json_int_t)st->tx_frames, "tx_bytes",
 				     (json_int_t)st->tx_bytes, "tx_dropped",

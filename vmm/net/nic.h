@@ -55,6 +55,9 @@ const struct nic_model *nic_model_find(const char *name);
  */
 int nic_list_add(const struct nic_config *cfg, struct nic_backend *nb);
 void nic_list_remove(const struct nic_backend *nb);
+/* nic_list_set_admin() - nic_backend_set_admin() on the NIC with that
+ * port name. Return: 0, -ENOENT, or its error. */
+int nic_list_set_admin(const char *port, bool up);
 json_t *nic_list_status(void);
 
 /* The device table's row (vmm/device.c): --nic, repeatable. */
