@@ -297,6 +297,8 @@ int netconf_port_is_tap(const struct netconf_port *port);
 
 /* A veth pair into a namespace: bridge networks only (netd/bridge.c). */
 #define NETCONF_PORT_TYPE_VETH "veth"
+/* An 802.1Q sub-interface PARENT.VID on a bridge (netd/bridge.c). */
+#define NETCONF_PORT_TYPE_VLAN "vlan"
 /* A macvtap on a parent device (backends/macvtap.c). */
 #define NETCONF_PORT_TYPE_MACVTAP "macvtap"
 

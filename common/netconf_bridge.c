@@ -141,6 +141,39 @@ int netconf_bridge_parse_json(struct netconf_net *net, const char *key,
 	return 1;
 }
 
+/* type vlan: `tap` is "PARENT.VID", in netd's namespace, no address. */
+static int vlan_port_check(const struct netconf_port *port, const char *path,
+			   struct netconf_error *err)
+{
+	char p[NETCONF_PATH_LEN];
+	const char *dot;
+	char *end;
+	long vid;
+
+	if (port->netns || port->address || port->parent ||
+	    port->macvtap_mode) {
+		const char *f = port->netns ? "netns" :
+				port->address ? "address" :
+				port->parent ? "parent" : "macvtap_mode";
+
+		netconf_path_field(p, path, f);
+		return netconf_err_set(err, p,
+			       "a vlan port has no '%s' (its name, tap: "
+			       "PARENT.VID, says it all)", f);
+	}
+	if (!port->tap)
+		return 0; /* port_check names the missing field */
+	netconf_path_field(p, path, "tap");
+	dot = strrchr(port->tap, '.');
+	vid = dot && dot != port->tap ? strtol(dot + 1, &end, 10) : 0;
+	if (!dot || dot == port->tap || !dot[1] || *end || vid < 1 ||
+	    vid > NETCONF_VLAN_MAX || dot[1] == '0')
+		return netconf_err_set(err, p,
+			       "a vlan port's name is PARENT.VID (e.g. "
+			       "eth0.10, VID 1..4094), got '%.40s'", port->tap);
+	return 0;
+}
+
 static const char *const macvtap_modes[] = {"bridge", "private", "vepa",
 					    "passthru"};
 
@@ -151,6 +184,8 @@ int netconf_macvtap_port_check(const struct netconf_port *port,
 	size_t i;
 	int rc;
 
+	if (!strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_VLAN))
+		return vlan_port_check(port, path, err);
 	if (strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_MACVTAP)) {
 		netconf_path_field(p, path, port->parent ? "parent" :
 							   "macvtap_mode");

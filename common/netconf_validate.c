@@ -475,7 +475,8 @@ int netconf_port_has_ifname(const struct netconf_port *port)
 {
 	return netconf_port_is_tap(port) ||
 	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_VETH) ||
-	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_MACVTAP);
+	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_MACVTAP) ||
+	       !strcmp(netconf_port_type(port), NETCONF_PORT_TYPE_VLAN);
 }
 
 int netconf_port_set_defaults(struct netconf_port *port)

@@ -13,6 +13,7 @@
 #include "kernel/bridge.h"
 #include "kernel/nl.h"
 #include "kernel/veth.h"
+#include "kernel/vlan.h"
 #include "netd/netd.h"
 
 LOG_MODULE("netd-bridge");
@@ -284,6 +285,19 @@ int netd_bridge_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 		idx = kernel_veth_create(bridge_sk(n), &va, err, errlen);
 		if (idx < 0)
 			return idx;
+	} else if (!strcmp(netconf_port_type(pc), NETCONF_PORT_TYPE_VLAN)) {
+		/* PARENT.VID: the bridge onto one VLAN of a trunk. */
+		idx = kernel_vlan_create(bridge_sk(n), pc->tap, alias,
+					 n->conf.mtu, err, errlen);
+		if (idx < 0)
+			return idx;
+		rt->kifindex = idx;
+		ret = kernel_link_set(bridge_sk(n), idx, &enslave);
+		if (ret < 0) {
+			snprintf(err, errlen, "%s: cannot join bridge %s: %s",
+				 pc->tap, n->conf.bridge, strerror(-ret));
+			goto fail;
+		}
 	} else {
 		struct tap_args ta = {.ifname = pc->tap, .alias = alias,
 				      .mtu = n->conf.mtu};

@@ -114,11 +114,12 @@ static int netd_mode_check_bridge_port(const struct netconf_port *pc,
 {
 	const char *type = netconf_port_type(pc);
 
-	if (!netconf_port_is_tap(pc) && strcmp(type, NETCONF_PORT_TYPE_VETH)) {
+	if (!netconf_port_is_tap(pc) && strcmp(type, NETCONF_PORT_TYPE_VETH) &&
+	    strcmp(type, NETCONF_PORT_TYPE_VLAN)) {
 		snprintf(err, errlen,
 			 "mode bridge: a port is a veth pair into a namespace "
-			 "(type veth) or a TAP on the bridge (type tap), not "
-			 "'%s'", type);
+			 "(type veth), a TAP on the bridge (type tap) or an "
+			 "802.1Q sub-interface (type vlan), not '%s'", type);
 		return -EINVAL;
 	}
 	if (netconf_port_is_tap(pc) && pc->netns) {
@@ -135,7 +136,7 @@ static int netd_mode_check_bridge_port(const struct netconf_port *pc,
 			 pc->tap);
 		return -EINVAL;
 	}
-	if (!netconf_port_is_tap(pc) && !pc->netns) {
+	if (!strcmp(type, NETCONF_PORT_TYPE_VETH) && !pc->netns) {
 		snprintf(err, errlen,
 			 "mode bridge: veth '%s' needs netns (its other end "
 			 "goes there)", pc->tap);
@@ -156,15 +157,16 @@ int netd_mode_check_port(const struct netconf_net *net,
 			 const struct netconf_port *pc, char *err,
 			 size_t errlen)
 {
-	bool veth = !strcmp(netconf_port_type(pc), NETCONF_PORT_TYPE_VETH);
+	bool veth = !strcmp(netconf_port_type(pc), NETCONF_PORT_TYPE_VETH) ||
+		    !strcmp(netconf_port_type(pc), NETCONF_PORT_TYPE_VLAN);
 
 	if (net->mode == NETCONF_MODE_BRIDGE)
 		return netd_mode_check_bridge_port(pc, err, errlen);
 	if (veth) {
 		snprintf(err, errlen,
-			 "type veth belongs to bridge networks (mode bridge); "
+			 "type %s belongs to bridge networks (mode bridge); "
 			 "in mode %s a namespace joins through a TAP",
-			 netconf_mode_name(net->mode));
+			 netconf_port_type(pc), netconf_mode_name(net->mode));
 		return -EINVAL;
 	}
 	if (net->mode != NETCONF_MODE_ISOLATED)

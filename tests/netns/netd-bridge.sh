@@ -173,6 +173,34 @@ else
 	fail "busybox udhcpc or nslookup missing (scripts/install-deps.sh installs them)"
 fi
 
+# An 802.1Q sub-interface (type vlan, PARENT.VID) as a bridge port,
+# where the kernel has 8021q (the nested L1); a clear error where not.
+ip link add "lq$$" type veth peer name "lr$$"
+Q8021=0
+if ip link add link "lq$$" name "lq$$.9" type vlan id 9 2>/dev/null; then
+	Q8021=1
+	ip link del "lq$$.9"
+fi
+if [ "${LOOM_REQUIRE_BRIDGE_VLANS:-0}" = 1 ] && [ $Q8021 = 0 ]; then
+	fail "this kernel has no 8021q, but the caller requires it"
+fi
+if [ $Q8021 = 1 ]; then
+	check "a vlan port lq$$.7 is created on lq$$ and joins the bridge" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	ctl port.add '{\"net\":\"kb\",\"name\":\"q\",\"type\":\"vlan\",\"tap\":\"lq$$.7\"}' | grep -q '\"ok\": true' &&
+	ip -d link show lq$$.7 | grep -q 'vlan protocol 802.1Q id 7' &&
+	ip link show lq$$.7 | grep -q 'master $BR'"
+	check "port.del removes the vlan device" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	ctl port.del '{\"net\":\"kb\",\"port\":\"q\"}' >/dev/null && ! ip link show lq$$.7 2>/dev/null"
+else
+	check "no 8021q here: a vlan port is refused naming the module" bash -c "
+	$(declare -f ctl); CTL=$CTL SOCK=$SOCK
+	ctl port.add '{\"net\":\"kb\",\"name\":\"q\",\"type\":\"vlan\",\"tap\":\"lq$$.7\"}' |
+		grep -q 'module 8021q missing' && ! ip link show lq$$.7 2>/dev/null"
+fi
+ip link del "lq$$"
+
 # Refusals, each naming the rule.
 check "mode bridge: a TAP in a namespace is refused (use veth)" bash -c "
 	$(declare -f ctl); CTL=$CTL SOCK=$SOCK

@@ -178,6 +178,12 @@ static const struct reject_case rejects[] = {
     {"macvtap_netns", NET_HEAD PORTS "      - type: macvtap\n"
      "        tap: mv0\n        parent: eth0\n        netns: x\n", 8,
      "networks[0].ports[0].netns", "a macvtap port has no 'netns'"},
+    {"vlan_port_name", NET_HEAD PORTS "      - type: vlan\n"
+     "        tap: eth0\n", 6, "networks[0].ports[0].tap",
+     "a vlan port's name is PARENT.VID"},
+    {"vlan_port_vid", NET_HEAD PORTS "      - type: vlan\n"
+     "        tap: eth0.4095\n", 6, "networks[0].ports[0].tap",
+     "a vlan port's name is PARENT.VID"},
     {"parent_on_tap", NET_HEAD PORTS "      - tap: t0\n        parent: eth0\n", 6,
      "networks[0].ports[0].parent", "only a port of type macvtap has 'parent'"},
     {"typed_port_no_name", NET_HEAD PORTS "      - type: loopback\n", 5,
