@@ -116,7 +116,7 @@ expect "usage: net apply without file" 2 "missing the network FILE" -- "$LOOM" n
 expect "usage: port add without tap" 2 "missing --tap NAME" -- "$LOOM" port add lab
 expect "usage: port add without net" 2 "missing the network NET" -- "$LOOM" port add --tap t0
 expect "usage: port add loopback with a tap" 2 \
-	"--tap: only a port of type tap has 'tap' (this one is of type 'loopback')" -- \
+	"has 'tap' (this one is of type 'loopback')" -- \
 	"$LOOM" port add lab --type loopback --name l0 --tap t0
 expect "usage: port add loopback without a name" 2 "missing field 'name'" -- \
 	"$LOOM" port add lab --type loopback
