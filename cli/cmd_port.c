@@ -40,9 +40,12 @@ static const char usage_add[] =
     "far side restarts (docs/vde.md).\n"
     "\n"
     "Options:\n"
-    "  --type TYPE       the port's backend: tap (the default), loopback, vde\n"
-    "  --tap NAME        TAP interface name, at most 15 characters (required\n"
-    "                    for a TAP port)\n"
+    "  --type TYPE       the port's backend: tap (the default), loopback, vde,\n"
+    "                    macvtap; bridge networks: veth, vlan\n"
+    "  --tap NAME        interface name, at most 15 characters (required\n"
+    "                    for tap, veth, macvtap; PARENT.VID for vlan)\n"
+    "  --parent DEV      macvtap: the device it sits on\n"
+    "  --macvtap-mode M  macvtap: bridge (default), private, vepa, passthru\n"
     "  --vde URL         a port of type vde connected to URL (--type vde\n"
     "                    --url URL)\n"
     "  --url URL         where a port of another type connects (vde)\n"
@@ -132,6 +135,8 @@ enum {
 	OPT_PORT,
 	OPT_TYPE,
 	OPT_URL,
+	OPT_PARENT,
+	OPT_MACVTAP_MODE,
 };
 
 /*
@@ -314,6 +319,8 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"vde", required_argument, NULL, OPT_VDE},
 	    {"url", required_argument, NULL, OPT_URL},
+	    {"parent", required_argument, NULL, OPT_PARENT},
+	    {"macvtap-mode", required_argument, NULL, OPT_MACVTAP_MODE},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"netns", required_argument, NULL, OPT_NETNS},
 	    {"address", required_argument, NULL, OPT_ADDRESS},
@@ -357,6 +364,13 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_URL:
 			json_object_set_new(args, "url", json_string(optarg));
+			break;
+		case OPT_PARENT:
+			json_object_set_new(args, "parent", json_string(optarg));
+			break;
+		case OPT_MACVTAP_MODE:
+			json_object_set_new(args, "macvtap_mode",
+					    json_string(optarg));
 			break;
 		case OPT_NAME:
 			json_object_set_new(args, "name", json_string(optarg));
