@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* netconf_bridge.c - the kernel path's fields: bridge, bridge_address; a macvtap port's parent and mode. */
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,20 @@ static int only_bridge(const struct netconf_net *net, const char *path,
 	return netconf_err_set(err, p,
 			       "only a bridge network has %s (this one is %s)",
 			       field, netconf_mode_name(net->mode));
+}
+
+/* The gateway as it will be: given, or the subnet's first host (the
+ * defaults are filled in after validation). Return: false for none. */
+static bool bridge_gateway(const struct netconf_net *net, struct inet_cidr *gw)
+{
+	struct inet_cidr subnet;
+
+	if (net->gateway)
+		return !inet_addr_parse(net->gateway, gw);
+	if (!net->subnet || inet_cidr_parse(net->subnet, &subnet))
+		return false;
+	inet_cidr_first_host(&subnet, gw);
+	return true;
 }
 
 /* bridge_address: a host address in the subnet, nobody else's. */
@@ -52,7 +67,7 @@ static int bridge_address_check(const struct netconf_net *net,
 				       "%.60s is the subnet's broadcast address",
 				       net->bridge_address);
 	}
-	if (net->gateway && !inet_addr_parse(net->gateway, &other) &&
+	if (bridge_gateway(net, &other) && other.family == a.family &&
 	    inet_addr_equal(&other, &a))
 		return netconf_err_set(err, p,
 			       "%.60s is the gateway's address (netd's services "

@@ -9,3 +9,10 @@ $(KERNEL_SRCS:%.c=$(BUILD)/%.o): ALL_CFLAGS += $(KERNEL_CFLAGS)
 $(KERNEL_LIB): $(KERNEL_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+# Unit test: PARENT.VID names, a bridge network's defaults and rules.
+UNIT_TESTS += $(BUILD)/tests/unit/test_kernel
+$(BUILD)/tests/unit/test_kernel: $(BUILD)/tests/unit/test_kernel.o \
+		$(KERNEL_LIB) $(BUILD)/libloomcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(KERNEL_LDLIBS) -lcyaml -lyaml -ljansson -lcmocka -lpthread
