@@ -96,6 +96,9 @@ sleep 1
 check "same VLAN: a -> c ping" ip netns exec "$(ns a)" ping -c 3 -i 0.2 -W 2 10.234.0.13
 [ $VLAN_OK = 1 ] && check_not "different VLANs: a -> b no reply" \
 	ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 1 10.234.0.12
+# b speaks too (its ARP must reach the trunk in VLAN 20 only).
+[ $VLAN_OK = 1 ] && check_not "different VLANs: b -> c no reply" \
+	ip netns exec "$(ns b)" ping -c 2 -i 0.2 -W 1 10.234.0.13
 check "the host (VLAN 1 on the bridge) -> h ping" ping -c 2 -i 0.2 -W 2 10.234.0.21
 [ $VLAN_OK = 1 ] && check_not "the host cannot reach a (VLAN 10)" ping -c 1 -W 1 10.234.0.11
 sleep 1
