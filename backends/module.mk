@@ -19,6 +19,7 @@ BACKENDS_LDLIBS := $(TAP_LDLIBS) $(SLIRP_LDLIBS) $(VDE_LDLIBS)
 BACKENDS_LIB := $(BUILD)/libloombackends.a
 $(BACKENDS_LIB): $(sort $(BACKENDS_SRCS:%.c=$(BUILD)/%.o))
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Unit test: the frame FIFO and the libslirp uplink, no kernel objects

@@ -3,6 +3,7 @@ COMMON_SRCS := $(wildcard common/*.c)
 COMMON_LIB := $(BUILD)/libloomcommon.a
 $(COMMON_LIB): $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Unit test: the event loop (tests/unit/test_evloop.c).

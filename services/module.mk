@@ -4,6 +4,7 @@ SERVICES_SRCS := $(wildcard services/*.c)
 SERVICES_LIB := $(BUILD)/libloomservices.a
 $(SERVICES_LIB): $(SERVICES_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Fuzz targets: one per parser (DHCP, DNS, the gateway's ARP/ICMP/NDP).

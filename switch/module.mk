@@ -3,6 +3,7 @@ SWITCH_SRCS := switch/switch.c switch/fdb.c
 SWITCH_LIB := $(BUILD)/libloomswitch.a
 $(SWITCH_LIB): $(SWITCH_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Unit tests: the switch through an in-memory test port (tests/unit/).

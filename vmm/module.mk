@@ -8,6 +8,7 @@ VMM_LINK = -Wl,--start-group $(VMM_LIB) $(BUILD)/libloomvirtio.a \
 	$(COMMON_LIB) -Wl,--end-group -ljansson -lpthread -llzma -lzstd -lz
 $(VMM_LIB): $(VMM_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 BINS += $(BUILD)/loom-vmm

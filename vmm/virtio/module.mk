@@ -5,6 +5,7 @@ VIRTIO_SRCS := vmm/guest_mem.c $(wildcard vmm/virtio/*.c)
 VIRTIO_LIB := $(BUILD)/libloomvirtio.a
 $(VIRTIO_LIB): $(VIRTIO_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Unit tests (tier 2: the device model driven as a guest driver would).
