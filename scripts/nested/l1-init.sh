@@ -56,6 +56,10 @@ for ko in $L1_MODULE_FILES; do
 done
 mark "modules loaded"
 
+# The loopback interface, as on any booted host: services a test starts on
+# 127.0.0.1 (and libslirp's host-loopback forwarding) need it up.
+ip link set lo up || fail "ip link set lo up"
+
 # Modules the kernel asks for (ip link add ... type vlan, and so on) load
 # through the host's modprobe; the helper runs in this root, not the chroot.
 printf '#!/bin/sh\nexec chroot /host /sbin/modprobe "$@"\n' >/bin/l1-modprobe
