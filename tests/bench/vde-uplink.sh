@@ -20,7 +20,18 @@ for tool in vde_switch vde_plug2tap vde_plug iperf3; do
 done
 
 PIDS=()
-bg() { "$@" >>"$T/bg.log" 2>&1 & PIDS+=($!); EXTRA_PIDS="${PIDS[*]}"; }
+bg() { nofds "$@" >>"$T/bg.log" 2>&1 & PIDS+=($!); EXTRA_PIDS="${PIDS[*]}"; }
+# vde_switch -d: started with no inherited fds, its pid from its own file.
+sw_start() { # sw_start DIR
+	rm -f "$1.pid"
+	nofds vde_switch -s "$1" -d -p "$1.pid" || return 1
+	for _ in $(seq 50); do
+		[ -s "$1.pid" ] && kill -0 "$(cat "$1.pid")" 2>/dev/null && break
+		sleep 0.05
+	done
+	PIDS+=("$(cat "$1.pid")")
+	EXTRA_PIDS="${PIDS[*]}"
+}
 wait_link() { # wait_link NS DEV
 	for _ in $(seq 50); do
 		ip -n "$1" link show "$2" >/dev/null 2>&1 && return 0
@@ -34,8 +45,7 @@ addr_up() { ip -n "$1" addr add "$3" dev "$2"; ip -n "$1" link set "$2" up; }
 for p in loom vde; do
 	ns_add "${p}a"
 	ns_add "${p}b"
-	vde_switch -s "$T/$p-s2" -d -p "$T/$p-s2.pid" || exit 1
-	PIDS+=("$(cat "$T/$p-s2.pid")")
+	sw_start "$T/$p-s2" || exit 1
 	bg ip netns exec "$(ns ${p}b)" vde_plug2tap -s "$T/$p-s2" vb$$
 	wait_link "$(ns ${p}b)" vb$$ && addr_up "$(ns ${p}b)" vb$$ 10.241.0.2/24
 done
@@ -47,9 +57,7 @@ ctl port.add "{\"net\":\"up\",\"tap\":\"va$$\",\"netns\":\"$(ns looma)\",\"addre
 ctl port.add "{\"net\":\"up\",\"name\":\"uplink\",\"type\":\"vde\",\"url\":\"vde://$T/loom-s2\"}" >/dev/null ||
 	{ echo "FAIL: loom vde port"; exit 1; }
 # vde: S1 with vde_plug2tap in A, joined to S2 by vde_plug.
-vde_switch -s "$T/vde-s1" -d -p "$T/vde-s1.pid" || exit 1
-PIDS+=("$(cat "$T/vde-s1.pid")")
-EXTRA_PIDS="${PIDS[*]}"
+sw_start "$T/vde-s1" || exit 1
 bg ip netns exec "$(ns vdea)" vde_plug2tap -s "$T/vde-s1" va$$
 wait_link "$(ns vdea)" va$$ && addr_up "$(ns vdea)" va$$ 10.241.0.1/24
 bg vde_plug "vde://$T/vde-s1" "vde://$T/vde-s2"
@@ -59,7 +67,7 @@ for p in loom vde; do
 		echo "FAIL: $p: no connectivity"
 		exit 1
 	fi
-	ip netns exec "$(ns ${p}b)" iperf3 -s -D -p 5301 -I "$T/$p-iperf.pid" >/dev/null 2>&1
+	nofds ip netns exec "$(ns ${p}b)" iperf3 -s -D -p 5301 -I "$T/$p-iperf.pid" >/dev/null 2>&1
 done
 sleep 0.3
 

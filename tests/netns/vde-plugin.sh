@@ -29,7 +29,7 @@ check "net.create" ctl net.create '{"name":"lab","mode":"switch"}'
 check "TAP port in netns a" ctl port.add \
 	"{\"net\":\"lab\",\"tap\":\"$TA\",\"netns\":\"$(ns a)\",\"address\":\"10.232.0.11/24\"}"
 
-ip netns exec "$(ns b)" vde_plug "$URL" "tap://$TB" >"$T/plug.log" 2>&1 &
+nofds ip netns exec "$(ns b)" vde_plug "$URL" "tap://$TB" >"$T/plug.log" 2>&1 &
 PLUG=$!
 EXTRA_PIDS=$PLUG
 for _ in $(seq 50); do
@@ -72,7 +72,7 @@ check "the port goes when the VDE program exits" bash -c "
 	done
 	exit 1"
 
-vde_plug "loom://lab[port=named-vde/socket=$SOCK]" null:// >"$T/plug2.log" 2>&1 &
+nofds vde_plug "loom://lab[port=named-vde/socket=$SOCK]" null:// >"$T/plug2.log" 2>&1 &
 PLUG2=$!
 EXTRA_PIDS=$PLUG2
 check "loom://NET[port=NAME] names the port NAME" bash -c "
@@ -96,7 +96,7 @@ EXTRA_PIDS=
 # QEMU's own -netdev vde opens loom://NET through the same plugin (no
 # guest here: -machine none; the attach and the port's name are the point).
 if qemu-system-x86_64 -netdev help 2>/dev/null | grep -qw vde; then
-	qemu-system-x86_64 -machine none -nodefaults -display none -S \
+	nofds qemu-system-x86_64 -machine none -nodefaults -display none -S \
 		-netdev "vde,id=n0,sock=$URL" >"$T/qemu.log" 2>&1 &
 	QEMU=$!
 	EXTRA_PIDS=$QEMU

@@ -23,9 +23,18 @@ SW_PID=
 P2T_PID=
 
 switch_start() {
-	vde_switch -s "$SW" -d -p "$T/sw.pid" >>"$T/sw.log" 2>&1 || return 1
-	SW_PID=$(cat "$T/sw.pid")
-	ip netns exec "$(ns b)" vde_plug2tap -s "$SW" "$TB" >>"$T/p2t.log" 2>&1 &
+	# The daemon writes its pid file itself: wait for the new one.
+	rm -f "$T/sw.pid"
+	nofds vde_switch -s "$SW" -d -p "$T/sw.pid" >>"$T/sw.log" 2>&1 || return 1
+	SW_PID=
+	for _ in $(seq 50); do
+		SW_PID=$(cat "$T/sw.pid" 2>/dev/null)
+		[ -n "$SW_PID" ] && kill -0 "$SW_PID" 2>/dev/null && break
+		SW_PID=
+		sleep 0.05
+	done
+	[ -n "$SW_PID" ] || return 1
+	nofds ip netns exec "$(ns b)" vde_plug2tap -s "$SW" "$TB" >>"$T/p2t.log" 2>&1 &
 	P2T_PID=$!
 	EXTRA_PIDS="$SW_PID $P2T_PID"
 	for _ in $(seq 50); do
@@ -44,6 +53,7 @@ switch_stop() {
 		kill -0 "$SW_PID" 2>/dev/null || break
 		sleep 0.1
 	done
+	kill -9 "$SW_PID" 2>/dev/null
 	EXTRA_PIDS=
 }
 # port_field PORT FIELD: a field of PORT in port.list of lab
@@ -138,4 +148,6 @@ check "port del removes the vde port" bash -c "
 
 netd_stop
 switch_stop
+check "no vde_switch of this test is left running" \
+	bash -c "! pgrep -f 'vde_switch -s $SW' >/dev/null"
 finish
