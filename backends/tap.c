@@ -671,6 +671,7 @@ static int tap_recv_uring(struct tap_dev *t, struct frame_batch *b)
 	unsigned int n = t->rx_post < room ? t->rx_post : room, filled = 0;
 	int res[FRAME_BATCH_MAX], fatal = 0, ret;
 	uint8_t *buf[FRAME_BATCH_MAX];
+	bool nowait_refused = false;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
@@ -694,6 +695,12 @@ static int tap_recv_uring(struct tap_dev *t, struct frame_batch *b)
 		return 0;
 	}
 	for (unsigned int i = 0; i < n; i++) {
+		if (res[i] == -EOPNOTSUPP) {
+			/* The kernel refuses RWF_NOWAIT on a TAP (Linux 6.1
+			 * does): nothing was read; syscalls from now on. */
+			nowait_refused = true;
+			continue;
+		}
 		if (res[i] < 0) {
 			tap_rx_error(t, -res[i], &fatal);
 			continue;
@@ -701,6 +708,8 @@ static int tap_recv_uring(struct tap_dev *t, struct frame_batch *b)
 		filled++;
 		tap_rx_frame(t, buf[i], res[i], b);
 	}
+	if (nowait_refused)
+		tap_uring_fail(t, -EOPNOTSUPP);
 	/* Grow while every read found a frame, shrink towards what came. */
 	if (filled == n)
 		t->rx_post = n * 2 < FRAME_BATCH_MAX ? n * 2 : FRAME_BATCH_MAX;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* vlan.c - 802.1Q sub-interfaces (PARENT.VID) netd creates (libnl3). */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ int kernel_vlan_create(struct nl_sock *sk, const char *name,
 		       const char *alias, uint32_t mtu, char *err,
 		       size_t errlen)
 {
-	struct kernel_link_set set = {.alias = alias, .mtu = mtu, .up = true};
+	struct kernel_link_set set = {.alias = alias};
 	struct rtnl_link *l;
 	char parent[32];
 	uint16_t vid;
@@ -60,6 +61,11 @@ int kernel_vlan_create(struct nl_sock *sk, const char *name,
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_link(l, pidx);
 	rtnl_link_vlan_set_id(l, vid);
+	/* MTU and up with the creation: a later change of a VLAN device
+	 * through rtnl_link_change() was refused (EIO) on Linux 6.1. */
+	if (mtu)
+		rtnl_link_set_mtu(l, mtu);
+	rtnl_link_set_flags(l, IFF_UP);
 	ret = kernel_nl_err(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
 	rtnl_link_put(l);
 	if (ret == -EOPNOTSUPP) {
@@ -69,8 +75,14 @@ int kernel_vlan_create(struct nl_sock *sk, const char *name,
 		return ret;
 	}
 	if (ret < 0) {
-		snprintf(err, errlen, "cannot create %s on %s: %s", name, parent,
-			 strerror(-ret));
+		struct kernel_link_stats st;
+
+		/* vlan_dev_open() refuses while the parent is down. */
+		bool down = kernel_link_stats_get(sk, pidx, &st) == 0 && !st.up;
+
+		snprintf(err, errlen, "cannot create %s on %s: %s%s", name,
+			 parent, strerror(-ret),
+			 down ? " (the parent is down: bring it up first)" : "");
 		return ret;
 	}
 	idx = kernel_link_index(sk, name);
@@ -80,7 +92,7 @@ int kernel_vlan_create(struct nl_sock *sk, const char *name,
 	}
 	ret = kernel_link_set(sk, idx, &set);
 	if (ret < 0) {
-		snprintf(err, errlen, "%s: cannot set alias/MTU/up: %s", name,
+		snprintf(err, errlen, "%s: cannot set its alias: %s", name,
 			 strerror(-ret));
 		kernel_link_delete(sk, idx);
 		return ret;
