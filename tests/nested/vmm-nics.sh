@@ -13,14 +13,8 @@
 #
 # Runs where /dev/kvm boots Linux (direct, or inside the nested L1); exit
 # 77 with the reason otherwise, or when the binaries are not built.
-#
-# Not in make check yet (tests/nested/manual/ is not picked up): its last
-# full run (before the 8139too fixes of dc5d29d) passed everything but the
-# 8139cp -> 8139too transfer and 8139too's NO-CARRIER, both fixed since but
-# not yet seen passing; about 8 minutes. Move it to tests/nested/ once it
-# passes: run `flock /tmp/loom-check.lock tests/nested/manual/vmm-nics.sh`.
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 root=$PWD
 . tests/lib/kvm.sh
 if [ "${LOOM_IN_L1:-}" != 1 ]; then
