@@ -24,7 +24,7 @@ bg() { nofds "$@" >>"$T/bg.log" 2>&1 & PIDS+=($!); EXTRA_PIDS="${PIDS[*]}"; }
 # vde_switch -d: started with no inherited fds, its pid from its own file.
 sw_start() { # sw_start DIR
 	rm -f "$1.pid"
-	nofds vde_switch -s "$1" -d -p "$1.pid" || return 1
+	(nofds vde_switch -s "$1" -d -p "$1.pid") || return 1
 	for _ in $(seq 50); do
 		[ -s "$1.pid" ] && kill -0 "$(cat "$1.pid")" 2>/dev/null && break
 		sleep 0.05
@@ -67,7 +67,7 @@ for p in loom vde; do
 		echo "FAIL: $p: no connectivity"
 		exit 1
 	fi
-	nofds ip netns exec "$(ns ${p}b)" iperf3 -s -D -p 5301 -I "$T/$p-iperf.pid" >/dev/null 2>&1
+	(nofds ip netns exec "$(ns ${p}b)" iperf3 -s -D -p 5301 -I "$T/$p-iperf.pid") >/dev/null 2>&1
 done
 sleep 0.3
 

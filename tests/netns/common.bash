@@ -40,17 +40,17 @@ skip_unless_root() {
 	fi
 }
 
-# nofds CMD...: run CMD with no inherited fd above 2. A helper that
+# nofds CMD...: become CMD with no inherited fd above 2. A helper that
 # outlives its test (a daemon) must not keep the test lock's fd
 # (flock /tmp/loom-check.lock) open, or the lock stays held after the test.
+# It execs: run it as `nofds CMD &` ($! is CMD's pid) or `(nofds CMD)`.
 nofds() {
-	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-		done
-		exec "$@"
-	)
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+	done
+	exec "$@"
 }
 
 pass() { echo "PASS: $*"; }

@@ -25,7 +25,7 @@ P2T_PID=
 switch_start() {
 	# The daemon writes its pid file itself: wait for the new one.
 	rm -f "$T/sw.pid"
-	nofds vde_switch -s "$SW" -d -p "$T/sw.pid" >>"$T/sw.log" 2>&1 || return 1
+	(nofds vde_switch -s "$SW" -d -p "$T/sw.pid") >>"$T/sw.log" 2>&1 || return 1
 	SW_PID=
 	for _ in $(seq 50); do
 		SW_PID=$(cat "$T/sw.pid" 2>/dev/null)
@@ -149,5 +149,5 @@ check "port del removes the vde port" bash -c "
 netd_stop
 switch_stop
 check "no vde_switch of this test is left running" \
-	bash -c "! pgrep -f 'vde_switch -s $SW' >/dev/null"
+	bash -c "! pgrep -f '[v]de_switch -s $SW' >/dev/null"
 finish
