@@ -256,14 +256,16 @@ void gateway_uplink_detach(struct gateway *gw)
 	pthread_mutex_unlock(&gw->uplink_lock);
 }
 
+/* @partial: the frame's partial checksum is left for the uplink. */
 static void to_uplink(struct gateway *gw, uint8_t *data, size_t len,
-		      const struct frame_offload *off)
+		      const struct frame_offload *off, bool partial)
 {
 	struct frame f = { .data = data, .len = (uint32_t)len };
 
 	if (off) {
 		f.off = *off;
-		f.off.flags &= (uint8_t)~FRAME_F_NEEDS_CSUM; /* completed */
+		if (!partial) /* completed */
+			f.off.flags &= (uint8_t)~FRAME_F_NEEDS_CSUM;
 	}
 	pthread_mutex_lock(&gw->uplink_lock);
 	if (gw->uplink) {
@@ -321,6 +323,17 @@ void gateway_input(struct gateway *gw, uint8_t *frame, size_t len,
 	struct ip_view ip;
 	int ret;
 
+	/*
+	 * A TCP GSO frame (a TAP's TSO segment, up to 64 KiB) is never for
+	 * the gateway's own services: it goes to the uplink as it is, and
+	 * the uplink completes its checksum on its own thread instead of
+	 * this data-path thread (~10 % of it under a bulk upload).
+	 */
+	if (off && ((off->gso_type & ~FRAME_GSO_ECN) == FRAME_GSO_TCPV4 ||
+		    (off->gso_type & ~FRAME_GSO_ECN) == FRAME_GSO_TCPV6)) {
+		to_uplink(gw, frame, len, off, true);
+		return;
+	}
 	if (off && (off->flags & FRAME_F_NEEDS_CSUM) &&
 	    ipframe_csum_complete(frame, len, off->csum_start,
 				  off->csum_offset)) {
@@ -337,11 +350,11 @@ void gateway_input(struct gateway *gw, uint8_t *frame, size_t len,
 		if (ret)
 			reply_out(gw, ret, &gw->st.arp);
 		else
-			to_uplink(gw, frame, len, off);
+			to_uplink(gw, frame, len, off, false);
 		return;
 	}
 	if (ret == -ENOENT) {
-		to_uplink(gw, frame, len, off);
+		to_uplink(gw, frame, len, off, false);
 		return;
 	}
 	if (for_ctl(gw, &ip)) {
@@ -355,7 +368,7 @@ void gateway_input(struct gateway *gw, uint8_t *frame, size_t len,
 	if (ret)
 		reply_out(gw, ret, ip.v6 ? &gw->st.ndp : &gw->st.icmp);
 	else
-		to_uplink(gw, frame, len, off);
+		to_uplink(gw, frame, len, off, false);
 }
 
 int gateway_port_send(struct gateway *gw, struct frame_batch *batch)
