@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libvdeplug_loom.c - vdeplug4 plugin: VDE programs join a loom network by URL loom://NET. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -153,14 +155,22 @@ static int loom_vde_connect(const char *path)
  */
 static int loom_vde_json_refusal(int sock)
 {
+	struct timeval tv = {.tv_sec = LOOM_VDE_ATTACH_TIMEOUT_MS / 1000};
 	char msg[512];
-	uint32_t be;
-	ssize_t n = recv(sock, &be, 4, MSG_WAITALL);
+	uint32_t be, len;
+	ssize_t n;
 	const char *m;
 
+	/* netd sends the length and the text apart, then closes: wait for
+	 * the whole text (bounded: the socket times out). */
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(sock, &be, 4, MSG_WAITALL);
 	if (n != 4)
 		return -EPROTO;
-	n = recv(sock, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+	len = ntohl(be);
+	if (len == 0 || len > sizeof(msg) - 1)
+		len = sizeof(msg) - 1;
+	n = recv(sock, msg, len, MSG_WAITALL);
 	if (n <= 0)
 		return -EPROTO;
 	msg[n] = '\0';
