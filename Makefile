@@ -60,8 +60,9 @@ check: deps
 		$(addprefix fuzz-replay:,$(FUZZ_REPLAY)) \
 		$(TEST_SCRIPTS)
 
-# make demo: a private netd, a network from YAML, two namespaces pinging
-# through the switch, restart after kill -9, clean-up (scripts/demo.sh).
+# make demo: a private netd, a nat network with DHCP and DNS, a Linux VM on
+# it (inside the nested L1 where /dev/kvm is too slow), a live port forward
+# proven, kill -9 and restart, clean-up (scripts/demo.sh).
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh
