@@ -147,6 +147,10 @@ run "$loom" lease list demo || fail "loom lease list"
 echo "hello from the host, through loom's NAT" >"$work/www-host/index.html"
 busybox httpd -f -p 127.0.0.1:8000 -h "$work/www-host" &
 web_pid=$!
+for _ in $(seq 50); do
+	[ -n "$(http_get 8000)" ] && break
+	sleep 0.2
+done
 guest 'wget -q -O - http://10.0.2.1:8000/' 60 || fail "the guest cannot reach the host's loopback"
 grep -q "through loom's NAT" <<<"$L2_OUT" || fail "wrong page from the host"
 
