@@ -188,7 +188,11 @@ say "the guest kept its address $addr"
 
 step "7. stop the VM, delete the network"
 run "$loom" vm stop web || fail "loom vm stop"
-l2_wait web 60
+for _ in $(seq 60); do
+	"$loom" vm list 2>/dev/null | grep -q '^web ' || break
+	sleep 1
+done
+run "$loom" vm list
 run "$loom" net delete demo || fail "loom net delete"
 
 printf '\n%sdemo passed.%s\n' "$bold" "$plain"

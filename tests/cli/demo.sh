@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh - `make demo`'s script runs to the end on this machine (so the README's first command does not rot).
 cd "$(dirname "$0")/../.." || exit 1
-out=$(scripts/demo.sh 2>&1)
+# Bounded: a hung guest or VMM must fail the test, not stall the run.
+out=$(timeout 1500 scripts/demo.sh 2>&1)
 rc=$?
 echo "$out" | tail -n 60
 if [ $rc -eq 0 ] && echo "$out" | grep -q '^demo passed'; then
