@@ -108,7 +108,15 @@ cleanup() {
 		"$loom" net delete demo >/dev/null 2>&1
 		kill "$netd_pid"
 	fi
-	wait 2>/dev/null
+	# Bounded: a child that does not go (a VMM stuck in its teardown) must
+	# not hold the demo, and the L1 it runs in, for ever.
+	for _ in $(seq 50); do
+		[ -z "$(jobs -pr)" ] && break
+		sleep 0.1
+	done
+	for p in $(jobs -pr); do
+		kill -9 "$p" 2>/dev/null
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
