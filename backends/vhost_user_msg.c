@@ -115,7 +115,7 @@ int vhost_user_msg_parse(const void *buf, size_t len, unsigned int nfds,
 		return refuse(why, whylen, "%u fds", nfds);
 	if (req == 0 || req > VHOST_USER_REQUEST_MAX || !requests[req].name) {
 		if (whylen)
-			snprintf(why, whylen, "request %u is not implemented",
+			snprintf(why, whylen, "request %u is not one this back end serves",
 				 req);
 		return -EOPNOTSUPP;
 	}
