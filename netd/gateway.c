@@ -367,12 +367,18 @@ static void lease_path_of(const struct netd *d, const char *net, char *buf,
 	snprintf(buf, len, "%s/leases.%s", d->state_dir, net);
 }
 
-/* netd_gw_leases_forget - a deleted network's lease file goes with it. */
+/* netd_gw_leases_forget - a deleted network's lease files go with it. */
 void netd_gw_leases_forget(struct netd *d, const char *net)
 {
 	char path[512];
 
 	lease_path_of(d, net, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		log_warn(MOD, "%s: %s", path, strerror(errno));
+	/* The journal after the snapshot: a crash between the two leaves a
+	 * journal of no snapshot's generation, which a new network with
+	 * this name ignores. */
+	strncat(path, ".journal", sizeof(path) - strlen(path) - 1);
 	if (unlink(path) && errno != ENOENT)
 		log_warn(MOD, "%s: %s", path, strerror(errno));
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "services/lease_journal.h"
 
 LOG_MODULE("svc-dhcp");
 
@@ -18,7 +19,12 @@ struct dhcp_server {
 	char *lease_path;
 	struct lease_table t;
 	uint16_t offers[DHCP_PORTS_MAX];
-	bool dirty;
+	struct lease_journal journal;
+	bool journal_open;
+	/* Slots changed since the last commit, each once: at most t.cap. */
+	uint32_t *changed;
+	uint8_t *is_changed;
+	uint32_t nchanged;
 	struct dhcp_stats st;
 };
 
@@ -71,16 +77,25 @@ struct dhcp_server *dhcp_server_new(const struct dhcp_server_config *cfg)
 			       cfg->nhosts);
 	if (ret)
 		goto free_path;
+	s->changed = calloc(s->t.cap ? s->t.cap : 1, sizeof(*s->changed));
+	s->is_changed = calloc(s->t.cap ? s->t.cap : 1, 1);
+	if (!s->changed || !s->is_changed) {
+		ret = -ENOMEM;
+		goto free_changed;
+	}
 	if (s->lease_path) {
-		ret = lease_table_load(&s->t, s->lease_path);
+		ret = lease_journal_open(&s->journal, s->lease_path, &s->t);
 		if (ret < 0)
-			goto fini_table;
+			goto free_changed;
 		if (ret > 0)
 			log_warn(MOD, "%s: %d lease lines skipped",
 				 s->lease_path, ret);
+		s->journal_open = true;
 	}
 	return s;
-fini_table:
+free_changed:
+	free(s->changed);
+	free(s->is_changed);
 	lease_table_fini(&s->t);
 free_path:
 	free(s->lease_path);
@@ -96,6 +111,10 @@ void dhcp_server_free(struct dhcp_server *s)
 {
 	if (!s)
 		return;
+	if (s->journal_open)
+		lease_journal_close(&s->journal);
+	free(s->changed);
+	free(s->is_changed);
 	lease_table_fini(&s->t);
 	free(s->lease_path);
 	free(s->hosts);
@@ -120,27 +139,46 @@ const struct dhcp_server_config *dhcp_server_config_get(
 
 bool dhcp_server_dirty(const struct dhcp_server *s)
 {
-	return s->dirty;
+	return s->nchanged > 0;
+}
+
+/* Slot @l changed in a way the lease file must record before the reply. */
+static void lease_changed(struct dhcp_server *s, struct lease *l)
+{
+	uint32_t i = (uint32_t)(l - s->t.slots);
+
+	if (s->is_changed[i])
+		return;
+	s->is_changed[i] = 1;
+	s->changed[s->nchanged++] = i;
+}
+
+static void changed_reset(struct dhcp_server *s)
+{
+	for (uint32_t k = 0; k < s->nchanged; k++)
+		s->is_changed[s->changed[k]] = 0;
+	s->nchanged = 0;
 }
 
 int dhcp_server_commit(struct dhcp_server *s)
 {
 	int ret;
 
-	if (!s->dirty)
-		return 0;
-	if (!s->lease_path) {
-		s->dirty = false;
+	if (!s->journal_open) {
+		changed_reset(s);
 		return 0;
 	}
-	ret = lease_table_save(&s->t, s->lease_path);
+	if (!s->nchanged && !s->journal.must_compact)
+		return 0;
+	ret = lease_journal_commit(&s->journal, &s->t, s->changed,
+				   s->nchanged);
 	if (ret) {
 		s->st.commit_errors++;
 		log_rl(LOG_ERR, MOD, "%s: %s", s->lease_path, strerror(-ret));
 		return ret;
 	}
+	changed_reset(s);
 	s->st.commits++;
-	s->dirty = false;
 	return 0;
 }
 
@@ -418,7 +456,7 @@ static void bind(struct dhcp_server *s, struct lease *l,
 	snprintf(l->port, sizeof(l->port), "%s",
 		 ctx->port_name ? ctx->port_name : "");
 	l->port_id = ctx->port_id;
-	s->dirty = true;
+	lease_changed(s, l);
 }
 
 static int on_discover(struct dhcp_server *s, const struct dhcp_msg *m,
@@ -548,7 +586,7 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_msg *m,
 		lease_set_host(&s->t, l, "");
 		lease_state_set(s, l, LEASE_DECLINED, 0);
 		l->expiry = ctx->now + s->cfg.decline_hold;
-		s->dirty = true;
+		lease_changed(s, l);
 		return 0;
 	case DHCP_RELEASE:
 		l = lease_by_key(&s->t, key, klen);
@@ -559,7 +597,7 @@ int dhcp_server_handle(struct dhcp_server *s, const struct dhcp_msg *m,
 		lease_state_set(s, l, LEASE_FREE, 0);
 		l->expiry = ctx->now;
 		lease_set_host(&s->t, l, "");
-		s->dirty = true;
+		lease_changed(s, l);
 		return 0;
 	case DHCP_INFORM:
 		if (!m->ciaddr) {
@@ -582,7 +620,11 @@ int dhcp_server_release(struct dhcp_server *s, const uint8_t *mac, uint32_t ip)
 		return -ENOENT;
 	lease_state_set(s, l, LEASE_FREE, 0);
 	lease_clear(&s->t, l);
-	s->dirty = true;
+	lease_changed(s, l);
+	/* An administrator's release: fold the journal at once, so the
+	 * client's name and id leave the files before the reply. */
+	if (s->journal_open)
+		s->journal.must_compact = true;
 	return 0;
 }
 

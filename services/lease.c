@@ -273,12 +273,6 @@ const char *lease_state_name(uint8_t state)
 	return "?";
 }
 
-static void hex_put(FILE *f, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		fprintf(f, "%02x", p[i]);
-}
-
 static int fsync_dir_of(const char *path)
 {
 	char tmp[4096];
@@ -294,40 +288,62 @@ static int fsync_dir_of(const char *path)
 	return ret;
 }
 
+size_t lease_line_format(const struct lease *l, char *out, size_t cap)
+{
+	const uint8_t *m = l->mac;
+	int n = snprintf(out, cap,
+			 "lease %u.%u.%u.%u %02x:%02x:%02x:%02x:%02x:%02x "
+			 "%" PRIu64 " %c ",
+			 l->ip >> 24, (l->ip >> 16) & 255, (l->ip >> 8) & 255,
+			 l->ip & 255, m[0], m[1], m[2], m[3], m[4], m[5],
+			 l->expiry, l->state == LEASE_BOUND ? 'b' : 'd');
+	size_t o = n > 0 ? (size_t)n : 0;
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < l->key_len && o + 2 < cap; i++) {
+		out[o++] = hex[l->key[i] >> 4];
+		out[o++] = hex[l->key[i] & 15];
+	}
+	n = o < cap ? snprintf(out + o, cap - o, " %s %s",
+			       l->host[0] ? l->host : "-",
+			       l->port[0] ? l->port : "-") :
+		      0;
+	o += n > 0 ? (size_t)n : 0;
+	return o < cap ? o : cap - 1;
+}
+
 /*
- * Format, one line per BOUND or DECLINED slot:
+ * Format: a header line "# loom DHCP leases v2 gen G: ...", then one line
+ * per BOUND or DECLINED slot:
  *   lease IP MAC EXPIRY STATE KEYHEX HOST PORT
  * HOST and PORT are "-" when empty (neither can contain a space: host
  * names are DNS labels, port names are checked by netconf).
  */
-int lease_table_save(const struct lease_table *t, const char *path)
+int lease_table_save(const struct lease_table *t, const char *path,
+		     uint64_t gen)
 {
-	char tmp[4096];
+	char tmp[4096], line[LEASE_LINE_MAX];
 	FILE *f;
-	int ret = 0;
+	int ret = 0, count = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fputs("# loom DHCP leases v1: IP MAC EXPIRY STATE CLIENT HOST PORT\n",
-	      f);
+	fprintf(f, "# loom DHCP leases v2 gen %" PRIu64
+		   ": IP MAC EXPIRY STATE CLIENT HOST PORT\n",
+		gen);
 	for (uint32_t i = 0; i < t->cap; i++) {
 		const struct lease *l = &t->slots[i];
-		const uint8_t *m = l->mac;
 
 		if ((l->state != LEASE_BOUND && l->state != LEASE_DECLINED) ||
 		    !l->key_len)
 			continue;
-		fprintf(f, "lease %u.%u.%u.%u %02x:%02x:%02x:%02x:%02x:%02x %" PRIu64
-			   " %c ",
-			l->ip >> 24, (l->ip >> 16) & 255, (l->ip >> 8) & 255,
-			l->ip & 255, m[0], m[1], m[2], m[3], m[4], m[5],
-			l->expiry, l->state == LEASE_BOUND ? 'b' : 'd');
-		hex_put(f, l->key, l->key_len);
-		fprintf(f, " %s %s\n", l->host[0] ? l->host : "-",
-			l->port[0] ? l->port : "-");
+		lease_line_format(l, line, sizeof(line));
+		fputs(line, f);
+		fputc('\n', f);
+		count++;
 	}
 	if (fflush(f) || ferror(f) || fsync(fileno(f)))
 		ret = -errno ? -errno : -EIO;
@@ -339,7 +355,8 @@ int lease_table_save(const struct lease_table *t, const char *path)
 		unlink(tmp);
 		return ret;
 	}
-	return fsync_dir_of(path);
+	ret = fsync_dir_of(path);
+	return ret ? ret : count;
 }
 
 static int hex_get(const char *s, uint8_t *out, size_t cap)
@@ -358,62 +375,104 @@ static int hex_get(const char *s, uint8_t *out, size_t cap)
 	return (int)(n / 2);
 }
 
-static int line_load(struct lease_table *t, char *line)
+static int ip_get(const char *s, uint32_t *ip)
 {
-	char ipbuf[32], macbuf[32], st, keybuf[2 * LEASE_KEY_MAX + 2],
-		host[DHCP_HOSTNAME_MAX], port[LEASE_PORT_NAME_MAX];
-	unsigned int a[4], m[6];
-	uint64_t expiry;
-	uint8_t key[LEASE_KEY_MAX], mac[6];
-	struct lease *l;
-	int klen;
+	unsigned int a[4];
+	char end;
 
-	if (sscanf(line,
-		   "lease %31s %31s %" SCNu64 " %c %129s %63s %31s", ipbuf,
-		   macbuf, &expiry, &st, keybuf, host, port) != 7)
-		return -1;
-	if (sscanf(ipbuf, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4 ||
+	if (sscanf(s, "%u.%u.%u.%u%c", &a[0], &a[1], &a[2], &a[3], &end) != 4 ||
 	    a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
 		return -1;
-	if (sscanf(macbuf, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
-		   &m[4], &m[5]) != 6)
+	*ip = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+	return 0;
+}
+
+int lease_line_parse(const char *line, struct lease_rec *r)
+{
+	char ipbuf[32], macbuf[32], st, keybuf[2 * LEASE_KEY_MAX + 2],
+		host[DHCP_HOSTNAME_MAX], port[LEASE_PORT_NAME_MAX], end;
+	unsigned int m[6];
+	int klen;
+
+	memset(r, 0, sizeof(*r));
+	if (sscanf(line, "free %31s %c", ipbuf, &end) == 1) {
+		r->free = true;
+		return ip_get(ipbuf, &r->ip);
+	}
+	if (sscanf(line,
+		   "lease %31s %31s %" SCNu64 " %c %129s %63s %31s %c", ipbuf,
+		   macbuf, &r->expiry, &st, keybuf, host, port, &end) != 7)
+		return -1;
+	if (ip_get(ipbuf, &r->ip))
+		return -1;
+	if (sscanf(macbuf, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3],
+		   &m[4], &m[5], &end) != 6)
 		return -1;
 	for (int i = 0; i < 6; i++) {
 		if (m[i] > 255)
 			return -1;
-		mac[i] = (uint8_t)m[i];
+		r->mac[i] = (uint8_t)m[i];
 	}
-	klen = hex_get(keybuf, key, sizeof(key));
+	klen = hex_get(keybuf, r->key, sizeof(r->key));
 	if (klen < 0 || (st != 'b' && st != 'd'))
 		return -1;
-	l = lease_by_ip(t, a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3]);
-	if (!l || (l->is_static && memcmp(l->static_mac, mac, 6)) ||
-	    l->key_len)
-		return -1;
-	/* A client holds one lease: a second line for it is stale. */
-	if (lease_by_key(t, key, (size_t)klen))
-		return -1;
-	lease_assign(t, l, key, (size_t)klen, mac);
-	l->state = st == 'b' ? LEASE_BOUND : LEASE_DECLINED;
-	l->expiry = expiry;
-	lease_set_host(t, l, strcmp(host, "-") ? host : "");
-	snprintf(l->port, sizeof(l->port), "%s", strcmp(port, "-") ? port : "");
+	r->key_len = (uint8_t)klen;
+	r->state = st == 'b' ? LEASE_BOUND : LEASE_DECLINED;
+	snprintf(r->host, sizeof(r->host), "%s", strcmp(host, "-") ? host : "");
+	snprintf(r->port, sizeof(r->port), "%s", strcmp(port, "-") ? port : "");
 	return 0;
 }
 
-int lease_table_load(struct lease_table *t, const char *path)
+void lease_rec_apply(struct lease_table *t, struct lease *l,
+		     const struct lease_rec *r)
 {
-	char line[512];
+	lease_assign(t, l, r->key, r->key_len, r->mac);
+	l->state = r->state;
+	l->expiry = r->expiry;
+	lease_set_host(t, l, r->host);
+	snprintf(l->port, sizeof(l->port), "%s", r->port);
+}
+
+static int line_load(struct lease_table *t, const char *line)
+{
+	struct lease_rec r;
+	struct lease *l;
+
+	if (lease_line_parse(line, &r) || r.free)
+		return -1;
+	l = lease_by_ip(t, r.ip);
+	if (!l || (l->is_static && memcmp(l->static_mac, r.mac, 6)) ||
+	    l->key_len)
+		return -1;
+	/* A client holds one lease: a second line for it is stale. */
+	if (lease_by_key(t, r.key, r.key_len))
+		return -1;
+	lease_rec_apply(t, l, &r);
+	return 0;
+}
+
+int lease_table_load(struct lease_table *t, const char *path, uint64_t *gen,
+		     uint32_t *loaded)
+{
+	char line[LEASE_LINE_MAX + 2];
 	FILE *f = fopen(path, "re");
 	int skipped = 0;
 
+	*gen = 0;
+	*loaded = 0;
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || line[0] == '\n')
+		if (line[0] == '#') {
+			sscanf(line, "# loom DHCP leases v2 gen %" SCNu64, gen);
+			continue;
+		}
+		if (line[0] == '\n')
 			continue;
 		if (line_load(t, line))
 			skipped++;
+		else
+			(*loaded)++;
 	}
 	fclose(f);
 	return skipped;

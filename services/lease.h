@@ -97,19 +97,48 @@ void lease_clear(struct lease_table *t, struct lease *l);
 void lease_set_host(struct lease_table *t, struct lease *l, const char *host);
 
 /*
- * lease_table_save - write every BOUND and DECLINED slot to @path:
- * @path.tmp, fsync, rename, fsync of the directory.
- * Return: 0, or a negative errno (the old file is then untouched).
+ * lease_table_save - write every BOUND and DECLINED slot to @path as
+ * snapshot generation @gen: @path.tmp, fsync, rename, fsync of the
+ * directory.
+ * Return: the leases written (>= 0), or a negative errno (the old file is
+ * then untouched).
  */
-int lease_table_save(const struct lease_table *t, const char *path);
+int lease_table_save(const struct lease_table *t, const char *path,
+		     uint64_t gen);
 
 /*
- * lease_table_load - restore what @path holds. A missing file is an empty
- * table; a line that does not parse, or names an address outside the
- * table or a static address held by another MAC, is skipped and counted.
+ * lease_table_load - restore what the snapshot @path holds. A missing file
+ * is an empty table (generation 0); a line that does not parse, or names
+ * an address outside the table or a static address held by another MAC,
+ * is skipped and counted. *@gen: the file's generation (0 for a v1 file);
+ * *@loaded: the leases restored.
  * Return: lines skipped (>= 0), or a negative errno (file unreadable).
  */
-int lease_table_load(struct lease_table *t, const char *path);
+int lease_table_load(struct lease_table *t, const char *path, uint64_t *gen,
+		     uint32_t *loaded);
+
+/* One line of the lease file, parsed: a lease, or a freed address. */
+struct lease_rec {
+	bool free; /* "free IP": only @ip is set */
+	uint32_t ip;
+	uint8_t mac[6];
+	uint64_t expiry;
+	uint8_t state; /* LEASE_BOUND or LEASE_DECLINED */
+	uint8_t key[LEASE_KEY_MAX];
+	uint8_t key_len;
+	char host[DHCP_HOSTNAME_MAX];
+	char port[LEASE_PORT_NAME_MAX];
+};
+
+enum { LEASE_LINE_MAX = 320 }; /* a lease line without its newline */
+
+/* lease_line_format - "lease IP MAC EXPIRY STATE KEY HOST PORT". Return: length. */
+size_t lease_line_format(const struct lease *l, char *out, size_t cap);
+/* lease_line_parse - one line (with or without its newline). Return: 0 or -1. */
+int lease_line_parse(const char *line, struct lease_rec *r);
+/* lease_rec_apply - slot @l now holds what @r says (a lease, not a free). */
+void lease_rec_apply(struct lease_table *t, struct lease *l,
+		     const struct lease_rec *r);
 
 const char *lease_state_name(uint8_t state);
 

@@ -7,9 +7,11 @@ $(SERVICES_LIB): $(SERVICES_SRCS:%.c=$(BUILD)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# Fuzz targets: one per parser (DHCP, DNS, the gateway's ARP/ICMP/NDP).
-FUZZ_TARGETS += services_dhcp services_dns services_gateway
+# Fuzz targets: one per parser (DHCP, DNS, the gateway's ARP/ICMP/NDP, the
+# lease journal).
+FUZZ_TARGETS += services_dhcp services_dns services_gateway services_lease
 FUZZ_LIBS_services_dhcp := $(SERVICES_LIB) $(COMMON_LIB)
 FUZZ_LIBS_services_dns := $(SERVICES_LIB) $(COMMON_LIB)
+FUZZ_LIBS_services_lease := $(SERVICES_LIB) $(COMMON_LIB)
 FUZZ_LIBS_services_gateway := $(SERVICES_LIB) $(COMMON_LIB)
 FUZZ_LDLIBS_services_gateway := -lpthread

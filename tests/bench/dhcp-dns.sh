@@ -6,19 +6,25 @@
 # 10.238.1.0-10.238.255.254, one static host), a TAP in namespace "cli".
 # dnsmasq: a veth pair, dnsmasq in namespace "srv" with the same pool and
 # host record, the other end in its own "cli" namespace. Same clients:
-#   dhcp  perfdhcp -4 (kea-admin) through the interface, as a relay agent
-#         (giaddr), $DHCP_CLIENTS distinct clients, $SECS s, rate unbounded
-#         (-r $DHCP_RATE); loom writes and fsyncs its lease file before
-#         every batch of ACKs, dnsmasq writes its lease file without fsync.
+#   dhcp  perfdhcp -4 (kea-admin) on the client end, which always speaks as
+#         a relay agent (giaddr = its address, replies to port 67): both
+#         servers see the same relayed DORA from $DHCP_CLIENTS distinct
+#         clients, $SECS s, rate unbounded (-r $DHCP_RATE). loom appends
+#         each lease to its journal and fdatasyncs once per batch before
+#         the batch's ACKs; dnsmasq writes its lease file without fsync and
+#         runs with --no-ping (by default it pings every address before
+#         offering it and answers none of perfdhcp's requests in time).
 #   dns   dnsperf, $SECS s, a local name (A), 20 outstanding queries.
 # Prints "BENCH dhcp.<server> <median> leases/s" and
-# "BENCH dns.local.<server> <median> qps", medians of $RUNS rounds.
+# "BENCH dns.local.<server> <median> qps", medians of $RUNS rounds, then the
+# loom/dnsmasq ratios of the same run.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-3}
 SECS=${SECS:-5}
 DHCP_CLIENTS=${DHCP_CLIENTS:-20000}
 DHCP_RATE=${DHCP_RATE:-100000}
+ONLY=${ONLY:-all} # dhcp, dns or all
 NETD=${NETD:-$ROOT/build/loom-netd}
 CTL=$ROOT/tests/netns/loomctl.py
 T=$(mktemp -d /tmp/loom-bench-dhcp.XXXXXX)
@@ -70,7 +76,7 @@ ip -n "${P}dm-srv" link set lmb$$b up
 ip netns exec "${P}dm-srv" dnsmasq --no-daemon --no-resolv --no-hosts \
 	--bind-interfaces --interface=lmb$$b --except-interface=lo \
 	--dhcp-range=10.238.1.0,10.238.255.254,255.255.0.0,1h \
-	--dhcp-leasefile="$T/dnsmasq.leases" --dhcp-authoritative \
+	--dhcp-leasefile="$T/dnsmasq.leases" --dhcp-authoritative --no-ping \
 	--host-record=web.bench.loom,10.238.0.10 --domain=bench.loom \
 	--cache-size=10000 --log-facility=- -q 2>"$T/dnsmasq.log" &
 PIDS+=($!)
@@ -88,18 +94,24 @@ dns_qps() { # dns_qps NS
 		awk '/Queries per second:/ {print $4; exit}'
 }
 
-declare -A R
+declare -A R=([dhcp.loom]= [dhcp.dnsmasq]= [dns.loom]= [dns.dnsmasq]=)
 for r in $(seq "$RUNS"); do
 	rm -f "$T/state"/leases.* "$T/dnsmasq.leases"
 	for s in loom dnsmasq; do
 		ns=${P}loom-cli; dev=lmb$$t
 		[ $s = dnsmasq ] && { ns=${P}dm-cli; dev=lmb$$a; }
 		echo "round $r: $s" >&2
-		R[dhcp.$s]+="$(dhcp_rate "$ns" "$dev") "
-		R[dns.$s]+="$(dns_qps "$ns") "
+		[ "$ONLY" = dns ] || R[dhcp.$s]+="$(dhcp_rate "$ns" "$dev") "
+		[ "$ONLY" = dhcp ] || R[dns.$s]+="$(dns_qps "$ns") "
 	done
 done
+declare -A M
 for s in loom dnsmasq; do
-	echo "BENCH dhcp.$s $(tr ' ' '\n' <<<"${R[dhcp.$s]}" | grep . | median) leases/s"
-	echo "BENCH dns.local.$s $(tr ' ' '\n' <<<"${R[dns.$s]}" | grep . | median) qps"
+	M[dhcp.$s]=$(tr ' ' '\n' <<<"${R[dhcp.$s]}" | grep . | median)
+	M[dns.$s]=$(tr ' ' '\n' <<<"${R[dns.$s]}" | grep . | median)
+	echo "BENCH dhcp.$s ${M[dhcp.$s]} leases/s"
+	echo "BENCH dns.local.$s ${M[dns.$s]} qps"
 done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
+echo "BENCH dhcp.ratio $(ratio "${M[dhcp.loom]}" "${M[dhcp.dnsmasq]}") loom/dnsmasq"
+echo "BENCH dns.local.ratio $(ratio "${M[dns.loom]}" "${M[dns.dnsmasq]}") loom/dnsmasq"

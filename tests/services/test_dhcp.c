@@ -108,8 +108,12 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	char j[80];
+
 	dhcp_server_free(f->s);
 	unlink(f->path);
+	snprintf(j, sizeof(j), "%s.journal", f->path);
+	unlink(j);
 	free(f);
 	return 0;
 }
@@ -308,9 +312,12 @@ static void test_parse_rejects(void **state)
 static void test_lease_file_bad_lines(void **state)
 {
 	struct fixture *f = *state;
+	char j[80];
 	FILE *fp;
 
 	dhcp_server_free(f->s);
+	snprintf(j, sizeof(j), "%s.journal", f->path);
+	unlink(j);
 	fp = fopen(f->path, "w");
 	assert_non_null(fp);
 	fputs("garbage\n"
