@@ -32,7 +32,8 @@ static const char usage_create[] =
     "                       [--mtu N] [--mac-table-size N] [--mac-aging S]\n"
     "                       [--dhcp-range FIRST-LAST] [--no-dhcp]\n"
     "                       [--domain DOMAIN] [--no-dns]\n"
-    "                       [--bridge IFNAME] [--bridge-address CIDR] [--json]\n"
+    "                       [--bridge IFNAME] [--bridge-address CIDR] [--nat]\n"
+    "                       [--json]\n"
     "\n"
     "Create a network in loom-netd. One option per field of the network\n"
     "file (docs/network-file.md); ports are added with 'loom port add'.\n"
@@ -51,6 +52,9 @@ static const char usage_create[] =
     "                        127.0.0.1 and ::1 (default: refused)\n"
     "  --bridge IFNAME       bridge: the Linux bridge's name (default lb-NAME)\n"
     "  --bridge-address CIDR bridge: the host's address on the bridge\n"
+    "  --nat                 bridge: masquerade the subnet out of the host's\n"
+    "                        other interfaces (nftables; the host routes:\n"
+    "                        needs --bridge-address)\n"
     "  --mtu N               68..65535, nat up to 65520 (default 1500)\n"
     "  --mac-table-size N    MAC table entries, 16..1048576 (default 4096)\n"
     "  --mac-aging S         seconds a MAC is kept unseen, 1..86400 (default "
@@ -128,6 +132,7 @@ enum {
 	OPT_SUBNET6,
 	OPT_GATEWAY6,
 	OPT_HOST_LOOPBACK,
+	OPT_NAT,
 	OPT_DHCP_RANGE,
 	OPT_NO_DHCP,
 	OPT_DOMAIN,
@@ -188,6 +193,10 @@ static void print_network(const json_t *net)
 		printf("  subnet6:         %s (gateway %s)\n",
 		       jstr(net, "subnet6"),
 		       jstr(net, "gateway6") ? jstr(net, "gateway6") : "-");
+	if (!strcmp(jstr(net, "mode") ? jstr(net, "mode") : "", "bridge"))
+		printf("  nat:             %s\n",
+		       json_is_true(json_object_get(net, "nat"))
+			   ? "masquerade (kernel, nftables)" : "off");
 	if (!strcmp(jstr(net, "mode") ? jstr(net, "mode") : "", "nat")) {
 		const json_t *fw = json_object_get(net, "forwards");
 
@@ -221,6 +230,7 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 	    {"subnet6", required_argument, NULL, OPT_SUBNET6},
 	    {"gateway6", required_argument, NULL, OPT_GATEWAY6},
 	    {"host-loopback", no_argument, NULL, OPT_HOST_LOOPBACK},
+	    {"nat", no_argument, NULL, OPT_NAT},
 	    {"dhcp-range", required_argument, NULL, OPT_DHCP_RANGE},
 	    {"no-dhcp", no_argument, NULL, OPT_NO_DHCP},
 	    {"domain", required_argument, NULL, OPT_DOMAIN},
@@ -280,6 +290,9 @@ static int net_create(struct loom_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_HOST_LOOPBACK:
 			json_object_set_new(args, "host_loopback", json_true());
+			continue;
+		case OPT_NAT:
+			json_object_set_new(args, "nat", json_true());
 			continue;
 		case OPT_DHCP_RANGE:
 		case OPT_NO_DHCP:

@@ -198,7 +198,10 @@ int netconf_dhcp_range_parse(const char *s, uint32_t *first, uint32_t *last);
  * @subnet6, @gateway6: nat: the IPv6 prefix libslirp advertises and its
  *        address in it (default: the first host), or NULL for no IPv6.
  * @host_loopback: nat: the gateway address reaches the host's loopback.
- * @forwards: nat: port forwards from the host, @forward_count entries.
+ * @nat: bridge: masquerade the subnet to the host's other interfaces
+ *        (nftables, netd/knat.c); a nat network always translates.
+ * @forwards: nat and bridge: port forwards from the host, @forward_count
+ *        entries.
  * @bridge: bridge: the Linux bridge's name (default: derived from @name,
  *        netconf_bridge.c).
  * @bridge_address: bridge: "ADDR/PREFIX" the host gets on the bridge, or
@@ -212,6 +215,7 @@ struct netconf_net {
 	char *subnet6;
 	char *gateway6;
 	bool host_loopback;
+	bool nat;
 	struct netconf_forward *forwards;
 	uint32_t forward_count;
 	struct netconf_capture *captures; /* declared captures, @capture_count */

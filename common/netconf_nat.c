@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* netconf_nat.c - network model: the fields of a nat network (IPv6 prefix, host loopback, port forwards). */
+/* netconf_nat.c - network model: the fields of a nat network (IPv6 prefix, host loopback, port forwards), and nat/forwards of a bridge network. */
 #include "common/netconf.h"
 #include "common/netconf_internal.h"
 #include "common/fwdspec.h"
@@ -157,12 +157,83 @@ static int only_nat(const struct netconf_net *net, const char *path,
 			       field, netconf_mode_name(net->mode));
 }
 
+static int forwards_validate(const struct netconf_net *net, const char *path,
+			     struct netconf_error *err)
+{
+	char p[NETCONF_PATH_LEN];
+	int rc;
+
+	if (net->forward_count > NETCONF_FORWARDS_MAX) {
+		netconf_path_field(p, path, "forwards");
+		return netconf_err_set(err, p, "at most %d forwards, got %u",
+				       NETCONF_FORWARDS_MAX,
+				       net->forward_count);
+	}
+	for (uint32_t i = 0; i < net->forward_count; i++) {
+		netconf_path_index(p, path, "forwards", i);
+		rc = netconf_forward_validate(&net->forwards[i], net, p, err);
+		if (rc)
+			return rc;
+		for (uint32_t j = 0; j < i; j++)
+			if (forwards_clash(&net->forwards[i],
+					   &net->forwards[j]))
+				return netconf_err_set(err, p,
+				       "%s %s is already forwarded by "
+				       "forwards[%u]",
+				       netconf_fwd_proto_name(
+					   net->forwards[i].proto),
+				       net->forwards[i].host, j);
+	}
+	return 0;
+}
+
+/*
+ * A bridge network's nat and forwards live in the kernel (netd/knat.c,
+ * nftables): the host routes for the guests, so both need an IPv4
+ * subnet and the host's IPv4 address on the bridge (masquerade and the
+ * forwards' replies go through it); the forwards are IPv4.
+ */
+static int bridge_nat_validate(const struct netconf_net *net,
+			       const char *path, struct netconf_error *err)
+{
+	char p[NETCONF_PATH_LEN];
+	struct inet_cidr subnet, a;
+	struct fwd_endpoint h, g;
+
+	if (!net->nat && !net->forward_count)
+		return 0;
+	netconf_path_field(p, path, net->nat ? "nat" : "forwards");
+	if (!net->subnet || inet_cidr_parse(net->subnet, &subnet) ||
+	    subnet.family != AF_INET)
+		return netconf_err_set(err, p,
+			       "nat and forwards on a bridge network need an "
+			       "IPv4 subnet");
+	if (!net->bridge_address || inet_cidr_parse(net->bridge_address, &a) ||
+	    a.family != AF_INET)
+		return netconf_err_set(err, p,
+			       "nat and forwards on a bridge network need the "
+			       "host's IPv4 address on the bridge "
+			       "(bridge_address, e.g. 10.10.0.254/24): the "
+			       "host routes for the guests");
+	for (uint32_t i = 0; i < net->forward_count; i++) {
+		netconf_path_index(p, path, "forwards", i);
+		if (net->forwards[i].host && net->forwards[i].guest &&
+		    !fwd_host_parse(net->forwards[i].host, &h) &&
+		    !fwd_guest_parse(net->forwards[i].guest, &g) &&
+		    (h.addr.family != AF_INET || g.addr.family != AF_INET))
+			return netconf_err_set(err, p,
+				       "a bridge network forwards IPv4 only "
+				       "(the kernel path has no IPv6 NAT "
+				       "here)");
+	}
+	return forwards_validate(net, path, err);
+}
+
 int netconf_nat_validate(const struct netconf_net *net, const char *path,
 			 struct netconf_error *err)
 {
 	char p[NETCONF_PATH_LEN];
 	struct inet_cidr subnet, gw, edge;
-	int rc;
 
 	if (net->mode != NETCONF_MODE_NAT) {
 		if (net->subnet6)
@@ -171,6 +242,15 @@ int netconf_nat_validate(const struct netconf_net *net, const char *path,
 			return only_nat(net, path, "gateway6", err);
 		if (net->host_loopback)
 			return only_nat(net, path, "host_loopback", err);
+		if (net->mode == NETCONF_MODE_BRIDGE)
+			return bridge_nat_validate(net, path, err);
+		if (net->nat) {
+			netconf_path_field(p, path, "nat");
+			return netconf_err_set(err, p,
+				       "only a nat or bridge network has nat "
+				       "(this one is %s)",
+				       netconf_mode_name(net->mode));
+		}
 		if (net->forward_count)
 			return only_nat(net, path, "forwards", err);
 		return 0;
@@ -227,28 +307,7 @@ int netconf_nat_validate(const struct netconf_net *net, const char *path,
 		netconf_path_field(p, path, "gateway6");
 		return netconf_err_set(err, p, "a gateway6 needs a subnet6");
 	}
-	if (net->forward_count > NETCONF_FORWARDS_MAX) {
-		netconf_path_field(p, path, "forwards");
-		return netconf_err_set(err, p, "at most %d forwards, got %u",
-				       NETCONF_FORWARDS_MAX,
-				       net->forward_count);
-	}
-	for (uint32_t i = 0; i < net->forward_count; i++) {
-		netconf_path_index(p, path, "forwards", i);
-		rc = netconf_forward_validate(&net->forwards[i], net, p, err);
-		if (rc)
-			return rc;
-		for (uint32_t j = 0; j < i; j++)
-			if (forwards_clash(&net->forwards[i],
-					   &net->forwards[j]))
-				return netconf_err_set(err, p,
-				       "%s %s is already forwarded by "
-				       "forwards[%u]",
-				       netconf_fwd_proto_name(
-					   net->forwards[i].proto),
-				       net->forwards[i].host, j);
-	}
-	return 0;
+	return forwards_validate(net, path, err);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -285,6 +344,8 @@ int netconf_nat_set_defaults(struct netconf_net *net)
 	struct inet_cidr subnet, gw;
 	char buf[INET_CIDR_STRLEN];
 
+	if (net->mode == NETCONF_MODE_BRIDGE)
+		goto forwards;
 	if (net->mode != NETCONF_MODE_NAT)
 		return 0;
 	if (!net->subnet && str_replace(&net->subnet, NAT_DEFAULT_SUBNET))
@@ -296,6 +357,7 @@ int netconf_nat_set_defaults(struct netconf_net *net)
 				inet_addr_format(&gw, buf, sizeof(buf))))
 			return -ENOMEM;
 	}
+forwards:
 	for (uint32_t i = 0; i < net->forward_count; i++)
 		if (netconf_forward_set_defaults(&net->forwards[i]))
 			return -ENOMEM;
@@ -344,6 +406,8 @@ int netconf_nat_to_json(const struct netconf_net *net, json_t *o)
 					  json_string(net->gateway6));
 	if (net->host_loopback)
 		rc |= json_object_set_new(o, "host_loopback", json_true());
+	if (net->nat)
+		rc |= json_object_set_new(o, "nat", json_true());
 	if (!net->forward_count)
 		return rc ? -ENOMEM : 0;
 	a = json_array();
@@ -434,6 +498,13 @@ int netconf_nat_parse_json(struct netconf_net *net, const char *key,
 			return netconf_err_set(err, path,
 					       "must be true or false");
 		net->host_loopback = json_is_true(v);
+		return 0;
+	}
+	if (!strcmp(key, "nat")) {
+		if (!json_is_boolean(v))
+			return netconf_err_set(err, path,
+					       "must be true or false");
+		net->nat = json_is_true(v);
 		return 0;
 	}
 	if (strcmp(key, "forwards"))

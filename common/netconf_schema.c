@@ -113,6 +113,7 @@ const cyaml_schema_field_t netconf_net_fields[] = {
 			   struct netconf_net, gateway6, 0, CYAML_UNLIMITED),
     CYAML_FIELD_BOOL("host_loopback", CYAML_FLAG_OPTIONAL, struct netconf_net,
 		     host_loopback),
+    CYAML_FIELD_BOOL("nat", CYAML_FLAG_OPTIONAL, struct netconf_net, nat),
     CYAML_FIELD_SEQUENCE_COUNT(
 	"forwards", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	struct netconf_net, forwards, forward_count, &netconf_forward_entry, 0,

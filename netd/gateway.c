@@ -395,12 +395,17 @@ static int dhcp_setup(struct netd_gw *g, const struct netconf_net *nc,
 	const struct netconf_dhcp *dc = nc->dhcp;
 	struct lease_static *hosts = NULL;
 	struct dhcp_server_config c;
+	struct inet_cidr ba;
 	uint32_t mask = ~0u << (32 - gc->prefix4);
 	int ret = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.server_ip = gc->ip4;
 	c.router = gc->ip4;
+	/* A bridge network with nat: the host routes (netd/knat.c). */
+	if (nc->mode == NETCONF_MODE_BRIDGE && nc->nat &&
+	    !inet_cidr_parse(nc->bridge_address, &ba) && ba.family == AF_INET)
+		c.router = be32_of(ba.addr);
 	c.netmask = mask;
 	default_range(gc->ip4 & mask, gc->prefix4, &c.first, &c.last);
 	c.mtu = gc->mtu;

@@ -9,7 +9,7 @@ BINS += $(BUILD)/loom-netd
 $(BUILD)/loom-netd: $(NETD_OBJS) $(TAP_OBJS) $(BUILD)/libloombackends.a \
 		$(BUILD)/libloomkernel.a $(BUILD)/libloomswitch.a \
 		$(BUILD)/libloomcommon.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) $(KERNEL_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
 
 # tests/netns helper: a fake VM NIC on the shm port protocol.
 TEST_BINS += $(BUILD)/tests/netns/shm_attach_peer
@@ -27,7 +27,7 @@ FUZZ_LIBS_netd_control := $(filter-out $(BUILD)/netd/main.o \
 	$(BUILD)/libloombackends.a $(BUILD)/libloomkernel.a \
 	$(BUILD)/libloomswitch.a \
 	$(BUILD)/libloomcommon.a
-FUZZ_LDLIBS_netd_control := $(BACKENDS_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
+FUZZ_LDLIBS_netd_control := $(BACKENDS_LDLIBS) $(KERNEL_LDLIBS) -lcyaml -lyaml -ljansson -lpcap -lpthread
 $(BUILD)/fuzz/replay-netd_control: netd/control.c
 
 # Unit tests of the capture ring between the data path and a capture's

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* nat.c - nat networks in netd: the libslirp uplink on the switch, port forwards (declared and live). */
+/* nat.c - nat networks in netd: the libslirp uplink on the switch; port forwards (declared and live) of nat and bridge networks. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +22,13 @@ enum { ERRLEN = 512 }; /* as commands.c's handlers */
 /*
  * struct netd_nat - the runtime side of a nat network: its uplink, the
  * uplink's switch port, and why each declared forward (index for index
- * with conf.forwards) is not listening ("" while it is).
+ * with conf.forwards) is not listening ("" while it is). A bridge
+ * network has no uplink: its nat and forwards are the kernel's (@knat,
+ * netd/knat.c), behind the same commands and fields.
  */
 struct netd_nat {
 	struct slirp_uplink *uplink;
+	struct netd_knat *knat;
 	int port_id;
 	struct netd_dp_port *dp;
 	char fwd_err[NETCONF_FORWARDS_MAX][160];
@@ -90,6 +93,8 @@ static int nat_fwd_listen(struct netd_nat *nat, const struct netconf_forward *f,
 	struct nat_fwd_addrs a;
 	int ret;
 
+	if (nat->knat)
+		return netd_knat_forward_add(nat->knat, f, err, errlen);
 	if (nat_fwd_addrs(f, &a)) {
 		snprintf(err, errlen, "forward %s -> %s is malformed", f->host,
 			 f->guest);
@@ -128,7 +133,9 @@ static void nat_fwd_close(struct netd_nat *nat, const struct netconf_forward *f)
 {
 	struct nat_fwd_addrs a;
 
-	if (!nat_fwd_addrs(f, &a))
+	if (nat->knat)
+		netd_knat_forward_remove(nat->knat, f);
+	else if (!nat_fwd_addrs(f, &a))
 		slirp_uplink_forward_remove(nat->uplink, a.udp,
 					    (void *)&a.host, a.hlen);
 }
@@ -181,6 +188,18 @@ static int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
 	struct netd_nat *nat;
 	int ret;
 
+	if (n->conf.mode == NETCONF_MODE_BRIDGE && d->have_net_admin) {
+		nat = calloc(1, sizeof(*nat));
+		if (!nat)
+			return -ENOMEM;
+		nat->port_id = -1;
+		ret = netd_knat_start(d, n, &nat->knat, err, errlen);
+		if (ret < 0) {
+			free(nat);
+			return ret;
+		}
+		goto attached;
+	}
 	if (n->conf.mode != NETCONF_MODE_NAT)
 		return 0;
 	ret = nat_uplink_config(&n->conf, &uc, err, errlen);
@@ -238,8 +257,8 @@ attached:
 		}
 		log_err(MOD, "%s: forward stays down: %s", n->conf.name, ferr);
 	}
-	log_info(MOD, "%s: nat uplink up (%u forwards)", n->conf.name,
-		 n->conf.forward_count);
+	log_info(MOD, "%s: nat %s up (%u forwards)", n->conf.name,
+		 nat->knat ? "(kernel)" : "uplink", n->conf.forward_count);
 	return 0;
 
 free_uplink:
@@ -255,13 +274,16 @@ static void netd_nat_stop(struct netd *d, struct netd_net *n)
 
 	if (!nat)
 		return;
-	if (nat->port_id >= 0) {
+	if (nat->knat) {
+		netd_knat_stop(nat->knat);
+	} else if (nat->port_id >= 0) {
 		netd_dp_port_remove(d, nat->dp);
 		switch_port_remove(n->sw, (uint32_t)nat->port_id);
 	} else if (n->gw) {
 		gateway_uplink_detach(netd_gw_gateway(n->gw));
 	}
-	slirp_uplink_free(nat->uplink); /* closes every listener */
+	if (nat->uplink)
+		slirp_uplink_free(nat->uplink); /* closes every listener */
 	free(nat);
 	n->nat = NULL;
 }
@@ -403,7 +425,8 @@ static json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
 		return NULL;
 	json_object_set_new(j, "net", json_string(n->conf.name));
 	json_object_set_new(j, "state", json_string(e[0] ? "down" : "up"));
-	if (n->nat && !e[0] && n->conf.forwards[i].proto == NETCONF_FWD_TCP) {
+	if (n->nat && n->nat->uplink && !e[0] &&
+	    n->conf.forwards[i].proto == NETCONF_FWD_TCP) {
 		struct fwd_endpoint h;
 
 		if (!fwd_host_parse(n->conf.forwards[i].host, &h))
@@ -422,6 +445,8 @@ static json_t *netd_nat_json(struct netd_net *n)
 
 	if (!n->nat)
 		return NULL;
+	if (n->nat->knat)
+		return netd_knat_json(n->nat->knat);
 	slirp_uplink_stats_get(n->nat->uplink, &st);
 	return json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,"
 			 "s:I}}",
@@ -462,7 +487,8 @@ static struct netd_net *nat_arg_net(struct netd *d, json_t *args, char *err,
 	}
 	if (!n->nat) {
 		snprintf(err, ERRLEN,
-			 "network '%s' is mode %s: forwards need mode nat",
+			 "network '%s' is mode %s: forwards need mode nat "
+			 "or bridge",
 			 n->conf.name, netconf_mode_name(n->conf.mode));
 		*ret = -EOPNOTSUPP;
 		return NULL;
@@ -624,8 +650,27 @@ static const struct netd_command nat_commands[] = {
 };
 
 /* A nat network's uplink and forwards, as a netd service (service.h). */
+/* What an earlier run's kill -9 left in nftables goes before the state
+ * file is read (the declared networks then rebuild their tables). */
+static int netd_nat_svc_start(struct netd *d)
+{
+	int ret;
+
+	if (!d->have_net_admin)
+		return 0;
+	ret = netd_knat_sweep(d);
+	if (ret > 0)
+		log_info(MOD, "removed %d stray nftables tables from a "
+			 "previous run", ret);
+	else if (ret < 0)
+		log_warn(MOD, "cannot list nftables tables: %s",
+			 strerror(-ret));
+	return 0;
+}
+
 const struct netd_service netd_nat_service = {
 	.name = "nat",
+	.start = netd_nat_svc_start,
 	.net_start = netd_nat_start,
 	.net_stop = netd_nat_stop,
 	.net_apply = netd_nat_apply_forwards,

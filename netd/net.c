@@ -368,10 +368,12 @@ int netd_net_create(struct netd *d, const struct netconf_net *conf,
 	for (uint32_t i = 0; i < n->conf.port_count; i++)
 		n->rt[i].port_id = -1;
 	netd_dp_add_switch(d, n->sw);
-	ret = netd_services_net_start(d, n, restoring, err, errlen);
+	/* The bridge first: the services' kernel NAT (knat.c) sets
+	 * options on it; they stop before it goes (netd_net_destroy). */
+	ret = netd_bridge_start(d, n, err, errlen);
 	if (ret < 0)
 		goto fail;
-	ret = netd_bridge_start(d, n, err, errlen);
+	ret = netd_services_net_start(d, n, restoring, err, errlen);
 	if (ret < 0)
 		goto fail;
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {

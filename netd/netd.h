@@ -181,6 +181,23 @@ json_t *netd_bridge_fdb(struct netd_net *n, char *err, size_t errlen);
 int netd_bridge_fdb_flush(struct netd_net *n, int port);
 json_t *netd_bridge_json(struct netd_net *n);
 
+/*
+ * knat.c: a bridge network's nat and forwards in an nftables table (the
+ * nat service, nat.c, drives them: one forward interface for both modes).
+ */
+struct netd_knat;
+int netd_knat_start(struct netd *d, struct netd_net *n,
+		    struct netd_knat **out, char *err, size_t errlen);
+void netd_knat_stop(struct netd_knat *k); /* deletes the table */
+int netd_knat_forward_add(struct netd_knat *k, const struct netconf_forward *f,
+			  char *err, size_t errlen);
+void netd_knat_forward_remove(struct netd_knat *k,
+			      const struct netconf_forward *f);
+json_t *netd_knat_json(const struct netd_knat *k);
+/* Delete the tables an earlier run of this instance left. Return: how
+ * many, or -errno. */
+int netd_knat_sweep(struct netd *d);
+
 /* vmport.c */
 int netd_vm_attach(struct netd *d, int fd);
 void netd_vm_detach(struct netd *d, int slot);

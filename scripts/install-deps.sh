@@ -16,19 +16,20 @@ PKGS_BUILD=(
 	build-essential binutils clang lld llvm libclang-rt-14-dev pkg-config
 	libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev
 	libnl-3-dev libnl-route-3-dev libslirp-dev libvdeplug-dev
-	libbpf-dev libpcap-dev liburing-dev
+	libbpf-dev bpftool libnftables-dev libpcap-dev liburing-dev
 	liblzma-dev libzstd-dev zlib1g-dev
 )
 # Tools the integration, nested and interop tiers drive for real:
 # python3 (netns control clients), ethtool (offload checks), e2fsprogs
 # (mkfs.ext4, debugfs, e2fsck for the VMM's disk), xz-utils (the nested
 # harness unpacks the kernel), file (checks busybox is static), netcat
-# (control sockets), jq (JSON from the client).
+# (control sockets), jq (JSON from the client), nftables (nft: the kernel
+# NAT tests read netd's tables), arping (ARP with a spoofed sender).
 PKGS_TEST=(
 	iproute2 busybox-static tcpdump tshark iperf3 iputils-ping ethtool
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod cpio xz-utils file
 	e2fsprogs netcat-openbsd dnsutils vde2 vdeplug procps psmisc jq util-linux
-	isc-dhcp-client dnsmasq-base
+	isc-dhcp-client dnsmasq-base nftables arping
 	python3
 )
 # Peers the benchmarks measure against (and git, which stamps the results).

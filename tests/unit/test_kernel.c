@@ -10,7 +10,10 @@
 #include <cmocka.h>
 
 #include "common/netconf.h"
+#include "kernel/nft.h"
 #include "kernel/vlan.h"
+
+#include <arpa/inet.h>
 
 static void test_vlan_parse(void **state)
 {
@@ -90,12 +93,98 @@ static void test_bridge_rules(void **state)
 	assert_non_null(strstr(err.msg, "missing field 'tap'"));
 }
 
+/* nat and forwards on a bridge network: what the file accepts. */
+static void test_bridge_nat_rules(void **state)
+{
+	static const char base[] = "name: lab\nmode: bridge\n"
+				   "subnet: 10.9.0.0/24\n";
+	struct netconf_error err;
+	struct netconf *cfg;
+	char y[512];
+
+	snprintf(y, sizeof(y), "%snat: true\n", base);
+	assert_null(load(y, &err));
+	assert_string_equal(err.path, "nat");
+	assert_non_null(strstr(err.msg, "bridge_address"));
+	snprintf(y, sizeof(y), "%sbridge_address: 10.9.0.254/24\nnat: true\n"
+		 "forwards:\n  - {proto: tcp, host: 8080, guest: 10.9.0.5:80}\n",
+		 base);
+	cfg = load(y, &err);
+	assert_non_null(cfg);
+	assert_true(cfg->networks[0].nat);
+	/* Defaults as in mode nat: 127.0.0.1 and the guest's port. */
+	assert_string_equal(cfg->networks[0].forwards[0].host,
+			    "127.0.0.1:8080");
+	netconf_free(cfg);
+	snprintf(y, sizeof(y), "%sbridge_address: 10.9.0.254/24\nforwards:\n"
+		 "  - {proto: tcp, host: '[::1]:80', guest: '[fd00::5]'}\n",
+		 base);
+	assert_null(load(y, &err));
+	assert_non_null(strstr(err.msg, "IPv4 only"));
+	snprintf(y, sizeof(y), "%sbridge_address: 10.9.0.254/24\nforwards:\n"
+		 "  - {proto: tcp, host: 80, guest: 10.8.0.5}\n", base);
+	assert_null(load(y, &err));
+	assert_non_null(strstr(err.msg, "outside"));
+	assert_null(load("name: lab\nmode: isolated\nnat: true\n", &err));
+	assert_non_null(strstr(err.msg, "only a nat or bridge network"));
+}
+
+/* The table text: masquerade, DNAT in prerouting and output, delete. */
+static void test_nft_ruleset(void **state)
+{
+	struct kernel_nft_forward f[2] = {
+		{.udp = false, .host_port = 8080, .guest_port = 80},
+		{.udp = true, .host_port = 53, .guest_port = 5353},
+	};
+	struct kernel_nft_nat t = {
+		.table = "loom_0000abcd_lab", .bridge = "lb-lab",
+		.prefix = 24, .masquerade = true, .fwd = f, .nfwd = 2,
+	};
+	char buf[4096], small[64], *p;
+	int n;
+
+	inet_pton(AF_INET, "10.9.0.0", &t.subnet);
+	inet_pton(AF_INET, "127.0.0.1", &f[0].host_addr);
+	inet_pton(AF_INET, "10.9.0.5", &f[0].guest_addr);
+	inet_pton(AF_INET, "10.9.0.6", &f[1].guest_addr);
+	n = kernel_nft_ruleset(&t, buf, sizeof(buf));
+	assert_true(n > 0 && (size_t)n == strlen(buf));
+	/* Replaced whole: add (never fails), delete, define. */
+	assert_memory_equal(buf, "add table inet loom_0000abcd_lab\n"
+			    "delete table inet loom_0000abcd_lab\n", 69);
+	assert_non_null(strstr(buf, "ip saddr 10.9.0.0/24 oifname != \"lb-lab\" "
+				    "masquerade"));
+	assert_non_null(strstr(buf, "oifname \"lb-lab\" ct status dnat "
+				    "masquerade"));
+	/* Each DNAT twice: prerouting and output. */
+	p = strstr(buf, "ip daddr 127.0.0.1 tcp dport 8080 dnat ip to "
+			"10.9.0.5:80");
+	assert_non_null(p);
+	assert_non_null(strstr(p + 1, "ip daddr 127.0.0.1 tcp dport 8080"));
+	assert_non_null(strstr(buf, "meta nfproto ipv4 fib daddr type local "
+				    "udp dport 53 dnat ip to 10.9.0.6:5353"));
+	assert_int_equal(kernel_nft_ruleset(&t, small, sizeof(small)), -ENOSPC);
+	/* Nothing to hold: only the delete. */
+	t.masquerade = false;
+	t.nfwd = 0;
+	n = kernel_nft_ruleset(&t, buf, sizeof(buf));
+	assert_int_equal(n, 69);
+	assert_null(strstr(buf, "table inet loom_0000abcd_lab {"));
+	assert_int_equal(kernel_nft_table_name("0000abcd", "lab", buf,
+					       sizeof(buf)), 0);
+	assert_string_equal(buf, "loom_0000abcd_lab");
+	assert_int_equal(kernel_nft_table_name("0000abcd", "lab", small, 8),
+			 -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vlan_parse),
 		cmocka_unit_test(test_bridge_defaults),
 		cmocka_unit_test(test_bridge_rules),
+		cmocka_unit_test(test_bridge_nat_rules),
+		cmocka_unit_test(test_nft_ruleset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
