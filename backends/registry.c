@@ -13,6 +13,7 @@
 #include "backends/slirp.h"
 #include "backends/tap.h"
 #include "backends/vde.h"
+#include "backends/vhost_user.h"
 #include "common/log.h"
 
 #define MOD "backends"
@@ -30,6 +31,7 @@ static const struct port_ops *const backends[] = {
     &slirp_port_ops,
     &tap_port_ops,
     &vde_port_ops,
+    &vhost_user_port_ops,
 };
 
 size_t backend_count(void)

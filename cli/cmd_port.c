@@ -18,6 +18,7 @@ static const char usage_port[] =
     "  add NET --tap NAME [...]   create a TAP port and attach it\n"
     "  add NET --type T --name P  a port of another type (loopback)\n"
     "  add NET --vde URL --name PORT   plug the network into a VDE network\n"
+    "  add NET --vhost-user PATH --name PORT   serve a vhost-user front end\n"
     "  del NET PORT               detach a port and remove its TAP\n"
     "  list [NET]                 ports with their counters\n"
     "\n"
@@ -30,6 +31,7 @@ static const char usage_add[] =
     "                     [--json]\n"
     "       loom port add NET --type TYPE --name PORT [--vlan N | --trunk ...]\n"
     "       loom port add NET --vde URL --name PORT [--vlan N | --trunk ...]\n"
+    "       loom port add NET --vhost-user PATH --name PORT [--vlan N | ...]\n"
     "\n"
     "Create the TAP interface NAME, optionally move it into the network\n"
     "namespace NS and give it an address, and attach it to network NET.\n"
@@ -37,7 +39,9 @@ static const char usage_add[] =
     "back into the network (docs/network-file.md). With --vde, plug network\n"
     "NET into the VDE network at URL (any libvdeplug URL: vde:///run/vde.ctl\n"
     "for a vde_switch, vxvde://, tap://, ...); the port reconnects when the\n"
-    "far side restarts (docs/vde.md).\n"
+    "far side restarts (docs/vde.md). With --vhost-user, listen on the Unix\n"
+    "socket PATH as the vhost-user back end of one front end at a time\n"
+    "(QEMU's -netdev vhost-user, cloud-hypervisor; docs/vhost-user.md).\n"
     "\n"
     "Options:\n"
     "  --type TYPE       the port's backend: tap (the default), loopback, vde,\n"
@@ -49,6 +53,9 @@ static const char usage_add[] =
     "  --vde URL         a port of type vde connected to URL (--type vde\n"
     "                    --url URL)\n"
     "  --url URL         where a port of another type connects (vde)\n"
+    "  --vhost-user PATH a port of type vhost-user listening on PATH\n"
+    "                    (--type vhost-user --path PATH)\n"
+    "  --path PATH       the socket a port of another type listens on\n"
     "  --name PORT       the port's name in the network (default: NAME)\n"
     "  --netns NS        an 'ip netns' namespace to move the TAP into\n"
     "  --address CIDR    address set on the TAP, e.g. 10.10.0.2/24\n"
@@ -135,6 +142,8 @@ enum {
 	OPT_PORT,
 	OPT_TYPE,
 	OPT_URL,
+	OPT_VHOST_USER,
+	OPT_PATH,
 	OPT_PARENT,
 	OPT_MACVTAP_MODE,
 };
@@ -256,6 +265,8 @@ void loom_print_ports(const json_t *ports, bool with_net)
 			snprintf(dev, sizeof(dev), "%s", jstr(p, "tap"));
 		else if (jstr(p, "url")) /* a VDE port: where it plugs in */
 			snprintf(dev, sizeof(dev), "%s", jstr(p, "url"));
+		else if (jstr(p, "path")) /* vhost-user: where it listens */
+			snprintf(dev, sizeof(dev), "%s", jstr(p, "path"));
 		else if (jstr(p, "mac"))
 			snprintf(dev, sizeof(dev), "%s %s",
 				 jstr(p, "model") ? jstr(p, "model") : "vm",
@@ -319,6 +330,8 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"vde", required_argument, NULL, OPT_VDE},
 	    {"url", required_argument, NULL, OPT_URL},
+	    {"vhost-user", required_argument, NULL, OPT_VHOST_USER},
+	    {"path", required_argument, NULL, OPT_PATH},
 	    {"parent", required_argument, NULL, OPT_PARENT},
 	    {"macvtap-mode", required_argument, NULL, OPT_MACVTAP_MODE},
 	    {"name", required_argument, NULL, OPT_NAME},
@@ -364,6 +377,14 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_URL:
 			json_object_set_new(args, "url", json_string(optarg));
+			break;
+		case OPT_VHOST_USER:
+			json_object_set_new(args, "type",
+					    json_string("vhost-user"));
+			json_object_set_new(args, "path", json_string(optarg));
+			break;
+		case OPT_PATH:
+			json_object_set_new(args, "path", json_string(optarg));
 			break;
 		case OPT_PARENT:
 			json_object_set_new(args, "parent", json_string(optarg));
@@ -424,7 +445,7 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 	if (!json_object_get(args, "tap") && !json_object_get(args, "type")) {
 		json_decref(args);
 		return loom_usage_err(cmd,
-				      "missing --tap NAME (or --vde URL, --type TYPE)");
+				      "missing --tap NAME (or --vde URL, --vhost-user PATH, --type TYPE)");
 	}
 	rc = netconf_port_from_json(args, &port, "", &err);
 	if (rc) {

@@ -40,6 +40,7 @@ enum netconf_limits {
 	NETCONF_IFNAME_MAX = 15,	/* TAP names (IFNAMSIZ - 1) */
 	NETCONF_NETNS_MAX = 64,		/* network namespace names */
 	NETCONF_URL_MAX = 1023,		/* a port's url */
+	NETCONF_PATH_MAX = 107,		/* a port's socket path (sun_path) */
 	NETCONF_NETWORKS_MAX = 256,	/* networks in one file */
 	NETCONF_PORTS_MAX = 1024,	/* ports per network */
 	NETCONF_PORTS_TOTAL_MAX = 4096, /* ports in one file, all networks */
@@ -89,6 +90,8 @@ enum netconf_defaults {
  * @macvtap_mode: type macvtap: bridge (default), private, vepa, passthru.
  * @url: where a port of another type connects (type vde: a libvdeplug URL,
  *       docs/vde.md), or NULL; at most NETCONF_URL_MAX bytes, printable.
+ * @path: type vhost-user: the Unix socket netd listens on for the front
+ *        end (docs/vhost-user.md), or NULL; at most NETCONF_PATH_MAX bytes.
  * @vlan: access VLAN (1..4094); 0 when @trunk is used.
  * @trunk: tagged VLANs of a trunk port, @trunk_count entries, or NULL.
  * @native: VLAN of untagged frames on a trunk port, 0 for none (untagged
@@ -101,6 +104,7 @@ struct netconf_port {
 	char *netns;
 	char *address;
 	char *url;
+	char *path;
 	char *parent;
 	char *macvtap_mode;
 	uint32_t vlan;

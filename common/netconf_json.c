@@ -41,6 +41,7 @@ json_t *netconf_port_to_json(const struct netconf_port *port)
 	rc |= json_set_str(o, "netns", port->netns);
 	rc |= json_set_str(o, "address", port->address);
 	rc |= json_set_str(o, "url", port->url);
+	rc |= json_set_str(o, "path", port->path);
 	rc |= json_set_str(o, "parent", port->parent);
 	rc |= json_set_str(o, "macvtap_mode", port->macvtap_mode);
 	rc |= json_set_uint(o, "vlan", port->vlan);
@@ -173,6 +174,8 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 			rc = jget_str(v, &port->address, p, err);
 		else if (!strcmp(key, "url"))
 			rc = jget_str(v, &port->url, p, err);
+		else if (!strcmp(key, "path"))
+			rc = jget_str(v, &port->path, p, err);
 		else if (!strcmp(key, "parent"))
 			rc = jget_str(v, &port->parent, p, err);
 		else if (!strcmp(key, "macvtap_mode"))

@@ -70,6 +70,8 @@ const cyaml_schema_field_t netconf_port_fields[] = {
 			   address, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("url", CYAML_FLAG_OPTIONAL, struct netconf_port,
 			   url, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("path", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			   path, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("parent", CYAML_FLAG_OPTIONAL, struct netconf_port,
 			   parent, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("macvtap_mode", CYAML_FLAG_OPTIONAL,

@@ -174,6 +174,13 @@ static int port_check(const struct netconf_port *port,
 				       "a TAP port has no 'url' (a port of "
 				       "type vde has: add type: vde)");
 		}
+		if (port->path) {
+			netconf_path_field(p, path, "path");
+			return netconf_err_set(err, p,
+				       "a TAP port has no 'path' (a port of "
+				       "type vhost-user has: add type: "
+				       "vhost-user)");
+		}
 		netconf_path_field(p, path, "tap");
 		if (!port->tap)
 			return netconf_err_set(err, path,
@@ -206,6 +213,21 @@ static int port_check(const struct netconf_port *port,
 				return netconf_err_set(err, p,
 					       "must be printable ASCII without "
 					       "spaces (byte %u is not)", i);
+	}
+	if (port->path) {
+		size_t n = strlen(port->path);
+
+		netconf_path_field(p, path, "path");
+		if (!n || n > NETCONF_PATH_MAX)
+			return netconf_err_set(err, p,
+				       "must be 1..%d bytes long (a Unix "
+				       "socket's path)", NETCONF_PATH_MAX);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)port->path[i] < 0x20 ||
+			    port->path[i] == 0x7f)
+				return netconf_err_set(err, p,
+					       "must not hold control "
+					       "characters (byte %u does)", i);
 	}
 	if (port->netns) {
 		netconf_path_field(p, path, "netns");
@@ -528,6 +550,7 @@ void netconf_port_clear(struct netconf_port *port)
 	free(port->netns);
 	free(port->address);
 	free(port->url);
+	free(port->path);
 	free(port->parent);
 	free(port->macvtap_mode);
 	free(port->trunk);

@@ -75,6 +75,7 @@ struct port;
  * @netns: `ip netns` name the interface goes into
  * @address: "ADDR/PREFIX" for the interface
  * @url: where the port connects (the port's `url:`; vde: a libvdeplug URL)
+ * @path: the socket the port listens on (the port's `path:`; vhost-user)
  * @parent: macvtap: the interface it sits on
  * @link_mode: macvtap: bridge, private, vepa, passthru (NULL: bridge)
  * @mtu: the network's MTU (0: the kernel's default)
@@ -90,6 +91,7 @@ struct port_decl {
 	const char *netns;
 	const char *address;
 	const char *url;
+	const char *path;
 	const char *parent;
 	const char *link_mode;
 	uint32_t mtu;

@@ -64,7 +64,7 @@ check_not "a loopback port with a tap field is refused" \
 	ctl port.add '{"net":"hair","name":"l2","type":"loopback","tap":"x"}'
 msg=$(ctl_msg port.add '{"net":"hair","name":"l3","type":"shm"}')
 check "a port of type shm cannot be declared (names the declarable types)" \
-	has_text "$msg" "cannot be declared with type 'shm' (types a port can be declared with: loopback, macvtap, tap, vde)"
+	has_text "$msg" "cannot be declared with type 'shm' (types a port can be declared with: loopback, macvtap, tap, vde, vhost-user)"
 msg=$(ctl_msg port.add '{"net":"hair","name":"l4","type":"nope"}')
 check "an unknown port type is refused" has_text "$msg" "unknown type 'nope'"
 

@@ -84,7 +84,14 @@ static void test_registry_classes(void **state)
 	assert_int_equal(loopback_port_ops.caps, PORT_CAP_POLL_LEVEL);
 	assert_null(loopback_port_ops.set_offload);
 	backend_declarable_names(names, sizeof(names));
-	assert_string_equal(names, "loopback, macvtap, tap, vde");
+	assert_string_equal(names, "loopback, macvtap, tap, vde, vhost-user");
+	/* vhost-user: polled rings (arm before sleeping), a link, whole
+	 * frames only. */
+	assert_int_equal(backend_lookup("vhost-user")->caps, 0);
+	assert_non_null(backend_lookup("vhost-user")->create);
+	assert_non_null(backend_lookup("vhost-user")->arm);
+	assert_non_null(backend_lookup("vhost-user")->link);
+	assert_null(backend_lookup("vhost-user")->set_offload);
 	/* vde: level-triggered epoll fd of its own, plain frames, a link. */
 	assert_int_equal(backend_lookup("vde")->caps, PORT_CAP_POLL_LEVEL);
 	assert_non_null(backend_lookup("vde")->create);
