@@ -38,7 +38,7 @@ static struct nl_sock *macvtap_nl(void)
 	return sk;
 }
 
-static void macvtap_link_delete(int ifindex)
+void macvtap_link_remove(int ifindex)
 {
 	struct nl_sock *sk = macvtap_nl();
 	struct rtnl_link *l = rtnl_link_alloc();
@@ -55,9 +55,9 @@ static void macvtap_link_delete(int ifindex)
 		nl_socket_free(sk);
 }
 
-/* Create macvtap @name on @parent in @mode. Return: ifindex or -errno. */
-static int macvtap_link_add(const char *name, const char *parent,
-			    const char *mode, char *err, size_t errlen)
+int macvtap_link_create(const char *name, const char *parent,
+			const char *mode, const uint8_t *mac, char *err,
+			size_t errlen)
 {
 	struct rtnl_link *l = NULL, *got = NULL;
 	struct nl_sock *sk = macvtap_nl();
@@ -83,6 +83,16 @@ static int macvtap_link_add(const char *name, const char *parent,
 	rtnl_link_set_name(l, name);
 	rtnl_link_set_link(l, pidx);
 	rtnl_link_macvtap_set_mode(l, (uint32_t)m);
+	if (mac) {
+		struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+
+		if (!a) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		rtnl_link_set_addr(l, a);
+		nl_addr_put(a);
+	}
 	ret = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot create macvtap %s on %s: %s%s",
@@ -129,15 +139,15 @@ static int macvtap_port_create(const struct port_decl *decl, void **priv,
 			 "and a parent", decl->name);
 		return -EINVAL;
 	}
-	idx = macvtap_link_add(decl->ifname, decl->parent, decl->link_mode,
-			       err, errlen);
+	idx = macvtap_link_create(decl->ifname, decl->parent, decl->link_mode,
+				  NULL, err, errlen);
 	if (idx < 0)
 		return idx;
 	/* devtmpfs makes the node as the link appears. */
 	snprintf(dev, sizeof(dev), "/dev/tap%d", idx);
 	ret = tap_dev_create(&a, &t, err, errlen);
 	if (ret < 0) {
-		macvtap_link_delete(idx);
+		macvtap_link_remove(idx);
 		return ret;
 	}
 	log_info(MOD, "%s on %s (mode %s)", decl->ifname, decl->parent,
@@ -183,7 +193,7 @@ static void macvtap_port_close(struct port *p)
 
 	tap_port_ops.close(p);
 	if (idx > 0)
-		macvtap_link_delete(idx);
+		macvtap_link_remove(idx);
 }
 
 const struct port_ops macvtap_port_ops = {

@@ -3,6 +3,9 @@
 #ifndef LOOM_BACKENDS_MACVTAP_H
 #define LOOM_BACKENDS_MACVTAP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "switch/port.h"
 
 /*
@@ -13,5 +16,18 @@
  * promiscuous and belongs to this port alone).
  */
 extern const struct port_ops macvtap_port_ops;
+
+/*
+ * macvtap_link_create - macvtap @name on @parent in @mode ("bridge",
+ * "private", "vepa", "passthru"; NULL: bridge) with MAC @mac (NULL: the
+ * kernel's pick). Used by the port and by netd's VM NICs (netd/kport.c).
+ * Return: its ifindex, or a negative errno with @err set.
+ */
+int macvtap_link_create(const char *name, const char *parent,
+			const char *mode, const uint8_t *mac, char *err,
+			size_t errlen);
+
+/* macvtap_link_remove - delete the link @ifindex (errors are logged). */
+void macvtap_link_remove(int ifindex);
 
 #endif

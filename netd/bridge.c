@@ -348,6 +348,28 @@ void netd_bridge_port_down(struct netd *d, struct netd_net *n, uint32_t i)
 	rt->kifindex = 0;
 }
 
+int netd_bridge_tap_join(struct netd_net *n, int ifindex, uint16_t vlan,
+			 char *err, size_t errlen)
+{
+	struct kernel_link_set enslave = {.master = n->br->ifindex,
+					  .up = true};
+	struct kernel_vlans v = {.pvid = vlan};
+	int ret;
+
+	if (!n->br->vlan_filtering && vlan != NETCONF_DEFAULT_VLAN) {
+		snprintf(err, errlen, "VLAN %u refused: %s", vlan,
+			 BRIDGE_NO_VLANS_MSG);
+		return -EOPNOTSUPP;
+	}
+	ret = kernel_link_set(bridge_sk(n), ifindex, &enslave);
+	if (ret == 0 && n->br->vlan_filtering)
+		ret = kernel_bridge_vlans_set(bridge_sk(n), ifindex, false, &v);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot join bridge %s: %s",
+			 n->conf.bridge, strerror(-ret));
+	return ret;
+}
+
 /* port.list's counters for a kernel port, in the switch's shape. */
 static json_t *bridge_counters(const struct kernel_link_stats *st)
 {

@@ -236,6 +236,7 @@ static int cmd_net_show(struct netd *d, json_t *args, json_t **res, char *err)
 	for (int i = 0; i < NETD_VMS_MAX; i++)
 		if (d->vms[i] && d->vms[i]->net == n)
 			json_array_append_new(ports, netd_vm_status(d->vms[i]));
+	netd_kport_list(d, n, ports);
 	*res = json_pack("{s:o,s:o}", "network", netd_net_json(n), "ports",
 			 ports);
 	return 0;
@@ -371,7 +372,10 @@ static int cmd_port_list(struct netd *d, json_t *args, json_t **res,
 			if (d->vms[i] && d->vms[i]->net == n)
 				json_array_append_new(arr,
 						      netd_vm_status(d->vms[i]));
+		netd_kport_list(d, n, arr);
 	}
+	if (!only)
+		netd_kport_list(d, NULL, arr);
 	*res = json_pack("{s:o}", "ports", arr);
 	return 0;
 }

@@ -151,6 +151,79 @@ static int client_capture(struct netd *d, struct client *c, json_t *req,
 	return 1;
 }
 
+/* Send framed @reply (stolen) with @fd attached (SCM_RIGHTS), in one go:
+ * the socket's buffer is empty (nic.open is first on its connection). */
+static int client_send_fd(int sock, json_t *reply, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	char *text = json_dumps(reply, JSON_COMPACT);
+	struct iovec iov[2];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct cmsghdr *h;
+	uint32_t be;
+	ssize_t n;
+
+	json_decref(reply);
+	if (!text)
+		return -ENOMEM;
+	be = htonl((uint32_t)strlen(text));
+	iov[0] = (struct iovec){ &be, 4 };
+	iov[1] = (struct iovec){ text, strlen(text) };
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	h = CMSG_FIRSTHDR(&mh);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(text);
+	return n == (ssize_t)(4 + ntohl(be)) ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/*
+ * nic.open: the reply carries the device's fd and the connection becomes
+ * the port's (netd/kport.c), like capture.start's. Permission: the peer
+ * passed the same uid check as every client and shm attach.
+ * Return: 1 when it did (the client slot is freed), 0 when @reply is an
+ * error to queue as usual.
+ */
+static int client_kport(struct netd *d, struct client *c, json_t *req,
+			json_t **reply)
+{
+	struct netd_kport *kp;
+	int fd = -1, sock;
+
+	if (c->wlen != c->woff || c->rlen != LOOM_CONTROL_HDR_LEN +
+	    ntohl(*(uint32_t *)c->rbuf)) {
+		*reply = netd_reply_error(json_object_get(req, "id"),
+					  LOOM_ERR_INVAL, "nic.open must be the "
+					  "only request on its connection");
+		return 0;
+	}
+	kp = netd_kport_open(d, req, &fd, reply);
+	if (!kp)
+		return 0;
+	sock = c->fd;
+	evloop_fd_del(d->loop, sock);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	free(c->rbuf);
+	free(c->wbuf);
+	memset(c, 0, sizeof(*c));
+	d->nclients--;
+	if (client_send_fd(sock, *reply, fd) < 0)
+		log_rl(LOG_WARN, MOD, "nic.open: cannot pass the fd");
+	*reply = NULL;
+	/* A VMM that got nothing sees the port go with the connection. */
+	netd_kport_attach(kp, sock);
+	return 1;
+}
+
 /* Handle complete requests in rbuf. Return: 0, 1 when the connection was
  * handed over (@c is free), or -1 to drop the client. */
 static int client_process(struct netd *d, struct client *c)
@@ -185,7 +258,12 @@ static int client_process(struct netd *d, struct client *c)
 			reply = netd_reply_error(NULL, LOOM_ERR_PROTO,
 						 "invalid JSON at byte %d: %s",
 						 jerr.position, jerr.text);
-		else if (!netd_capture_is_start(req))
+		else if (netd_kport_is_open(req)) {
+			if (client_kport(d, c, req, &reply)) {
+				json_decref(req);
+				return 1;
+			}
+		} else if (!netd_capture_is_start(req))
 			reply = netd_command(d, req);
 		else if (client_capture(d, c, req, &reply)) {
 			json_decref(req);

@@ -284,6 +284,7 @@ void netd_net_destroy(struct netd *d, struct netd_net *n)
 		return;
 	if (n->sw) {
 		netd_vm_detach_net(d, n);
+		netd_kport_detach_net(d, n);
 		for (uint32_t i = 0; i < n->conf.port_count; i++)
 			netd_port_down(d, n, i);
 		netd_services_net_stop(d, n);
@@ -675,6 +676,7 @@ json_t *netd_net_json(struct netd_net *n)
 
 void netd_shutdown(struct netd *d)
 {
+	netd_kport_stop(d);
 	while (d->nnets) {
 		struct netd_net *n = d->nets[--d->nnets];
 

@@ -180,6 +180,9 @@ json_t *netd_bridge_fdb(struct netd_net *n, char *err, size_t errlen);
 /* Flush port index @port's entries (-1: all). Return: entries gone. */
 int netd_bridge_fdb_flush(struct netd_net *n, int port);
 json_t *netd_bridge_json(struct netd_net *n);
+/* Enslave TAP @ifindex (a VM NIC's) with access VLAN @vlan. Return: 0 or -errno. */
+int netd_bridge_tap_join(struct netd_net *n, int ifindex, uint16_t vlan,
+			 char *err, size_t errlen);
 
 /*
  * knat.c: a bridge network's nat and forwards in an nftables table (the
@@ -207,6 +210,22 @@ bool netd_vm_gso_ok(struct netd *d, const struct netd_net *n);
 const char *netd_vm_port_name(struct netd *d, struct netd_net *n,
 			      uint32_t port_id);
 json_t *netd_vm_status(struct netd_vmport *vm);
+
+/* kport.c: VM NICs on the kernel path (nic.open: a TAP or macvtap fd). */
+struct netd_kport;
+bool netd_kport_is_open(json_t *req);
+/* netd_kport_open - make the device @req asks for; *@fd its fd to pass
+ * (netd keeps its own), *@reply the reply. Return: the port (then call
+ * netd_kport_attach with the connection), or NULL (*@reply is an error). */
+struct netd_kport *netd_kport_open(struct netd *d, json_t *req, int *fd,
+				   json_t **reply);
+/* netd_kport_attach - the port takes connection @sock (its close removes
+ * the device). Return: 0 or -errno (the port is gone then). */
+int netd_kport_attach(struct netd_kport *kp, int sock);
+void netd_kport_detach_net(struct netd *d, struct netd_net *n);
+void netd_kport_stop(struct netd *d);
+/* Append the ports of @n (NULL: the macvtaps) to port list @arr. */
+void netd_kport_list(struct netd *d, struct netd_net *n, json_t *arr);
 
 /* state.c */
 int netd_state_save(struct netd *d);

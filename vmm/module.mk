@@ -83,3 +83,10 @@ $(BUILD)/tests/bench/bench_virtio_net: $(BUILD)/tests/bench/bench_virtio_net.o \
 		$(VMM_LIB) $(BUILD)/libloomvirtio.a $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK)
+
+# tests/netns helper: a VM NIC through loom-vmm's NIC backends (tap, shm).
+TEST_BINS += $(BUILD)/tests/netns/nic_tap_peer
+$(BUILD)/tests/netns/nic_tap_peer: $(BUILD)/tests/netns/nic_tap_peer.o \
+		$(VMM_LIB) $(BUILD)/libloomvirtio.a $(BUILD)/libloomcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK)

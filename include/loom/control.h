@@ -76,6 +76,15 @@ enum loom_capture_limits {
 	LOOM_CAPTURE_SNAPLEN_MAX = 262144, /* also the default */
 	LOOM_CAPTURE_FILTER_MAX = 4096,	   /* bytes of BPF filter text */
 };
+/*
+ * A VM NIC on the kernel path (docs/control-protocol.md): nic.open makes
+ * a TAP on a bridge network (args net, port, mac[, vlan, model]) or a
+ * macvtap (args macvtap: PARENT[, mode], port, mac) and passes its fd with
+ * the reply (SCM_RIGHTS); the connection then belongs to the device: its
+ * close removes it. Send it first on a connection of its own. A network
+ * whose frames move in netd's switch answers "EOPNOTSUPP" (use shm).
+ */
+#define LOOM_CMD_NIC_OPEN "nic.open"
 #define LOOM_CMD_LEASE_LIST "lease.list"
 #define LOOM_CMD_LEASE_RELEASE "lease.release"
 /* Reserved: hands the connection over to the shm attach handshake. */

@@ -14,10 +14,12 @@
 LOG_MODULE("nic");
 
 extern const struct nic_backend_ops nic_shm_ops;
+extern const struct nic_backend_ops nic_tap_ops;
 
 /* The registry: a new backend is its own file plus one line here. */
 static const struct nic_backend_ops *const nic_backends[] = {
 	&nic_shm_ops,
+	&nic_tap_ops,	/* a TAP or macvtap fd from netd (nic.open) */
 };
 
 static const struct nic_backend_ops *nic_backend_find(const char *name)
@@ -55,6 +57,7 @@ int nic_backend_open_ops(struct nic_backend **out,
 	nb->cfg = *cfg;
 	nb->notify_fd = -1;
 	nb->admin_up = true;
+	nb->datapath = "userspace";
 	nb->poll_fd = epoll_create1(EPOLL_CLOEXEC);
 	nb->admin_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (nb->poll_fd < 0 || nb->admin_fd < 0) {
@@ -97,9 +100,20 @@ int nic_backend_open(struct nic_backend **out, struct vm *vm,
 		     void *opaque)
 {
 	const struct nic_backend_ops *ops;
+	int ret;
 
 	(void)vm;
-	ops = nic_backend_find(cfg->backend[0] ? cfg->backend : "shm");
+	if (!cfg->backend[0]) {
+		/* A network whose frames move in the kernel gets a kernel
+		 * device; netd says -EPROTONOSUPPORT for any other. */
+		ret = nic_backend_open_ops(out, &nic_tap_ops, cfg, model_name,
+					   want, ev, opaque);
+		if (ret != -EPROTONOSUPPORT || cfg->macvtap[0])
+			return ret;
+		ops = &nic_shm_ops;
+	} else {
+		ops = nic_backend_find(cfg->backend);
+	}
 	if (!ops)
 		return -ENOENT;
 	return nic_backend_open_ops(out, ops, cfg, model_name, want, ev,
@@ -281,6 +295,29 @@ const struct nic_backend_stats *nic_backend_stats(const struct nic_backend *nb)
 const char *nic_backend_name(const struct nic_backend *nb)
 {
 	return nb->ops->name;
+}
+
+void nic_backend_set_rx_offload(struct nic_backend *nb, uint32_t bits)
+{
+	if (nb->ops->set_rx_offload)
+		nb->ops->set_rx_offload(nb, bits & nb->caps);
+}
+
+int nic_backend_kernel_fd(struct nic_backend *nb)
+{
+	if (!nb->ops->kernel_fd)
+		return -EOPNOTSUPP;
+	return nb->ops->kernel_fd(nb);
+}
+
+void nic_backend_set_datapath(struct nic_backend *nb, const char *datapath)
+{
+	__atomic_store_n(&nb->datapath, datapath, __ATOMIC_RELEASE);
+}
+
+const char *nic_backend_datapath(const struct nic_backend *nb)
+{
+	return __atomic_load_n(&nb->datapath, __ATOMIC_ACQUIRE);
 }
 
 void nic_backend_set_link(struct nic_backend *nb, bool up)

@@ -71,7 +71,10 @@ enum {
 /*
  * struct nic_config - one --nic option, parsed (vmm/net/nic.c):
  * --nic net=NAME[,model=virtio|e1000|rtl8139][,mac=MAC][,port=PORT]
- *       [,backend=shm]
+ *       [,backend=shm|tap][,vlan=N]
+ * --nic macvtap=PARENT[,mode=bridge|private|vepa|passthru][,model=...]
+ * @backend "" picks: a macvtap NIC or a NIC on a bridge network gets the
+ * kernel device netd makes ("tap"), any other network netd's shm port.
  * Defaults are filled in before a model sees it: @mac derived from the VM
  * and NIC names (locally administered), @port "VMNAME" for the first NIC
  * and "VMNAME.N" for the others (N = @index), @model "virtio".
@@ -82,6 +85,9 @@ struct nic_config {
 	char model[NIC_MODEL_MAX];
 	char backend[NIC_BACKEND_MAX];
 	uint8_t mac[6];
+	char macvtap[16];	/* parent device; "" for a NIC on @net */
+	char macvtap_mode[16];	/* "" = bridge */
+	uint16_t vlan;		/* bridge networks: access VLAN, 0 = 1 */
 	unsigned int index;	/* 0 for the first --nic */
 	const char *netd_sock;	/* netd's control socket; NULL: the run dir's */
 };
@@ -202,6 +208,30 @@ const struct nic_backend_stats *nic_backend_stats(const struct nic_backend *nb);
 const char *nic_backend_name(const struct nic_backend *nb);
 
 /*
+ * nic_backend_set_rx_offload() - what the guest's driver negotiated it
+ * takes on RX (enum nic_offload bits, within caps): a backend that can
+ * ask its peer for less (a TAP: TUNSETOFFLOAD) does; the model still
+ * handles a frame outside them (completes the checksum or drops it).
+ */
+void nic_backend_set_rx_offload(struct nic_backend *nb, uint32_t bits);
+
+/*
+ * nic_backend_kernel_fd() - a TAP-like fd (12-byte vnet header) the kernel
+ * can move this NIC's frames on by itself (vhost-net), while the link is
+ * up; it may change across a link down/up (link_changed: ask again).
+ * Return: the fd (owned by the backend), or -EOPNOTSUPP (the backend has
+ * none: frames go through the calls above), -ENOTCONN (link down).
+ */
+int nic_backend_kernel_fd(struct nic_backend *nb);
+
+/*
+ * nic_backend_set_datapath() - the model says who moves the frames
+ * ("userspace", "vhost-net": static strings), for status output.
+ */
+void nic_backend_set_datapath(struct nic_backend *nb, const char *datapath);
+const char *nic_backend_datapath(const struct nic_backend *nb);
+
+/*
  * struct nic_backend_ops - what a backend implements (one const instance
  * per backend, one line in the table in vmm/net/backend.c). The wrappers
  * above do the common checks and counting; @priv is the backend's own.
@@ -219,6 +249,9 @@ struct nic_backend_ops {
 	int (*rx_next)(struct nic_backend *nb, struct nic_frame *f);
 	void (*rx_done)(struct nic_backend *nb);
 	void (*rx_flush)(struct nic_backend *nb);
+	/* Optional (NULL: nothing to tell / no kernel fd). */
+	void (*set_rx_offload)(struct nic_backend *nb, uint32_t bits);
+	int (*kernel_fd)(struct nic_backend *nb);
 };
 
 /*
@@ -240,6 +273,7 @@ struct nic_backend {
 	bool admin_up;	  /* atomic: written by any thread */
 	bool shown_up;	  /* what the model was last told (poll thread) */
 	struct nic_backend_stats st;
+	const char *datapath; /* atomic: the control thread reads it */
 	void *priv;
 };
 

@@ -132,6 +132,7 @@ int nic_config_parse(struct nic_config *cfg, const char *arg,
 {
 	char buf[512], *save = NULL, *kv;
 	bool have_mac = false;
+	const char *mode = NULL;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (strlen(arg) >= sizeof(buf))
@@ -171,19 +172,52 @@ int nic_config_parse(struct nic_config *cfg, const char *arg,
 		} else if (!strcmp(kv, "backend")) {
 			if (!nic_backend_known(v))
 				return nic_err(err, errlen, "backend=%s: "
-					       "unknown (shm)", v);
+					       "unknown (shm, tap)", v);
 			snprintf(cfg->backend, sizeof(cfg->backend), "%s", v);
+		} else if (!strcmp(kv, "macvtap")) {
+			if (!nic_name_ok(v, sizeof(cfg->macvtap) - 1))
+				return nic_err(err, errlen, "macvtap=%s: an "
+					       "interface name (1-15 of A-Z a-z "
+					       "0-9 _ . -)", v);
+			snprintf(cfg->macvtap, sizeof(cfg->macvtap), "%s", v);
+		} else if (!strcmp(kv, "mode")) {
+			if (strcmp(v, "bridge") && strcmp(v, "private") &&
+			    strcmp(v, "vepa") && strcmp(v, "passthru"))
+				return nic_err(err, errlen, "mode=%s: bridge, "
+					       "private, vepa or passthru", v);
+			mode = v;
+			snprintf(cfg->macvtap_mode, sizeof(cfg->macvtap_mode),
+				 "%s", v);
+		} else if (!strcmp(kv, "vlan")) {
+			char *end;
+			long vid = strtol(v, &end, 10);
+
+			if (*end || vid < 1 || vid > 4094)
+				return nic_err(err, errlen, "vlan=%s: 1..4094",
+					       v);
+			cfg->vlan = (uint16_t)vid;
 		} else {
 			return nic_err(err, errlen, "unknown key '%s' (net, "
-				       "model, mac, port, backend)", kv);
+				       "macvtap, mode, model, mac, port, "
+				       "backend, vlan)", kv);
 		}
 	}
-	if (!cfg->net[0])
-		return nic_err(err, errlen, "net=NAME is required");
+	if (!cfg->net[0] && !cfg->macvtap[0])
+		return nic_err(err, errlen, "net=NAME or macvtap=PARENT is "
+			       "required");
+	if (cfg->net[0] && cfg->macvtap[0])
+		return nic_err(err, errlen, "net= or macvtap=, not both");
+	if (mode && !cfg->macvtap[0])
+		return nic_err(err, errlen, "mode= is a macvtap's: give "
+			       "macvtap=PARENT");
+	if (cfg->macvtap[0] && (cfg->vlan || !strcmp(cfg->backend, "shm")))
+		return nic_err(err, errlen, "a macvtap NIC has no vlan= and "
+			       "no shm backend (it is on PARENT's LAN)");
+	if (cfg->macvtap[0])
+		snprintf(cfg->net, sizeof(cfg->net), "(macvtap:%s)",
+			 cfg->macvtap);
 	if (!cfg->model[0])
 		snprintf(cfg->model, sizeof(cfg->model), "virtio");
-	if (!cfg->backend[0])
-		snprintf(cfg->backend, sizeof(cfg->backend), "shm");
 	if (!cfg->port[0]) {
 		int n;
 
@@ -236,8 +270,14 @@ static int nic_row_create(struct vm *vm, void *opt)
 
 const struct vmm_device nic_device = {
 	.name = "nic",
-	.arg = "net=NET[,model=M][,mac=MAC][,port=PORT]",
-	.help = "a NIC on loom-netd's network NET (repeatable);\n"
+	.arg = "net=NET|macvtap=DEV[,mode=M][,model=M][,mac=MAC][,port=PORT]"
+	       "[,vlan=N][,backend=shm|tap]",
+	.help = "a NIC on loom-netd's network NET, or a macvtap on\n"
+		"                       DEV (mode bridge, private, vepa,\n"
+		"                       passthru) netd makes (repeatable);\n"
+		"                       on a bridge network netd makes a TAP\n"
+		"                       (vlan=N: its access VLAN) and virtio\n"
+		"                       hands it to vhost-net where it can;\n"
 		"                       model virtio (default), e1000 (Intel\n"
 		"                       82540EM), rtl8139 (RTL8139C+: Linux\n"
 		"                       8139cp), rtl8139c (RTL8139C: 8139too);\n"
@@ -310,12 +350,13 @@ json_t *nic_list_status(void)
 		st = nic_backend_stats(nb);
 		nic_mac_format(nic_list[i].cfg.mac, mac);
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, "
+			a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, "
 				     "s:I, s:I, s:I, s:I, s:I, s:I}}",
 				     "net", nic_list[i].cfg.net, "mac", mac,
 				     "port", nic_list[i].cfg.port, "model",
 				     nic_list[i].cfg.model, "backend",
-				     nic_backend_name(nb), "link",
+				     nic_backend_name(nb), "datapath",
+				     nic_backend_datapath(nb), "link",
 				     nic_backend_link_up(nb) ? "up" : "down",
 				     "admin",
 				     nic_backend_admin_up(nb) ? "up" : "down",

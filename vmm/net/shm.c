@@ -7,14 +7,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/rundir.h"
 #include "common/shm_peer.h"
 #include "loom/control.h"
 #include "vmm/net/backend.h"
+#include "vmm/net/netd_conn.h"
 
 LOG_MODULE("nic-shm");
 
@@ -23,7 +22,6 @@ enum {
 	/* Re-attach after netd went away: 100 ms doubling up to 5 s. */
 	SHM_RETRY_FIRST_MS = 100,
 	SHM_RETRY_MAX_MS = 5000,
-	SHM_SOCK_PATH_MAX = 108,
 };
 
 /*
@@ -40,7 +38,7 @@ struct nic_shm {
 	int timer_fd;
 	unsigned int retry_ms;
 	struct shm_attach_req req;
-	char path[SHM_SOCK_PATH_MAX];
+	char path[NETD_CONN_PATH_MAX];
 	/* RX: frames peeked, and how many the model consumed of them. */
 	uint32_t rx_avail;
 	uint32_t rx_used;
@@ -56,27 +54,6 @@ static enum shm_nic_model nic_shm_model(const char *name)
 	if (!strcmp(name, "rtl8139") || !strcmp(name, "rtl8139c"))
 		return SHM_NIC_RTL8139;
 	return SHM_NIC_OTHER;
-}
-
-/* netd's control socket: --netd-socket, else RUN_DIR/netd.sock. */
-static int nic_shm_sock_path(const struct nic_config *cfg, char *buf,
-			     size_t len)
-{
-	struct rundir run;
-	char msg[512];
-	int n;
-
-	if (cfg->netd_sock && cfg->netd_sock[0]) {
-		n = snprintf(buf, len, "%s", cfg->netd_sock);
-		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-	}
-	if (rundir_resolve(NULL, &run))
-		return -ENAMETOOLONG;
-	if (rundir_check(&run, msg, sizeof(msg))) {
-		log_err(MOD, "%s", msg);
-		return -EPERM;
-	}
-	return rundir_join(&run, LOOM_CONTROL_SOCKET, buf, len);
 }
 
 static uint64_t nic_shm_features(uint32_t want)
@@ -119,19 +96,10 @@ static int nic_shm_epoll_add(int epfd, int fd, uint32_t events)
 /* Connect, attach, keep the socket; on success the port is up. */
 static int nic_shm_attach(struct nic_backend *nb, struct nic_shm *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int sock, ret;
+	int sock = netd_conn_open(s->path), ret;
 
-	if (strlen(s->path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, s->path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
-		return -errno;
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		goto close_sock;
-	}
+		return sock;
 	ret = shm_peer_attach(sock, &s->req, SHM_ATTACH_TIMEOUT_MS, &s->peer);
 	if (ret)
 		goto close_sock;
@@ -204,7 +172,7 @@ static int nic_shm_open(struct nic_backend *nb, const struct nic_config *cfg,
 	if (!s)
 		return -ENOMEM;
 	s->sock = -1;
-	ret = nic_shm_sock_path(cfg, s->path, sizeof(s->path));
+	ret = netd_conn_path(cfg, s->path, sizeof(s->path));
 	if (ret)
 		goto free_s;
 	ret = shm_attach_req_init(&s->req, cfg->net, cfg->mac,

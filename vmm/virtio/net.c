@@ -50,6 +50,7 @@ struct virtio_net {
 	} rx_used[VIRTIO_NET_QUEUE_SIZE];
 	pthread_t thread;
 	bool thread_on;
+	bool rx_offload_dirty; /* driver_ok: tell the backend (lock held) */
 	int stop_fd;
 	struct virtio_net_stats st;
 	uint8_t bounce[NIC_FRAME_MAX];
@@ -502,6 +503,21 @@ static const struct nic_backend_events net_events = {
 	.link_changed = net_link_changed,
 };
 
+/* What the driver takes on RX, as enum nic_offload bits. */
+static uint32_t net_rx_offload(const struct virtio_net *n)
+{
+	uint32_t bits = 0;
+
+	if (!has(n, VIRTIO_NET_F_GUEST_CSUM))
+		return 0;
+	bits |= NIC_OFF_CSUM;
+	if (has(n, VIRTIO_NET_F_GUEST_TSO4) && has(n, VIRTIO_NET_F_GUEST_TSO6))
+		bits |= NIC_OFF_GSO_TCP;
+	if (has(n, VIRTIO_NET_F_GUEST_ECN))
+		bits |= NIC_OFF_GSO_ECN;
+	return bits;
+}
+
 int virtio_net_process(struct virtio_net *n)
 {
 	int more = 0, ret;
@@ -510,6 +526,10 @@ int virtio_net_process(struct virtio_net *n)
 	nic_backend_poll(n->nb);
 	if (!virtio_dev_running(&n->vdev))
 		goto unlock;
+	if (n->rx_offload_dirty) {
+		n->rx_offload_dirty = false;
+		nic_backend_set_rx_offload(n->nb, net_rx_offload(n));
+	}
 	ret = tx_process(n);
 	if (ret >= 0) {
 		more |= ret;
@@ -582,6 +602,9 @@ static int net_driver_ok(struct virtio_dev *vdev)
 {
 	struct virtio_net *n = to_net(vdev);
 	uint64_t one = 1;
+
+	/* The backend is the I/O thread's: it applies this next round. */
+	n->rx_offload_dirty = true;
 
 	/* Frames may have waited in the backend: look at them now. */
 	if (n->thread_on && write(vdev->kick_fd[VIRTIO_NET_Q_RX], &one,
