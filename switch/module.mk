@@ -1,5 +1,5 @@
 # switch/: the L2 switch library, its unit tests, fuzz target and benchmark.
-SWITCH_SRCS := switch/switch.c switch/fdb.c
+SWITCH_SRCS := switch/switch.c switch/forward.c switch/fdb.c
 SWITCH_LIB := $(BUILD)/libloomswitch.a
 $(SWITCH_LIB): $(SWITCH_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
