@@ -8,7 +8,8 @@ BACKENDS_SRCS += backends/registry.c backends/loopback.c backends/shm.c \
 	backends/tap.c backends/macvtap.c
 # The gateway port carries the services library (services/) with it.
 BACKENDS_SRCS += backends/gateway.c $(wildcard services/*.c)
-BACKENDS_SRCS += backends/slirp.c backends/slirp_port.c backends/frame_fifo.c
+BACKENDS_SRCS += backends/slirp.c backends/slirp_fwd.c backends/slirp_port.c \
+	backends/frame_fifo.c
 # The VDE port (libvdeplug, Debian's libvdeplug-dev): docs/vde.md.
 BACKENDS_SRCS += backends/vde.c
 # vhost-user back end: its message parser and memory table (docs/vhost-user.md).

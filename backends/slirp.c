@@ -14,6 +14,7 @@
 #include <slirp/libslirp.h>
 
 #include "backends/frame_fifo.h"
+#include "backends/slirp_internal.h"
 #include "common/log.h"
 #include "common/pkt.h"
 
@@ -21,61 +22,6 @@ LOG_MODULE("slirp");
 
 /* Inbound frames handed to libslirp per loop turn before it polls again. */
 enum { UPLINK_INPUT_BUDGET = 256 };
-
-/* One libslirp timer (today only its IPv6 router advertisement timer). */
-struct uplink_timer {
-	struct uplink_timer *next;
-	SlirpTimerId id;
-	SlirpTimerCb cb; /* set for timer_new(), NULL for timer_new_opaque() */
-	void *cb_opaque;
-	int64_t expire_ms; /* -1: disarmed */
-};
-
-struct uplink_fwd {
-	bool used;
-	bool udp;
-	struct sockaddr_storage host;
-	socklen_t hlen;
-};
-
-struct slirp_uplink {
-	pthread_mutex_t lock; /* the Slirp instance, timers, stats, forwards */
-	Slirp *slirp;
-	pthread_t thread;
-	bool thread_started;
-	bool stop;
-	/*
-	 * A listener closed while the thread sleeps in poll() on it stays
-	 * open (poll holds the file) and accepts until poll returns, so a
-	 * forward change first gets the thread out of poll() (uplink_pause):
-	 * @in_poll says it is inside, @waiters how many want it out,
-	 * @ctl_cv wakes them, @engine_cv holds the thread until they are done.
-	 */
-	bool in_poll;
-	unsigned int waiters;
-	pthread_cond_t ctl_cv;
-	pthread_cond_t engine_cv;
-	char name[40];
-
-	struct frame_fifo in;  /* network -> libslirp; its eventfd wakes us */
-	struct frame_fifo out; /* libslirp -> network */
-
-	struct pollfd *pfd; /* rebuilt every turn by slirp_pollfds_fill */
-	unsigned int npfd, pfd_cap;
-	/*
-	 * libslirp's host sockets, an estimate: the larger of its poll set
-	 * (this turn; idle sockets are left out) and its own socket table
-	 * (counted every 500 ms; it lists no IPv6 sockets) plus the TCP
-	 * connections let through since that count.
-	 */
-	uint32_t sockets, conn_max;
-	uint32_t table_sockets, syn_since;
-	int64_t sockets_counted_ms;
-
-	struct uplink_timer *timers;
-	struct uplink_fwd fwd[SLIRP_FORWARDS_MAX];
-	struct slirp_uplink_stats st;
-};
 
 static int64_t uplink_clock_ns(void *opaque)
 {
@@ -170,7 +116,7 @@ static void uplink_poll_fd_noop(int fd, void *opaque)
 {
 }
 
-static void uplink_kick(struct slirp_uplink *u)
+void uplink_kick(struct slirp_uplink *u)
 {
 	uint64_t one = 1;
 
@@ -469,7 +415,7 @@ static void *uplink_thread(void *arg)
 }
 
 /* Lock the uplink with its thread out of poll(). */
-static void uplink_pause(struct slirp_uplink *u)
+void uplink_pause(struct slirp_uplink *u)
 {
 	pthread_mutex_lock(&u->lock);
 	u->waiters++;
@@ -479,7 +425,7 @@ static void uplink_pause(struct slirp_uplink *u)
 	}
 }
 
-static void uplink_resume(struct slirp_uplink *u)
+void uplink_resume(struct slirp_uplink *u)
 {
 	if (--u->waiters == 0)
 		pthread_cond_signal(&u->engine_cv);
@@ -583,6 +529,7 @@ void slirp_uplink_free(struct slirp_uplink *u)
 		pthread_join(u->thread, NULL);
 	}
 	slirp_cleanup(u->slirp); /* frees its timers through timer_free */
+	uplink_forwards_close(u);
 	while (u->timers)
 		uplink_timer_free(u->timers, u);
 	frame_fifo_destroy(&u->out);
@@ -644,127 +591,6 @@ void slirp_uplink_output_release(struct slirp_uplink *u)
 	frame_fifo_release(&u->out);
 }
 
-static bool sockaddr_same(const struct sockaddr_storage *a, socklen_t alen,
-			  const struct sockaddr *b, socklen_t blen)
-{
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a;
-		const struct sockaddr_in *y = (const void *)b;
-
-		return blen >= sizeof(*y) && x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (b->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a;
-		const struct sockaddr_in6 *y = (const void *)b;
-
-		return blen >= sizeof(*y) && x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr,
-			       sizeof(y->sin6_addr));
-	}
-	return false;
-}
-
-static int sockaddr_check(const struct sockaddr *sa, socklen_t len)
-{
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
-		return 0;
-	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		return 0;
-	return -EAFNOSUPPORT;
-}
-
-static struct uplink_fwd *uplink_fwd_find(struct slirp_uplink *u, bool udp,
-					  const struct sockaddr *host,
-					  socklen_t hlen)
-{
-	for (unsigned int i = 0; i < SLIRP_FORWARDS_MAX; i++)
-		if (u->fwd[i].used && u->fwd[i].udp == udp &&
-		    sockaddr_same(&u->fwd[i].host, u->fwd[i].hlen, host, hlen))
-			return &u->fwd[i];
-	return NULL;
-}
-
-int slirp_uplink_forward_add(struct slirp_uplink *u, bool udp,
-			     const struct sockaddr *host, socklen_t hlen,
-			     const struct sockaddr *guest, socklen_t glen)
-{
-	struct uplink_fwd *slot = NULL;
-	int flags = udp ? SLIRP_HOSTFWD_UDP : 0, err;
-
-	if (sockaddr_check(host, hlen) || sockaddr_check(guest, glen) ||
-	    hlen > sizeof(slot->host))
-		return -EAFNOSUPPORT;
-	/* An IPv6 listener leaves the IPv4 port to a forward of its own. */
-	if (host->sa_family == AF_INET6)
-		flags |= SLIRP_HOSTFWD_V6ONLY;
-	uplink_pause(u);
-	if (uplink_fwd_find(u, udp, host, hlen)) {
-		err = -EEXIST;
-		goto unlock;
-	}
-	for (unsigned int i = 0; i < SLIRP_FORWARDS_MAX && !slot; i++)
-		if (!u->fwd[i].used)
-			slot = &u->fwd[i];
-	if (!slot) {
-		err = -ENOSPC;
-		goto unlock;
-	}
-	errno = 0;
-	if (slirp_add_hostxfwd(u->slirp, host, hlen, guest, glen, flags) < 0) {
-		/* libslirp keeps bind()'s errno; a lost one means "in use". */
-		err = errno ? -errno : -EADDRINUSE;
-		goto unlock;
-	}
-	slot->used = true;
-	slot->udp = udp;
-	memcpy(&slot->host, host, hlen);
-	slot->hlen = hlen;
-	u->st.forwards++;
-	err = 0;
-unlock:
-	uplink_resume(u);
-	if (!err)
-		uplink_kick(u); /* poll the new listener from now on */
-	return err;
-}
-
-int slirp_uplink_forward_remove(struct slirp_uplink *u, bool udp,
-				const struct sockaddr *host, socklen_t hlen)
-{
-	struct uplink_fwd *f;
-	int flags = udp ? SLIRP_HOSTFWD_UDP : 0, err = 0;
-
-	if (sockaddr_check(host, hlen))
-		return -EAFNOSUPPORT;
-	if (host->sa_family == AF_INET6)
-		flags |= SLIRP_HOSTFWD_V6ONLY;
-	uplink_pause(u);
-	f = uplink_fwd_find(u, udp, host, hlen);
-	if (!f) {
-		err = -ENOENT;
-		goto unlock;
-	}
-	/*
-	 * libslirp removes the first socket flagged as a forward whose
-	 * local address matches; repeat until none is left, so that no
-	 * socket of the forward survives whatever libslirp flags.
-	 */
-	for (unsigned int i = 0;
-	     slirp_remove_hostxfwd(u->slirp, host, hlen, flags) == 0; i++)
-		if (i > 65536)
-			break;
-	f->used = false;
-	u->st.forwards--;
-unlock:
-	uplink_resume(u);
-	if (!err)
-		uplink_kick(u);
-	return err;
-}
-
 void slirp_uplink_stats_get(struct slirp_uplink *u,
 			    struct slirp_uplink_stats *st)
 {
@@ -773,35 +599,6 @@ void slirp_uplink_stats_get(struct slirp_uplink *u,
 	st->sockets = u->sockets;
 	pthread_mutex_unlock(&u->lock);
 	st->drops_in_full = frame_fifo_drops(&u->in);
-}
-
-int slirp_uplink_forward_conns(struct slirp_uplink *u, bool udp,
-			       uint16_t port)
-{
-	char *info = slirp_uplink_connections(u), *line, *save = NULL;
-	int n = 0;
-
-	if (udp)
-		n = -1;
-	if (!info || udp) {
-		free(info);
-		return n;
-	}
-	/* "  TCP[STATE]  FD  SRC SPORT  DST DPORT RECVQ SENDQ", the host side
-	 * (the forward's port) first for a forwarded connection. */
-	for (line = strtok_r(info, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char state[32], src[64];
-		unsigned int sport;
-		int fd;
-
-		if (sscanf(line, " TCP[%31[^]]] %d %63s %u", state, &fd, src,
-			   &sport) == 4 &&
-		    strcmp(state, "HOST_FORWARD") && sport == port)
-			n++;
-	}
-	free(info);
-	return n;
 }
 
 char *slirp_uplink_connections(struct slirp_uplink *u)

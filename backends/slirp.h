@@ -32,8 +32,11 @@
  * refused, counted in drops_gso (netd never enables UDP offloads on TAPs,
  * so only a misbehaving peer sends them).
  *
- * Forwards: host listeners that libslirp owns (slirp_add_hostxfwd), added
- * and removed while the uplink runs; at most SLIRP_FORWARDS_MAX per uplink.
+ * Forwards: host listeners that libslirp owns (slirp_add_hostxfwd), added,
+ * re-pointed at another guest address and removed while the uplink runs;
+ * at most SLIRP_FORWARDS_MAX per uplink. A forward without a guest (a
+ * name that has no address now) holds its host port, refusing TCP
+ * connections, until it is pointed at one.
  *
  * Connections: every NAT connection and UDP flow is a host socket of
  * netd's. While libslirp holds @conn_max sockets (SLIRP_CONN_MAX unless
@@ -126,13 +129,26 @@ void slirp_uplink_output_release(struct slirp_uplink *u);
  * @udp: UDP instead of TCP.
  * @host: the host address and port (AF_INET or AF_INET6; the any address
  *        listens on all). An IPv6 listener is IPv6-only.
- * @guest: the guest's address and port, the same family or IPv4.
+ * @guest: the guest's address and port, the same family or IPv4; NULL:
+ *         none yet (the port is held, connections refused).
  * Return: 0, -EADDRINUSE (the host port is taken), -EEXIST (this uplink
  * forwards it already), -ENOSPC (SLIRP_FORWARDS_MAX), or another errno.
  */
 int slirp_uplink_forward_add(struct slirp_uplink *u, bool udp,
 			     const struct sockaddr *host, socklen_t hlen,
 			     const struct sockaddr *guest, socklen_t glen);
+
+/*
+ * slirp_uplink_forward_retarget() - point the forward on @host at @guest
+ * (NULL: at none). Its listener is closed and opened again while the
+ * uplink thread is paused: connections accepted before go on to the old
+ * guest; one waiting in the listen queue at that instant is reset.
+ * Return: 0, -ENOENT (no such forward), or the errno of listening again
+ * (the port is then held without a guest where it can be).
+ */
+int slirp_uplink_forward_retarget(struct slirp_uplink *u, bool udp,
+				  const struct sockaddr *host, socklen_t hlen,
+				  const struct sockaddr *guest, socklen_t glen);
 
 /*
  * slirp_uplink_forward_remove() - close the listener and the connections

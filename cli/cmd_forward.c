@@ -33,12 +33,17 @@ static const char usage_add[] =
     "  HOSTADDR   an address of this host: 127.0.0.1 (the default), 0.0.0.0\n"
     "             for every IPv4 address, [::1] or [::] for IPv6\n"
     "  HOSTPORT   1..65535; below 1024 needs root or CAP_NET_BIND_SERVICE\n"
-    "  GUEST      the guest's IPv4 address in NET's subnet, or its IPv6\n"
-    "             address in NET's subnet6 ([fd00::15]:80 with a port)\n"
+    "  GUEST      the guest's IPv4 address in NET's subnet, its IPv6\n"
+    "             address in NET's subnet6 ([fd00::15]:80 with a port), or\n"
+    "             its name as netd's DNS knows it (the host name of its\n"
+    "             DHCP lease, a static host, an attached VM): netd follows\n"
+    "             the name's address; while it has none the host port is\n"
+    "             held and connections are refused (state 'waiting')\n"
     "  GUESTPORT  default: HOSTPORT\n"
     "\n"
     "Examples:\n"
     "  loom forward add lab tcp 8080 10.0.2.15:80\n"
+    "  loom forward add lab tcp 8080 web:80\n"
     "  loom forward add lab tcp '[::1]:8080' '[fd00:10::15]:80'\n"
     "\n"
     "A host port in use is an error naming it. Options:\n"
@@ -49,8 +54,9 @@ static const char usage_list[] =
     "Usage: loom forward list [NET] [--json]\n"
     "\n"
     "The forwards of every nat network, or of NET: protocol, host end,\n"
-    "guest end, state (up, or down with the reason: a host port taken\n"
-    "when netd restarted, say).\n"
+    "guest end (a name with the address it points at now), state (up;\n"
+    "waiting: a name without an address; down with the reason: a host\n"
+    "port taken when netd restarted, say), connections open now.\n"
     "\n"
     "Options:\n"
     "  --json       print them as JSON\n"
@@ -196,10 +202,14 @@ static int forward_list(struct loom_ctx *ctx, int argc, char **argv)
 	table_init(&t, 7, "NET", "PROTO", "HOST", "GUEST", "STATE", "CONNS",
 		   "ERROR");
 	json_array_foreach(arr, i, f) {
-		char b[24];
+		char b[24], guest[2 * FWDSPEC_STRLEN + 4];
 
+		/* A name shows where it points now: "web:80 (10.0.2.15:80)". */
+		snprintf(guest, sizeof(guest), jstr(f, "target") ? "%s (%s)" :
+			 "%s", jstr(f, "guest") ? jstr(f, "guest") : "?",
+			 jstr(f, "target"));
 		table_add(&t, jstr(f, "net"), jstr(f, "proto"), jstr(f, "host"),
-			  jstr(f, "guest"), jstr(f, "state"),
+			  guest, jstr(f, "state"),
 			  jint(f, "connections", b), jstr(f, "error"));
 	}
 	table_print(&t);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fwdspec.c - port forward endpoints: "[ADDR:]PORT" on the host, "ADDR[:PORT]" in the guest. */
+/* fwdspec.c - port forward endpoints: "[ADDR:]PORT" on the host, "ADDR[:PORT]" or "NAME[:PORT]" in the guest. */
 #include "common/fwdspec.h"
 
 #include <arpa/inet.h>
@@ -43,6 +43,42 @@ static int addr_parse(const char *s, size_t len, int family,
 	return 0;
 }
 
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* A guest's host name of @len bytes at @s (fwdspec.h says which). */
+static int name_parse(const char *s, size_t len, char *out)
+{
+	bool letter = false;
+
+	if (len == 0 || len >= FWD_NAME_MAX || !name_char(s[0]) ||
+	    s[0] == '-' || s[0] == '_')
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (!name_char(s[i]))
+			return -EINVAL;
+		letter |= (s[i] >= 'a' && s[i] <= 'z') ||
+			  (s[i] >= 'A' && s[i] <= 'Z');
+	}
+	if (!letter)
+		return -EINVAL;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* A guest's address or, failing that, its name. */
+static int guest_addr_parse(const char *s, size_t len, struct fwd_endpoint *out)
+{
+	if (!addr_parse(s, len, 0, &out->addr))
+		return 0;
+	memset(&out->addr, 0, sizeof(out->addr));
+	return name_parse(s, len, out->name);
+}
+
 /*
  * Split "[V6]:PORT", "[V6]", "V4:PORT", "V4", "V6" (bare, only without a
  * port) or "PORT" (@bare_port). Return: 0 or -EINVAL.
@@ -74,7 +110,7 @@ static int endpoint_parse(const char *s, bool host, struct fwd_endpoint *out)
 			inet_addr_parse("127.0.0.1", &out->addr);
 			return port_parse(s, len, &out->port);
 		}
-		return addr_parse(s, len, 0, &out->addr);
+		return guest_addr_parse(s, len, out);
 	}
 	if (memchr(colon + 1, ':', len - (size_t)(colon + 1 - s))) {
 		/* Several colons: a bare IPv6 address, guests only. */
@@ -82,8 +118,11 @@ static int endpoint_parse(const char *s, bool host, struct fwd_endpoint *out)
 			return -EINVAL;
 		return addr_parse(s, len, AF_INET6, &out->addr);
 	}
-	if (addr_parse(s, (size_t)(colon - s), AF_INET, &out->addr))
+	if (host ? addr_parse(s, (size_t)(colon - s), AF_INET, &out->addr)
+		 : guest_addr_parse(s, (size_t)(colon - s), out))
 		return -EINVAL;
+	if (out->addr.family == AF_INET6)
+		return -EINVAL; /* "V6:PORT" is ambiguous: brackets */
 	return port_parse(colon + 1, len - (size_t)(colon + 1 - s), &out->port);
 }
 
@@ -101,6 +140,13 @@ char *fwd_endpoint_format(const struct fwd_endpoint *e, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
+	if (e->name[0]) {
+		if (e->port)
+			snprintf(buf, len, "%s:%u", e->name, e->port);
+		else
+			snprintf(buf, len, "%s", e->name);
+		return buf;
+	}
 	inet_addr_format(&e->addr, a, sizeof(a));
 	if (!e->port) /* a guest end without a port */
 		snprintf(buf, len, e->addr.family == AF_INET6 ? "[%s]" : "%s",
@@ -121,14 +167,16 @@ socklen_t fwd_endpoint_sockaddr(const struct fwd_endpoint *e,
 
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(e->port);
-		memcpy(&s6->sin6_addr, e->addr.addr, 16);
+		if (!e->name[0])
+			memcpy(&s6->sin6_addr, e->addr.addr, 16);
 		return sizeof(*s6);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(e->port);
-		memcpy(&s4->sin_addr, e->addr.addr, 4);
+		if (!e->name[0])
+			memcpy(&s4->sin_addr, e->addr.addr, 4);
 		return sizeof(*s4);
 	}
 }

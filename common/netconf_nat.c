@@ -101,11 +101,21 @@ int netconf_forward_validate(const struct netconf_forward *fwd,
 		return netconf_err_set(err, path, "missing field 'guest'");
 	if (fwd_guest_parse(fwd->guest, &g))
 		return netconf_err_set(err, p,
-			       "'%.60s' is not ADDR[:PORT] (a guest's IPv4 "
-			       "or IPv6 address; [ADDR]:PORT for IPv6)",
+			       "'%.60s' is not ADDR[:PORT] or NAME[:PORT] (a "
+			       "guest's IPv4 or IPv6 address, [ADDR]:PORT for "
+			       "IPv6, or its host name)",
 			       fwd->guest);
-	if (!net)
-		return 0;
+	if (g.name[0] && !strcmp(g.name, "gateway"))
+		return netconf_err_set(err, p,
+				       "%.60s is the gateway, not a guest",
+				       fwd->guest);
+	if (net && net->mode == NETCONF_MODE_BRIDGE && g.name[0])
+		return netconf_err_set(err, p,
+				       "%.60s: a bridge network forwards to "
+				       "addresses (names: nat networks)",
+				       fwd->guest);
+	if (!net || g.name[0])
+		return 0; /* a name is resolved while the forward runs */
 	if (g.addr.family == AF_INET) {
 		if (nat_subnet4(net, &subnet) || !inet_cidr_contains(&subnet,
 								    &g.addr))
@@ -220,6 +230,7 @@ static int bridge_nat_validate(const struct netconf_net *net,
 		if (net->forwards[i].host && net->forwards[i].guest &&
 		    !fwd_host_parse(net->forwards[i].host, &h) &&
 		    !fwd_guest_parse(net->forwards[i].guest, &g) &&
+		    !g.name[0] && /* forwards_validate refuses names */
 		    (h.addr.family != AF_INET || g.addr.family != AF_INET))
 			return netconf_err_set(err, p,
 				       "a bridge network forwards IPv4 only "

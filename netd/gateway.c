@@ -293,6 +293,7 @@ static void pending_flush(struct netd_gw *g)
 static void gw_on_ctl(struct evloop *l, int fd, uint32_t events, void *arg)
 {
 	struct netd_gw *g = arg;
+	bool dhcp = false;
 
 	for (int k = 0; k < NETD_GW_BATCH; k++) {
 		struct pkt_view v;
@@ -309,12 +310,16 @@ static void gw_on_ctl(struct evloop *l, int fd, uint32_t events, void *arg)
 		if (ipframe_parse(&v, &ip) || ip.proto != IPPROTO_UDP_ ||
 		    ipframe_parse_udp(&ip, &u))
 			continue;
-		if (u.dport == 53)
+		if (u.dport == 53) {
 			handle_dns(g, &ip, &u);
-		else
+		} else {
 			handle_dhcp(g, &ip, &u);
+			dhcp = true;
+		}
 	}
 	pending_flush(g);
+	if (dhcp) /* a lease may have moved: forwards to names follow it */
+		netd_services_net_names_changed(g->d, g->n);
 }
 
 static void gw_on_dns(struct evloop *l, int fd, uint32_t events, void *arg)
@@ -771,6 +776,11 @@ static void mac_str(const uint8_t *m, char *buf, size_t len)
 struct gateway *netd_gw_gateway(struct netd_gw *g)
 {
 	return g->gw;
+}
+
+int netd_gw_addr4(struct netd_net *n, const char *name, uint32_t *ip)
+{
+	return n->gw ? gw_addr4(n->gw, name, ip) : -ENOENT;
 }
 
 json_t *netd_gw_port_status(struct netd_net *n)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* nat.c - nat networks in netd: the libslirp uplink on the switch; port forwards (declared and live) of nat and bridge networks. */
+/* nat.c - nat networks in netd: the libslirp uplink on the switch; port forwards (declared and live, to addresses or names) of nat and bridge networks. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/slirp.h"
+#include "common/evloop.h"
 #include "common/fwdspec.h"
 #include "common/inet.h"
 #include "common/log.h"
@@ -17,13 +18,37 @@
 
 #define MOD "nat"
 
-enum { ERRLEN = 512 }; /* as commands.c's handlers */
+enum {
+	ERRLEN = 512, /* as commands.c's handlers */
+	NAT_NAMES_MS = 1000, /* forwards to names: look again this often */
+};
+
+/*
+ * Forwards to names (docs/architecture.md, "Forwards to names"): libslirp
+ * forwards to a fixed guest address, so netd resolves the name as its
+ * DNS would (netd_gw_addr4: leases, static hosts, attached VMs) when the
+ * forward starts, again whenever the gateway saw DHCP traffic
+ * (net_names_changed) and every NAT_NAMES_MS (lease expiry, VMs that
+ * attach), and re-points the listener when the answer changed. A name
+ * without an address holds its host port and refuses connections.
+ *
+ * struct nat_fwd_rt - a declared forward's runtime side, index for index
+ * with conf.forwards.
+ * @err: why it is down ("" while it listens or waits for its name).
+ * @name: its guest end is a name.
+ * @ip4: the address (host order) the name points at now; 0: none, the
+ *       forward waits.
+ */
+struct nat_fwd_rt {
+	char err[160];
+	bool name;
+	uint32_t ip4;
+};
 
 /*
  * struct netd_nat - the runtime side of a nat network: its uplink, the
- * uplink's switch port, and why each declared forward (index for index
- * with conf.forwards) is not listening ("" while it is). A bridge
- * network has no uplink: its nat and forwards are the kernel's (@knat,
+ * uplink's switch port, its declared forwards' state. A bridge network
+ * has no uplink: its nat and forwards are the kernel's (@knat,
  * netd/knat.c), behind the same commands and fields.
  */
 struct netd_nat {
@@ -31,7 +56,8 @@ struct netd_nat {
 	struct netd_knat *knat;
 	int port_id;
 	struct netd_dp_port *dp;
-	char fwd_err[NETCONF_FORWARDS_MAX][160];
+	struct evloop_timer *names_timer;
+	struct nat_fwd_rt rt[NETCONF_FORWARDS_MAX];
 };
 
 static int nat_uplink_config(const struct netconf_net *c,
@@ -64,44 +90,69 @@ static int nat_uplink_config(const struct netconf_net *c,
 	return 0;
 }
 
-/* The host and guest ends of forward @f as socket addresses. */
+/*
+ * The host and guest ends of forward @f as socket addresses, a guest name
+ * resolved now: @has_guest false when it has no address (@ip4 0).
+ */
 struct nat_fwd_addrs {
 	struct sockaddr_storage host, guest;
 	socklen_t hlen, glen;
-	bool udp;
+	bool udp, name, has_guest;
+	uint32_t ip4;
 };
 
-static int nat_fwd_addrs(const struct netconf_forward *f,
+static int nat_fwd_addrs(struct netd_net *n, const struct netconf_forward *f,
 			 struct nat_fwd_addrs *a)
 {
 	struct fwd_endpoint h, g;
 
+	memset(a, 0, sizeof(*a));
 	if (fwd_host_parse(f->host, &h) || fwd_guest_parse(f->guest, &g))
 		return -EINVAL;
 	if (!g.port)
 		g.port = h.port;
 	a->hlen = fwd_endpoint_sockaddr(&h, &a->host);
-	a->glen = fwd_endpoint_sockaddr(&g, &a->guest);
 	a->udp = f->proto == NETCONF_FWD_UDP;
+	a->has_guest = true;
+	if (g.name[0]) {
+		a->name = true;
+		a->has_guest = !netd_gw_addr4(n, g.name, &a->ip4) && a->ip4;
+		if (!a->has_guest)
+			a->ip4 = 0;
+		inet_v4_set(&g.addr, a->ip4, 32);
+		g.name[0] = '\0';
+	}
+	a->glen = fwd_endpoint_sockaddr(&g, &a->guest);
 	return 0;
 }
 
-/* Start listening for forward @f. Return: 0 or -errno with @err set. */
-static int nat_fwd_listen(struct netd_nat *nat, const struct netconf_forward *f,
-			  char *err, size_t errlen)
+/*
+ * Start forward @f of @n, its runtime side @rt. Return: 0 or -errno with
+ * @err set.
+ */
+static int nat_fwd_listen(struct netd_net *n, struct nat_fwd_rt *rt,
+			  const struct netconf_forward *f, char *err,
+			  size_t errlen)
 {
 	struct nat_fwd_addrs a;
 	int ret;
 
-	if (nat->knat)
-		return netd_knat_forward_add(nat->knat, f, err, errlen);
-	if (nat_fwd_addrs(f, &a)) {
+	if (n->nat->knat)
+		return netd_knat_forward_add(n->nat->knat, f, err, errlen);
+	if (nat_fwd_addrs(n, f, &a)) {
 		snprintf(err, errlen, "forward %s -> %s is malformed", f->host,
 			 f->guest);
 		return -EINVAL;
 	}
-	ret = slirp_uplink_forward_add(nat->uplink, a.udp, (void *)&a.host,
-				       a.hlen, (void *)&a.guest, a.glen);
+	ret = slirp_uplink_forward_add(n->nat->uplink, a.udp, (void *)&a.host,
+				       a.hlen,
+				       a.has_guest ? (void *)&a.guest : NULL,
+				       a.glen);
+	if (ret == 0) {
+		rt->err[0] = '\0';
+		rt->name = a.name;
+		rt->ip4 = a.ip4;
+	}
 	switch (ret) {
 	case 0:
 		break;
@@ -131,13 +182,65 @@ static int nat_fwd_listen(struct netd_nat *nat, const struct netconf_forward *f,
 
 static void nat_fwd_close(struct netd_nat *nat, const struct netconf_forward *f)
 {
-	struct nat_fwd_addrs a;
+	struct sockaddr_storage host;
+	struct fwd_endpoint h;
 
 	if (nat->knat)
 		netd_knat_forward_remove(nat->knat, f);
-	else if (!nat_fwd_addrs(f, &a))
-		slirp_uplink_forward_remove(nat->uplink, a.udp,
-					    (void *)&a.host, a.hlen);
+	else if (!fwd_host_parse(f->host, &h))
+		slirp_uplink_forward_remove(nat->uplink,
+					    f->proto == NETCONF_FWD_UDP,
+					    (void *)&host,
+					    fwd_endpoint_sockaddr(&h, &host));
+}
+
+/* Point each forward to a name at the name's address now (see above). */
+static void nat_names_refresh(struct netd_net *n)
+{
+	struct netd_nat *nat = n->nat;
+	struct nat_fwd_addrs a;
+	char ip[INET_ADDRSTRLEN];
+	int ret;
+
+	/* A bridge network's forwards are the kernel's: addresses only. */
+	for (uint32_t i = 0; nat && nat->uplink && i < n->conf.forward_count;
+	     i++) {
+		const struct netconf_forward *f = &n->conf.forwards[i];
+		struct nat_fwd_rt *rt = &nat->rt[i];
+
+		if (!rt->name || rt->err[0] || nat_fwd_addrs(n, f, &a) ||
+		    a.ip4 == rt->ip4)
+			continue;
+		ret = slirp_uplink_forward_retarget(nat->uplink, a.udp,
+				(void *)&a.host, a.hlen,
+				a.has_guest ? (void *)&a.guest : NULL, a.glen);
+		rt->ip4 = a.ip4;
+		if (ret < 0) {
+			snprintf(rt->err, sizeof(rt->err),
+				 "host port %s (%s): cannot listen again for "
+				 "%s: %s", f->host,
+				 netconf_fwd_proto_name(f->proto), f->guest,
+				 strerror(-ret));
+			log_err(MOD, "%s: forward down: %s", n->conf.name,
+				rt->err);
+			continue;
+		}
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&a.guest)->sin_addr,
+			  ip, sizeof(ip));
+		log_info(MOD, "%s: forward %s %s -> %s now %s", n->conf.name,
+			 netconf_fwd_proto_name(f->proto), f->host, f->guest,
+			 a.has_guest ? ip : "waits (no address)");
+	}
+}
+
+static void nat_on_names_tick(struct evloop *l, void *arg)
+{
+	nat_names_refresh(arg);
+}
+
+static void netd_nat_names_changed(struct netd *d, struct netd_net *n)
+{
+	nat_names_refresh(n);
 }
 
 /*
@@ -243,11 +346,16 @@ static int netd_nat_start(struct netd *d, struct netd_net *n, bool restoring,
 			 n->conf.name);
 attached:
 	n->nat = nat;
+	nat->names_timer = evloop_timer_add(d->loop, NAT_NAMES_MS,
+					    NAT_NAMES_MS, nat_on_names_tick, n);
+	if (!nat->names_timer)
+		log_warn(MOD, "%s: forwards to names follow DHCP only (no "
+			 "timer: out of memory)", n->conf.name);
 	for (uint32_t i = 0; i < n->conf.forward_count; i++) {
-		char *ferr = nat->fwd_err[i];
+		char *ferr = nat->rt[i].err;
 
-		ret = nat_fwd_listen(nat, &n->conf.forwards[i], ferr,
-				     sizeof(nat->fwd_err[i]));
+		ret = nat_fwd_listen(n, &nat->rt[i], &n->conf.forwards[i], ferr,
+				     sizeof(nat->rt[i].err));
 		if (ret == 0)
 			continue;
 		if (!restoring) {
@@ -274,6 +382,8 @@ static void netd_nat_stop(struct netd *d, struct netd_net *n)
 
 	if (!nat)
 		return;
+	if (nat->names_timer)
+		evloop_timer_del(nat->names_timer);
 	if (nat->knat) {
 		netd_knat_stop(nat->knat);
 	} else if (nat->port_id >= 0) {
@@ -312,8 +422,7 @@ static void nat_fwd_forget(struct netd_net *n, uint32_t i)
 	netconf_forward_clear(&n->conf.forwards[i]);
 	memmove(&n->conf.forwards[i], &n->conf.forwards[i + 1],
 		rest * sizeof(n->conf.forwards[0]));
-	memmove(nat->fwd_err[i], nat->fwd_err[i + 1],
-		rest * sizeof(nat->fwd_err[0]));
+	memmove(&nat->rt[i], &nat->rt[i + 1], rest * sizeof(nat->rt[0]));
 	n->conf.forward_count--;
 }
 
@@ -346,7 +455,7 @@ static int nat_fwd_add(struct netd_net *n, const struct netconf_forward *f,
 			 n->conf.name, NETCONF_FORWARDS_MAX);
 		return -ENOSPC;
 	}
-	ret = nat_fwd_listen(n->nat, f, err, errlen);
+	ret = nat_fwd_listen(n, &n->nat->rt[i], f, err, errlen);
 	if (ret < 0)
 		return ret;
 	arr = realloc(n->conf.forwards, (i + 1) * sizeof(*arr));
@@ -364,15 +473,14 @@ static int nat_fwd_add(struct netd_net *n, const struct netconf_forward *f,
 		nat_fwd_close(n->nat, f);
 		return -ENOMEM;
 	}
-	n->nat->fwd_err[i][0] = '\0';
 	n->conf.forward_count++;
 	return 0;
 }
 
 static void nat_fwd_del(struct netd_net *n, uint32_t i)
 {
-	if (!n->nat->fwd_err[i][0])
-		nat_fwd_close(n->nat, &n->conf.forwards[i]);
+	/* Also when down: a failed re-point may still hold the port. */
+	nat_fwd_close(n->nat, &n->conf.forwards[i]);
 	nat_fwd_forget(n, i);
 }
 
@@ -419,12 +527,29 @@ static int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
 static json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
 {
 	json_t *j = netconf_forward_to_json(&n->conf.forwards[i]);
-	const char *e = n->nat ? n->nat->fwd_err[i] : "the network is down";
+	const struct nat_fwd_rt *rt = n->nat ? &n->nat->rt[i] : NULL;
+	const char *e = rt ? rt->err : "the network is down";
+	bool waiting = rt && !e[0] && rt->name && !rt->ip4;
+	struct fwd_endpoint g;
+	char buf[FWDSPEC_STRLEN];
 
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "net", json_string(n->conf.name));
-	json_object_set_new(j, "state", json_string(e[0] ? "down" : "up"));
+	json_object_set_new(j, "state", json_string(e[0] ? "down" :
+						    waiting ? "waiting" : "up"));
+	if (waiting)
+		json_object_set_new(j, "error", json_string(
+			"the name has no address now (no lease, static host "
+			"or attached VM of that name): connections are "
+			"refused"));
+	if (rt && rt->name && rt->ip4 &&
+	    !fwd_guest_parse(n->conf.forwards[i].guest, &g)) {
+		g.name[0] = '\0';
+		inet_v4_set(&g.addr, rt->ip4, 32);
+		json_object_set_new(j, "target", json_string(
+			fwd_endpoint_format(&g, buf, sizeof(buf))));
+	}
 	if (n->nat && n->nat->uplink && !e[0] &&
 	    n->conf.forwards[i].proto == NETCONF_FWD_TCP) {
 		struct fwd_endpoint h;
@@ -674,6 +799,7 @@ const struct netd_service netd_nat_service = {
 	.net_start = netd_nat_start,
 	.net_stop = netd_nat_stop,
 	.net_apply = netd_nat_apply_forwards,
+	.net_names_changed = netd_nat_names_changed,
 	.net_json = nat_net_json,
 	.commands = nat_commands,
 };

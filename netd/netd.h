@@ -165,6 +165,12 @@ json_t *netd_gw_port_status(struct netd_net *n);
 /* netd_gw_gateway - the services' gateway (an uplink attaches there). */
 struct gateway *netd_gw_gateway(struct netd_gw *g);
 void netd_gw_leases_forget(struct netd *d, const char *net);
+/*
+ * netd_gw_addr4 - the IPv4 address (host order) netd's DNS gives host
+ * @name of @n: the gateway, a static host or lease, an attached VM.
+ * Return: 0, or -ENOENT.
+ */
+int netd_gw_addr4(struct netd_net *n, const char *name, uint32_t *ip);
 
 /* bridge.c: mode bridge. The frames move in the kernel; the network's
  * switch stays empty. netd_bridge_start() is a no-op for other modes. */

@@ -47,6 +47,8 @@ struct netd_command {
  *	call finds nothing to undo.
  * @net_apply: @conf replaces @n's declaration, same switch settings:
  *	adopt the service's own fields; set *@changed if anything changed.
+ * @net_names_changed: the names netd's DNS answers for @n may point
+ *	elsewhere now (a DHCP lease was given, moved or released).
  * @net_json: add the service's status of @n to @j (net.show).
  * @commands: its control commands, ended by {NULL, NULL}.
  */
@@ -60,6 +62,7 @@ struct netd_service {
 	int (*net_apply)(struct netd *d, struct netd_net *n,
 			 const struct netconf_net *conf, bool *changed,
 			 char *err, size_t errlen);
+	void (*net_names_changed)(struct netd *d, struct netd_net *n);
 	void (*net_json)(struct netd_net *n, json_t *j);
 	const struct netd_command *commands;
 };
@@ -78,6 +81,7 @@ void netd_services_net_stop(struct netd *d, struct netd_net *n);
 int netd_services_net_apply(struct netd *d, struct netd_net *n,
 			    const struct netconf_net *conf, bool *changed,
 			    char *err, size_t errlen);
+void netd_services_net_names_changed(struct netd *d, struct netd_net *n);
 void netd_services_net_json(struct netd_net *n, json_t *j);
 /* netd_services_command() - the handler of command @name, or NULL. */
 netd_command_fn netd_services_command(const char *name);

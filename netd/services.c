@@ -94,6 +94,13 @@ int netd_services_net_apply(struct netd *d, struct netd_net *n,
 	return 0;
 }
 
+void netd_services_net_names_changed(struct netd *d, struct netd_net *n)
+{
+	for (size_t i = 0; i < NSERVICES; i++)
+		if (services[i]->net_names_changed)
+			services[i]->net_names_changed(d, n);
+}
+
 void netd_services_net_json(struct netd_net *n, json_t *j)
 {
 	for (size_t i = 0; i < NSERVICES; i++)

@@ -87,8 +87,8 @@ expect "usage: forward add bad proto" 2 "protocol must be tcp or udp, got 'sctp'
 	"$LOOM" forward add lab sctp 8080 10.0.2.15
 expect "usage: forward add bad host" 2 "host end '70000' is not" -- \
 	"$LOOM" forward add lab tcp 70000 10.0.2.15
-expect "usage: forward add guest name" 2 "GUEST: 'vm1' is not ADDR[:PORT]" -- \
-	"$LOOM" forward add lab tcp 8080 vm1
+expect "usage: forward add bad guest" 2 "GUEST: 'vm.1' is not ADDR[:PORT] or NAME[:PORT]" -- \
+	"$LOOM" forward add lab tcp 8080 vm.1
 expect "usage: forward remove extra" 2 "unexpected argument 'x'" -- \
 	"$LOOM" forward remove lab tcp 8080 x
 expect "usage: net create mode hub" 2 "unknown mode 'hub'" -- "$LOOM" net create lab --mode hub

@@ -20,7 +20,8 @@ static void round_trip(const struct fwd_endpoint *e, bool host)
 	fwd_endpoint_format(e, buf, sizeof(buf));
 	if ((host ? fwd_host_parse(buf, &back) : fwd_guest_parse(buf, &back)))
 		abort();
-	if (back.port != e->port || !inet_addr_equal(&back.addr, &e->addr))
+	if (back.port != e->port || strcmp(back.name, e->name) ||
+	    (!e->name[0] && !inet_addr_equal(&back.addr, &e->addr)))
 		abort();
 	if (fwd_endpoint_sockaddr(e, &ss) == 0)
 		abort();

@@ -51,8 +51,12 @@ static void guest_forms(void **state)
 	struct fwd_endpoint e;
 	struct sockaddr_storage ss;
 	static const char *const bad[] = {
-	    "", "10.0.2.15:0", "10.0.2.15:abc", "vm1", "vm1:80", "[10.0.2.15]",
+	    "", "10.0.2.15:0", "10.0.2.15:abc", "[10.0.2.15]",
 	    "fd00::15:", "[fd00::15]:", "10.0.2.256", "[fd00::15]:70000",
+	    /* names: a letter, no dots, no leading '-', at most 63 bytes */
+	    "80", "10", "-web", "_web:80", "web.lab", "web:", "web:0",
+	    "w eb", "[web]:80", "web:80:80",
+	    "a123456789012345678901234567890123456789012345678901234567890123",
 	};
 
 	assert_int_equal(fwd_guest_parse("10.0.2.15", &e), 0);
@@ -70,6 +74,22 @@ static void guest_forms(void **state)
 	assert_int_equal(e.port, 443);
 	assert_int_equal(fwd_endpoint_sockaddr(&e, &ss),
 			 sizeof(struct sockaddr_in6));
+	assert_string_equal(e.name, "");
+	/* A guest's host name, resolved by netd while the forward runs. */
+	assert_int_equal(fwd_guest_parse("web:80", &e), 0);
+	assert_string_equal(e.name, "web");
+	assert_int_equal(e.addr.family, AF_UNSPEC);
+	assert_int_equal(e.port, 80);
+	assert_int_equal(fwd_guest_parse("vm-1_a", &e), 0);
+	assert_string_equal(e.name, "vm-1_a");
+	assert_int_equal(e.port, 0);
+	assert_int_equal(fwd_guest_parse("9lives:8080", &e), 0);
+	assert_string_equal(e.name, "9lives");
+	assert_int_equal(fwd_guest_parse(
+		"a12345678901234567890123456789012345678901234567890123456789012",
+		&e), 0);
+	/* a host end is never a name */
+	assert_int_equal(fwd_host_parse("web:80", &e), -EINVAL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (fwd_guest_parse(bad[i], &e) != -EINVAL)
 			print_error("guest '%s' accepted\n", bad[i]);
@@ -97,7 +117,9 @@ static void nat_file_defaults(void **state)
 				   "    guest: 10.0.2.15:80\n"
 				   "  - proto: udp\n"
 				   "    host: \"[::]:5353\"\n"
-				   "    guest: fd00:1::15\n";
+				   "    guest: fd00:1::15\n"
+				   "  - host: 8443\n"
+				   "    guest: web\n";
 	struct netconf_error err;
 	struct netconf *cfg;
 	struct netconf_net *n;
@@ -115,13 +137,14 @@ static void nat_file_defaults(void **state)
 	assert_string_equal(n->gateway, "10.0.2.1");
 	assert_string_equal(n->gateway6, "fd00:1::1");
 	assert_true(n->host_loopback);
-	assert_int_equal(n->forward_count, 2);
+	assert_int_equal(n->forward_count, 3);
 	assert_int_equal(n->forwards[0].proto, NETCONF_FWD_TCP);
 	assert_string_equal(n->forwards[0].host, "127.0.0.1:8080");
 	assert_string_equal(n->forwards[0].guest, "10.0.2.15:80");
 	assert_int_equal(n->forwards[1].proto, NETCONF_FWD_UDP);
 	assert_string_equal(n->forwards[1].host, "[::]:5353");
 	assert_string_equal(n->forwards[1].guest, "[fd00:1::15]:5353");
+	assert_string_equal(n->forwards[2].guest, "web:8443"); /* a name */
 
 	/* The JSON twin carries the same and reads back equal. */
 	{
@@ -135,7 +158,7 @@ static void nat_file_defaults(void **state)
 		assert_true(json_is_true(json_object_get(j, "host_loopback")));
 		assert_int_equal(json_array_size(json_object_get(j,
 								 "forwards")),
-				 2);
+				 3);
 		json_decref(j);
 		json_decref(j2);
 		netconf_net_clear(&back);
@@ -157,8 +180,10 @@ static void nat_rejects(void **state)
 	     "forwards[0].guest", "is the gateway"},
 	    {"name: a\nforwards:\n  - {host: 80, guest: fd00::5}\n",
 	     "forwards[0].guest", "needs the network's subnet6"},
-	    {"name: a\nforwards:\n  - {host: 80, guest: vm1}\n",
-	     "forwards[0].guest", "is not ADDR[:PORT]"},
+	    {"name: a\nforwards:\n  - {host: 80, guest: vm.1}\n",
+	     "forwards[0].guest", "is not ADDR[:PORT] or NAME[:PORT]"},
+	    {"name: a\nforwards:\n  - {host: 80, guest: \"gateway:80\"}\n",
+	     "forwards[0].guest", "is the gateway"},
 	    {"name: a\nforwards:\n  - {host: 80000, guest: 10.0.2.5}\n",
 	     "forwards[0].host", "is not [ADDR:]PORT"},
 	    {"name: a\nforwards:\n  - {host: 80, guest: 10.0.2.5}\n"
