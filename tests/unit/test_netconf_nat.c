@@ -184,6 +184,10 @@ static void nat_rejects(void **state)
 	     "forwards[0].guest", "is not ADDR[:PORT] or NAME[:PORT]"},
 	    {"name: a\nforwards:\n  - {host: 80, guest: \"gateway:80\"}\n",
 	     "forwards[0].guest", "is the gateway"},
+	    {"name: a\nmode: bridge\nsubnet: 10.1.0.0/24\n"
+	     "bridge_address: 10.1.0.254/24\nforwards:\n"
+	     "  - {host: 80, guest: web}\n",
+	     "forwards[0].guest", "a bridge network forwards to addresses"},
 	    {"name: a\nforwards:\n  - {host: 80000, guest: 10.0.2.5}\n",
 	     "forwards[0].host", "is not [ADDR:]PORT"},
 	    {"name: a\nforwards:\n  - {host: 80, guest: 10.0.2.5}\n"
