@@ -5,7 +5,7 @@
 include backends/tap.mk
 include backends/slirp.mk
 BACKENDS_SRCS += backends/registry.c backends/loopback.c backends/shm.c \
-	backends/tap.c backends/macvtap.c
+	backends/tap.c backends/tap_netlink.c backends/macvtap.c
 # The gateway port carries the services library (services/) with it.
 BACKENDS_SRCS += backends/gateway.c $(wildcard services/*.c)
 BACKENDS_SRCS += backends/slirp.c backends/slirp_fwd.c backends/slirp_port.c \

@@ -25,6 +25,7 @@ struct shm_port {
 	struct shm_prod tx; /* to_peer: we produce */
 	uint32_t taken;	    /* frames handed to the switch, not released */
 	bool broken;
+	bool link_down;	    /* set down by hand: frames for it are dropped */
 	uint64_t tx_dropped;
 	uint64_t violations;
 	uint8_t mac[6];
@@ -100,6 +101,7 @@ int shm_port_create(const struct shm_attach_req *req,
 		goto fail;
 	}
 	shm_header_write(args->base, &args->layout, req->mac);
+	shm_header_link_set(args->base, cfg->link_down);
 	for (int d = 0; d < 2; d++) {
 		struct shm_ring *r =
 		    (struct shm_ring *)((uint8_t *)args->base +
@@ -180,6 +182,7 @@ struct shm_port *shm_port_new(struct shm_port_args *args)
 		return NULL;
 	}
 	shm_cons_init(&sp->rx, args->base, &args->layout, SHM_TO_NETD);
+	sp->link_down = shm_header_link_down(args->base);
 	sp->base = args->base;
 	sp->layout = args->layout;
 	sp->kick_netd = args->kick_netd;
@@ -303,7 +306,8 @@ int shm_port_send(struct shm_port *sp, struct frame_batch *batch)
 	uint64_t feat = sp->layout.features;
 	int sent = 0;
 
-	if (sp->broken) {
+	/* Our own copy of the link: the peer can write the header. */
+	if (sp->broken || __atomic_load_n(&sp->link_down, __ATOMIC_RELAXED)) {
 		sp->tx_dropped += batch->count;
 		return 0;
 	}
@@ -364,6 +368,13 @@ int shm_port_fd(struct shm_port *sp)
 	return sp->kick_netd;
 }
 
+void shm_port_set_link(struct shm_port *sp, bool up)
+{
+	__atomic_store_n(&sp->link_down, !up, __ATOMIC_RELAXED);
+	shm_header_link_set(sp->base, !up);
+	shm_kick(sp->kick_peer);
+}
+
 void shm_port_stats_get(const struct shm_port *sp, struct shm_port_stats *st)
 {
 	st->rx = sp->rx.st;
@@ -408,6 +419,15 @@ static void shm_op_arm(struct port *port)
 	shm_port_fd(port->priv);
 }
 
+static int shm_op_set_link(struct port *port, bool up, char *err,
+			   size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	shm_port_set_link(port->priv, up);
+	return 0;
+}
+
 static void shm_op_close(struct port *port)
 {
 	shm_port_free(port->priv);
@@ -422,5 +442,6 @@ const struct port_ops shm_port_ops = {
     .send = shm_op_send,
     .poll_fd = shm_op_poll_fd,
     .arm = shm_op_arm,
+    .set_link = shm_op_set_link,
     .close = shm_op_close,
 };

@@ -25,11 +25,14 @@
  * @ring_size: slots per ring (0: SHM_RING_SIZE_DEFAULT, or the request's)
  * @data_size: data bytes per ring (0: SHM_DATA_SIZE_DEFAULT)
  * @features: offloads netd supports (the reply carries the intersection)
+ * @link_down: the port starts with its link set down (SHM_LINK_F_DOWN in
+ *	the header before the peer sees it)
  */
 struct shm_port_config {
 	uint32_t ring_size;
 	uint32_t data_size;
 	uint64_t features;
+	bool link_down;
 };
 
 /*
@@ -104,6 +107,12 @@ int shm_port_fd(struct shm_port *sp);
 /* shm_port_kick_fd() - the doorbell netd sleeps on, without arming it. */
 int shm_port_kick_fd(const struct shm_port *sp);
 bool shm_port_broken(const struct shm_port *sp);
+/*
+ * shm_port_set_link() - set the link the peer shows its guest: the live
+ * header word, then a kick of the peer (any thread). While it is down
+ * send drops every frame (the switch counts them as tx_full).
+ */
+void shm_port_set_link(struct shm_port *sp, bool up);
 
 /* struct shm_port_stats - counters of one port, netd's view. */
 struct shm_port_stats {
@@ -120,6 +129,7 @@ void shm_port_stats_get(const struct shm_port *sp, struct shm_port_stats *st);
  * before it sleeps. Whether it takes GSO frames depends on what the peer
  * negotiated (the attaching code sets switch_port_config.accepts_gso). No
  * create: a VMM attaches these over the control socket (netd/vmport.c).
+ * set_link: shm_port_set_link().
  */
 extern const struct port_ops shm_port_ops;
 

@@ -71,6 +71,14 @@ int tap_dev_ifindex(const struct tap_dev *tap);
  */
 int tap_dev_set_offload(struct tap_dev *tap, bool on);
 
+/*
+ * tap_dev_set_carrier - the carrier the TAP's side of the kernel sees
+ * (TUNSETCARRIER): without it the interface is NO-CARRIER and frames the
+ * switch sends it are dropped (the kernel would deliver them). Any thread.
+ * Return: 0, or a negative errno.
+ */
+int tap_dev_set_carrier(struct tap_dev *tap, bool up);
+
 /* tap_dev_fd - the TAP's fd (the port's poll fd). */
 int tap_dev_fd(const struct tap_dev *tap);
 

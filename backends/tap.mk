@@ -4,9 +4,9 @@
 # and netd/module.mk; the guard makes the second include a no-op.
 ifndef TAP_MK_INCLUDED
 TAP_MK_INCLUDED := 1
-TAP_OBJS := $(BUILD)/backends/tap.o
+TAP_OBJS := $(BUILD)/backends/tap.o $(BUILD)/backends/tap_netlink.o
 TAP_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 TAP_LDLIBS := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3) \
 	$(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
-$(BUILD)/backends/tap.o $(BUILD)/backends/macvtap.o: ALL_CFLAGS += $(TAP_CFLAGS)
+$(BUILD)/backends/tap.o $(BUILD)/backends/tap_netlink.o $(BUILD)/backends/macvtap.o: ALL_CFLAGS += $(TAP_CFLAGS)
 endif

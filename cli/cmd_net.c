@@ -216,6 +216,16 @@ static void print_network(const json_t *net)
 	printf("  mtu:             %s\n", jint(net, "mtu", b));
 	printf("  mac table size:  %s\n", jint(net, "mac_table_size", b));
 	printf("  mac aging:       %s s\n", jint(net, "mac_aging", b));
+	if (json_array_size(json_object_get(net, "link_down"))) {
+		const json_t *v;
+		size_t i;
+
+		printf("  link down:       ");
+		json_array_foreach(json_object_get(net, "link_down"), i, v)
+			printf("%s%s", i ? ", " : "", json_string_value(v));
+		printf(" (loom port set %s PORT link up)\n",
+		       jstr(net, "name") ? jstr(net, "name") : "NET");
+	}
 }
 
 static int net_create(struct loom_ctx *ctx, int argc, char **argv)

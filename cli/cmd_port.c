@@ -20,6 +20,7 @@ static const char usage_port[] =
     "  add NET --vde URL --name PORT   plug the network into a VDE network\n"
     "  add NET --vhost-user PATH --name PORT   serve a vhost-user front end\n"
     "  del NET PORT               detach a port and remove its TAP\n"
+    "  set NET PORT link up|down  the carrier the port's far side sees\n"
     "  list [NET]                 ports with their counters\n"
     "\n"
     "Run 'loom port SUBCOMMAND --help' for its options.\n";
@@ -73,6 +74,22 @@ static const char usage_del[] =
     "\n"
     "Options:\n"
     "  --json       print loom-netd's (empty) result as JSON\n"
+    "  -h, --help   this text\n";
+
+static const char usage_set[] =
+    "Usage: loom port set NET PORT link up|down [--json]\n"
+    "\n"
+    "Set the link of port PORT of network NET down or up, as pulling and\n"
+    "plugging its cable would: a VM NIC's guest sees carrier loss and\n"
+    "recovery (virtio-net link status, e1000 link status change, rtl8139\n"
+    "media status) and its driver reports NO-CARRIER; a TAP or veth port's\n"
+    "interface shows NO-CARRIER. Frames for a port whose link is down are\n"
+    "dropped. The setting is part of the network's declared state\n"
+    "(link_down: in docs/network-file.md): it survives a restart of\n"
+    "loom-netd and of the VM, until 'link up' or the port is deleted.\n"
+    "\n"
+    "Options:\n"
+    "  --json       print the port's new status as JSON\n"
     "  -h, --help   this text\n";
 
 static const char usage_list[] =
@@ -260,6 +277,10 @@ void loom_print_ports(const json_t *ports, bool with_net)
 		}
 		format_vlan(p, vlan, sizeof(vlan));
 		state = jstr(p, "state");
+		/* Up, but its link set down by hand: say so. */
+		if (jstr(p, "link") && !strcmp(jstr(p, "link"), "down") &&
+		    state && !strcmp(state, "up"))
+			state = "link-down";
 		/* A VM NIC (shm backend) has no TAP: show its model and MAC. */
 		if (jstr(p, "tap"))
 			snprintf(dev, sizeof(dev), "%s", jstr(p, "tap"));
@@ -495,6 +516,41 @@ static int port_del(struct loom_ctx *ctx, int argc, char **argv)
 	return LOOM_EXIT_OK;
 }
 
+static int port_set(struct loom_ctx *ctx, int argc, char **argv)
+{
+	const char *cmd = "port set", *what, *value;
+	json_t *result, *p;
+	int rc;
+
+	rc = parse_args(ctx, cmd, usage_set, argc, argv, 4, 4,
+			"NET PORT link up|down", NULL);
+	if (rc >= 0)
+		return rc;
+	what = argv[optind + 2];
+	value = argv[optind + 3];
+	if (strcmp(what, "link"))
+		return loom_usage_err(cmd, "unknown setting '%s' (settings: link)",
+				      what);
+	if (strcmp(value, "up") && strcmp(value, "down"))
+		return loom_usage_err(cmd, "link must be 'up' or 'down', got '%s'",
+				      value);
+	rc = client_call(ctx, LOOM_CMD_PORT_SET,
+			 json_pack("{s:s, s:s, s:s}", "net", argv[optind],
+				   "port", argv[optind + 1], "link", value),
+			 &result);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		loom_print_json(result);
+	} else {
+		p = json_object_get(result, "port");
+		printf("port %s of network %s: link %s\n", argv[optind + 1],
+		       argv[optind], jstr(p, "link") ? jstr(p, "link") : value);
+	}
+	json_decref(result);
+	return LOOM_EXIT_OK;
+}
+
 static int port_list(struct loom_ctx *ctx, int argc, char **argv)
 {
 	json_t *result, *args = NULL;
@@ -522,6 +578,7 @@ static const struct loom_cmd port_cmds[] = {
     {"del", port_del, "delete a port"},
     {"delete", port_del, "delete a port"},
     {"rm", port_del, "delete a port"},
+    {"set", port_set, "set a port's link up or down"},
     {"list", port_list, "list ports"},
     {"ls", port_list, "list ports"},
     {NULL, NULL, NULL},

@@ -43,6 +43,7 @@ enum netconf_limits {
 	NETCONF_PATH_MAX = 107,		/* a port's socket path (sun_path) */
 	NETCONF_NETWORKS_MAX = 256,	/* networks in one file */
 	NETCONF_PORTS_MAX = 1024,	/* ports per network */
+	NETCONF_LINK_DOWN_MAX = 2048,	/* link_down names: ports + VM ports */
 	NETCONF_PORTS_TOTAL_MAX = 4096, /* ports in one file, all networks */
 	NETCONF_VLAN_MIN = 1,
 	NETCONF_VLAN_MAX = 4094,
@@ -210,6 +211,9 @@ int netconf_dhcp_range_parse(const char *s, uint32_t *first, uint32_t *last);
  *        netconf_bridge.c).
  * @bridge_address: bridge: "ADDR/PREFIX" the host gets on the bridge, or
  *        NULL for none.
+ * @link_down: names of ports (declared ones, or VM ports by their name)
+ *        whose link is set down (`loom port set NET PORT link down`),
+ *        @link_down_count entries (netconf_link.c).
  */
 struct netconf_net {
 	char *name;
@@ -233,7 +237,17 @@ struct netconf_net {
 	uint32_t mac_aging;
 	struct netconf_port *ports;
 	uint32_t port_count;
+	char **link_down;
+	uint32_t link_down_count;
 };
+
+/* netconf_link_is_down() - @port is listed in @net's link_down. */
+bool netconf_link_is_down(const struct netconf_net *net, const char *port);
+/*
+ * netconf_link_set() - list (@down) or unlist @port in @net's link_down.
+ * Return: 0 (also when nothing changed), -ENOSPC, -ENOMEM.
+ */
+int netconf_link_set(struct netconf_net *net, const char *port, bool down);
 
 /* struct netconf - the contents of a network file. */
 struct netconf {

@@ -112,6 +112,16 @@ int netconf_services_parse_json(struct netconf_net *net, const char *key,
 				struct netconf_error *err);
 void netconf_services_clear(struct netconf_net *net);
 
+/* `link_down:` (netconf_link.c), the same hooks as nat's. */
+extern const cyaml_schema_value_t netconf_link_name_entry;
+int netconf_link_validate(const struct netconf_net *net, const char *path,
+			  struct netconf_error *err);
+int netconf_link_to_json(const struct netconf_net *net, json_t *o);
+int netconf_link_parse_json(struct netconf_net *net, const char *key,
+			    const json_t *v, const char *path,
+			    struct netconf_error *err);
+void netconf_link_clear(struct netconf_net *net);
+
 /* Sets defaults on every network of a validated configuration
  * (netconf_validate.c). Return: 0 or -ENOMEM. */
 int netconf_set_defaults(struct netconf *cfg);

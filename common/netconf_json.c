@@ -85,6 +85,7 @@ json_t *netconf_net_to_json(const struct netconf_net *net)
 	rc |= json_set_str(o, "bridge", net->bridge);
 	rc |= json_set_str(o, "bridge_address", net->bridge_address);
 	rc |= netconf_services_to_json(net, o);
+	rc |= netconf_link_to_json(net, o);
 	if (rc)
 		goto fail;
 	return o;
@@ -288,7 +289,9 @@ static int net_parse_json(const json_t *j, struct netconf_net *net,
 			   (rc = netconf_bridge_parse_json(net, key, v, p,
 							   err)) > 0 &&
 			   (rc = netconf_services_parse_json(net, key, v, p,
-							     err)) > 0) {
+							     err)) > 0 &&
+			   (rc = netconf_link_parse_json(net, key, v, p,
+							 err)) > 0) {
 			return netconf_err_unknown_field(
 			    err, p, netconf_net_fields, key);
 		}

@@ -131,6 +131,12 @@ const cyaml_schema_field_t netconf_net_fields[] = {
     CYAML_FIELD_STRING_PTR("bridge_address", CYAML_FLAG_OPTIONAL,
 			   struct netconf_net, bridge_address, 0,
 			   CYAML_UNLIMITED),
+    /* ports with their link set down (netconf_link.c) */
+    CYAML_FIELD_SEQUENCE_COUNT("link_down",
+			       CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+			       struct netconf_net, link_down, link_down_count,
+			       &netconf_link_name_entry, 0,
+			       NETCONF_LINK_DOWN_MAX),
     /* the gateway's services (netconf_services.c) */
     CYAML_FIELD_MAPPING_PTR("dhcp", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 			    struct netconf_net, dhcp,

@@ -358,6 +358,9 @@ int netconf_net_validate(const struct netconf_net *net, const char *path,
 	rc = netconf_services_validate(net, path, err);
 	if (rc)
 		return rc;
+	rc = netconf_link_validate(net, path, err);
+	if (rc)
+		return rc;
 	netconf_path_field(p, path, "mtu");
 	if (net->mtu && (rc = range_check("mtu", net->mtu, p, err)))
 		return rc;
@@ -572,6 +575,7 @@ void netconf_net_clear(struct netconf_net *net)
 	free(net->bridge);
 	free(net->bridge_address);
 	netconf_services_clear(net);
+	netconf_link_clear(net);
 	memset(net, 0, sizeof(*net));
 }
 

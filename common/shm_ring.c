@@ -97,6 +97,21 @@ void shm_header_write(void *base, const struct shm_layout *l,
 	memcpy(h->mac, mac, 6);
 }
 
+void shm_header_link_set(void *base, bool down)
+{
+	struct shm_port_header *h = base;
+
+	__atomic_store_n(&h->link, down ? SHM_LINK_F_DOWN : 0,
+			 __ATOMIC_RELEASE);
+}
+
+bool shm_header_link_down(const void *base)
+{
+	const struct shm_port_header *h = base;
+
+	return __atomic_load_n(&h->link, __ATOMIC_ACQUIRE) & SHM_LINK_F_DOWN;
+}
+
 int shm_header_parse(const void *base, size_t map_size, struct shm_layout *l)
 {
 	struct shm_port_header h;

@@ -39,6 +39,14 @@ void shm_header_write(void *base, const struct shm_layout *l,
 		      const uint8_t mac[6]);
 
 /*
+ * shm_header_link_set() - netd: set or clear SHM_LINK_F_DOWN in the live
+ * header word (the caller then kicks the peer).
+ * shm_header_link_down() - the peer: whether netd holds the link down.
+ */
+void shm_header_link_set(void *base, bool down);
+bool shm_header_link_down(const void *base);
+
+/*
  * shm_header_parse() - validate the header of a mapped region of
  * @map_size bytes (the memfd size from fstat) and derive @l from it,
  * recomputing every offset rather than trusting the stored ones.

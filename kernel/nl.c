@@ -209,3 +209,26 @@ int kernel_link_stats_get(struct nl_sock *sk, int ifindex,
 	rtnl_link_put(l);
 	return 0;
 }
+
+int kernel_link_set_up(struct nl_sock *sk, int ifindex, bool up)
+{
+	struct rtnl_link *l = NULL, *chg;
+	int ret;
+
+	ret = rtnl_link_get_kernel(sk, ifindex, NULL, &l);
+	if (ret < 0)
+		return kernel_nl_err(ret);
+	chg = rtnl_link_alloc();
+	if (!chg) {
+		rtnl_link_put(l);
+		return -ENOMEM;
+	}
+	if (up)
+		rtnl_link_set_flags(chg, IFF_UP);
+	else
+		rtnl_link_unset_flags(chg, IFF_UP);
+	ret = kernel_nl_err(rtnl_link_change(sk, l, chg, 0));
+	rtnl_link_put(chg);
+	rtnl_link_put(l);
+	return ret;
+}

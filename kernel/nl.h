@@ -48,6 +48,10 @@ struct kernel_link_set {
 int kernel_link_set(struct nl_sock *sk, int ifindex,
 		    const struct kernel_link_set *s);
 
+/* kernel_link_set_up - set (@up) or clear IFF_UP on @ifindex, nothing
+ * else (a veth's peer then shows NO-CARRIER). Return: 0 or -errno. */
+int kernel_link_set_up(struct nl_sock *sk, int ifindex, bool up);
+
 /* kernel_link_delete - delete @ifindex. Return: 0, -ENOENT, or -errno. */
 int kernel_link_delete(struct nl_sock *sk, int ifindex);
 

@@ -370,6 +370,30 @@ int netd_bridge_tap_join(struct netd_net *n, int ifindex, uint16_t vlan,
 	return ret;
 }
 
+int netd_bridge_port_link(struct netd *d, struct netd_net *n, uint32_t i,
+			  bool up, char *err, size_t errlen)
+{
+	const struct netconf_port *pc = &n->conf.ports[i];
+	struct netd_port *rt = &n->rt[i];
+	int ret;
+
+	(void)d;
+	if (rt->ktap) {
+		ret = tap_dev_set_carrier(rt->ktap, up);
+	} else if (rt->kifindex > 0) {
+		/* A veth's far end (in its namespace) follows this end's
+		 * IFF_UP as its carrier; a vlan port leaves the bridge's
+		 * forwarding while it is down. */
+		ret = kernel_link_set_up(bridge_sk(n), rt->kifindex, up);
+	} else {
+		return 0; /* not up: netd applies it when it comes up */
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "%s: cannot set link %s: %s", pc->tap,
+			 up ? "up" : "down", strerror(-ret));
+	return ret;
+}
+
 /* port.list's counters for a kernel port, in the switch's shape. */
 static json_t *bridge_counters(const struct kernel_link_stats *st)
 {

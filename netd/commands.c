@@ -323,8 +323,18 @@ static int cmd_port_del(struct netd *d, json_t *args, json_t **res, char *err)
 		return ret;
 	i = netd_port_find(n, port);
 	if (i < 0 && (i = netd_vm_find(d, n, port)) >= 0) {
-		/* A VM NIC: not declared state, nothing to write. */
+		/* A VM NIC is not declared state; its link setting is. */
+		bool down = netconf_link_is_down(&n->conf, port);
+
 		netd_vm_detach(d, i);
+		if (down) {
+			netconf_link_set(&n->conf, port, false);
+			ret = commit_state(d, err);
+			if (ret < 0) {
+				netconf_link_set(&n->conf, port, true);
+				return ret;
+			}
+		}
 		*res = json_object();
 		return 0;
 	}
@@ -377,6 +387,65 @@ static int cmd_port_list(struct netd *d, json_t *args, json_t **res,
 	if (!only)
 		netd_kport_list(d, NULL, arr);
 	*res = json_pack("{s:o}", "ports", arr);
+	return 0;
+}
+
+/* The port's status, wherever it lives (declared, VM). */
+static json_t *port_status_find(struct netd *d, struct netd_net *n,
+				const char *port)
+{
+	int i = netd_port_find(n, port);
+
+	if (i >= 0)
+		return netd_port_status(n, (unsigned int)i);
+	i = netd_vm_find(d, n, port);
+	return i >= 0 ? netd_vm_status(d->vms[i]) : json_object();
+}
+
+/* port.set {net, port, link: "up"|"down"}: the only setting so far. */
+static int cmd_port_set(struct netd *d, json_t *args, json_t **res, char *err)
+{
+	const char *port, *link, *key;
+	struct netd_net *n;
+	char msg[ERRLEN];
+	json_t *v;
+	bool up;
+	int ret = 0;
+
+	n = arg_net(d, args, "net", err, &ret);
+	if (!n)
+		return ret;
+	port = arg_str(args, "port", true, err, &ret);
+	if (!port)
+		return ret;
+	json_object_foreach(args, key, v)
+	{
+		if (strcmp(key, "net") && strcmp(key, "port") &&
+		    strcmp(key, "link")) {
+			snprintf(err, ERRLEN,
+				 "unknown setting '%.64s' (settings: link)",
+				 key);
+			return -EINVAL;
+		}
+	}
+	link = arg_str(args, "link", true, err, &ret);
+	if (!link)
+		return ret;
+	if (strcmp(link, "up") && strcmp(link, "down")) {
+		snprintf(err, ERRLEN, "link must be 'up' or 'down', got '%.64s'",
+			 link);
+		return -EINVAL;
+	}
+	up = !strcmp(link, "up");
+	ret = netd_link_set(d, n, port, up, err, ERRLEN);
+	if (ret < 0)
+		return ret;
+	ret = commit_state(d, err);
+	if (ret < 0) {
+		netd_link_set(d, n, port, !up, msg, sizeof(msg));
+		return ret;
+	}
+	*res = json_pack("{s:o}", "port", port_status_find(d, n, port));
 	return 0;
 }
 
@@ -509,6 +578,7 @@ static const struct {
 	{ LOOM_CMD_PORT_ADD, cmd_port_add },
 	{ LOOM_CMD_PORT_DEL, cmd_port_del },
 	{ LOOM_CMD_PORT_LIST, cmd_port_list },
+	{ LOOM_CMD_PORT_SET, cmd_port_set },
 	{ LOOM_CMD_FDB_SHOW, cmd_fdb_show },
 	{ LOOM_CMD_FDB_FLUSH, cmd_fdb_flush },
 	{ LOOM_CMD_DAEMON_STATUS, cmd_daemon_status },

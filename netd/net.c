@@ -215,6 +215,7 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 		ret = netd_bridge_port_up(d, n, i, alias, err, errlen);
 		if (ret < 0)
 			goto fail;
+		netd_link_port_restore(d, n, i);
 		return 0;
 	}
 	decl = (struct port_decl){
@@ -242,6 +243,7 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 	if (!rt->dp)
 		log_warn(MOD, "%s: not polled (out of memory)", pc->name);
 	netd_net_sync_offload(d, n);
+	netd_link_port_restore(d, n, i);
 	return 0;
 fail:
 	rt->port_id = -1;
@@ -484,6 +486,8 @@ int netd_port_del(struct netd *d, struct netd_net *n, const char *port,
 	}
 	netd_port_down(d, n, (uint32_t)i);
 	netd_port_forget(n, (uint32_t)i);
+	/* A port added later under the name starts with its link up. */
+	netconf_link_set(&n->conf, port, false);
 	log_info(MOD, "%s: port %s deleted", n->conf.name, port);
 	return 0;
 }
@@ -510,6 +514,8 @@ static bool netd_net_fields_equal(const struct netconf_net *a,
 	json_object_del(jb, "dhcp");
 	json_object_del(ja, "dns");
 	json_object_del(jb, "dns");
+	json_object_del(ja, "link_down"); /* netd_link_apply_conf() */
+	json_object_del(jb, "link_down");
 	eq = json_equal(ja, jb);
 	json_decref(ja);
 	json_decref(jb);
@@ -587,6 +593,7 @@ int netd_net_apply(struct netd *d, const struct netconf_net *conf,
 		}
 		changed = true;
 	}
+	netd_link_apply_conf(d, n, conf, &changed);
 	ret = netd_services_net_apply(d, n, conf, &changed, err, errlen);
 	*outcome = changed ? "updated" : "unchanged";
 	return ret;
@@ -620,8 +627,12 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 	char why[160] = "";
 	struct port *p;
 
-	if (n->br)
-		return netd_bridge_port_status(n, i);
+	if (n->br) {
+		j = netd_bridge_port_status(n, i);
+		if (j)
+			netd_link_status(n, pc->name, j);
+		return j;
+	}
 	j = netconf_port_to_json(pc);
 	if (!j)
 		return NULL;
@@ -630,6 +641,7 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 	if (rt->port_id < 0) {
 		json_object_set_new(j, "state", json_string("down"));
 		json_object_set_new(j, "error", json_string(rt->error));
+		netd_link_status(n, pc->name, j);
 		return j;
 	}
 	p = switch_port_get(n->sw, (uint32_t)rt->port_id);
@@ -644,6 +656,7 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 	} else {
 		json_object_set_new(j, "state", json_string("up"));
 	}
+	netd_link_status(n, pc->name, j);
 	json_object_set_new(j, "port_id", json_integer(rt->port_id));
 	json_object_set_new(j, "counters",
 			    netd_port_counters(n->sw, (uint32_t)rt->port_id));

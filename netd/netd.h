@@ -181,6 +181,9 @@ int netd_bridge_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 			const char *alias, char *err, size_t errlen);
 void netd_bridge_port_down(struct netd *d, struct netd_net *n, uint32_t i);
 json_t *netd_bridge_port_status(struct netd_net *n, unsigned int i);
+/* The carrier of port @i's far side (a veth's peer, a TAP's kernel side). */
+int netd_bridge_port_link(struct netd *d, struct netd_net *n, uint32_t i,
+			  bool up, char *err, size_t errlen);
 /* The kernel's learnt FDB entries as fdb.show's "entries", or NULL. */
 json_t *netd_bridge_fdb(struct netd_net *n, char *err, size_t errlen);
 /* Flush port index @port's entries (-1: all). Return: entries gone. */
@@ -232,6 +235,24 @@ void netd_kport_detach_net(struct netd *d, struct netd_net *n);
 void netd_kport_stop(struct netd *d);
 /* Append the ports of @n (NULL: the macvtaps) to port list @arr. */
 void netd_kport_list(struct netd *d, struct netd_net *n, json_t *arr);
+
+/*
+ * link.c: `loom port set NET PORT link up|down`. The setting is declared
+ * state (the network's link_down list, by port name), applied to a port
+ * whenever it comes up: a declared port at start or add, a VM port when
+ * its VMM attaches (the shm header carries it before the VMM sees it).
+ */
+/* netd_link_set - apply and record; the caller saves the state (and calls
+ * it again with !@up to undo). Return: 0, -ENOENT, -EOPNOTSUPP, errno. */
+int netd_link_set(struct netd *d, struct netd_net *n, const char *port,
+		  bool up, char *err, size_t errlen);
+/* netd_link_port_restore - port @i just came up: apply its recorded link. */
+void netd_link_port_restore(struct netd *d, struct netd_net *n, uint32_t i);
+/* netd_link_status - add "link" (and, when down, why) to port status @j. */
+void netd_link_status(const struct netd_net *n, const char *port, json_t *j);
+/* netd_link_apply_conf - net.apply: make @n's link_down @conf's. */
+void netd_link_apply_conf(struct netd *d, struct netd_net *n,
+			  const struct netconf_net *conf, bool *changed);
 
 /* state.c */
 int netd_state_save(struct netd *d);

@@ -24,6 +24,7 @@ static const char *const models[] = {
 	[SHM_NIC_E1000] = "e1000",
 	[SHM_NIC_RTL8139] = "rtl8139",
 	[SHM_NIC_VDE] = "vde",
+	[SHM_NIC_RTL8139C] = "rtl8139c",
 };
 
 static const char *netd_vm_model_name(uint8_t model)
@@ -172,12 +173,6 @@ int netd_vm_attach(struct netd *d, int fd)
 		shm_port_reject(fd, -ENOSPC);
 		return -ENOSPC;
 	}
-	ret = shm_port_accept(fd, &req, &cfg, &args);
-	if (ret < 0) {
-		free(vm);
-		return ret;
-	}
-	memset(&pcfg, 0, sizeof(pcfg));
 	if (req.port[0])
 		memcpy(vm->name, req.port, sizeof(vm->name));
 	else if (req.model != SHM_NIC_VDE ||
@@ -185,6 +180,15 @@ int netd_vm_attach(struct netd *d, int fd)
 		snprintf(vm->name, sizeof(vm->name), "vm-%02x%02x%02x%02x",
 			 req.mac[2], req.mac[3], req.mac[4], req.mac[5]);
 	vm->name[sizeof(vm->name) - 1] = '\0';
+	/* A link set down by hand stays down across VMM and netd restarts:
+	 * the VMM reads it in the header before it shows its guest a link. */
+	cfg.link_down = netconf_link_is_down(&n->conf, vm->name);
+	ret = shm_port_accept(fd, &req, &cfg, &args);
+	if (ret < 0) {
+		free(vm);
+		return ret;
+	}
+	memset(&pcfg, 0, sizeof(pcfg));
 	memcpy(pcfg.name, vm->name, sizeof(vm->name));
 	pcfg.mode = SWITCH_PORT_ACCESS;
 	pcfg.access_vlan = SWITCH_VLAN_DEFAULT;
@@ -287,5 +291,7 @@ json_t *netd_vm_status(struct netd_vmport *vm)
 		      SWITCH_VLAN_DEFAULT, "state",
 		      vm->dp && atomic_load(&vm->dp->broken) ? "down" : "up",
 		      "port_id", vm->port_id, "counters", c);
+	if (j)
+		netd_link_status(vm->net, vm->name, j);
 	return j;
 }

@@ -248,6 +248,17 @@ struct port_ops {
 	bool (*link)(struct port *port, char *why, size_t len);
 
 	/*
+	 * set_link - optional: the carrier the port's far side sees, set by
+	 * hand (`loom port set NET PORT link down|up`): a TAP's kernel
+	 * carrier, a VM NIC's link status. Control thread; may overlap the
+	 * data path (recv/send) on the port. The switch keeps forwarding:
+	 * the far side, without carrier, neither sends nor takes frames.
+	 * NULL: the class has no carrier to set (netd answers EOPNOTSUPP).
+	 * Return: 0, or a negative errno with a message in @err.
+	 */
+	int (*set_link)(struct port *port, bool up, char *err, size_t errlen);
+
+	/*
 	 * close - release everything open or create made; @port->priv is
 	 * dead after. Also called for a created port the switch refused:
 	 * only @port->priv and @port->ops are set then.

@@ -55,6 +55,7 @@ enum loom_control_limits {
 #define LOOM_CMD_PORT_ADD "port.add"
 #define LOOM_CMD_PORT_DEL "port.del"
 #define LOOM_CMD_PORT_LIST "port.list"
+#define LOOM_CMD_PORT_SET "port.set"
 #define LOOM_CMD_FDB_SHOW "fdb.show"
 #define LOOM_CMD_FDB_FLUSH "fdb.flush"
 #define LOOM_CMD_DAEMON_STATUS "daemon.status"

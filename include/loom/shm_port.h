@@ -123,11 +123,21 @@ struct shm_ring {
 	uint8_t pad1[SHM_CACHELINE - 8];
 };
 
+/* Bits of shm_port_header.link. */
+enum shm_link_flags {
+	/* The port's link is set down (`loom port set NET PORT link down`):
+	 * the peer shows its guest no carrier until the bit clears. */
+	SHM_LINK_F_DOWN = 1u << 0,
+};
+
 /*
  * struct shm_port_header - at offset 0 of the region; written once by netd
- * before the memfd is handed out, never changed, never re-read by netd (it
- * keeps its own copy). The peer validates every field against the memfd
- * size before using it.
+ * before the memfd is handed out, never re-read by netd (it keeps its own
+ * copy). The peer validates every field against the memfd size before
+ * using it. One exception, @link: netd changes it while the port lives
+ * (an atomic 32-bit store, then a kick of the peer's eventfd); the peer
+ * reads it (atomic load) at attach and after every kick. Bits it does not
+ * know it ignores.
  */
 struct shm_port_header {
 	uint32_t magic;		/* [netd] SHM_PORT_MAGIC */
@@ -145,7 +155,9 @@ struct shm_port_header {
 	uint64_t to_peer_slots; /* [netd] slot array of that ring */
 	uint64_t to_peer_data;	/* [netd] data area of that ring */
 	uint8_t mac[6];		/* [netd] the port's MAC (from the request) */
-	uint8_t reserved[SHM_CACHELINE * 2 - 94]; /* [netd] 0 */
+	uint8_t reserved0[2];	/* [netd] 0 */
+	uint32_t link;		/* [netd, live] enum shm_link_flags */
+	uint8_t reserved[SHM_CACHELINE * 2 - 100]; /* [netd] 0 */
 };
 
 /* NIC model of the peer, for `loom port list` and statistics. */
@@ -153,9 +165,10 @@ enum shm_nic_model {
 	SHM_NIC_OTHER = 0,
 	SHM_NIC_VIRTIO_NET = 1,
 	SHM_NIC_E1000 = 2,
-	SHM_NIC_RTL8139 = 3,
+	SHM_NIC_RTL8139 = 3, /* C+ mode (8139cp) */
 	SHM_NIC_VDE = 4, /* a VDE program through libvdeplug_loom.so */
-	SHM_NIC_MODEL_MAX = SHM_NIC_VDE,
+	SHM_NIC_RTL8139C = 5, /* an RTL8139C without C+ mode (8139too) */
+	SHM_NIC_MODEL_MAX = SHM_NIC_RTL8139C,
 };
 
 enum {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* shm_attach_peer.c - test helper: a fake VM NIC that attaches to loom-netd and answers ARP and ping. */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,10 @@
  * Attaches as MAC 52:54:00:4c:4d:01 (virtio-net), answers ARP requests for
  * IPV4 and ICMP echo requests to it, for SECONDS, printing "attached" once
  * attached and the number of echo replies sent at the end. Exit 0, or 1
- * when the attach fails (netd's error is printed).
+ * when the attach fails (netd's error is printed). The link netd shows
+ * (`loom port set ... link`, the header's SHM_LINK_F_DOWN) is printed at
+ * attach ("link down" / "link up") and on every change; while it is down
+ * nothing is answered, as a NIC without carrier would not.
  */
 
 static const uint8_t my_mac[6] = { 0x52, 0x54, 0x00, 0x4c, 0x4d, 0x01 };
@@ -28,6 +32,7 @@ int main(int argc, char **argv)
 	struct shm_peer p;
 	uint8_t ip[4], out[1600];
 	unsigned long replies = 0;
+	bool down;
 	time_t end;
 	int ret;
 
@@ -50,6 +55,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("attached\n");
+	down = shm_header_link_down(p.base);
+	printf("link %s\n", down ? "down" : "up");
 	fflush(stdout);
 	end = time(NULL) + atoi(argv[4]);
 	while (time(NULL) < end) {
@@ -57,7 +64,12 @@ int main(int argc, char **argv)
 
 		if (n < 0)
 			break;
-		for (int i = 0; i < n; i++) {
+		if (shm_header_link_down(p.base) != down) {
+			down = !down;
+			printf("link %s\n", down ? "down" : "up");
+			fflush(stdout);
+		}
+		for (int i = 0; !down && i < n; i++) {
 			struct shm_desc d;
 			enum shm_violation why;
 			const uint8_t *f = shm_cons_get(&p.rx, (uint32_t)i, &d,

@@ -25,3 +25,13 @@ BENCH_BINS += $(BUILD)/tests/bench/bench_nics
 $(BUILD)/tests/bench/bench_nics: $(BUILD)/tests/bench/bench_nics.o $(HW_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK)
+
+# Unit test: a port's link set down by hand, across the shm port protocol
+# (netd's side, backends/shm.c, against loom-vmm's backend, vmm/net/shm.c)
+# and in the network model (common/netconf_link.c).
+UNIT_TESTS += $(BUILD)/tests/unit/test_port_link
+$(BUILD)/tests/unit/test_port_link: $(BUILD)/tests/unit/test_port_link.o \
+		$(BUILD)/backends/shm.o $(HW_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/backends/shm.o $(VMM_LINK) \
+		-lcyaml -lyaml -lcmocka

@@ -43,6 +43,7 @@ struct nic_shm {
 	uint32_t rx_avail;
 	uint32_t rx_used;
 	bool tx_waiting; /* tx_alloc found no room: netd kicks on release */
+	bool netd_down;	 /* netd holds the link down (SHM_LINK_F_DOWN) */
 };
 
 static enum shm_nic_model nic_shm_model(const char *name)
@@ -51,8 +52,10 @@ static enum shm_nic_model nic_shm_model(const char *name)
 		return SHM_NIC_VIRTIO_NET;
 	if (!strcmp(name, "e1000"))
 		return SHM_NIC_E1000;
-	if (!strcmp(name, "rtl8139") || !strcmp(name, "rtl8139c"))
+	if (!strcmp(name, "rtl8139"))
 		return SHM_NIC_RTL8139;
+	if (!strcmp(name, "rtl8139c"))
+		return SHM_NIC_RTL8139C;
 	return SHM_NIC_OTHER;
 }
 
@@ -112,6 +115,7 @@ static int nic_shm_attach(struct nic_backend *nb, struct nic_shm *s)
 	s->attached = true;
 	s->rx_avail = s->rx_used = 0;
 	s->tx_waiting = false;
+	s->netd_down = shm_header_link_down(s->peer.base);
 	nb->caps = nic_shm_caps(s->peer.layout.features);
 	return 0;
 
@@ -201,7 +205,7 @@ static int nic_shm_open(struct nic_backend *nb, const struct nic_config *cfg,
 		goto close_timer;
 	nb->priv = s;
 	nb->notify_fd = s->epfd;
-	nb->link_up = true;
+	nb->link_up = !s->netd_down;
 	return 0;
 
 close_timer:
@@ -238,9 +242,32 @@ static void nic_shm_retry(struct nic_backend *nb, struct nic_shm *s)
 		return;
 	}
 	nb->st.reconnects++;
-	nic_backend_set_link(nb, true);
+	nic_backend_set_link(nb, !s->netd_down);
 	nic_backend_signal_rx(nb);
 	nic_backend_signal_tx(nb);
+}
+
+/*
+ * netd set the link down or up (the header word, then a kick). Frames
+ * queued for the guest before the link went down are dropped, as a NIC
+ * without carrier would: they must not arrive when it comes back.
+ */
+static void nic_shm_link_check(struct nic_backend *nb, struct nic_shm *s)
+{
+	bool down = shm_header_link_down(s->peer.base);
+	int n;
+
+	if (down == s->netd_down)
+		return;
+	s->netd_down = down;
+	if (down) {
+		/* Everything not yet released, whether peeked or not. */
+		n = shm_cons_peek(&s->peer.rx);
+		if (n > 0)
+			shm_peer_release(&s->peer, (uint32_t)n);
+		s->rx_avail = s->rx_used = 0;
+	}
+	nic_backend_set_link(nb, !down);
 }
 
 static void nic_shm_poll(struct nic_backend *nb)
@@ -272,6 +299,7 @@ static void nic_shm_poll(struct nic_backend *nb)
 	}
 	if (!kicked || !s->attached)
 		return;
+	nic_shm_link_check(nb, s);
 	/* One eventfd for both rings: frames arrived, or room came back. */
 	if (s->peer.rx.armed)
 		shm_cons_disarm(&s->peer.rx);
