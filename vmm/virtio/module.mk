@@ -38,3 +38,12 @@ FUZZ_TARGETS += virtio_blk_req
 FUZZ_LIBS_virtio_blk_req := $(VIRTIO_VMM_OBJS) $(VIRTIO_LIB) $(COMMON_LIB)
 FUZZ_LDLIBS_virtio_blk_req := -lpthread
 endif
+
+# The virtio-net model against a hostile driver: same synthetic driver
+# (tests/unit/virtio_net_drv.h) and link as test_virtio_net (vmm/module.mk).
+UNIT_TESTS += $(BUILD)/tests/unit/test_virtio_net_hostile
+$(BUILD)/tests/unit/test_virtio_net_hostile: \
+		$(BUILD)/tests/unit/test_virtio_net_hostile.o $(BUILD)/libloomvmm.a \
+		$(VIRTIO_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(VMM_LINK) -lcmocka

@@ -50,6 +50,7 @@ struct virtio_net {
 	} rx_used[VIRTIO_NET_QUEUE_SIZE];
 	pthread_t thread;
 	bool thread_on;
+	bool stopping; /* atomic: close() waits for the thread */
 	bool rx_offload_dirty; /* driver_ok: tell the backend (lock held) */
 	int stop_fd;
 	struct virtio_net_stats st;
@@ -407,9 +408,15 @@ static int rx_process(struct virtio_net *n)
 		return -EIO;
 	if (frames == vq->size)
 		more = 1;
-	/* Out of buffers: ask for the driver's kick when it posts more. */
+	/*
+	 * Out of buffers: ask for the driver's kick when it posts more. The
+	 * buffers it has posted may be some, too few for the frame at the
+	 * head (mergeable): only more than those is progress, or this thread
+	 * would spin on them, for ever once the guest stops refilling (a
+	 * stopped VM: its teardown then waited for this thread).
+	 */
 	if (ret == 0 && frames < vq->size)
-		more = virtq_enable_notify(vq);
+		more = virtq_enable_notify_beyond(vq, vq->avail_idx);
 	return more;
 }
 
@@ -574,8 +581,10 @@ static void *net_thread(void *arg)
 			if (pfd[q].revents & POLLIN &&
 			    read(pfd[q].fd, &v, sizeof(v)) < 0)
 				continue;
-		/* Rounds until idle; each is bounded by the ring sizes. */
-		while (virtio_net_process(n) > 0)
+		/* Rounds until idle; each is bounded by the ring sizes, and
+		 * a stop ends them (the teardown waits for this thread). */
+		while (!__atomic_load_n(&n->stopping, __ATOMIC_ACQUIRE) &&
+		       virtio_net_process(n) > 0)
 			;
 	}
 }
@@ -732,6 +741,7 @@ void virtio_net_close(struct virtio_net *n)
 	if (!n)
 		return;
 	if (n->thread_on) {
+		__atomic_store_n(&n->stopping, true, __ATOMIC_RELEASE);
 		if (write(n->stop_fd, &one, sizeof(one)) == sizeof(one))
 			pthread_join(n->thread, NULL);
 		n->thread_on = false;

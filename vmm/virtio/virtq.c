@@ -397,6 +397,21 @@ bool virtq_enable_notify(struct virtq *vq)
 	return vq->avail_idx != vq->last_avail;
 }
 
+bool virtq_enable_notify_beyond(struct virtq *vq, uint16_t seen)
+{
+	if (!vq->enabled || vq->broken)
+		return false;
+	/* avail_event = seen: the driver kicks once its index passes it. */
+	if (vq->event_idx)
+		wr16(vq->used + USED_RING + USED_ELEM_SIZE * vq->size, seen);
+	else
+		wr16(vq->used + USED_FLAGS, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (virtq_refresh_avail(vq))
+		return false;
+	return vq->avail_idx != seen;
+}
+
 int virtq_chain_read(const struct virtq_chain *chain, uint64_t off, void *dst,
 		     uint64_t len)
 {

@@ -270,6 +270,21 @@ void virtq_disable_notify(struct virtq *vq);
 bool virtq_enable_notify(struct virtq *vq);
 
 /**
+ * virtq_enable_notify_beyond() - virtq_enable_notify() for a device that
+ * looked at every chain up to avail index @seen and found them too few for
+ * its next item (a frame needing more receive buffers than are posted): ask
+ * for a kick when the driver adds chains beyond @seen, then recheck.
+ * @vq: the queue.
+ * @seen: vq->avail_idx when the device gave up.
+ *
+ * Return: true if chains beyond @seen became available meanwhile. Unlike
+ * virtq_enable_notify() it is false while the chains the device already
+ * found too few are all there is, so a caller that loops while it returns
+ * true cannot spin on them.
+ */
+bool virtq_enable_notify_beyond(struct virtq *vq, uint16_t seen);
+
+/**
  * virtq_chain_read() - copy bytes from the chain's readable segments.
  * @chain: a popped chain.
  * @off: offset into the readable bytes.
