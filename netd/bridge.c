@@ -517,3 +517,8 @@ json_t *netd_bridge_json(struct netd_net *n)
 			 "vlan_filtering", n->br && n->br->vlan_filtering,
 			 "switch_link", n->br ? n->br->link_ifname : "");
 }
+
+int netd_bridge_link_port(const struct netd_net *n)
+{
+	return n->br ? n->br->link_port_id : -1;
+}

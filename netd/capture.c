@@ -52,13 +52,18 @@ static int capture_count_on(struct netd_net *n, int *total)
 	return on;
 }
 
-/* Resolve port name @name of @n to its switch port id. */
+/*
+ * Resolve port name @name of @n to its capture port id: its switch port
+ * id, or CAPTURE_KPORT_BASE + its index for a kernel-path port.
+ */
 static int capture_port_id(struct netd *d, struct netd_net *n,
 			   const char *name, char *err, size_t errlen)
 {
 	int i = netd_port_find(n, name);
 
 	if (i >= 0) {
+		if (capture_kport_is(n, (uint32_t)i))
+			return CAPTURE_KPORT_BASE + i;
 		if (n->rt[i].port_id < 0) {
 			snprintf(err, errlen, "port '%s' of network '%s' is down: %s",
 				 name, n->conf.name, n->rt[i].error);
@@ -177,7 +182,7 @@ static int capture_parse(struct netd *d, struct netd_capture *c, json_t *args,
 				     errlen);
 		if (id < 0)
 			return id;
-		if (id >= SWITCH_MAX_PORTS_MAX)
+		if (id >= CAPTURE_PORTS_MAX)
 			return -EINVAL;
 		c->port_mask[id / 64] |= 1ull << (id % 64);
 	}
@@ -227,6 +232,7 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 {
 	const char *kind;
 	json_t *v;
+	bool has_switch_ports = false;
 	int total, ret, fl;
 	size_t n;
 
@@ -235,6 +241,9 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 	c->out_fd = -1;
 	c->mirror_id = -1;
 	c->ring.efd = -1;
+	/* A bridge network's switch link carries what its kernel ports and
+	 * its switch ports already show: the whole network leaves it out. */
+	c->skip_port = -1;
 	ret = capture_parse(d, c, args, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -267,7 +276,7 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 	c->out_fd = out_fd;
 	ret = capture_ring_init(&c->ring, CAPTURE_RING_BYTES);
 	c->obuf = malloc(CAPTURE_OBUF_BYTES);
-	c->ifid_of = malloc(SWITCH_MAX_PORTS_MAX * sizeof(*c->ifid_of));
+	c->ifid_of = malloc(CAPTURE_PORTS_MAX * sizeof(*c->ifid_of));
 	c->ifs = calloc(CAPTURE_IF_MAX, sizeof(*c->ifs));
 	c->poll_timer = evloop_timer_add(d->loop, 0, 0, capture_on_poll, c);
 	c->end_timer = evloop_timer_add(d->loop, 0, 0, capture_on_end_timer, c);
@@ -276,7 +285,9 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 		snprintf(err, errlen, "out of memory");
 		return ret < 0 ? ret : -ENOMEM;
 	}
-	memset(c->ifid_of, 0xff, SWITCH_MAX_PORTS_MAX * sizeof(*c->ifid_of));
+	memset(c->ifid_of, 0xff, CAPTURE_PORTS_MAX * sizeof(*c->ifid_of));
+	if (c->all_ports)
+		c->skip_port = netd_bridge_link_port(c->net);
 	/* The section and every selected port's interface block go first,
 	 * so a reader lists the interfaces before any frame. */
 	n = pcapng_shb_write(c->obuf, CAPTURE_OBUF_BYTES, "loom " MOD);
@@ -288,11 +299,27 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 		    !(c->port_mask[pid / 64] >> (pid % 64) & 1))
 			continue;
 		if (c->all_ports &&
-		    !capture_port_describe(d, c->net, pid, name, sizeof(name),
-					   descr, sizeof(descr)))
+		    ((int)pid == c->skip_port ||
+		     !capture_port_describe(d, c->net, pid, name, sizeof(name),
+					    descr, sizeof(descr))))
 			continue;
 		if (capture_ifid(c, pid) < 0)
 			break;
+		has_switch_ports = true;
+	}
+	ret = capture_pcap_start(c, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (c->kp) {
+		ret = evloop_fd_add(d->loop, capture_pcap_ring(c)->efd, EPOLLIN,
+				    capture_on_ring, c);
+		if (ret < 0) {
+			snprintf(err, errlen, "event loop: %s", strerror(-ret));
+			return ret;
+		}
+		c->kefd_watched = true;
+		capture_ring_arm(capture_pcap_ring(c),
+				 capture_ring_pos(capture_pcap_ring(c)));
 	}
 	v = json_object_get(args, "duration_ms");
 	if (v && json_integer_value(v) > 0)
@@ -305,6 +332,11 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 	}
 	c->efd_watched = true;
 	capture_ring_arm(&c->ring, capture_ring_pos(&c->ring));
+	c->started = time(NULL);
+	c->started_ms = evloop_now_ms();
+	/* Only kernel-path ports: the switch has nothing to show. */
+	if (!c->all_ports && !has_switch_ports)
+		return 0;
 	ret = switch_mirror_add(c->net->sw, SWITCH_PORT_ALL, c->dirs,
 				capture_on_frame, c);
 	if (ret < 0) {
@@ -313,8 +345,6 @@ static int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
 		return ret == -ENOSPC ? -ENOSPC : ret;
 	}
 	c->mirror_id = ret;
-	c->started = time(NULL);
-	c->started_ms = evloop_now_ms();
 	return 0;
 }
 
@@ -494,7 +524,8 @@ static int declared_start_one(struct netd *d, struct netd_net *n,
 	for (uint32_t i = 0; args && ports && i < dc->port_count; i++) {
 		int k = netd_port_find(n, dc->ports[i]);
 
-		if (k >= 0 && n->rt[k].port_id >= 0)
+		if (k >= 0 && (n->rt[k].port_id >= 0 ||
+			       capture_kport_is(n, (uint32_t)k)))
 			json_array_append_new(ports, json_string(dc->ports[i]));
 		else
 			log_warn(MOD, "%s: capture %s: port %s is down, left out",
@@ -740,10 +771,7 @@ static void netd_capture_net_gone(struct netd *d, struct netd_net *n)
 		if (!c || c->net != n)
 			continue;
 		capture_set_reason(c, "%s", "network deleted");
-		if (c->mirror_id >= 0) {
-			switch_mirror_remove(n->sw, c->mirror_id);
-			c->mirror_id = -1;
-		}
+		capture_sources_stop(c);
 		c->state = CAPTURE_ENDING;
 		/* One last non-blocking attempt; the network goes now. */
 		capture_drain(c);
@@ -777,8 +805,7 @@ static json_t *netd_capture_list(struct netd *d)
 				  (int)c->snaplen, "started",
 				  (json_int_t)c->started, "captured",
 				  (json_int_t)c->written, "dropped",
-				  (json_int_t)(capture_ring_drops(&c->ring) +
-					       c->lost_at_end),
+				  (json_int_t)capture_dropped(c),
 				  "filtered",
 				  (json_int_t)atomic_load(&c->filtered),
 				  "count", (json_int_t)c->count_max, "output",

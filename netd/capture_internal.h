@@ -23,6 +23,10 @@ enum {
 	CAPTURE_LINGER_MS = 2000,     /* at the end: wait this long for a
 					 slow reader to take what is left */
 	CAPTURE_IF_MAX = 1024,	      /* interface blocks per capture */
+	/* Kernel-path ports (capture_pcap.c): capture port ids past the
+	 * switch's, one per declared port. */
+	CAPTURE_KPORT_BASE = SWITCH_MAX_PORTS_MAX,
+	CAPTURE_PORTS_MAX = SWITCH_MAX_PORTS_MAX + NETCONF_PORTS_MAX,
 };
 
 enum capture_state {
@@ -36,14 +40,18 @@ struct capture_if {
 	char descr[256]; /* kept: each rotated file repeats the block */
 };
 
+struct capture_pcap;
 struct netd_capture {
 	/* Read by the data path (set before the mirror is added). */
 	struct capture_ring ring;
 	uint32_t snaplen;
 	bool all_ports;
 	bool has_prog;
+	int skip_port; /* all ports but this one (a bridge's switch link), -1 */
 	struct bpf_program prog;
-	uint64_t port_mask[SWITCH_MAX_PORTS_MAX / 64];
+	/* Selected ports by capture port id: switch port ids, then
+	 * CAPTURE_KPORT_BASE + declared index for kernel-path ports. */
+	uint64_t port_mask[CAPTURE_PORTS_MAX / 64];
 	_Atomic uint64_t filtered; /* written by the data path only */
 
 	/* Control thread only. */
@@ -55,6 +63,7 @@ struct netd_capture {
 	int out_fd; /* where pcapng goes */
 	bool out_watched; /* out_fd is on the loop for EPOLLOUT */
 	bool efd_watched; /* the ring's eventfd is on the loop */
+	bool kefd_watched; /* the kernel ports' ring's eventfd is */
 	bool sock_watched;
 	bool busy;	  /* poll timer running; the ring is not armed */
 	enum capture_state state;
@@ -71,7 +80,8 @@ struct netd_capture {
 	struct evloop_timer *poll_timer, *end_timer;
 	uint8_t *obuf;
 	size_t olen, ooff;
-	int16_t *ifid_of; /* per switch port id: its IDB, -1 none yet */
+	struct capture_pcap *kp; /* kernel-path ports' reader, or NULL */
+	int16_t *ifid_of; /* per capture port id: its IDB, -1 none yet */
 	struct capture_if *ifs;
 	uint32_t n_if;
 	/* Declared captures (network file): netd's own rotating files
@@ -87,7 +97,26 @@ struct netd_capture {
 /* Every running capture; the control thread's only. */
 extern struct netd_capture *capture_table[LOOM_CAPTURE_MAX];
 
+/* capture_pcap.c: kernel-path ports (a bridge network's veths and TAPs),
+ * read with libpcap on the device by a thread of the capture's own into
+ * a second ring that the writer merges with the switch's. */
+/* capture_kport_is - do declared port @i's frames cross the kernel, not the switch? */
+bool capture_kport_is(const struct netd_net *n, uint32_t i);
+/* capture_pcap_start - open the selected kernel ports, start the reader. */
+int capture_pcap_start(struct netd_capture *c, char *err, size_t errlen);
+/* capture_pcap_stop - the reader stops (joined); its ring stays for the writer. */
+void capture_pcap_stop(struct netd_capture *c);
+void capture_pcap_free(struct netd_capture *c);
+struct capture_ring *capture_pcap_ring(struct netd_capture *c);
+uint64_t capture_pcap_drops(struct netd_capture *c);
+void capture_kport_describe(struct netd_net *n, uint32_t i, char *name,
+			    size_t nlen, char *descr, size_t dlen);
+
 /* capture_writer.c */
+/* capture_dropped - every frame lost so far: rings full, kernel, at the end. */
+uint64_t capture_dropped(struct netd_capture *c);
+/* capture_sources_stop - no frame comes in any more (mirror, pcap reader). */
+void capture_sources_stop(struct netd_capture *c);
 /* capture_rot_open - open file @index of a declared capture's rotation. */
 int capture_rot_open(const char *path, unsigned int index);
 void capture_on_frame(void *arg, uint32_t port_id, enum switch_dir dir,

@@ -28,8 +28,9 @@ void capture_on_frame(void *arg, uint32_t port_id, enum switch_dir dir,
 	struct timespec ts;
 	uint32_t caplen;
 
-	if (!c->all_ports && (port_id >= SWITCH_MAX_PORTS_MAX ||
-			      !(c->port_mask[port_id / 64] >> (port_id % 64) & 1)))
+	if (c->all_ports ? (int)port_id == c->skip_port :
+			   (port_id >= SWITCH_MAX_PORTS_MAX ||
+			    !(c->port_mask[port_id / 64] >> (port_id % 64) & 1)))
 		return;
 	caplen = f->len < c->snaplen ? f->len : c->snaplen;
 	h.caplen = caplen;
@@ -73,6 +74,14 @@ bool capture_port_describe(struct netd *d, struct netd_net *n,
 	struct switch_port_config spc;
 	const char *vm;
 
+	if (pid >= CAPTURE_KPORT_BASE) {
+		uint32_t i = pid - CAPTURE_KPORT_BASE;
+
+		if (i >= n->conf.port_count)
+			return false;
+		capture_kport_describe(n, i, name, nlen, descr, dlen);
+		return capture_kport_is(n, i);
+	}
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {
 		const struct netconf_port *pc = &n->conf.ports[i];
 
@@ -115,7 +124,7 @@ int capture_ifid(struct netd_capture *c, uint32_t pid)
 	struct capture_if *ci;
 	size_t n;
 
-	if (pid >= SWITCH_MAX_PORTS_MAX)
+	if (pid >= CAPTURE_PORTS_MAX)
 		return -1;
 	if (c->ifid_of[pid] >= 0)
 		return c->ifid_of[pid];
@@ -180,9 +189,25 @@ void capture_set_reason(struct netd_capture *c, const char *fmt,
 
 /* ---- the end ---- */
 
+uint64_t capture_dropped(struct netd_capture *c)
+{
+	return capture_ring_drops(&c->ring) + capture_pcap_drops(c) +
+	       c->lost_at_end;
+}
+
+void capture_sources_stop(struct netd_capture *c)
+{
+	if (c->mirror_id >= 0) {
+		/* Returns once the data path is out of our callback. */
+		switch_mirror_remove(c->net->sw, c->mirror_id);
+		c->mirror_id = -1;
+	}
+	capture_pcap_stop(c); /* joins the reader */
+}
+
 static void capture_send_end(struct netd_capture *c)
 {
-	uint64_t drops = capture_ring_drops(&c->ring) + c->lost_at_end;
+	uint64_t drops = capture_dropped(c);
 	json_t *j;
 	char *text;
 
@@ -227,6 +252,9 @@ void capture_free(struct netd_capture *c)
 		evloop_fd_del(c->d->loop, c->out_fd);
 	if (c->efd_watched)
 		evloop_fd_del(c->d->loop, c->ring.efd);
+	if (c->kefd_watched)
+		evloop_fd_del(c->d->loop, capture_pcap_ring(c)->efd);
+	capture_pcap_free(c);
 	if (c->sock_watched)
 		evloop_fd_del(c->d->loop, c->sock);
 	if (c->sock >= 0)
@@ -249,8 +277,7 @@ void capture_finish(struct netd_capture *c)
 	log_info(MOD, "capture %d on %s ended (%s): %llu captured, %llu dropped",
 		 c->id, c->net->conf.name, c->reason[0] ? c->reason : "stopped",
 		 (unsigned long long)c->written,
-		 (unsigned long long)(capture_ring_drops(&c->ring) +
-				      c->lost_at_end));
+		 (unsigned long long)capture_dropped(c));
 	capture_send_end(c);
 	capture_free(c);
 }
@@ -258,16 +285,19 @@ void capture_finish(struct netd_capture *c)
 /* Count what is still queued or unwritten as lost (the output cannot take it). */
 void capture_discard(struct netd_capture *c)
 {
-	uint64_t pos = capture_ring_pos(&c->ring);
+	struct capture_ring *rings[2] = {&c->ring, capture_pcap_ring(c)};
 
 	c->written -= c->in_obuf;
 	c->lost_at_end += c->in_obuf;
 	c->in_obuf = 0;
 	c->olen = c->ooff = 0;
+	for (int i = 0; i < 2 && rings[i]; i++) {
+		uint64_t pos = capture_ring_pos(rings[i]);
 
-	while (capture_ring_peek(&c->ring, &pos))
-		c->lost_at_end++;
-	capture_ring_release(&c->ring, pos);
+		while (capture_ring_peek(rings[i], &pos))
+			c->lost_at_end++;
+		capture_ring_release(rings[i], pos);
+	}
 }
 
 /*
@@ -279,11 +309,7 @@ void capture_end(struct netd_capture *c)
 	if (c->state == CAPTURE_ENDING)
 		return;
 	c->state = CAPTURE_ENDING;
-	if (c->mirror_id >= 0) {
-		/* Returns once the data path is out of our callback. */
-		switch_mirror_remove(c->net->sw, c->mirror_id);
-		c->mirror_id = -1;
-	}
+	capture_sources_stop(c);
 	evloop_timer_mod(c->end_timer, CAPTURE_LINGER_MS, 0);
 	evloop_timer_mod(c->poll_timer, 0, 0);
 	capture_drain(c);
@@ -338,36 +364,126 @@ static size_t epb_size(const struct capture_rec *rec)
 }
 
 /*
- * Move records from the ring into obuf and obuf to the fd, for at most one
- * turn. Called on the ring's eventfd, the poll timer, EPOLLOUT.
+ * The writer reads two rings, the switch's and the kernel ports' reader's
+ * (capture_pcap.c): one source each, merged by timestamp. @rec is the
+ * source's next record (peeked, not yet taken), @pos the ring position
+ * after it, @prev the position before it (what may be released).
+ */
+struct drain_src {
+	struct capture_ring *q;
+	const struct capture_rec *rec;
+	uint64_t pos, prev;
+};
+
+static void drain_src_next(struct drain_src *s)
+{
+	s->prev = s->pos;
+	s->rec = capture_ring_peek(s->q, &s->pos);
+}
+
+static unsigned int drain_srcs_init(struct netd_capture *c,
+				    struct drain_src *src)
+{
+	struct capture_ring *k = capture_pcap_ring(c);
+	unsigned int n = 0;
+
+	src[n++] = (struct drain_src){.q = &c->ring};
+	if (k)
+		src[n++] = (struct drain_src){.q = k};
+	for (unsigned int i = 0; i < n; i++) {
+		src[i].pos = capture_ring_pos(src[i].q);
+		drain_src_next(&src[i]);
+	}
+	return n;
+}
+
+/* The source whose next record is the oldest, or NULL: all empty. */
+static struct drain_src *drain_src_first(struct drain_src *src, unsigned int n)
+{
+	struct drain_src *first = NULL;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (src[i].rec &&
+		    (!first || src[i].rec->ts_ns < first->rec->ts_ns))
+			first = &src[i];
+	return first;
+}
+
+/* Release what was taken (up to, not including, each next record). */
+static void drain_srcs_release(struct drain_src *src, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		capture_ring_release(src[i].q, src[i].prev);
+}
+
+/* Arm every ring for a wake-up. Return: true if all are still empty. */
+static bool drain_srcs_arm(struct drain_src *src, unsigned int n)
+{
+	bool empty = true;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (!capture_ring_arm(src[i].q, src[i].prev))
+			empty = false;
+	return empty;
+}
+
+/* Append @rec's EPB to obuf. */
+static void drain_put(struct netd_capture *c, const struct capture_rec *rec)
+{
+	int ifid = capture_ifid(c, rec->port_id);
+	size_t n;
+
+	if (ifid < 0) {
+		c->lost_at_end++;
+		return;
+	}
+	n = pcapng_epb_write(c->obuf + c->olen, CAPTURE_OBUF_BYTES - c->olen,
+			     (uint32_t)ifid, rec->ts_ns, rec->orig_len,
+			     rec->data, rec->cap_len,
+			     rec->dir == SWITCH_DIR_INGRESS ? PCAPNG_DIR_IN :
+							      PCAPNG_DIR_OUT);
+	if (!n) {
+		c->lost_at_end++;
+		return;
+	}
+	c->olen += n;
+	c->written++;
+	c->in_obuf++;
+	c->file_frames++;
+}
+
+/*
+ * Move records from the rings into obuf and obuf to the fd, for at most one
+ * turn. Called on the rings' eventfds, the poll timer, EPOLLOUT.
  */
 void capture_drain(struct netd_capture *c)
 {
-	const struct capture_rec *rec = NULL;
-	uint64_t pos, prev;
-	unsigned int taken = 0;
+	struct drain_src src[2], *s = NULL;
+	unsigned int taken = 0, nsrc;
 	int ret;
 
 	ret = capture_flush(c);
 	if (ret)
 		goto out_blocked;
-	pos = capture_ring_pos(&c->ring);
+	nsrc = drain_srcs_init(c, src);
 	for (;;) {
-		prev = pos;
+		const struct capture_rec *rec;
+
 		if (taken >= CAPTURE_TURN_RECORDS)
 			break;
-		rec = capture_ring_peek(&c->ring, &pos);
-		if (!rec)
+		s = drain_src_first(src, nsrc);
+		if (!s)
 			break;
+		rec = s->rec;
 		if (c->olen + epb_size(rec) + 512 > CAPTURE_OBUF_BYTES) {
-			capture_ring_release(&c->ring, prev);
+			drain_srcs_release(src, nsrc);
 			ret = capture_flush(c);
 			if (ret)
 				goto out_blocked;
 		}
 		if (c->rot_path[0] && c->file_frames &&
 		    c->file_bytes + c->olen + epb_size(rec) > c->rot_size) {
-			capture_ring_release(&c->ring, prev);
+			drain_srcs_release(src, nsrc);
 			ret = capture_flush(c);
 			if (!ret)
 				ret = capture_rotate(c);
@@ -375,35 +491,12 @@ void capture_drain(struct netd_capture *c)
 				goto out_blocked;
 		}
 		taken++;
-		if (c->count_max && c->written >= c->count_max)
-			continue; /* past the count: dropped on the floor */
-		{
-			int ifid = capture_ifid(c, rec->port_id);
-			size_t n;
-
-			if (ifid < 0) {
-				c->lost_at_end++;
-				continue;
-			}
-			n = pcapng_epb_write(c->obuf + c->olen,
-					     CAPTURE_OBUF_BYTES - c->olen,
-					     (uint32_t)ifid, rec->ts_ns,
-					     rec->orig_len, rec->data,
-					     rec->cap_len,
-					     rec->dir == SWITCH_DIR_INGRESS ?
-						     PCAPNG_DIR_IN :
-						     PCAPNG_DIR_OUT);
-			if (!n) {
-				c->lost_at_end++;
-				continue;
-			}
-			c->olen += n;
-			c->written++;
-			c->in_obuf++;
-			c->file_frames++;
-		}
+		/* Past the count: dropped on the floor. */
+		if (!c->count_max || c->written < c->count_max)
+			drain_put(c, rec);
+		drain_src_next(s);
 	}
-	capture_ring_release(&c->ring, prev);
+	drain_srcs_release(src, nsrc);
 	ret = capture_flush(c);
 	if (ret)
 		goto out_blocked;
@@ -414,7 +507,7 @@ void capture_drain(struct netd_capture *c)
 		return;
 	}
 	if (c->state == CAPTURE_ENDING) {
-		if (rec && taken >= CAPTURE_TURN_RECORDS) {
+		if (s && taken >= CAPTURE_TURN_RECORDS) {
 			evloop_timer_mod(c->poll_timer, 1, 0);
 			return;
 		}
@@ -431,10 +524,10 @@ void capture_drain(struct netd_capture *c)
 					 CAPTURE_POLL_MS);
 		c->busy = true;
 	} else {
-		/* Idle: sleep on the eventfd. */
+		/* Idle: sleep on the eventfds. */
 		evloop_timer_mod(c->poll_timer, 0, 0);
 		c->busy = false;
-		if (!capture_ring_arm(&c->ring, prev))
+		if (!drain_srcs_arm(src, nsrc))
 			evloop_timer_mod(c->poll_timer, 1, CAPTURE_POLL_MS);
 	}
 	return;
@@ -447,8 +540,7 @@ out_blocked:
 		capture_set_reason(c, "output: %s", e);
 		if (c->state == CAPTURE_RUNNING) {
 			c->state = CAPTURE_ENDING;
-			switch_mirror_remove(c->net->sw, c->mirror_id);
-			c->mirror_id = -1;
+			capture_sources_stop(c);
 		}
 		capture_discard(c);
 		capture_finish(c);

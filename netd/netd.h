@@ -209,6 +209,8 @@ json_t *netd_knat_json(const struct netd_knat *k);
 /* Delete the tables an earlier run of this instance left. Return: how
  * many, or -errno. */
 int netd_knat_sweep(struct netd *d);
+/* The switch port id of @n's switch link (its TAP on the bridge), or -1. */
+int netd_bridge_link_port(const struct netd_net *n);
 
 /* vmport.c */
 int netd_vm_attach(struct netd *d, int fd);
