@@ -74,6 +74,9 @@ static int capture_port_id(struct netd *d, struct netd_net *n,
 	i = netd_vm_find(d, n, name);
 	if (i >= 0)
 		return d->vms[i]->port_id;
+	i = capture_vmtap_find(d, n, name);
+	if (i >= 0)
+		return i;
 	snprintf(err, errlen, "network '%s' has no port '%s'", n->conf.name,
 		 name);
 	return -ENOENT;

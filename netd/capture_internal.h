@@ -24,9 +24,12 @@ enum {
 					 slow reader to take what is left */
 	CAPTURE_IF_MAX = 1024,	      /* interface blocks per capture */
 	/* Kernel-path ports (capture_pcap.c): capture port ids past the
-	 * switch's, one per declared port. */
+	 * switch's: one per declared port, then one per VM NIC's TAP
+	 * (nic.open, kport.c) in the order netd lists them. */
 	CAPTURE_KPORT_BASE = SWITCH_MAX_PORTS_MAX,
-	CAPTURE_PORTS_MAX = SWITCH_MAX_PORTS_MAX + NETCONF_PORTS_MAX,
+	CAPTURE_VMTAP_BASE = CAPTURE_KPORT_BASE + NETCONF_PORTS_MAX,
+	CAPTURE_VMTAP_MAX = 1024, /* kport.c's NETD_KPORTS_MAX */
+	CAPTURE_PORTS_MAX = CAPTURE_VMTAP_BASE + CAPTURE_VMTAP_MAX,
 };
 
 enum capture_state {
@@ -102,6 +105,8 @@ extern struct netd_capture *capture_table[LOOM_CAPTURE_MAX];
  * a second ring that the writer merges with the switch's. */
 /* capture_kport_is - do declared port @i's frames cross the kernel, not the switch? */
 bool capture_kport_is(const struct netd_net *n, uint32_t i);
+/* capture_vmtap_find - a VM NIC's TAP named @name on @n: its capture port id, or -ENOENT. */
+int capture_vmtap_find(struct netd *d, struct netd_net *n, const char *name);
 /* capture_pcap_start - open the selected kernel ports, start the reader. */
 int capture_pcap_start(struct netd_capture *c, char *err, size_t errlen);
 /* capture_pcap_stop - the reader stops (joined); its ring stays for the writer. */
@@ -109,8 +114,9 @@ void capture_pcap_stop(struct netd_capture *c);
 void capture_pcap_free(struct netd_capture *c);
 struct capture_ring *capture_pcap_ring(struct netd_capture *c);
 uint64_t capture_pcap_drops(struct netd_capture *c);
-void capture_kport_describe(struct netd_net *n, uint32_t i, char *name,
-			    size_t nlen, char *descr, size_t dlen);
+/* capture_pcap_describe - name and describe kernel-path port @pid of @c. */
+void capture_pcap_describe(struct netd_capture *c, uint32_t pid, char *name,
+			   size_t nlen, char *descr, size_t dlen);
 
 /* capture_writer.c */
 /* capture_dropped - every frame lost so far: rings full, kernel, at the end. */

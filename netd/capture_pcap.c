@@ -57,8 +57,18 @@ struct kpcap_handle {
 	char ifname[IF_NAMESIZE];
 };
 
+/* A kernel-path port of the capture, as it was when the capture started. */
+struct kpcap_port {
+	uint32_t id; /* capture port id */
+	int ifindex;
+	char name[SWITCH_PORT_NAME_MAX + NETCONF_NAME_MAX + 2];
+	char descr[256];
+};
+
 struct capture_pcap {
 	struct capture_ring ring;
+	struct kpcap_port *ports;
+	unsigned int nports;
 	struct kpcap_handle *h;
 	unsigned int n;
 	int stop_efd;
@@ -72,24 +82,90 @@ bool capture_kport_is(const struct netd_net *n, uint32_t i)
 	return n->br && i < n->conf.port_count && n->rt[i].kifindex > 0;
 }
 
-void capture_kport_describe(struct netd_net *n, uint32_t i, char *name,
-			    size_t nlen, char *descr, size_t dlen)
+static void kport_describe(struct netd_net *n, uint32_t i,
+			   struct kpcap_port *kp)
 {
 	const struct netconf_port *pc = &n->conf.ports[i];
 	const char *type = netconf_port_type(pc);
 
-	snprintf(name, nlen, "%s:%s", n->conf.name, pc->name);
+	kp->id = CAPTURE_KPORT_BASE + i;
+	kp->ifindex = n->rt[i].kifindex;
+	snprintf(kp->name, sizeof(kp->name), "%s:%s", n->conf.name, pc->name);
 	if (!strcmp(type, NETCONF_PORT_TYPE_VETH))
-		snprintf(descr, dlen,
+		snprintf(kp->descr, sizeof(kp->descr),
 			 "loom port %s of network %s: veth %s on bridge %s, "
 			 "its peer in netns %s", pc->name, n->conf.name,
 			 pc->tap, n->conf.bridge, pc->netns);
 	else
-		snprintf(descr, dlen,
+		snprintf(kp->descr, sizeof(kp->descr),
 			 "loom port %s of network %s: %s %s on bridge %s",
 			 pc->name, n->conf.name,
 			 !strcmp(type, NETCONF_PORT_TYPE_TAP) ? "TAP" : type,
 			 pc->tap, n->conf.bridge);
+}
+
+/*
+ * The VM NICs' TAPs on @n (nic.open), as netd lists them (kport.c): the
+ * j-th is capture port CAPTURE_VMTAP_BASE + j. The list does not change
+ * between a capture's request and its start (both on the control thread).
+ */
+static json_t *vmtaps_list(struct netd *d, struct netd_net *n)
+{
+	json_t *arr = json_array();
+
+	if (arr && n->br)
+		netd_kport_list(d, n, arr);
+	return arr;
+}
+
+int capture_vmtap_find(struct netd *d, struct netd_net *n, const char *name)
+{
+	json_t *arr = vmtaps_list(d, n), *e;
+	size_t j;
+	int id = -ENOENT;
+
+	json_array_foreach(arr, j, e) {
+		const char *nm = json_string_value(json_object_get(e, "name"));
+
+		if (nm && !strcmp(nm, name) && j < CAPTURE_VMTAP_MAX) {
+			id = CAPTURE_VMTAP_BASE + (int)j;
+			break;
+		}
+	}
+	json_decref(arr);
+	return id;
+}
+
+static void vmtap_describe(struct netd_net *n, json_t *e, size_t j,
+			   struct kpcap_port *kp)
+{
+	const char *nm = json_string_value(json_object_get(e, "name"));
+	const char *ifn = json_string_value(json_object_get(e, "ifname"));
+	const char *model = json_string_value(json_object_get(e, "model"));
+
+	kp->id = CAPTURE_VMTAP_BASE + (uint32_t)j;
+	kp->ifindex = (int)json_integer_value(json_object_get(e, "ifindex"));
+	snprintf(kp->name, sizeof(kp->name), "%s:%s", n->conf.name,
+		 nm ? nm : "?");
+	snprintf(kp->descr, sizeof(kp->descr),
+		 "loom port %s of network %s: VM NIC (%s) on TAP %s, bridge %s",
+		 nm ? nm : "?", n->conf.name, model && *model ? model : "tap",
+		 ifn ? ifn : "?", n->conf.bridge);
+}
+
+void capture_pcap_describe(struct netd_capture *c, uint32_t pid, char *name,
+			   size_t nlen, char *descr, size_t dlen)
+{
+	for (unsigned int i = 0; c->kp && i < c->kp->nports; i++) {
+		if (c->kp->ports[i].id != pid)
+			continue;
+		snprintf(name, nlen, "%s", c->kp->ports[i].name);
+		snprintf(descr, dlen, "%s", c->kp->ports[i].descr);
+		return;
+	}
+	snprintf(name, nlen, "%s:port%u", c->net->conf.name, pid);
+	snprintf(descr, dlen, "kernel port of network %s (gone)",
+		 c->net->conf.name);
 }
 
 /* ---- the reader thread ---- */
@@ -282,62 +358,92 @@ static int kpcap_open(struct netd_capture *c, struct kpcap_handle *k,
 	return 0;
 }
 
-static bool kport_selected(const struct netd_capture *c, uint32_t i)
+static bool kport_selected(const struct netd_capture *c, uint32_t id)
 {
-	uint32_t id = CAPTURE_KPORT_BASE + i;
-
 	return c->all_ports || (c->port_mask[id / 64] >> (id % 64) & 1);
+}
+
+/* The selected kernel-path ports of @c's network, into c->kp->ports. */
+static int kports_collect(struct netd_capture *c)
+{
+	struct netd_net *n = c->net;
+	struct capture_pcap *kp = c->kp;
+	json_t *taps = vmtaps_list(c->d, n), *e;
+	size_t j;
+
+	if (!taps)
+		return -ENOMEM;
+	kp->ports = calloc(n->conf.port_count + json_array_size(taps) + 1,
+			   sizeof(*kp->ports));
+	if (!kp->ports) {
+		json_decref(taps);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n->conf.port_count; i++)
+		if (capture_kport_is(n, i) &&
+		    kport_selected(c, CAPTURE_KPORT_BASE + i))
+			kport_describe(n, i, &kp->ports[kp->nports++]);
+	json_array_foreach(taps, j, e) {
+		if (j >= CAPTURE_VMTAP_MAX ||
+		    !kport_selected(c, CAPTURE_VMTAP_BASE + (uint32_t)j) ||
+		    json_integer_value(json_object_get(e, "ifindex")) <= 0)
+			continue;
+		vmtap_describe(n, e, j, &kp->ports[kp->nports++]);
+	}
+	json_decref(taps);
+	return 0;
 }
 
 int capture_pcap_start(struct netd_capture *c, char *err, size_t errlen)
 {
-	struct netd_net *n = c->net;
+	static const struct {
+		unsigned int dir;
+		pcap_direction_t pdir;
+	} dirs[] = {{SWITCH_DIR_INGRESS, PCAP_D_IN},
+		    {SWITCH_DIR_EGRESS, PCAP_D_OUT}};
 	struct kpcap_thread_arg *arg;
 	struct capture_pcap *kp;
-	unsigned int want = 0;
 	int ret;
 
-	for (uint32_t i = 0; i < n->conf.port_count; i++)
-		if (capture_kport_is(n, i) && kport_selected(c, i))
-			want++;
-	if (!want)
+	if (!c->net->br)
 		return 0;
 	kp = calloc(1, sizeof(*kp));
 	if (!kp)
 		return -ENOMEM;
 	kp->stop_efd = -1;
 	c->kp = kp;
-	kp->h = calloc(2 * want, sizeof(*kp->h));
+	ret = kports_collect(c);
+	if (ret < 0) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	if (!kp->nports) {
+		capture_pcap_free(c);
+		return 0;
+	}
+	kp->h = calloc(2 * kp->nports, sizeof(*kp->h));
 	kp->stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ret = capture_ring_init(&kp->ring, KRING_BYTES);
 	if (!kp->h || kp->stop_efd < 0 || ret < 0) {
 		snprintf(err, errlen, "out of memory");
 		return ret < 0 ? ret : -ENOMEM;
 	}
-	for (uint32_t i = 0; i < n->conf.port_count; i++) {
-		static const struct {
-			unsigned int dir;
-			pcap_direction_t pdir;
-		} dirs[] = {{SWITCH_DIR_INGRESS, PCAP_D_IN},
-			    {SWITCH_DIR_EGRESS, PCAP_D_OUT}};
-
-		if (!capture_kport_is(n, i) || !kport_selected(c, i))
-			continue;
+	for (unsigned int i = 0; i < kp->nports; i++) {
 		for (unsigned int d = 0; d < 2; d++) {
 			struct kpcap_handle *k = &kp->h[kp->n];
 
 			if (!(c->dirs & dirs[d].dir))
 				continue;
-			k->port_id = CAPTURE_KPORT_BASE + i;
+			k->port_id = kp->ports[i].id;
 			k->dir = (uint8_t)dirs[d].dir;
 			kp->n++;
-			ret = kpcap_open(c, k, n->rt[i].kifindex, dirs[d].pdir,
-					 err, errlen);
+			ret = kpcap_open(c, k, kp->ports[i].ifindex,
+					 dirs[d].pdir, err, errlen);
 			if (ret < 0)
 				return ret;
 		}
 		/* Its interface block goes first, as a switch port's. */
-		if (capture_ifid(c, CAPTURE_KPORT_BASE + i) < 0)
+		if (capture_ifid(c, kp->ports[i].id) < 0)
 			break;
 	}
 	arg = malloc(sizeof(*arg));
@@ -380,9 +486,11 @@ void capture_pcap_free(struct netd_capture *c)
 		if (kp->h[i].p)
 			pcap_close(kp->h[i].p);
 	free(kp->h);
+	free(kp->ports);
 	if (kp->stop_efd >= 0)
 		close(kp->stop_efd);
-	capture_ring_destroy(&kp->ring);
+	if (kp->ring.buf)
+		capture_ring_destroy(&kp->ring);
 	free(kp);
 	c->kp = NULL;
 }

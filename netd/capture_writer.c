@@ -74,14 +74,6 @@ bool capture_port_describe(struct netd *d, struct netd_net *n,
 	struct switch_port_config spc;
 	const char *vm;
 
-	if (pid >= CAPTURE_KPORT_BASE) {
-		uint32_t i = pid - CAPTURE_KPORT_BASE;
-
-		if (i >= n->conf.port_count)
-			return false;
-		capture_kport_describe(n, i, name, nlen, descr, dlen);
-		return capture_kport_is(n, i);
-	}
 	for (uint32_t i = 0; i < n->conf.port_count; i++) {
 		const struct netconf_port *pc = &n->conf.ports[i];
 
@@ -132,8 +124,12 @@ int capture_ifid(struct netd_capture *c, uint32_t pid)
 		return -1;
 	ci = &c->ifs[c->n_if];
 	ci->port_id = pid;
-	capture_port_describe(c->d, c->net, pid, ci->name, sizeof(ci->name),
-			      descr, sizeof(descr));
+	if (pid >= CAPTURE_KPORT_BASE)
+		capture_pcap_describe(c, pid, ci->name, sizeof(ci->name), descr,
+				      sizeof(descr));
+	else
+		capture_port_describe(c->d, c->net, pid, ci->name,
+				      sizeof(ci->name), descr, sizeof(descr));
 	snprintf(ci->descr, sizeof(ci->descr), "%s", descr);
 	n = pcapng_idb_write(c->obuf + c->olen, CAPTURE_OBUF_BYTES - c->olen,
 			     PCAPNG_LINKTYPE_ETHERNET, c->snaplen, ci->name,

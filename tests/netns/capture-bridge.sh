@@ -31,14 +31,14 @@ netd_start || exit 1
 export LOOM_RUN_DIR=$RUN_DIR
 
 check "net.create kb (mode bridge, veth and TAP ports)" ctl net.create '{
- "name":"kb","mode":"bridge","bridge":"'$BR'","subnet":"10.238.0.0/24",
+ "name":"kb","mode":"bridge","bridge":"'$BR'","subnet":"10.239.0.0/24",
  "ports":[
- {"name":"a","type":"veth","tap":"'$P'a","netns":"'$(ns a)'","address":"10.238.0.11/24"},
- {"name":"b","type":"veth","tap":"'$P'b","netns":"'$(ns b)'","address":"10.238.0.12/24"},
+ {"name":"a","type":"veth","tap":"'$P'a","netns":"'$(ns a)'","address":"10.239.0.11/24"},
+ {"name":"b","type":"veth","tap":"'$P'b","netns":"'$(ns b)'","address":"10.239.0.12/24"},
  {"name":"c","type":"veth","tap":"'$P'c","netns":"'$(ns c)'"},
  {"name":"tp","tap":"'$P'p"}]}'
 # Learn the MACs first: the ping below then floods nothing.
-ip netns exec "$(ns a)" ping -c 1 -W 2 10.238.0.12 >/dev/null
+ip netns exec "$(ns a)" ping -c 1 -W 2 10.239.0.12 >/dev/null
 
 fields() { # interface, direction (1 in, 2 out), ICMP type
 	tshark -n -r "$1" -T fields -E separator=' ' -e frame.interface_name \
@@ -66,14 +66,14 @@ CAP_F=$!
 CAP_IN=$!
 check "three captures of the bridge network run" wait_capture 3
 ip -n "$(ns a)" neigh flush all # a asks for b's MAC again: ARP
-ip netns exec "$(ns a)" ping -c 5 -i 0.2 -W 2 10.238.0.12 >/dev/null
+ip netns exec "$(ns a)" ping -c 5 -i 0.2 -W 2 10.239.0.12 >/dev/null
 HAVE_DHCP=0
 if busybox udhcpc --help 2>&1 | grep -q Usage; then
 	HAVE_DHCP=1
 	check "udhcpc in netns c (veth on the bridge) gets a lease while captured" bash -c "
 		LEASE_OUT=$T/lease.c ip netns exec $(ns c) busybox udhcpc -i ${P}c \
 			-f -q -n -t 6 -T 1 -A 1 -s $ROOT/tests/netns/udhcpc.script \
-			>/dev/null 2>&1 && grep -q '^bound 10.238.0.' $T/lease.c"
+			>/dev/null 2>&1 && grep -q '^bound 10.239.0.' $T/lease.c"
 else
 	fail "busybox udhcpc missing (scripts/install-deps.sh installs it)"
 fi
@@ -97,8 +97,8 @@ check "echo replies: kb:b inbound, kb:a outbound, 5 each" bash -c "
 check "each echo frame appears exactly twice (once per port it crosses)" bash -c "
 	[ \$(fields '$T/all.pcapng' -Y icmp | wc -l) -eq 20 ]"
 check "ARP: a's request kb:a in / kb:b out, b's reply kb:b in / kb:a out" bash -c "
-	fields '$T/all.pcapng' -Y 'arp.opcode == 1 && arp.src.proto_ipv4 == 10.238.0.11' >'$T/arpq'
-	fields '$T/all.pcapng' -Y 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.238.0.12' >'$T/arpr'
+	fields '$T/all.pcapng' -Y 'arp.opcode == 1 && arp.src.proto_ipv4 == 10.239.0.11' >'$T/arpq'
+	fields '$T/all.pcapng' -Y 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.239.0.12' >'$T/arpr'
 	grep -q '^kb:a 1' '$T/arpq' && grep -q '^kb:b 2' '$T/arpq' &&
 	grep -q '^kb:b 1' '$T/arpr' && grep -q '^kb:a 2' '$T/arpr'"
 check "the TAP port sees the bridge's broadcasts (outbound)" bash -c "
@@ -140,7 +140,7 @@ check "--direction in: only inbound frames, requests on kb:a, replies on kb:b" b
 ("$LOOM" capture kb:a -w - -q | tshark -l -n -r - 2>/dev/null >"$T/live.txt") &
 LIVE=$!
 wait_capture 1
-ip netns exec "$(ns a)" ping -c 3 -i 0.3 -W 2 10.238.0.12 >/dev/null
+ip netns exec "$(ns a)" ping -c 3 -i 0.3 -W 2 10.239.0.12 >/dev/null
 sleep 0.5
 check "-w - | tshark -r - prints kernel-port frames while the capture runs" bash -c \
 	"[ \$(grep -c 'Echo (ping) request' '$T/live.txt') -eq 3 ] &&
@@ -156,14 +156,47 @@ wait $LIVE
 "$LOOM" capture kb:b -c 4 icmp >"$T/lines.txt" 2>"$T/lines.err" &
 CAP=$!
 wait_capture 1
-ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 2 10.238.0.12 >/dev/null
+ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 2 10.239.0.12 >/dev/null
 wait $CAP
 check "one line per kernel-port frame, with port and direction" bash -c "
-	grep -c ' kb:b out IP 10.238.0.11 > 10.238.0.12: ICMP echo request' '$T/lines.txt' | grep -qx 2 &&
-	grep -c ' kb:b in  IP 10.238.0.12 > 10.238.0.11: ICMP echo reply' '$T/lines.txt' | grep -qx 2"
+	grep -c ' kb:b out IP 10.239.0.11 > 10.239.0.12: ICMP echo request' '$T/lines.txt' | grep -qx 2 &&
+	grep -c ' kb:b in  IP 10.239.0.12 > 10.239.0.11: ICMP echo reply' '$T/lines.txt' | grep -qx 2"
+
+# --- 2b. a VM NIC's TAP (nic.open: what loom-vmm's tap and vhost-net NICs use)
+PEER=$ROOT/build/tests/netns/nic_tap_peer
+if [ -x "$PEER" ]; then
+	"$PEER" "$SOCK" kb vm1 52:54:00:4c:5a:02 10.239.0.99 30 >"$T/vm1.out" 2>&1 &
+	VM1=$!
+	EXTRA_PIDS="$VM1"
+	for _ in $(seq 50); do grep -q '^attached\|failed' "$T/vm1.out" && break; sleep 0.1; done
+	check "a VM NIC's TAP joins the bridge network" grep -q '^attached tap' "$T/vm1.out"
+	"$LOOM" capture kb -w "$T/vm.pcapng" 2>/dev/null &
+	CAP=$!
+	"$LOOM" capture kb:vm1 -w "$T/vm1.pcapng" 2>/dev/null &
+	CAP1=$!
+	wait_capture 2
+	ip netns exec "$(ns a)" ping -c 3 -i 0.2 -W 2 10.239.0.99 >/dev/null
+	sleep 0.3
+	kill -INT $CAP $CAP1
+	wait $CAP $CAP1
+	check "the whole network includes the VM's TAP: requests kb:vm1 out, replies kb:vm1 in" bash -c "
+		fields '$T/vm.pcapng' | grep -c '^kb:vm1 2 8\$' | grep -qx 3 &&
+		fields '$T/vm.pcapng' | grep -c '^kb:vm1 1 0\$' | grep -qx 3 &&
+		fields '$T/vm.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 3"
+	check "kb:vm1 by name: one interface, the VM NIC's TAP described" bash -c "
+		[ \$(capinfos -I '$T/vm1.pcapng' | grep -c 'Name = ') -eq 1 ] &&
+		tshark -r '$T/vm1.pcapng' -T fields -e frame.interface_description 2>/dev/null |
+			grep -q 'VM NIC .* on TAP' &&
+		[ \$(fields '$T/vm1.pcapng' -Y icmp | grep -c '^kb:vm1') -eq 6 ]"
+	kill $VM1 2>/dev/null
+	wait $VM1 2>/dev/null
+	EXTRA_PIDS=
+else
+	fail "$PEER not built (run make)"
+fi
 
 # --- 3. captures start and stop while traffic flows --------------------------
-ip netns exec "$(ns a)" ping -c 100 -i 0.05 -W 1 10.238.0.12 >"$T/steady.txt" 2>&1 &
+ip netns exec "$(ns a)" ping -c 100 -i 0.05 -W 1 10.239.0.12 >"$T/steady.txt" 2>&1 &
 STEADY=$!
 for k in 1 2 3 4 5; do
 	"$LOOM" capture kb -q -w "$T/ss$k.pcapng" 2>/dev/null &
@@ -188,10 +221,10 @@ mkfifo "$T/stall"
 STALL=$!
 exec 7<>"$T/stall" # holds the pipe open, reads nothing
 wait_capture 1
-ip netns exec "$(ns a)" ping -f -s 1400 -w 3 10.238.0.12 >"$T/flood.txt" 2>&1 &
+ip netns exec "$(ns a)" ping -f -s 1400 -w 3 10.239.0.12 >"$T/flood.txt" 2>&1 &
 FLOOD=$!
 if [ $HAVE_DHCP = 1 ]; then
-	ip netns exec "$(ns c)" ping -c 20 -i 0.1 -W 1 10.238.0.1 >"$T/cg.txt" 2>&1
+	ip netns exec "$(ns c)" ping -c 20 -i 0.1 -W 1 10.239.0.1 >"$T/cg.txt" 2>&1
 	check "while a reader stalls, c pings the gateway losing nothing" \
 		grep -q ' 0% packet loss' "$T/cg.txt"
 fi
@@ -218,7 +251,7 @@ check "the end summary counts the dropped frames" \
 GONE=$!
 wait_capture 1
 check "port.del b while it is captured" ctl port.del '{"net":"kb","port":"b"}'
-ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 1 10.238.0.12 >/dev/null 2>&1
+ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 1 10.239.0.12 >/dev/null 2>&1
 check "the capture goes on" wait_capture 1
 check "net.delete ends it" ctl net.delete '{"name":"kb"}'
 wait $GONE
