@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_vm.c - `loom vm`: run, list, status, stop, console of loom-vmm VMs. */
+/* cmd_vm.c - `loom vm`: list, status, stop, pause, link and console of loom-vmm VMs (run: cmd_vm_run.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/loom.h"
+#include "cli/vm.h"
 #include "common/rundir.h"
 #include "loom/control.h"
 
@@ -29,12 +31,6 @@
  * rules as for loom-netd, plus loom-vmm's last resort /tmp/loom-UID.
  */
 
-enum {
-	VM_REPLY_MAX = 64 * 1024,
-	VM_TIMEOUT_MS = 3000,
-	VM_START_TIMEOUT_MS = 10000,
-	VM_NAME_MAX = 64,
-};
 
 static const char usage_vm[] =
     "Usage: loom vm SUBCOMMAND [ARGS...]\n"
@@ -52,25 +48,6 @@ static const char usage_vm[] =
     "  console NAME                attach to a VM's serial console\n"
     "\n"
     "Run 'loom vm SUBCOMMAND --help' for its options.\n";
-
-static const char usage_run[] =
-    "Usage: loom vm run [--foreground] NAME LOOM-VMM-OPTIONS... [-- MORE...]\n"
-    "\n"
-    "Start loom-vmm for VM NAME with the options that follow NAME, passed\n"
-    "through unchanged (loom-vmm checks them; its --help is below), e.g.\n"
-    "  loom vm run web --kernel bzImage --initrd rd.img --nic net=lab\n"
-    "A --kernel (or --raw) is required. loom adds --name NAME, --control\n"
-    "RUN_DIR/vm/NAME.sock and, unless you give a --console, its serial\n"
-    "console on the socket RUN_DIR/vm/NAME.console ('loom vm console\n"
-    "NAME'); its log is RUN_DIR/vm/NAME.log, and loom returns once the VM\n"
-    "answers. With --foreground loom-vmm replaces loom, its console on\n"
-    "this terminal. Options after '--' go to loom-vmm after loom's own.\n"
-    "loom-vmm is found as $LOOM_VMM, else next to loom, else in PATH.\n"
-    "\n"
-    "Options of loom itself:\n"
-    "  --foreground     run in the foreground\n"
-    "  -h, --help       this text, then loom-vmm's\n"
-    "\n";
 
 static const char usage_list[] =
     "Usage: loom vm list [--json]\n"
@@ -112,245 +89,6 @@ static const char usage_console[] =
     "Options:\n"
     "  -h, --help   this text\n";
 
-enum {
-	OPT_JSON = 1000,
-};
-
-/* RUN_DIR/vm, as loom-vmm's control_default_dir() places it. */
-static int vm_dir(const struct loom_ctx *ctx, char *buf, size_t len)
-{
-	struct rundir run;
-	char msg[512];
-
-	if (rundir_resolve(ctx->run_dir_opt, &run) ||
-	    rundir_join(&run, "vm", buf, len)) {
-		loom_err("VM directory path too long");
-		return -1;
-	}
-	if (rundir_check(&run, msg, sizeof(msg))) {
-		loom_err("%s", msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* Creates RUN_DIR (checked as loom-netd does) and RUN_DIR/vm (0700). */
-static int vm_dir_prepare(const struct loom_ctx *ctx, const char *dir)
-{
-	struct rundir run;
-	char msg[512];
-
-	if (rundir_resolve(ctx->run_dir_opt, &run) ||
-	    rundir_prepare(&run, msg, sizeof(msg))) {
-		loom_err("%s", msg);
-		return -1;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		loom_err("cannot create %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static bool vm_name_ok(const char *name)
-{
-	size_t i, len = strlen(name);
-
-	if (!len || len > VM_NAME_MAX || name[0] == '.')
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		      (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
-		      name[i] == '.' || name[i] == '-'))
-			return false;
-	return true;
-}
-
-static int vm_path(const struct loom_ctx *ctx, const char *name,
-		   const char *suffix, char *buf, size_t len)
-{
-	char dir[PATH_MAX];
-	int n;
-
-	if (vm_dir(ctx, dir, sizeof(dir)))
-		return -1;
-	n = snprintf(buf, len, "%s/%s%s", dir, name, suffix);
-	if (n < 0 || (size_t)n >= len) {
-		loom_err("VM socket path too long");
-		return -1;
-	}
-	return 0;
-}
-
-static long long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Connects to a Unix stream socket; Return: fd or -errno. */
-static int unix_connect(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, e;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-/*
- * One request on a VM socket: {"cmd": CMD} and its one-line reply.
- * Return: 0 with *reply set, or -errno (-EPROTO for a malformed reply).
- */
-/* One request object (without its newline), one reply. */
-static int vm_request_json(const char *path, const char *json, json_t **reply)
-{
-	long long deadline = ms_now() + VM_TIMEOUT_MS;
-	struct pollfd pfd = {.events = POLLIN};
-	char *buf = NULL, *nl = NULL, req[256];
-	size_t got = 0;
-	ssize_t n;
-	int fd, rc, left;
-
-	*reply = NULL;
-	n = snprintf(req, sizeof(req), "%s\n", json);
-	if (n < 0 || (size_t)n >= sizeof(req))
-		return -EINVAL;
-	fd = unix_connect(path);
-	if (fd < 0)
-		return fd;
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		rc = -errno;
-		goto out;
-	}
-	buf = malloc(VM_REPLY_MAX + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	pfd.fd = fd;
-	while (!nl) {
-		left = (int)(deadline - ms_now());
-		if (left <= 0 || got == VM_REPLY_MAX) {
-			rc = got == VM_REPLY_MAX ? -EPROTO : -ETIMEDOUT;
-			goto out;
-		}
-		if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
-			rc = -errno;
-			goto out;
-		}
-		n = recv(fd, buf + got, VM_REPLY_MAX - got, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0) {
-			rc = n ? -errno : -ECONNRESET;
-			goto out;
-		}
-		nl = memchr(buf + got, '\n', (size_t)n);
-		got += (size_t)n;
-	}
-	*reply = json_loadb(buf, (size_t)(nl - buf), 0, NULL);
-	rc = json_is_object(*reply) ? 0 : -EPROTO;
-	if (rc) {
-		json_decref(*reply);
-		*reply = NULL;
-	}
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
-/* vm_request() with messages for a person. Return: a loom_exit value. */
-static int vm_request(const char *path, const char *cmd, json_t **reply)
-{
-	char json[96];
-
-	snprintf(json, sizeof(json), "{\"cmd\":\"%s\"}", cmd);
-	return vm_request_json(path, json, reply);
-}
-
-/* @cmd: a command name, or a whole request object ("{...}"). */
-static int vm_call(const struct loom_ctx *ctx, const char *name,
-		   const char *cmd, json_t **reply)
-{
-	char path[PATH_MAX];
-	const char *msg;
-	int rc;
-
-	if (!vm_name_ok(name)) {
-		loom_err("'%s' is not a VM name", name);
-		return LOOM_EXIT_USAGE;
-	}
-	if (vm_path(ctx, name, ".sock", path, sizeof(path)))
-		return LOOM_EXIT_USAGE;
-	rc = cmd[0] == '{' ? vm_request_json(path, cmd, reply) :
-			     vm_request(path, cmd, reply);
-	if (!rc && !ctx->json)
-		json_make_printable(*reply);
-	if (rc == -EPROTO) {
-		loom_err("VM '%s' at %s sent a malformed reply", name, path);
-		return LOOM_EXIT_UNREACHABLE;
-	}
-	if (rc) {
-		loom_err("cannot reach VM '%s' at %s: %s (is it running? see "
-			 "'loom vm list')",
-			 name, path, strerror(-rc));
-		return LOOM_EXIT_UNREACHABLE;
-	}
-	if (!json_is_true(json_object_get(*reply, "ok"))) {
-		msg = jstr(*reply, "error");
-		loom_err("VM '%s': %s", name, msg ? msg : "request refused");
-		json_decref(*reply);
-		*reply = NULL;
-		return LOOM_EXIT_NETD;
-	}
-	json_object_del(*reply, "ok");
-	return LOOM_EXIT_OK;
-}
-
-/* Parses --json/--help and exactly @npos positionals; -1 to go on. */
-static int vm_parse(struct loom_ctx *ctx, const char *cmd, const char *usage,
-		    int argc, char **argv, int npos)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == OPT_JSON) {
-			ctx->json = true;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return LOOM_EXIT_OK;
-		} else {
-			return loom_opt_err(cmd, argv, c);
-		}
-	}
-	if (argc - optind < npos)
-		return loom_usage_err(cmd, "missing the VM NAME");
-	if (argc - optind > npos)
-		return loom_usage_err(cmd, "unexpected argument '%s'",
-				      argv[optind + npos]);
-	return -1;
-}
 
 static void fmt_mem(const json_t *o, char *buf, size_t len)
 {
@@ -381,7 +119,41 @@ static const char *jstr_or(const json_t *o, const char *key)
 	return s ? s : "-";
 }
 
-/* A VM's NICs in one cell: "NET/PORT/MAC" each, comma separated. */
+/*
+ * Each NIC's address from loom-netd's DHCP leases, as virsh domifaddr
+ * shows it: "address" set on every NIC (of the status objects in @vms)
+ * whose MAC holds a bound lease on its network. Quiet: without netd, or
+ * without a lease, a NIC simply has none.
+ */
+static void vm_nic_addresses(struct loom_ctx *ctx, json_t *vms)
+{
+	json_t *res = NULL, *vm, *nic, *l;
+	size_t i, j, k;
+	bool json = ctx->json;
+
+	loom_err_quiet(true);
+	ctx->json = false; /* no error object on stdout either */
+	if (client_call(ctx, LOOM_CMD_LEASE_LIST, NULL, &res))
+		res = NULL;
+	ctx->json = json;
+	loom_err_quiet(false);
+	json_array_foreach(vms, i, vm)
+		json_array_foreach(json_object_get(vm, "nics"), j, nic)
+			json_array_foreach(json_object_get(res, "leases"), k, l)
+	{
+		const char *st = jstr(l, "state"), *mac = jstr(l, "mac");
+
+		if (st && !strcmp(st, "bound") && mac && jstr(nic, "mac") &&
+		    !strcasecmp(mac, jstr(nic, "mac")) && jstr(l, "net") &&
+		    jstr(nic, "net") && !strcmp(jstr(l, "net"), jstr(nic, "net")) &&
+		    jstr(l, "address"))
+			json_object_set_new(nic, "address",
+					    json_string(jstr(l, "address")));
+	}
+	json_decref(res);
+}
+
+/* A VM's NICs in one cell: "NET/PORT/MAC[/ADDRESS]" each, comma separated. */
 static void fmt_nics(const json_t *o, char *buf, size_t len)
 {
 	const json_t *v;
@@ -390,9 +162,11 @@ static void fmt_nics(const json_t *o, char *buf, size_t len)
 	buf[0] = '\0';
 	json_array_foreach(json_object_get(o, "nics"), i, v)
 	{
-		int n = snprintf(buf + used, len - used, "%s%s/%s/%s",
+		int n = snprintf(buf + used, len - used, "%s%s/%s/%s%s%s",
 				 i ? "," : "", jstr_or(v, "net"),
-				 jstr_or(v, "port"), jstr_or(v, "mac"));
+				 jstr_or(v, "port"), jstr_or(v, "mac"),
+				 jstr(v, "address") ? "/" : "",
+				 jstr(v, "address") ? jstr(v, "address") : "");
 
 		if (n < 0 || (size_t)n >= len - used)
 			break;
@@ -444,6 +218,8 @@ static int vm_list(struct loom_ctx *ctx, int argc, char **argv)
 	}
 	if (d)
 		closedir(d);
+	if (any_nic)
+		vm_nic_addresses(ctx, all);
 	if (ctx->json) {
 		reply = json_pack("{s:o}", "vms", all);
 		loom_print_json(reply);
@@ -497,6 +273,12 @@ static int vm_status(struct loom_ctx *ctx, int argc, char **argv)
 		json_decref(cnt);
 		cnt = NULL;
 	}
+	if (json_array_size(json_object_get(st, "nics"))) {
+		json_t *one = json_pack("[O]", st);
+
+		vm_nic_addresses(ctx, one);
+		json_decref(one);
+	}
 	if (ctx->json) {
 		out = json_pack("{s:O, s:O}", "status", st, "counters",
 				cnt ? json_object_get(cnt, "counters")
@@ -531,12 +313,13 @@ static int vm_status(struct loom_ctx *ctx, int argc, char **argv)
 		struct table t;
 
 		printf("\n");
-		table_init(&t, 6, "NETWORK", "PORT", "MAC", "MODEL", "BACKEND",
-			   "LINK");
+		table_init(&t, 7, "NETWORK", "PORT", "MAC", "MODEL", "BACKEND",
+			   "LINK", "ADDRESS");
 		json_array_foreach(json_object_get(st, "nics"), i, v)
 		    table_add(&t, jstr(v, "net"), jstr(v, "port"),
 			      jstr(v, "mac"), jstr(v, "model"),
-			      jstr(v, "backend"), jstr(v, "link"));
+			      jstr(v, "backend"), jstr(v, "link"),
+			      jstr_or(v, "address"));
 		table_print(&t);
 		table_free(&t);
 	}
@@ -571,8 +354,8 @@ static int vm_stop(struct loom_ctx *ctx, int argc, char **argv)
 	/* The VMM unlinks its socket on the way out. */
 	if (vm_path(ctx, argv[optind], ".sock", path, sizeof(path)))
 		return LOOM_EXIT_USAGE;
-	deadline = ms_now() + VM_TIMEOUT_MS;
-	while (ms_now() < deadline) {
+	deadline = vm_ms_now() + VM_TIMEOUT_MS;
+	while (vm_ms_now() < deadline) {
 		fd = unix_connect(path);
 		if (fd < 0)
 			break;
@@ -791,235 +574,6 @@ static int vm_console(struct loom_ctx *ctx, int argc, char **argv)
 	json_decref(st);
 	rc = console_relay(fd);
 	close(fd);
-	return rc;
-}
-
-/* $LOOM_VMM, else loom-vmm next to this loom, else "loom-vmm" from PATH. */
-static void vmm_binary(char *buf, size_t len)
-{
-	const char *env = getenv("LOOM_VMM");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if ((size_t)snprintf(buf, len, "%s/loom-vmm", self) <
-				len &&
-			    access(buf, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(buf, len, "loom-vmm");
-}
-
-/* loom-vmm --help, after loom's own lines: its options are not mirrored. */
-static void vmm_print_help(const char *vmm)
-{
-	pid_t pid;
-	int status;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0)
-			dup2(fd, STDERR_FILENO);
-		execlp(vmm, vmm, "--help", (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-}
-
-/* @arg is loom-vmm option @opt, as "--opt", "--opt=V" or (short) "-c". */
-static bool vmm_arg_is(const char *arg, const char *opt, char short_opt)
-{
-	size_t l = strlen(opt);
-
-	if (short_opt && arg[0] == '-' && arg[1] == short_opt)
-		return true;
-	return !strncmp(arg, "--", 2) && !strncmp(arg + 2, opt, l) &&
-	       (!arg[2 + l] || arg[2 + l] == '=');
-}
-
-static int vm_run(struct loom_ctx *ctx, int argc, char **argv)
-{
-	char vmm[PATH_MAX], sock[PATH_MAX], cons[PATH_MAX + 8], logp[PATH_MAX],
-	    dir[PATH_MAX];
-	const char *cmd = "vm run", *name;
-	bool foreground = false, have_kernel = false, have_console = false;
-	char **vargv;
-	int i, nv = 0, status, fd, rc;
-	long long deadline;
-	json_t *reply;
-	pid_t pid;
-
-	vmm_binary(vmm, sizeof(vmm));
-	/* loom's own options come before NAME; all after it go to loom-vmm. */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_run, stdout);
-			vmm_print_help(vmm);
-			return LOOM_EXIT_OK;
-		}
-		if (strcmp(argv[i], "--foreground"))
-			break;
-		foreground = true;
-	}
-	if (i >= argc || argv[i][0] == '-')
-		return loom_usage_err(cmd, "missing the VM NAME");
-	name = argv[i++];
-	if (!vm_name_ok(name))
-		return loom_usage_err(cmd,
-				      "NAME: 1..%d characters of A-Z a-z 0-9 _ "
-				      ". - expected, got '%s'",
-				      VM_NAME_MAX, name);
-	vargv = calloc((size_t)argc + 16, sizeof(*vargv));
-	if (!vargv)
-		return LOOM_EXIT_NETD;
-	vargv[nv++] = vmm;
-	/*
-	 * Up to "--": loom-vmm options (it checks them), loom's --foreground
-	 * and --help; after "--": more loom-vmm options, after loom's own.
-	 */
-	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(argv[i], "--foreground")) {
-			foreground = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			free(vargv);
-			fputs(usage_run, stdout);
-			vmm_print_help(vmm);
-			return LOOM_EXIT_OK;
-		}
-		vargv[nv++] = argv[i];
-	}
-	for (int j = 1; j < argc; j++) {
-		have_kernel |= vmm_arg_is(argv[j], "kernel", 'k') ||
-			       vmm_arg_is(argv[j], "raw", 0);
-		have_console |= vmm_arg_is(argv[j], "console", 0);
-	}
-	if (!have_kernel) {
-		free(vargv);
-		return loom_usage_err(cmd, "missing --kernel BZIMAGE");
-	}
-	vargv[nv++] = "--name";
-	vargv[nv++] = (char *)name;
-	if (vm_path(ctx, name, ".sock", sock, sizeof(sock)) ||
-	    vm_path(ctx, name, ".log", logp, sizeof(logp)) ||
-	    vm_dir(ctx, dir, sizeof(dir))) {
-		free(vargv);
-		return LOOM_EXIT_USAGE;
-	}
-	if (snprintf(cons, sizeof(cons), "socket:%s/%s.console", dir, name) >=
-	    (int)sizeof(cons)) {
-		free(vargv);
-		loom_err("VM console path too long");
-		return LOOM_EXIT_USAGE;
-	}
-	vargv[nv++] = "--control";
-	vargv[nv++] = sock;
-	if (!foreground && !have_console) {
-		vargv[nv++] = "--console";
-		vargv[nv++] = cons;
-	}
-	for (; i < argc; i++)
-		vargv[nv++] = argv[i];
-	vargv[nv] = NULL;
-	if (ctx->run_dir_opt)
-		setenv(LOOM_RUN_DIR_ENV, ctx->run_dir_opt, 1);
-
-	if (foreground) {
-		execvp(vmm, vargv);
-		loom_err("cannot run %s: %s (set LOOM_VMM to its path)", vmm,
-			 strerror(errno));
-		free(vargv);
-		return LOOM_EXIT_USAGE;
-	}
-	fd = unix_connect(sock);
-	if (fd >= 0) {
-		close(fd);
-		free(vargv);
-		loom_err("VM '%s' is already running (its socket %s answers)",
-			 name, sock);
-		return LOOM_EXIT_NETD;
-	}
-	/* loom-vmm creates the directory; the log needs it first. */
-	if (vm_dir_prepare(ctx, dir)) {
-		free(vargv);
-		return LOOM_EXIT_NETD;
-	}
-	pid = fork();
-	if (pid < 0) {
-		free(vargv);
-		loom_err("fork: %s", strerror(errno));
-		return LOOM_EXIT_NETD;
-	}
-	if (pid == 0) {
-		setsid();
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, STDIN_FILENO);
-		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execvp(vmm, vargv);
-		fprintf(stderr, "cannot run %s: %s\n", vmm, strerror(errno));
-		_exit(127);
-	}
-	free(vargv);
-	deadline = ms_now() + VM_START_TIMEOUT_MS;
-	while (ms_now() < deadline) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			loom_err("loom-vmm for VM '%s' exited (status %d) "
-				 "before it was up; its log %s says:",
-				 name,
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-				 logp);
-			fd = open(logp, O_RDONLY);
-			if (fd >= 0) {
-				char buf[2048];
-				ssize_t n = read(fd, buf, sizeof(buf) - 1);
-
-				if (n > 0) {
-					buf[n] = '\0';
-					fprintf(stderr, "%s", buf);
-				}
-				close(fd);
-			}
-			/* loom-vmm refused its command line: a usage error. */
-			return WIFEXITED(status) && WEXITSTATUS(status) == 2 ?
-				       LOOM_EXIT_USAGE :
-				       LOOM_EXIT_NETD;
-		}
-		if (vm_request(sock, "status", &reply) == 0) {
-			json_decref(reply);
-			printf("started vm %s (pid %d); console: loom vm "
-			       "console %s; log: %s\n",
-			       name, (int)pid, name, logp);
-			return LOOM_EXIT_OK;
-		}
-		usleep(50 * 1000);
-	}
-	rc = LOOM_EXIT_UNREACHABLE;
-	loom_err("VM '%s' (pid %d) did not answer on %s within %d s; see %s",
-		 name, (int)pid, sock, VM_START_TIMEOUT_MS / 1000, logp);
 	return rc;
 }
 

@@ -78,6 +78,9 @@ void client_close(struct loom_ctx *ctx);
 
 /* Prints "loom: " + message to stderr. */
 void loom_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* loom_err_quiet() - while on, loom_err() prints nothing (a lookup whose
+ * failure only leaves a cell empty, as `loom vm list` asking netd). */
+void loom_err_quiet(bool on);
 
 /* Usage error: "loom: CMD: message" + a hint to --help. Return:
  * LOOM_EXIT_USAGE. */

@@ -146,7 +146,7 @@ else
 	expect "usage: vm link sideways" 2 "want up or down" -- vm link v2 v2 sideways
 	nst='{"ok":true,"name":"v2","state":"running","pid":4242,"uptime_s":3,"mem_bytes":268435456,"cpus":1,"console":"stdio","pci":[],"nics":[{"net":"lab","mac":"52:4c:01:02:03:04","port":"v2","model":"virtio","backend":"shm","link":"up","admin":"up"}]}'
 	serve "$nst"
-	expect "vm status: NICs" 0 "^lab +v2 +52:4c:01:02:03:04 +virtio +shm +up$" -- vm status v2
+	expect "vm status: NICs (no netd: no address)" 0 "^lab +v2 +52:4c:01:02:03:04 +virtio +shm +up +-$" -- vm status v2
 	wait "$nc_pid" 2>/dev/null
 	serve "$nst"
 	expect "vm list: NICS column" 0 "^v2 +running .* +lab/v2/52:4c:01:02:03:04$" -- vm list

@@ -535,10 +535,7 @@ static void e1000_bar_write(struct pci_dev *pci, int bar, uint64_t off,
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (doorbell)
-		d->host.tx_doorbell(d->host.opaque);
-	if (kick && d->host.rx_kick)
-		d->host.rx_kick(d->host.opaque);
+	hw_nic_host_notify(&d->host, doorbell, kick);
 }
 
 void e1000_tx_poll(struct e1000 *d)
@@ -563,13 +560,8 @@ static void e1000_destroy(struct pci_dev *pci)
 {
 	struct e1000 *d = pci->priv;
 
-	if (d->host.close)
-		d->host.close(d->host.opaque);
-	hw_nic_stats_log(MOD, d->pci.name, &d->stats);
-	pthread_mutex_destroy(&d->lock);
-	free(d->tx_buf);
-	free(d->seg_buf);
-	free(d->rx_buf);
+	hw_nic_model_destroy(&d->host, MOD, d->pci.name, &d->stats, &d->lock,
+			     &d->buf);
 	free(d);
 }
 
@@ -588,13 +580,9 @@ struct e1000 *e1000_new(struct pci_bus *bus, const struct guest_mem *mem,
 
 	if (!d)
 		return NULL;
-	d->tx_buf = malloc(E1000_TX_BUF);
-	d->seg_buf = malloc(E1000_MAX_FRAME + NIC_VLAN_HLEN);
-	d->rx_buf = malloc(E1000_MAX_FRAME + NIC_VLAN_HLEN);
-	if (!d->tx_buf || !d->seg_buf || !d->rx_buf) {
-		r = -ENOMEM;
+	r = hw_nic_bufs_alloc(&d->buf, E1000_TX_BUF, E1000_MAX_FRAME);
+	if (r)
 		goto err_free;
-	}
 	pthread_mutex_init(&d->lock, NULL);
 	d->mem = mem;
 	d->host = *host;
@@ -619,9 +607,7 @@ struct e1000 *e1000_new(struct pci_bus *bus, const struct guest_mem *mem,
 err_lock:
 	pthread_mutex_destroy(&d->lock);
 err_free:
-	free(d->tx_buf);
-	free(d->seg_buf);
-	free(d->rx_buf);
+	hw_nic_bufs_free(&d->buf);
 	free(d);
 	errno = -r;
 	return NULL;
@@ -641,8 +627,7 @@ void e1000_set_link(struct e1000 *d, bool up)
 	e1000_set_ics(d, E1000_ICR_LSC);
 	kick = up;
 	pthread_mutex_unlock(&d->lock);
-	if (kick && d->host.rx_kick)
-		d->host.rx_kick(d->host.opaque);
+	hw_nic_host_notify(&d->host, false, kick);
 }
 
 void e1000_stats(struct e1000 *d, struct hw_nic_stats *out)
@@ -655,33 +640,16 @@ void e1000_stats(struct e1000 *d, struct hw_nic_stats *out)
 int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len,
 		  const struct frame_offload *off)
 {
-	bool valid = false;
+	bool valid;
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	if (off && off->gso_type != FRAME_GSO_NONE) {
-		r = -EINVAL;
-		goto drop;
-	}
-	if (off && (off->flags & FRAME_F_NEEDS_CSUM)) {
-		r = -EINVAL;
-		if (len > E1000_MAX_FRAME)
-			goto drop;
-		memcpy(d->rx_buf, frame, len);
-		if (nic_csum_insert(d->rx_buf, len, off->csum_start, len,
-				    (size_t)off->csum_start + off->csum_offset))
-			goto drop;
-		frame = d->rx_buf;
-		valid = true;
-	}
-	if (off && (off->flags & FRAME_F_DATA_VALID))
-		valid = true;
-	r = e1000_rx_frame(d, frame, len, valid);
-	pthread_mutex_unlock(&d->lock);
-	return r;
-
-drop:
-	d->stats.rx_dropped++;
+	r = hw_nic_rx_offload(&d->buf, E1000_MAX_FRAME, &frame, len, off,
+			      &valid);
+	if (r)
+		d->stats.rx_dropped++;
+	else
+		r = e1000_rx_frame(d, frame, len, valid);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
@@ -715,24 +683,14 @@ const struct hw_nic_model_ops e1000_nic_ops = {
 	.timer_fire = nic_timer_fire,
 };
 
+static void *e1000_make(struct vm *vm, const struct nic_config *cfg,
+			const struct hw_nic_host *host)
+{
+	return e1000_new(vm->pci, &vm->mem, cfg->mac, host);
+}
+
 int e1000_create(struct vm *vm, const struct nic_config *cfg)
 {
-	struct hw_nic_attach *a;
-	struct hw_nic_host host;
-	struct e1000 *d;
-	int r;
-
-	if (!vm->pci)
-		return -EINVAL;
-	r = hw_nic_attach_open(&a, vm, cfg, "e1000", NULL, &host);
-	if (r)
-		return r;
-	d = e1000_new(vm->pci, &vm->mem, cfg->mac, &host);
-	if (!d) {
-		r = -errno;
-		hw_nic_attach_close(a);
-		return r;
-	}
-	/* From here the device owns @a (its destroy op closes it). */
-	return hw_nic_attach_start(a, &e1000_nic_ops, d, true);
+	return hw_nic_model_create(vm, cfg, "e1000", e1000_make,
+				   &e1000_nic_ops);
 }

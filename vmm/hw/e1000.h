@@ -11,6 +11,7 @@
 #include "vmm/hw/e1000_regs.h"
 #include "vmm/hw/eeprom93.h"
 #include "vmm/hw/nic_host.h"
+#include "vmm/hw/nic_model.h"
 #include "vmm/pci.h"
 #include "switch/port.h"
 
@@ -77,14 +78,12 @@ struct e1000 {
 
 	/* TX packet being assembled across descriptors. */
 	struct e1000_tx_ctx ctx;
-	uint8_t *tx_buf;
 	size_t tx_len;
 	bool tx_in_packet, tx_overflow, tx_tse;
 	uint8_t tx_popts;
 	uint8_t tx_cso, tx_css;
 	bool tx_legacy_ic;
-	uint8_t *seg_buf;	/* one segment, E1000_MAX_FRAME + tag */
-	uint8_t *rx_buf;	/* scratch for frames the model must change */
+	struct hw_nic_bufs buf;	/* tx: the packet, seg, rx (nic_model.h) */
 
 	struct hw_nic_stats stats;
 	uint32_t logged;	/* causes already logged once */

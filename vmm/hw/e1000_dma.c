@@ -127,7 +127,7 @@ static void tx_tso(struct e1000 *d, struct tx_out *o)
 	int n = -EINVAL;
 
 	if (c->valid && (c->tucmd & E1000_TXD_DCMD_TSE))
-		n = nic_tso_segment(&t, d->tx_buf, d->tx_len, d->seg_buf,
+		n = nic_tso_segment(&t, d->buf.tx, d->tx_len, d->buf.seg,
 				    E1000_MAX_FRAME, tx_emit, o);
 	if (d->tx_rewind)
 		return;		/* nothing went out: the packet comes again */
@@ -173,17 +173,17 @@ static void tx_finish(struct e1000 *d, bool ext, bool vle, uint16_t tci)
 		return;
 	}
 	if (ext && c->valid && (d->tx_popts & E1000_TXD_POPTS_IXSM))
-		nic_csum_insert(d->tx_buf, d->tx_len, c->ipcss,
+		nic_csum_insert(d->buf.tx, d->tx_len, c->ipcss,
 				c->ipcse ? (size_t)c->ipcse + 1 : d->tx_len,
 				c->ipcso);
 	if (ext && c->valid && (d->tx_popts & E1000_TXD_POPTS_TXSM))
-		nic_csum_insert(d->tx_buf, d->tx_len, c->tucss,
+		nic_csum_insert(d->buf.tx, d->tx_len, c->tucss,
 				c->tucse ? (size_t)c->tucse + 1 : d->tx_len,
 				c->tucso);
 	if (!ext && d->tx_legacy_ic)
-		nic_csum_insert(d->tx_buf, d->tx_len, d->tx_css, d->tx_len,
+		nic_csum_insert(d->buf.tx, d->tx_len, d->tx_css, d->tx_len,
 				d->tx_cso);
-	tx_emit(&o, d->tx_buf, d->tx_len);
+	tx_emit(&o, d->buf.tx, d->tx_len);
 }
 
 static void tx_context(struct e1000 *d, const uint8_t *desc)
@@ -230,7 +230,7 @@ static bool tx_desc(struct e1000 *d, const uint8_t *desc)
 	if (blen && !d->tx_overflow) {
 		if (blen > cap - d->tx_len) {
 			d->tx_overflow = true;
-		} else if (guest_mem_read(d->mem, addr, d->tx_buf + d->tx_len,
+		} else if (guest_mem_read(d->mem, addr, d->buf.tx + d->tx_len,
 					  blen)) {
 			d->stats.dma_errors++;
 			e1000_log_once(d, E1000_LOG_TX_DMA,

@@ -300,22 +300,3 @@ int nic_tso_segment(const struct nic_tso *t, const uint8_t *frame, size_t len,
 	} while (off < payload);
 	return (int)index;
 }
-
-void hw_nic_stats_log(struct log_module *mod, const char *name,
-		      const struct hw_nic_stats *st)
-{
-	log_info(mod, "%s: tx %llu frames %llu bytes (%llu dropped), rx %llu frames %llu bytes (%llu dropped, %llu waits for buffers), tso %llu frames %llu segments (%llu refused), errors: dma %llu ring %llu, unknown registers %llu",
-		 name, (unsigned long long)st->tx_frames,
-		 (unsigned long long)st->tx_bytes,
-		 (unsigned long long)st->tx_dropped,
-		 (unsigned long long)st->rx_frames,
-		 (unsigned long long)st->rx_bytes,
-		 (unsigned long long)st->rx_dropped,
-		 (unsigned long long)st->rx_no_buffer,
-		 (unsigned long long)st->tso_frames,
-		 (unsigned long long)st->tso_segments,
-		 (unsigned long long)st->tso_bad,
-		 (unsigned long long)st->dma_errors,
-		 (unsigned long long)st->ring_errors,
-		 (unsigned long long)st->unknown_regs);
-}

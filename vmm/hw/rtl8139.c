@@ -492,10 +492,7 @@ static void rtl_bar_write(struct pci_dev *pci, int bar, uint64_t off,
 			tx_run(d);
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (doorbell)
-		d->host.tx_doorbell(d->host.opaque);
-	if (kick && d->host.rx_kick)
-		d->host.rx_kick(d->host.opaque);
+	hw_nic_host_notify(&d->host, doorbell, kick);
 }
 
 void rtl8139_tx_poll(struct rtl8139 *d)
@@ -519,13 +516,8 @@ static void rtl_destroy(struct pci_dev *pci)
 {
 	struct rtl8139 *d = pci->priv;
 
-	if (d->host.close)
-		d->host.close(d->host.opaque);
-	hw_nic_stats_log(MOD, d->pci.name, &d->stats);
-	pthread_mutex_destroy(&d->lock);
-	free(d->tx_buf);
-	free(d->seg_buf);
-	free(d->rx_buf);
+	hw_nic_model_destroy(&d->host, MOD, d->pci.name, &d->stats, &d->lock,
+			     &d->buf);
 	free(d);
 }
 
@@ -541,14 +533,12 @@ struct rtl8139 *rtl8139_new(struct pci_bus *bus, const struct guest_mem *mem,
 			    const struct hw_nic_host *host)
 {
 	struct rtl8139 *d = calloc(1, sizeof(*d));
-	int r = -ENOMEM;
+	int r;
 
 	if (!d)
 		return NULL;
-	d->tx_buf = malloc(RTL_CP_TX_BUF);
-	d->seg_buf = malloc(RTL_MAX_FRAME + NIC_VLAN_HLEN);
-	d->rx_buf = malloc(RTL_MAX_FRAME + NIC_VLAN_HLEN);
-	if (!d->tx_buf || !d->seg_buf || !d->rx_buf)
+	r = hw_nic_bufs_alloc(&d->buf, RTL_CP_TX_BUF, RTL_MAX_FRAME);
+	if (r)
 		goto err_free;
 	pthread_mutex_init(&d->lock, NULL);
 	d->mem = mem;
@@ -575,9 +565,7 @@ struct rtl8139 *rtl8139_new(struct pci_bus *bus, const struct guest_mem *mem,
 err_lock:
 	pthread_mutex_destroy(&d->lock);
 err_free:
-	free(d->tx_buf);
-	free(d->seg_buf);
-	free(d->rx_buf);
+	hw_nic_bufs_free(&d->buf);
 	free(d);
 	errno = -r;
 	return NULL;
@@ -595,8 +583,7 @@ void rtl8139_set_link(struct rtl8139 *d, bool up)
 	phy_link(d);
 	rtl_isr_set(d, RTL_ISR_LINKCHG);
 	pthread_mutex_unlock(&d->lock);
-	if (up && d->host.rx_kick)
-		d->host.rx_kick(d->host.opaque);
+	hw_nic_host_notify(&d->host, false, up);
 }
 
 void rtl8139_stats(struct rtl8139 *d, struct hw_nic_stats *out)
@@ -609,30 +596,16 @@ void rtl8139_stats(struct rtl8139 *d, struct hw_nic_stats *out)
 int rtl8139_receive(struct rtl8139 *d, const uint8_t *frame, size_t len,
 		    const struct frame_offload *off)
 {
-	bool valid = false;
-	int r = -EINVAL;
+	bool valid;
+	int r;
 
 	pthread_mutex_lock(&d->lock);
-	if (off && off->gso_type != FRAME_GSO_NONE)
-		goto drop;
-	if (off && (off->flags & FRAME_F_NEEDS_CSUM)) {
-		if (len > RTL_MAX_FRAME)
-			goto drop;
-		memcpy(d->rx_buf, frame, len);
-		if (nic_csum_insert(d->rx_buf, len, off->csum_start, len,
-				    (size_t)off->csum_start + off->csum_offset))
-			goto drop;
-		frame = d->rx_buf;
-		valid = true;
-	}
-	if (off && (off->flags & FRAME_F_DATA_VALID))
-		valid = true;
-	r = rtl_rx_frame(d, frame, len, valid);
-	pthread_mutex_unlock(&d->lock);
-	return r;
-
-drop:
-	d->stats.rx_dropped++;
+	r = hw_nic_rx_offload(&d->buf, RTL_MAX_FRAME, &frame, len, off,
+			      &valid);
+	if (r)
+		d->stats.rx_dropped++;
+	else
+		r = rtl_rx_frame(d, frame, len, valid);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
@@ -660,25 +633,16 @@ const struct hw_nic_model_ops rtl8139_nic_ops = {
 	.tx_poll = nic_tx_poll,
 };
 
+/* model=rtl8139: C+ mode (8139cp); model=rtl8139c: an RTL8139C (8139too). */
+static void *rtl8139_make(struct vm *vm, const struct nic_config *cfg,
+			  const struct hw_nic_host *host)
+{
+	return rtl8139_new(vm->pci, &vm->mem, cfg->mac,
+			   strcmp(cfg->model, "rtl8139c") != 0, host);
+}
+
 int rtl8139_create(struct vm *vm, const struct nic_config *cfg)
 {
-	bool cplus = strcmp(cfg->model, "rtl8139c") != 0;
-	struct hw_nic_attach *a;
-	struct hw_nic_host host;
-	struct rtl8139 *d;
-	int r;
-
-	if (!vm->pci)
-		return -EINVAL;
-	r = hw_nic_attach_open(&a, vm, cfg, cfg->model, NULL, &host);
-	if (r)
-		return r;
-	d = rtl8139_new(vm->pci, &vm->mem, cfg->mac, cplus, &host);
-	if (!d) {
-		r = -errno;
-		hw_nic_attach_close(a);
-		return r;
-	}
-	/* From here the device owns @a (its destroy op closes it). */
-	return hw_nic_attach_start(a, &rtl8139_nic_ops, d, true);
+	return hw_nic_model_create(vm, cfg, cfg->model, rtl8139_make,
+				   &rtl8139_nic_ops);
 }

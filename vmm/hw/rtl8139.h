@@ -11,6 +11,7 @@
 #include "switch/port.h"
 #include "vmm/hw/eeprom93.h"
 #include "vmm/hw/nic_host.h"
+#include "vmm/hw/nic_model.h"
 #include "vmm/hw/rtl8139_regs.h"
 #include "vmm/pci.h"
 
@@ -68,7 +69,6 @@ struct rtl8139 {
 
 	/* C+ rings. */
 	unsigned int cp_tx_idx, cp_txhp_idx, cp_rx_idx;
-	uint8_t *tx_buf;
 	size_t tx_len;
 	bool tx_in_packet, tx_bad;
 	uint32_t tx_opts1, tx_opts2;	/* of the first descriptor */
@@ -82,8 +82,7 @@ struct rtl8139 {
 	unsigned int tx_nfrag, tx_pkt_idx, tx_emitted;
 	bool tx_rewind;
 	bool tx_pkt_high;	/* the packet is on the high-priority ring */
-	uint8_t *seg_buf;
-	uint8_t *rx_buf;
+	struct hw_nic_bufs buf;	/* tx: the packet, seg, rx (nic_model.h) */
 
 	struct hw_nic_stats stats;
 	uint32_t logged;

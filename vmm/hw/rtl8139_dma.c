@@ -71,7 +71,7 @@ static int tx_slot(struct rtl8139 *d, unsigned int slot)
 		rtl_isr_set(d, RTL_ISR_TER);
 		return 1;
 	}
-	if (guest_mem_read(d->mem, addr, d->seg_buf, len)) {
+	if (guest_mem_read(d->mem, addr, d->buf.seg, len)) {
 		d->stats.dma_errors++;
 		d->stats.tx_dropped++;
 		rtl_log_once(d, RTL_LOG_TX_DMA, "transmit buffer outside guest RAM");
@@ -81,7 +81,7 @@ static int tx_slot(struct rtl8139 *d, unsigned int slot)
 	}
 	d->tx_blocked = d->tx_rewind = false;
 	d->tx_emitted = 0;
-	tx_emit(d, d->seg_buf, len);
+	tx_emit(d, d->buf.seg, len);
 	if (d->tx_rewind)
 		return -EAGAIN;
 	rtl_set(d, reg, tsd | RTL_TSD_OWN | RTL_TSD_TOK, 4);
@@ -118,7 +118,7 @@ static void cp_large_send(struct rtl8139 *d, unsigned int mss)
 	struct nic_tso t;
 	int n = -EINVAL;
 
-	if (!nic_parse_l3l4(d->tx_buf, d->tx_len, 0x8100, &h) && h.ipv4 &&
+	if (!nic_parse_l3l4(d->buf.tx, d->tx_len, 0x8100, &h) && h.ipv4 &&
 	    h.proto == 6 && !h.fragment) {
 		t = (struct nic_tso){
 			.hdr_len = h.hdr_len,
@@ -134,7 +134,7 @@ static void cp_large_send(struct rtl8139 *d, unsigned int mss)
 			.ip_csum_field = h.ip_off + 10,
 			.l4_csum_field = h.l4_off + 16,
 		};
-		n = nic_tso_segment(&t, d->tx_buf, d->tx_len, d->seg_buf,
+		n = nic_tso_segment(&t, d->buf.tx, d->tx_len, d->buf.seg,
 				    RTL_MAX_FRAME, tx_emit, d);
 		if (d->tx_rewind)
 			return;
@@ -163,9 +163,9 @@ static void cp_tx_finish(struct rtl8139 *d)
 		return;
 	}
 	if (o2 & RTL_CPT_TAGC) {
-		memmove(d->tx_buf + 16, d->tx_buf + 12, d->tx_len - 12);
-		nic_put_be16(d->tx_buf + 12, 0x8100);
-		nic_put_be16(d->tx_buf + 14, swab16((uint16_t)o2));
+		memmove(d->buf.tx + 16, d->buf.tx + 12, d->tx_len - 12);
+		nic_put_be16(d->buf.tx + 12, 0x8100);
+		nic_put_be16(d->buf.tx + 14, swab16((uint16_t)o2));
 		d->tx_len += NIC_VLAN_HLEN;
 	}
 	if (o1 & RTL_CPT_LGSEN) {
@@ -179,14 +179,14 @@ static void cp_tx_finish(struct rtl8139 *d)
 		return;
 	}
 	if ((o1 & (RTL_CPT_IPCS | RTL_CPT_TCPCS | RTL_CPT_UDPCS)) &&
-	    !nic_parse_l3l4(d->tx_buf, d->tx_len, 0x8100, &h)) {
+	    !nic_parse_l3l4(d->buf.tx, d->tx_len, 0x8100, &h)) {
 		if ((o1 & RTL_CPT_IPCS) && h.ipv4)
-			nic_csum_ip4_header(d->tx_buf, &h);
+			nic_csum_ip4_header(d->buf.tx, &h);
 		if (((o1 & RTL_CPT_TCPCS) && h.proto == 6) ||
 		    ((o1 & RTL_CPT_UDPCS) && h.proto == 17))
-			nic_csum_l4_full(d->tx_buf, &h);
+			nic_csum_l4_full(d->buf.tx, &h);
 	}
-	tx_emit(d, d->tx_buf, d->tx_len);
+	tx_emit(d, d->buf.tx, d->tx_len);
 }
 
 /* Hand the current packet's descriptors back; the last gets @error. */
@@ -267,7 +267,7 @@ void rtl_cp_tx(struct rtl8139 *d, bool high)
 			if (blen > RTL_CP_TX_BUF - NIC_VLAN_HLEN - d->tx_len) {
 				d->tx_bad = true;
 			} else if (guest_mem_read(d->mem, addr,
-						  d->tx_buf + d->tx_len, blen)) {
+						  d->buf.tx + d->tx_len, blen)) {
 				d->stats.dma_errors++;
 				rtl_log_once(d, RTL_LOG_TX_DMA,
 					     "transmit buffer outside guest RAM");
