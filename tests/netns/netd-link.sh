@@ -93,6 +93,26 @@ check "a loopback port has no link: says so" bash -c "$(declare -f loom); LOOM=$
 check "port set --help" bash -c "$(declare -f loom); LOOM=$LOOM RUN_DIR=$RUN_DIR
 	loom port set --help | grep -q 'Usage: loom port set NET PORT link up|down'"
 
+# A bridge network: a veth port's far end (in its namespace) loses its
+# carrier when netd sets its own end down.
+ns_add c
+TC=lm$$lc
+vcarrier() { ip netns exec "$(ns c)" cat "/sys/class/net/$TC/carrier" 2>/dev/null; }
+check "bridge network with a veth port" bash -c "$(declare -f loom); LOOM=$LOOM RUN_DIR=$RUN_DIR
+	loom net create lbr --mode bridge --bridge lb$$l --subnet 10.238.0.0/24 --no-dhcp --no-dns &&
+	loom port add lbr --type veth --tap $TC --name c --netns $(ns c) --address 10.238.0.13/24"
+for _ in $(seq 30); do [ "$(vcarrier)" = 1 ] && break; sleep 0.1; done
+check "veth end in the namespace: carrier 1" test "$(vcarrier)" = 1
+check "port set lbr c link down" loom port set lbr c link down
+for _ in $(seq 30); do [ "$(vcarrier)" = 0 ] && break; sleep 0.1; done
+check "veth end in the namespace: carrier 0" test "$(vcarrier)" = 0
+check "bridge port list: link-down" bash -c "$(declare -f loom); LOOM=$LOOM RUN_DIR=$RUN_DIR
+	loom port list lbr | grep -E '^lbr +c .*(link-down|down)' && loom --json port list lbr | grep -q '\"link\": \"down\"'"
+check "port set lbr c link up" loom port set lbr c link up
+for _ in $(seq 30); do [ "$(vcarrier)" = 1 ] && break; sleep 0.1; done
+check "veth end in the namespace: carrier 1 again" test "$(vcarrier)" = 1
+check "bridge network deleted" loom net delete lbr
+
 # kill -9 and restart: the acknowledged setting is declared state.
 kill "$peer_pid" 2>/dev/null
 wait "$peer_pid" 2>/dev/null
