@@ -619,3 +619,35 @@ int loom_opt_err(const char *cmd, char **argv, int c)
 		return loom_usage_err(cmd, "unknown option '-%c'", optopt);
 	return loom_usage_err(cmd, "unknown option '%s'", arg);
 }
+
+int loom_parse_simple(struct loom_ctx *ctx, const char *cmd,
+		      const char *usage, int argc, char **argv, int min,
+		      int max, const char *missing)
+{
+	enum { OPT_JSON = 1000 };
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c, n;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == OPT_JSON) {
+			ctx->json = true;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			return LOOM_EXIT_OK;
+		} else {
+			return loom_opt_err(cmd, argv, c);
+		}
+	}
+	n = argc - optind;
+	if (n < min)
+		return loom_usage_err(cmd, "missing %s", missing);
+	if (n > max)
+		return loom_usage_err(cmd, "unexpected argument '%s'",
+				      argv[optind + max]);
+	return -1;
+}

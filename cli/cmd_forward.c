@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_forward.c - `loom forward add|list|remove`: port forwards of nat networks. */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,42 +72,6 @@ static const char usage_remove[] =
     "  --json       print the result as JSON\n"
     "  -h, --help   this text\n";
 
-enum { OPT_JSON = 1000 };
-
-/*
- * --json/--help and between @min and @max positionals.
- * Return: -1 to go on, else the exit status.
- */
-static int parse(struct loom_ctx *ctx, const char *cmd, const char *usage,
-		 int argc, char **argv, int min, int max, const char *missing)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c, n;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == OPT_JSON) {
-			ctx->json = true;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return LOOM_EXIT_OK;
-		} else {
-			return loom_opt_err(cmd, argv, c);
-		}
-	}
-	n = argc - optind;
-	if (n < min)
-		return loom_usage_err(cmd, "missing %s", missing);
-	if (n > max)
-		return loom_usage_err(cmd, "unexpected argument '%s'",
-				      argv[optind + max]);
-	return -1;
-}
-
 /* The protocol and host end, checked here so mistakes name their word. */
 static int check_proto_host(const char *cmd, const char *proto,
 			    const char *host)
@@ -133,7 +97,7 @@ static int forward_add(struct loom_ctx *ctx, int argc, char **argv)
 	json_t *args, *result, *fw;
 	int rc;
 
-	rc = parse(ctx, cmd, usage_add, argc, argv, 4, 4,
+	rc = loom_parse_simple(ctx, cmd, usage_add, argc, argv, 4, 4,
 		   "arguments: NET tcp|udp [HOSTADDR:]HOSTPORT "
 		   "GUEST[:GUESTPORT]");
 	if (rc >= 0)
@@ -178,7 +142,7 @@ static int forward_list(struct loom_ctx *ctx, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	rc = parse(ctx, "forward list", usage_list, argc, argv, 0, 1, "");
+	rc = loom_parse_simple(ctx, "forward list", usage_list, argc, argv, 0, 1, "");
 	if (rc >= 0)
 		return rc;
 	rc = client_call(ctx, LOOM_CMD_FORWARD_LIST,
@@ -224,7 +188,7 @@ static int forward_remove(struct loom_ctx *ctx, int argc, char **argv)
 	json_t *result;
 	int rc;
 
-	rc = parse(ctx, cmd, usage_remove, argc, argv, 3, 3,
+	rc = loom_parse_simple(ctx, cmd, usage_remove, argc, argv, 3, 3,
 		   "arguments: NET tcp|udp [HOSTADDR:]HOSTPORT");
 	if (rc >= 0)
 		return rc;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_lease.c - `loom lease list|release`: the DHCP leases of a network's gateway. */
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,39 +44,6 @@ static const char usage_release[] =
     "  --json       print the result as JSON\n"
     "  -h, --help   this text\n";
 
-enum { OPT_JSON = 1000 };
-
-/* --json/--help and @min..@max positionals. Return: -1 to go on, else exit. */
-static int parse(struct loom_ctx *ctx, const char *cmd, const char *usage,
-		 int argc, char **argv, int min, int max, const char *missing)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c, n;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == OPT_JSON) {
-			ctx->json = true;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return LOOM_EXIT_OK;
-		} else {
-			return loom_opt_err(cmd, argv, c);
-		}
-	}
-	n = argc - optind;
-	if (n < min)
-		return loom_usage_err(cmd, "missing %s", missing);
-	if (n > max)
-		return loom_usage_err(cmd, "unexpected argument '%s'",
-				      argv[optind + max]);
-	return -1;
-}
-
 static int lease_list(struct loom_ctx *ctx, int argc, char **argv)
 {
 	json_t *result, *arr, *l;
@@ -84,7 +51,7 @@ static int lease_list(struct loom_ctx *ctx, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	rc = parse(ctx, "lease list", usage_list, argc, argv, 0, 1, "");
+	rc = loom_parse_simple(ctx, "lease list", usage_list, argc, argv, 0, 1, "");
 	if (rc >= 0)
 		return rc;
 	rc = client_call(ctx, LOOM_CMD_LEASE_LIST,
@@ -126,7 +93,7 @@ static int lease_release(struct loom_ctx *ctx, int argc, char **argv)
 	json_t *result;
 	int rc;
 
-	rc = parse(ctx, "lease release", usage_release, argc, argv, 2, 2,
+	rc = loom_parse_simple(ctx, "lease release", usage_release, argc, argv, 2, 2,
 		   "arguments: NET MAC|ADDRESS");
 	if (rc >= 0)
 		return rc;

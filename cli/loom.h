@@ -121,6 +121,16 @@ const char *jint(const json_t *o, const char *key, char *buf);
  * ':'). Return: LOOM_EXIT_USAGE. */
 int loom_opt_err(const char *cmd, char **argv, int c);
 
+/*
+ * loom_parse_simple() - the options of a subcommand that has only --json
+ * and -h/--help, then between @min and @max positionals (fewer: "missing
+ * @missing"), from optind on. Return: -1 to go on, else the exit status
+ * (--help printed @usage, or a usage error).
+ */
+int loom_parse_simple(struct loom_ctx *ctx, const char *cmd,
+		      const char *usage, int argc, char **argv, int min,
+		      int max, const char *missing);
+
 /* Prints a table of port status objects (net show, port list). */
 void loom_print_ports(const json_t *ports, bool with_net);
 
