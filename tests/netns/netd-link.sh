@@ -135,6 +135,23 @@ check "a pings b again" ip netns exec "$(ns a)" ping -c 2 -i 0.2 -W 2 10.236.0.1
 check "link up is saved: only the VM port is left in link_down" bash -c "$(declare -f loom); LOOM=$LOOM RUN_DIR=$RUN_DIR
 	loom --json net show ln | python3 -c '
 import json, sys; n = json.load(sys.stdin)[\"network\"]; assert n[\"link_down\"] == [\"vm-004c4d01\"], n'"
+# loom net apply: the file's link_down list, applied live.
+bcarrier() { ip netns exec "$(ns b)" cat "/sys/class/net/$TB/carrier" 2>/dev/null; }
+loom --json net show ln | python3 -c '
+import json, sys
+n = json.load(sys.stdin)["network"]
+keep = {k: n[k] for k in ("name", "mode", "subnet", "mtu") if k in n}
+keep["ports"] = [{k: p[k] for k in ("name", "tap", "netns", "address") if k in p}
+                 for p in n["ports"]]
+keep["dhcp"] = {"enabled": False}
+keep["dns"] = {"enabled": False}
+print(json.dumps({"networks": [dict(keep, link_down=["b", "vm-004c4d01"])]}))
+' >"$T/down.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["networks"][0]["link_down"]=["vm-004c4d01"]; print(json.dumps(d))' "$T/down.json" >"$T/up.json"
+check "net apply with link_down: [b, ...]" loom net apply "$T/down.json"
+check "b's carrier follows the file: 0" test "$(bcarrier)" = 0
+check "net apply without b in link_down" loom net apply "$T/up.json"
+check "b's carrier follows the file: 1" test "$(bcarrier)" = 1
 check "deleting the VM port forgets its link setting" bash -c "$(declare -f loom); LOOM=$LOOM RUN_DIR=$RUN_DIR
 	loom port del ln vm-004c4d01 && ! loom --json net show ln | grep -q link_down"
 netd_stop
