@@ -30,13 +30,17 @@ LOG_MODULE("netd-gateway");
  * Threads (docs/architecture.md, "Gateway services"): the data-path thread
  * answers ARP/ICMP/NDP inside the port's send and queues DHCP and DNS
  * frames; this file runs on the control thread's loop. Per wake-up it
- * takes at most NETD_GW_BATCH requests, builds every reply, writes the
- * lease file once when a lease changed (temp, fsync, rename: group
- * commit) and only then queues the replies, so an ACK never leaves
- * before its lease is on disk.
+ * takes at most NETD_GW_BATCH requests, builds every reply, appends the
+ * changed leases to the lease journal with one fdatasync (group commit:
+ * services/lease_journal.h) and only then queues the replies, so an ACK
+ * never leaves before its lease is on disk.
  */
 enum {
-	NETD_GW_BATCH = 64,
+	/* Requests per wake-up, so ACKs per fdatasync at most (group commit). */
+	NETD_GW_BATCH = 256,
+	/* A DHCP reply's frame: options are bounded (services/dhcp.h), far
+	 * below this; the pending buffer need not hold frame_max each. */
+	NETD_GW_REPLY_MAX = 4096,
 	NETD_GW_TICK_MS = 250,
 	NETD_GW_RA_MS = 60000,
 };
@@ -53,6 +57,7 @@ struct netd_gw {
 	uint64_t last_dhcp_tick, last_ra;
 	size_t frame_max;
 	uint8_t *in;
+	size_t reply_max; /* a pending reply's slot: frame_max, at most NETD_GW_REPLY_MAX */
 	uint8_t *pending; /* NETD_GW_BATCH replies waiting for the commit */
 	size_t pending_len[NETD_GW_BATCH];
 	unsigned int npending;
@@ -243,8 +248,8 @@ static void handle_dhcp(struct netd_gw *g, const struct ip_view *ip,
 			const struct udp_view *u)
 {
 	const struct gateway_config *gc = gateway_config_get(g->gw);
-	uint8_t *f = g->pending + g->npending * g->frame_max;
-	struct pkt_buf b = { f, g->frame_max };
+	uint8_t *f = g->pending + g->npending * g->reply_max;
+	struct pkt_buf b = { f, g->reply_max };
 	struct dhcp_request_ctx ctx;
 	struct dhcp_reply rep;
 	struct dhcp_msg m;
@@ -262,7 +267,7 @@ static void handle_dhcp(struct netd_gw *g, const struct ip_view *ip,
 	ctx.port_name = port_name_of(g, port);
 	ctx.now = (uint64_t)time(NULL);
 	if (dhcp_server_handle(g->dhcp, &m, &ctx, f + UDP4_PAYLOAD_OFF,
-			       g->frame_max - UDP4_PAYLOAD_OFF, &rep) ||
+			       g->reply_max - UDP4_PAYLOAD_OFF, &rep) ||
 	    rep.len <= 0)
 		return;
 	if (rep.to_relay)
@@ -285,7 +290,7 @@ static void pending_flush(struct netd_gw *g)
 		return;
 	}
 	for (unsigned int i = 0; i < g->npending; i++)
-		gateway_output(g->gw, g->pending + i * g->frame_max,
+		gateway_output(g->gw, g->pending + i * g->reply_max,
 			       g->pending_len[i]);
 	g->npending = 0;
 }
@@ -624,7 +629,9 @@ static int netd_gw_create(struct netd *d, struct netd_net *n,
 	}
 	g->frame_max = gateway_frame_max(g->gw);
 	g->in = malloc(2 * g->frame_max);
-	g->pending = malloc(NETD_GW_BATCH * g->frame_max);
+	g->reply_max = g->frame_max < NETD_GW_REPLY_MAX ? g->frame_max :
+							   NETD_GW_REPLY_MAX;
+	g->pending = malloc(NETD_GW_BATCH * g->reply_max);
 	if (!g->in || !g->pending) {
 		ret = -ENOMEM;
 		goto free_gw;
@@ -815,6 +822,22 @@ json_t *netd_gw_port_status(struct netd_net *n)
 				  (json_int_t)(st.ctl_full + st.out_full),
 				  "not_for_us", (json_int_t)st.not_for_us,
 				  "dhcp", g->dhcp != NULL));
+	if (j && g->dhcp) {
+		struct dhcp_stats ds;
+
+		dhcp_server_stats_get(g->dhcp, &ds);
+		json_object_set_new(
+			j, "dhcp",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "offers",
+				  (json_int_t)ds.offers, "acks",
+				  (json_int_t)ds.acks, "naks",
+				  (json_int_t)ds.naks, "pool_empty",
+				  (json_int_t)ds.pool_empty, "port_limit",
+				  (json_int_t)ds.port_limit, "ignored",
+				  (json_int_t)ds.ignored, "commits",
+				  (json_int_t)ds.commits, "commit_errors",
+				  (json_int_t)ds.commit_errors));
+	}
 	return j;
 }
 

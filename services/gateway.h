@@ -32,7 +32,9 @@
 
 enum {
 	GATEWAY_OUTQ_MAX = 1024,
-	GATEWAY_CTLQ_MAX = 1024,
+	/* Room for the requests that arrive while the control thread waits
+	 * on one batch's fdatasync or for a CPU. */
+	GATEWAY_CTLQ_MAX = 4096,
 	GATEWAY_DOMAIN_MAX = 254,
 };
 

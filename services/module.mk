@@ -15,3 +15,10 @@ FUZZ_LIBS_services_dns := $(SERVICES_LIB) $(COMMON_LIB)
 FUZZ_LIBS_services_lease := $(SERVICES_LIB) $(COMMON_LIB)
 FUZZ_LIBS_services_gateway := $(SERVICES_LIB) $(COMMON_LIB)
 FUZZ_LDLIBS_services_gateway := -lpthread
+
+# The DHCP server's capacity without the network (make bench).
+$(BUILD)/tests/bench/bench_dhcp: $(BUILD)/tests/bench/bench_dhcp.o \
+		$(SERVICES_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lpthread
+BENCH_BINS += $(BUILD)/tests/bench/bench_dhcp

@@ -25,6 +25,7 @@ SECS=${SECS:-5}
 DHCP_CLIENTS=${DHCP_CLIENTS:-20000}
 DHCP_RATE=${DHCP_RATE:-100000}
 ONLY=${ONLY:-all} # dhcp, dns or all
+# LOGDIR=DIR keeps netd's, dnsmasq's, perfdhcp's and dnsperf's output.
 NETD=${NETD:-$ROOT/build/loom-netd}
 CTL=$ROOT/tests/netns/loomctl.py
 T=$(mktemp -d /tmp/loom-bench-dhcp.XXXXXX)
@@ -40,6 +41,7 @@ for t in perfdhcp dnsperf dnsmasq ip python3; do
 done
 
 cleanup() {
+	[ -n "${LOGDIR:-}" ] && cp "$T"/*.log "$LOGDIR"/ 2>/dev/null
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for n in loom-cli dm-cli dm-srv; do ip netns del "$P$n" 2>/dev/null; done
