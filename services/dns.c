@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "services/dns_cache.h"
 
 LOG_MODULE("svc-dns");
 
@@ -41,6 +42,7 @@ struct dns_server {
 	int epfd;
 	struct fwd *fwd;
 	uint32_t *free_stack, nfree;
+	struct dns_cache *cache;
 	struct dns_stats st;
 	uint8_t rbuf[65536];
 };
@@ -69,7 +71,8 @@ struct dns_server *dns_server_new(const struct dns_server_config *cfg,
 	s->fwd = calloc(s->cfg.fwd_max, sizeof(*s->fwd));
 	s->free_stack = calloc(s->cfg.fwd_max, sizeof(*s->free_stack));
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->fwd || !s->free_stack || s->epfd < 0) {
+	s->cache = dns_cache_new(s->cfg.cache_max);
+	if (!s->fwd || !s->free_stack || s->epfd < 0 || !s->cache) {
 		dns_server_free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -103,6 +106,7 @@ void dns_server_free(struct dns_server *s)
 			}
 	if (s->epfd >= 0)
 		close(s->epfd);
+	dns_cache_free(s->cache);
 	free(s->fwd);
 	free(s->free_stack);
 	free(s);
@@ -115,7 +119,12 @@ int dns_server_fd(struct dns_server *s)
 
 void dns_server_stats_get(const struct dns_server *s, struct dns_stats *st)
 {
+	struct dns_cache_stats cs;
+
 	*st = s->st;
+	dns_cache_stats_get(s->cache, &cs);
+	st->cache_hits = cs.hits;
+	st->cache_entries = dns_cache_count(s->cache);
 }
 
 /* "host.domain" or "host" -> "host"; NULL when not a local name. */
@@ -259,13 +268,31 @@ static int fwd_send(struct dns_server *s, uint32_t i, uint64_t now_ms)
 	return 0;
 }
 
+/* Header and question of @raw's answer with TC set: it is too long. */
+static int answer_truncated(const struct pkt_view *raw,
+			    const struct dns_query *q, uint16_t rcode,
+			    uint8_t *out, size_t cap)
+{
+	struct dns_writer w;
+
+	dns_answer_start(&w, out, cap, raw, q, rcode, false);
+	w.overflow = true;
+	return dns_answer_end(&w, q);
+}
+
 static int forward(struct dns_server *s, const struct pkt_view *raw,
 		   const struct dns_query *q, const struct dns_client *c,
 		   uint8_t *out, size_t cap, uint64_t now_ms)
 {
 	uint32_t i;
 	struct fwd *f;
+	size_t n;
 
+	n = dns_cache_get(s->cache, raw, q, out, cap, now_ms);
+	if (n > q->udp_max && !c->tcp)
+		return answer_truncated(raw, q, out[3] & 0xf, out, cap);
+	if (n)
+		return (int)n;
 	if (!s->cfg.nupstream || raw->len > FWD_QUERY_MAX)
 		return answer_rcode(raw, q, DNS_RCODE_SERVFAIL, out, cap);
 	if (!s->nfree) {
@@ -324,6 +351,8 @@ static int query(struct dns_server *s, const struct pkt_view *msg,
 					       DNS_RCODE_FORMERR,
 				    out, cap);
 	}
+	if (c && c->tcp) /* RFC 7766: a stream carries up to 65535 bytes */
+		q.udp_max = UINT16_MAX;
 	if (q.qclass == DNS_CLASS_IN && q.name_plain &&
 	    local_host(s, q.name, host, sizeof(host)))
 		return answer_local(s, msg, &q, host, out, cap);
@@ -366,7 +395,7 @@ bool dns_server_is_local(const struct dns_server *s, const char *name)
 	return !ptr4_parse(name, &ip) && s->ops->in_subnet4(s->arg, ip);
 }
 
-static void fwd_answer(struct dns_server *s, uint32_t i)
+static void fwd_answer(struct dns_server *s, uint32_t i, uint64_t now_ms)
 {
 	struct fwd *f = &s->fwd[i];
 	struct pkt_view v;
@@ -385,21 +414,19 @@ static void fwd_answer(struct dns_server *s, uint32_t i)
 		log_rl(LOG_DEBUG, MOD, "upstream answer does not match");
 		return;
 	}
+	dns_cache_put(s->cache, &f->q, s->rbuf, (size_t)n, now_ms);
 	s->rbuf[0] = (uint8_t)(f->id_client >> 8);
 	s->rbuf[1] = (uint8_t)f->id_client;
-	if ((size_t)n > f->q.udp_max) {
+	if ((size_t)n > f->q.udp_max && !f->client.tcp) {
 		/* Too long for the client: header + question, TC set. */
-		struct dns_writer w;
 		struct pkt_view raw = { f->msg, f->len };
 		uint8_t tbuf[FWD_QUERY_MAX];
 		int len;
 
 		f->msg[0] = s->rbuf[0];
 		f->msg[1] = s->rbuf[1];
-		dns_answer_start(&w, tbuf, sizeof(tbuf), &raw, &f->q,
-				 s->rbuf[3] & 0xf, false);
-		w.overflow = true;
-		len = dns_answer_end(&w, &f->q);
+		len = answer_truncated(&raw, &f->q, s->rbuf[3] & 0xf, tbuf,
+				       sizeof(tbuf));
 		if (len > 0)
 			s->reply(s->reply_arg, &f->client, tbuf, (size_t)len);
 	} else {
@@ -417,8 +444,7 @@ void dns_server_run(struct dns_server *s, uint64_t now_ms)
 	for (int k = 0; k < n; k++)
 		if (ev[k].data.u32 < s->cfg.fwd_max &&
 		    s->fwd[ev[k].data.u32].used)
-			fwd_answer(s, ev[k].data.u32);
-	(void)now_ms;
+			fwd_answer(s, ev[k].data.u32, now_ms);
 }
 
 void dns_server_tick(struct dns_server *s, uint64_t now_ms)

@@ -24,6 +24,8 @@
  * @fwd_max queries outstanding (DNS_FWD_MAX_DEFAULT); a query beyond
  * that gets SERVFAIL at once. A query not answered within @fwd_timeout_ms
  * is retried once at the next server, then answered with SERVFAIL.
+ * Upstream answers are cached (services/dns_cache.h: at most @cache_max
+ * entries, TTLs honoured, least recently used evicted).
  */
 enum {
 	DNS_UPSTREAM_MAX = 4,
@@ -39,6 +41,7 @@ struct dns_client {
 	uint32_t ip4; /* host order */
 	uint8_t ip6[16];
 	uint16_t port;
+	bool tcp; /* over a TCP stream: no 512-byte / EDNS limit */
 };
 
 /*
@@ -68,11 +71,13 @@ struct dns_server_config {
 	struct sockaddr_storage upstream[DNS_UPSTREAM_MAX];
 	uint32_t nupstream;
 	uint32_t fwd_max, fwd_timeout_ms;
+	uint32_t cache_max; /* 0: DNS_CACHE_MAX_DEFAULT */
 };
 
 struct dns_stats {
 	uint64_t queries, local, nxdomain, forwarded, fwd_answers, fwd_timeouts,
 		fwd_full, fwd_mismatch, malformed;
+	uint64_t cache_hits, cache_entries;
 };
 
 struct dns_server;

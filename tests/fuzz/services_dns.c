@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "services/dns.h"
+#include "services/dns_cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +31,11 @@ static bool f_in4(void *arg, uint32_t ip)
 	return (ip >> 8) == 0x0a0000;
 }
 
-/* No upstream servers: names not local get SERVFAIL, nothing leaves. */
+/*
+ * No upstream servers: names not local get SERVFAIL, nothing leaves. The
+ * input is also taken as an upstream's answer to its own question: into
+ * the answer cache (its record walker) and back out.
+ */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct dns_lookup_ops ops = {
@@ -59,6 +64,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!dns_query_parse(&v, &q))
 			(void)dns_msg_question_matches(&v, &q);
+	}
+	if (size >= 12) {
+		static struct dns_cache *cache;
+		struct dns_query q;
+		size_t got;
+
+		if (!cache)
+			cache = dns_cache_new(16);
+		if (!cache)
+			abort();
+		/* dns_query_parse rejects responses: parse as a query, then
+		 * store the bytes as the answer. */
+		static uint8_t qbuf[1500];
+
+		if (size <= sizeof(qbuf)) {
+			struct pkt_view qv = { qbuf, size };
+
+			memcpy(qbuf, data, size);
+			qbuf[2] &= 0x7f;
+			if (!dns_query_parse(&qv, &q)) {
+				dns_cache_put(cache, &q, data, size, 1000);
+				got = dns_cache_get(cache, &qv, &q, out,
+						    sizeof(out), 2000);
+				if (got > sizeof(out))
+					abort();
+			}
+		}
 	}
 	return 0;
 }

@@ -30,7 +30,8 @@ trap 'rm -rf /etc/netns/$(ns a) /etc/netns/$(ns s); cleanup' EXIT
 # The upstream resolver: dnsmasq on the host's loopback, one name only.
 dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
 	--listen-address="$UP" --port=53 --pid-file="$T/dnsmasq.pid" \
-	--address=/upstream.example/192.0.2.77 >"$T/dnsmasq.log" 2>&1 &
+	--address=/upstream.example/192.0.2.77 --local-ttl=300 \
+	>"$T/dnsmasq.log" 2>&1 &
 EXTRA_PIDS=$!
 
 write_net() { # write_net RANGE EXTRA_HOST_LINES
@@ -88,6 +89,20 @@ check "an upstream name resolves through the forwarder" bash -c "
 	ip netns exec $(ns a) nslookup upstream.example 10.237.0.1 | grep -q 'Address: 192.0.2.77'"
 check_not "an upstream NXDOMAIN stays one" bash -c "
 	ip netns exec $(ns a) nslookup nosuch.example 10.237.0.1"
+up_answer() { # up_answer: dig's answer line for upstream.example, TTL and address
+	ip netns exec "$(ns a)" dig @10.237.0.1 +time=2 +tries=1 +noall +answer \
+		upstream.example | awk '$1 == "upstream.example." {print $2, $5}'
+}
+check "dig through the forwarder (upstream TTL 300)" bash -c "
+	$(declare -f up_answer ns); NS_PREFIX=$NS_PREFIX
+	up_answer | grep -Eq '^(300|29[0-9]) 192.0.2.77$'"
+kill "$EXTRA_PIDS" 2>/dev/null
+wait "$EXTRA_PIDS" 2>/dev/null
+sleep 1
+check "upstream stopped: answered from the cache, TTL aged" bash -c "
+	$(declare -f up_answer ns); NS_PREFIX=$NS_PREFIX
+	read -r ttl addr < <(up_answer)
+	[ \"\$addr\" = 192.0.2.77 ] && [ \"\$ttl\" -ge 1 ] && [ \"\$ttl\" -lt 300 ]"
 check "loom lease list (text)" bash -c "
 	'$LOOM' --socket '$SOCK' lease list cfg | grep -E '^cfg +02:37:00:00:00:0a +$A +alpha +pa +[0-9]+ +bound$'"
 check "loom lease list --json" bash -c "

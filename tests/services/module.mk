@@ -1,5 +1,5 @@
 # tests/services/: unit tests of the gateway services library.
-SERVICES_TESTS := test_dhcp test_gateway test_lease_journal
+SERVICES_TESTS := test_dhcp test_gateway test_lease_journal test_dns_cache
 $(foreach t,$(SERVICES_TESTS),$(eval \
 $(BUILD)/tests/services/$(t): $(BUILD)/tests/services/$(t).o \
 		$(SERVICES_LIB) $(COMMON_LIB) ; \
