@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "vmm/net/nic.h"
 #include "vmm/virtio/pci.h"
+#include "vmm/virtio/vhost_net.h"
 #include "vmm/vm.h"
 
 #define MOD "virtio-net"
@@ -52,6 +53,8 @@ struct virtio_net {
 	bool thread_on;
 	bool stopping; /* atomic: close() waits for the thread */
 	bool rx_offload_dirty; /* driver_ok: tell the backend (lock held) */
+	struct vhost_net *vh;  /* NULL: the queues are always ours */
+	bool vhost_pending;    /* driver_ok: hand the queues over */
 	int stop_fd;
 	struct virtio_net_stats st;
 	uint8_t bounce[NIC_FRAME_MAX];
@@ -504,6 +507,37 @@ static void net_link_changed(void *opaque)
 
 	/* Called from nic_backend_poll(), lock held: STATUS changed. */
 	virtio_dev_config_changed(&n->vdev);
+	/* The kernel worker follows the link: a new TAP after netd came
+	 * back, none while down (the guest's TX waits in its ring). */
+	if (vhost_net_started(n->vh)) {
+		int fd = nic_backend_link_up(n->nb) ?
+				 nic_backend_kernel_fd(n->nb) : -1;
+
+		if (vhost_net_set_backend(n->vh, fd < 0 ? -1 : fd))
+			log_rl(LOG_WARN, MOD, "%s: vhost-net backend: %s",
+			       n->name, strerror(errno));
+	}
+}
+
+/* Lock held, the device's thread: give RX/TX to vhost-net if it can. */
+static void net_vhost_start(struct virtio_net *n)
+{
+	static const uint64_t one = 1;
+	int fd;
+
+	n->vhost_pending = false;
+	fd = nic_backend_kernel_fd(n->nb);
+	if (fd < 0 && fd != -ENOTCONN)
+		return;
+	if (vhost_net_start(n->vh, &n->vdev, nic_backend_link_up(n->nb) &&
+				fd >= 0 ? fd : -1))
+		return; /* said why; the queues stay in userspace */
+	nic_backend_set_datapath(n->nb, "vhost-net");
+	/* Kicks this thread took before the hand-over: the kernel looks. */
+	for (int q = 0; q < VHOST_NET_QUEUES; q++)
+		if (write(n->vdev.kick_fd[q], &one, sizeof(one)) < 0)
+			log_rl(LOG_WARN, MOD, "%s: kick: %s", n->name,
+			       strerror(errno));
 }
 
 static const struct nic_backend_events net_events = {
@@ -537,6 +571,13 @@ int virtio_net_process(struct virtio_net *n)
 		n->rx_offload_dirty = false;
 		nic_backend_set_rx_offload(n->nb, net_rx_offload(n));
 	}
+	if (n->vhost_pending)
+		net_vhost_start(n);
+	if (vhost_net_started(n->vh)) {
+		vhost_net_relay(n->vh);
+		more = ctrl_process(n);
+		goto unlock;
+	}
 	ret = tx_process(n);
 	if (ret >= 0) {
 		more |= ret;
@@ -569,6 +610,13 @@ static void *net_thread(void *arg)
 	pfd[VIRTIO_NET_NR_QUEUES + 1] = (struct pollfd){
 		.fd = n->stop_fd, .events = POLLIN };
 	for (;;) {
+		bool vhost = vhost_net_started(n->vh);
+
+		/* vhost-net reads the RX/TX kicks itself; without MSI-X its
+		 * interrupts come here to be relayed (in their place). */
+		for (int q = 0; q < VHOST_NET_QUEUES; q++)
+			pfd[q].fd = vhost ? vhost_net_relay_fd(n->vh, q) :
+					    n->vdev.kick_fd[q];
 		if (poll(pfd, VIRTIO_NET_NR_QUEUES + 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -577,7 +625,8 @@ static void *net_thread(void *arg)
 		}
 		if (pfd[VIRTIO_NET_NR_QUEUES + 1].revents)
 			return NULL;
-		for (int q = 0; q < VIRTIO_NET_NR_QUEUES; q++)
+		for (int q = vhost ? VHOST_NET_QUEUES : 0;
+		     q < VIRTIO_NET_NR_QUEUES; q++)
 			if (pfd[q].revents & POLLIN &&
 			    read(pfd[q].fd, &v, sizeof(v)) < 0)
 				continue;
@@ -614,12 +663,30 @@ static int net_driver_ok(struct virtio_dev *vdev)
 
 	/* The backend is the I/O thread's: it applies this next round. */
 	n->rx_offload_dirty = true;
+	n->vhost_pending = n->vh != NULL;
 
 	/* Frames may have waited in the backend: look at them now. */
 	if (n->thread_on && write(vdev->kick_fd[VIRTIO_NET_Q_RX], &one,
 				  sizeof(one)) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Lock held (a vCPU thread): the rings go back to the transport. */
+static void net_reset(struct virtio_dev *vdev)
+{
+	struct virtio_net *n = to_net(vdev);
+	static const uint64_t one = 1;
+
+	n->vhost_pending = false;
+	if (!vhost_net_started(n->vh))
+		return;
+	vhost_net_stop(n->vh);
+	nic_backend_set_datapath(n->nb, "userspace");
+	/* Wake the thread (it polls the control queue's kick) so that it
+	 * watches the RX/TX kicks again. */
+	if (write(vdev->kick_fd[VIRTIO_NET_Q_CTRL], &one, sizeof(one)) < 0)
+		log_rl(LOG_WARN, MOD, "%s: kick: %s", n->name, strerror(errno));
 }
 
 static void net_destroy(struct virtio_dev *vdev)
@@ -631,6 +698,7 @@ static const struct virtio_dev_ops net_ops = {
 	.config_read = net_config_read,
 	.queue_notify = net_queue_notify,
 	.driver_ok = net_driver_ok,
+	.reset = net_reset,
 	.destroy = net_destroy,
 };
 
@@ -746,11 +814,33 @@ void virtio_net_close(struct virtio_net *n)
 			pthread_join(n->thread, NULL);
 		n->thread_on = false;
 	}
+	vhost_net_close(n->vh);
 	nic_list_remove(n->nb);
 	nic_backend_close(n->nb);
 	virtio_dev_destroy(&n->vdev);
 	close(n->stop_fd);
 	free(n);
+}
+
+/*
+ * A backend with a kernel fd (netd's TAP or macvtap) and /dev/vhost-net:
+ * the queues go to the kernel at DRIVER_OK. Without vhost-net the frames
+ * go through this device's thread (said once per VMM).
+ */
+static void net_vhost_open(struct virtio_net *n)
+{
+	static bool told;
+	int ret;
+
+	if (nic_backend_kernel_fd(n->nb) == -EOPNOTSUPP)
+		return;
+	ret = vhost_net_open(&n->vh, n->name);
+	if (!ret || told)
+		return;
+	told = true;
+	log_info(MOD, "%s: no vhost-net (%s): virtio-net frames on a TAP go "
+		 "through the VMM (userspace TAP I/O)", n->name,
+		 ret == -ENOENT ? "/dev/vhost-net missing" : strerror(-ret));
 }
 
 int virtio_net_create(struct vm *vm, const struct nic_config *cfg)
@@ -765,6 +855,7 @@ int virtio_net_create(struct vm *vm, const struct nic_config *cfg)
 		return ret;
 	/* Without KVM nothing signals ioeventfds: process inline. */
 	if (vm->vm_fd >= 0) {
+		net_vhost_open(n);
 		ret = virtio_net_start(n);
 		if (ret)
 			goto close;

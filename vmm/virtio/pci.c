@@ -65,9 +65,20 @@ static void vp_config_irq(struct virtio_dev *vdev)
 	vp_raise(vp, vp->msix_config, 2);
 }
 
+static int vp_queue_irqfd(struct virtio_dev *vdev, unsigned int q)
+{
+	struct virtio_pci *vp = vdev->transport;
+	uint16_t vector = vdev->vqs[q].msix_vector;
+
+	if (!pci_dev_msix_enabled(&vp->pci) || vector == VIRTIO_MSI_NO_VECTOR)
+		return -1;
+	return pci_dev_msix_irqfd(&vp->pci, vector);
+}
+
 static const struct virtio_transport_ops vp_transport_ops = {
 	.queue_irq = vp_queue_irq,
 	.config_irq = vp_config_irq,
+	.queue_irqfd = vp_queue_irqfd,
 };
 
 /* Doorbells ---------------------------------------------------------------- */

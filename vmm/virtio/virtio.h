@@ -105,11 +105,15 @@ struct virtio_dev_ops {
  * struct virtio_transport_ops - how a device reaches the driver.
  * @queue_irq: interrupt the driver for queue @q (MSI-X vector or INTx+ISR).
  * @config_irq: configuration-change interrupt.
- * Both may be called from any thread, lock held.
+ * @queue_irqfd: an eventfd whose signal interrupts the driver for queue
+ *	@q without the VMM (KVM irqfd on its MSI-X route), for a kernel
+ *	worker (vhost); -1 when there is none (no MSI-X, no KVM). May be NULL.
+ * All may be called from any thread, lock held.
  */
 struct virtio_transport_ops {
 	void (*queue_irq)(struct virtio_dev *vdev, unsigned int q);
 	void (*config_irq)(struct virtio_dev *vdev);
+	int (*queue_irqfd)(struct virtio_dev *vdev, unsigned int q);
 };
 
 /**
