@@ -97,20 +97,10 @@ int shm_peer_attach(int sock, const struct shm_attach_req *req, int timeout_ms,
 int shm_peer_connect(const char *path, const struct shm_attach_req *req,
 		     int timeout_ms, struct shm_peer *p)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int sock, err;
+	int sock = shm_sock_connect(path), err;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
-		return -errno;
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(sock);
-		return err;
-	}
+		return sock;
 	err = shm_peer_attach(sock, req, timeout_ms, p);
 	close(sock);
 	return err;

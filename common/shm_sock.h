@@ -8,6 +8,12 @@
 #include "loom/shm_port.h"
 
 /*
+ * shm_sock_connect() - a connected, blocking, close-on-exec Unix stream
+ * socket to @path (netd's control socket). Return: the fd or -errno.
+ */
+int shm_sock_connect(const char *path);
+
+/*
  * shm_msg_send() - send @len bytes of @buf with @nfds fds (0..SHM_FD_COUNT)
  * in one SCM_RIGHTS message.
  * Return: 0, or negative errno.

@@ -13,6 +13,7 @@
 
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/shm_sock.h"
 #include "loom/control.h"
 #include "loom/shm_port.h"
 #include "netd/netd.h"
@@ -155,34 +156,21 @@ static int client_capture(struct netd *d, struct client *c, json_t *req,
  * the socket's buffer is empty (nic.open is first on its connection). */
 static int client_send_fd(int sock, json_t *reply, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
 	char *text = json_dumps(reply, JSON_COMPACT);
-	struct iovec iov[2];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	struct cmsghdr *h;
-	uint32_t be;
-	ssize_t n;
+	size_t len = text ? strlen(text) : 0;
+	uint8_t *buf = text ? malloc(4 + len) : NULL;
+	uint32_t be = htonl((uint32_t)len);
+	int ret = -ENOMEM;
 
 	json_decref(reply);
-	if (!text)
-		return -ENOMEM;
-	be = htonl((uint32_t)strlen(text));
-	iov[0] = (struct iovec){ &be, 4 };
-	iov[1] = (struct iovec){ text, strlen(text) };
-	memset(&cm, 0, sizeof(cm));
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof(cm.buf);
-	h = CMSG_FIRSTHDR(&mh);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (buf) {
+		memcpy(buf, &be, 4);
+		memcpy(buf + 4, text, len);
+		ret = shm_msg_send(sock, buf, 4 + len, &fd, 1);
+	}
+	free(buf);
 	free(text);
-	return n == (ssize_t)(4 + ntohl(be)) ? 0 : n < 0 ? -errno : -EIO;
+	return ret;
 }
 
 /*

@@ -134,19 +134,6 @@ static void kport_ifname(struct netd *d, const char *kind, const char *net,
 	snprintf(buf, len, "%s%08x", kind, h);
 }
 
-static int kport_mac_parse(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-
-	if (!s || strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5]) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return mac[0] & 1 ? -EINVAL : 0;
-}
-
 /* Port names as everywhere: 1.. of [A-Za-z0-9._-]. */
 static bool kport_name_ok(const char *s, size_t max)
 {
@@ -182,7 +169,7 @@ static int kport_args(struct netd *d, json_t *args, struct netd_kport *kp,
 		return -EINVAL;
 	}
 	snprintf(kp->name, sizeof(kp->name), "%s", port);
-	if (kport_mac_parse(mac, kp->mac)) {
+	if (netconf_mac_parse(mac, kp->mac) || kp->mac[0] & 1) {
 		snprintf(err, errlen, "'mac': a unicast MAC like "
 			 "52:54:00:12:34:56");
 		return -EINVAL;

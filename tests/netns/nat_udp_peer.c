@@ -10,6 +10,7 @@
 
 #include "common/shm_peer.h"
 #include "loom/shm_port.h"
+#include "tests/netns/peer_answer.h"
 
 /*
  * Usage: nat_udp_peer SOCKET NETWORK IPV4 GATEWAY SECONDS [PORT]
@@ -23,19 +24,6 @@
  */
 
 static const uint8_t my_mac[6] = {0x52, 0x54, 0x00, 0x4c, 0x4d, 0x02};
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)(p[len - 1] << 8);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -61,7 +49,7 @@ static uint32_t udp_frame(uint8_t *out, const uint8_t *dmac,
 	ip[9] = 17;
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, csum(ip, 20));
+	put16(ip + 10, peer_csum(ip, 20));
 	put16(udp, sport);
 	put16(udp + 2, dport);
 	put16(udp + 4, (uint16_t)(8 + len));

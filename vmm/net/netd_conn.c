@@ -5,9 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/rundir.h"
@@ -32,23 +29,4 @@ int netd_conn_path(const struct nic_config *cfg, char *buf, size_t len)
 		return -EPERM;
 	}
 	return rundir_join(&run, LOOM_CONTROL_SOCKET, buf, len);
-}
-
-int netd_conn_open(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int sock, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return -errno;
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		close(sock);
-		return ret;
-	}
-	return sock;
 }

@@ -15,10 +15,4 @@ enum { NETD_CONN_PATH_MAX = 108 };
  */
 int netd_conn_path(const struct nic_config *cfg, char *buf, size_t len);
 
-/*
- * netd_conn_open() - a connected, blocking, close-on-exec Unix socket to
- * @path. Return: the fd, or a negative errno.
- */
-int netd_conn_open(const char *path);
-
 #endif

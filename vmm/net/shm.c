@@ -14,6 +14,7 @@
 #include "loom/control.h"
 #include "vmm/net/backend.h"
 #include "vmm/net/netd_conn.h"
+#include "common/shm_sock.h"
 
 LOG_MODULE("nic-shm");
 
@@ -99,7 +100,7 @@ static int nic_shm_epoll_add(int epfd, int fd, uint32_t events)
 /* Connect, attach, keep the socket; on success the port is up. */
 static int nic_shm_attach(struct nic_backend *nb, struct nic_shm *s)
 {
-	int sock = netd_conn_open(s->path), ret;
+	int sock = shm_sock_connect(s->path), ret;
 
 	if (sock < 0)
 		return sock;

@@ -9,7 +9,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "loom/control.h"
 #include "vmm/net/backend.h"
 #include "vmm/net/netd_conn.h"
+#include "common/shm_sock.h"
 
 LOG_MODULE("nic-tap");
 
@@ -116,53 +116,37 @@ static int tap_offload_apply(struct nic_tap *t, uint32_t bits)
 /* Send the framed request; read the reply and the fd passed with it. */
 static int tap_request(int sock, json_t *req, json_t **reply, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
 	char *text = json_dumps(req, JSON_COMPACT), body[TAP_REPLY_MAX];
-	uint32_t be, len, got = 0;
-	struct iovec iov = { &be, 4 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.buf,
-			     .msg_controllen = sizeof(cm.buf) };
-	struct cmsghdr *h;
-	ssize_t n;
+	uint32_t be, len;
+	int ret, n;
 
 	*fd = -1;
 	if (!text)
 		return -ENOMEM;
 	len = (uint32_t)strlen(text);
 	be = htonl(len);
-	n = write(sock, &be, 4) == 4 ? write(sock, text, len) : -1;
+	ret = shm_msg_send(sock, &be, 4, NULL, 0);
+	if (!ret)
+		ret = shm_msg_send(sock, text, len, NULL, 0);
 	free(text);
-	if (n != (ssize_t)len)
-		return -EIO;
-	/* The fd comes with the reply's first byte. */
-	n = recvmsg(sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
-	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
-		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
-		    h->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(h), sizeof(int));
-	if (n != 4)
-		goto bad;
+	if (ret)
+		return ret;
+	/* The fd comes with the reply's first bytes (none with an error). */
+	n = shm_msg_recv(sock, &be, 4, fd, 1, TAP_OPEN_TIMEOUT_MS);
+	if (n < 0)
+		return n;
+	if (!n)
+		*fd = -1;
 	len = ntohl(be);
-	if (!len || len >= sizeof(body))
-		goto bad;
-	while (got < len) {
-		n = read(sock, body + got, len - got);
-		if (n <= 0)
-			goto bad;
-		got += (uint32_t)n;
-	}
-	*reply = json_loadb(body, len, 0, NULL);
+	ret = !len || len >= sizeof(body) ? -EPROTO :
+	      shm_msg_recv(sock, body, len, NULL, 0, TAP_OPEN_TIMEOUT_MS);
+	*reply = ret < 0 ? NULL : json_loadb(body, len, 0, NULL);
 	if (*reply)
 		return 0;
-bad:
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-	return -EPROTO;
+	return ret < 0 ? ret : -EPROTO;
 }
 
 static json_t *tap_request_new(const struct nic_config *cfg,
@@ -218,15 +202,13 @@ static int tap_reply_errno(json_t *reply, const char **msg)
 static int tap_attach(struct nic_backend *nb, struct nic_tap *t,
 		      const char *model, bool quiet)
 {
-	struct timeval tv = { .tv_sec = TAP_OPEN_TIMEOUT_MS / 1000 };
 	int sock, fd = -1, hdr = TAP_HDR_LEN, ret;
 	json_t *req, *reply = NULL;
 	const char *msg;
 
-	sock = netd_conn_open(t->path);
+	sock = shm_sock_connect(t->path);
 	if (sock < 0)
 		return sock;
-	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	req = tap_request_new(&nb->cfg, model);
 	ret = req ? tap_request(sock, req, &reply, &fd) : -ENOMEM;
 	json_decref(req);

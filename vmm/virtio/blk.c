@@ -5,12 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -18,6 +16,7 @@
 
 #include "common/log.h"
 #include "vmm/vm.h"
+#include "vmm/virtio/io_thread.h"
 #include "vmm/virtio/pci.h"
 #include "vmm/device.h"
 
@@ -38,9 +37,7 @@ static unsigned int blk_count;
  * @name: "virtio-blkN", for logs.
  * @segs: chain segments, one request at a time (lock held).
  * @iov: iovecs for preadv/pwritev.
- * @thread: the I/O thread, if started.
- * @thread_on: @thread runs.
- * @stop_fd: eventfd that stops @thread.
+ * @io: the I/O thread (vmm/virtio/io_thread.h), if started.
  * @counters: requests by kind, for the control socket.
  */
 struct virtio_blk {
@@ -52,9 +49,7 @@ struct virtio_blk {
 	char name[24];
 	struct virtq_seg segs[VIRTIO_BLK_QUEUE_SIZE];
 	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
-	pthread_t thread;
-	bool thread_on;
-	int stop_fd;
+	struct virtio_io_thread io;
 	struct {
 		uint64_t reads, writes, flushes, get_ids, errors, unsupp;
 	} counters;
@@ -296,47 +291,22 @@ int virtio_blk_process(struct virtio_blk *blk)
 	return total;
 }
 
-static void *blk_thread(void *arg)
+static int blk_round(void *arg)
 {
-	struct virtio_blk *blk = arg;
-	struct pollfd pfd[2] = {
-		{ .fd = blk->vdev.kick_fd[0], .events = POLLIN },
-		{ .fd = blk->stop_fd, .events = POLLIN },
-	};
-	uint64_t v;
-
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err(MOD, "%s: poll: %s", blk->vdev.name,
-				strerror(errno));
-			return NULL;
-		}
-		if (pfd[1].revents)
-			return NULL;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		if (read(blk->vdev.kick_fd[0], &v, sizeof(v)) < 0 &&
-		    errno != EAGAIN)
-			continue;
-		virtio_blk_process(blk);
-	}
+	virtio_blk_process(arg);
+	return 0;
 }
+
+static const struct virtio_io_thread_ops blk_io_ops = {
+	.round = blk_round,
+};
 
 static void blk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtio_blk *blk = to_blk(vdev);
-	uint64_t one = 1;
 
-	if (q != 0)
+	if (q != 0 || virtio_io_thread_kick(&blk->io, 0))
 		return;
-	if (blk->thread_on) {
-		if (write(vdev->kick_fd[0], &one, sizeof(one)) < 0)
-			log_rl(LOG_WARN, MOD, "%s: kick: %s",
-			       vdev->name, strerror(errno));
-		return;
-	}
 	virtio_blk_process(blk);
 }
 
@@ -384,7 +354,6 @@ struct virtio_blk *virtio_blk_open(const struct guest_mem *gm,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	blk->stop_fd = -1;
 	blk->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (blk->fd < 0) {
 		ret = -errno;
@@ -401,11 +370,9 @@ struct virtio_blk *virtio_blk_open(const struct guest_mem *gm,
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	memcpy(blk->id, base, strnlen(base, sizeof(blk->id)));
-	blk->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (blk->stop_fd < 0) {
-		ret = -errno;
+	ret = virtio_io_thread_init(&blk->io, &blk->vdev, &blk_io_ops, blk);
+	if (ret)
 		goto close_fd;
-	}
 	snprintf(blk->name, sizeof(blk->name), "virtio-blk%u",
 		 __atomic_fetch_add(&blk_count, 1, __ATOMIC_RELAXED));
 	ret = virtio_dev_init(&blk->vdev, blk->name, VIRTIO_ID_BLOCK,
@@ -416,7 +383,7 @@ struct virtio_blk *virtio_blk_open(const struct guest_mem *gm,
 	return blk;
 
 close_stop:
-	close(blk->stop_fd);
+	virtio_io_thread_destroy(&blk->io);
 close_fd:
 	close(blk->fd);
 free_blk:
@@ -439,31 +406,15 @@ uint64_t virtio_blk_capacity(const struct virtio_blk *blk)
 
 int virtio_blk_start(struct virtio_blk *blk)
 {
-	int ret;
-
-	if (blk->thread_on)
-		return 0;
-	ret = pthread_create(&blk->thread, NULL, blk_thread, blk);
-	if (ret)
-		return -ret;
-	blk->thread_on = true;
-	blk->vdev.kick_by_fd = true;
-	return 0;
+	return virtio_io_thread_start(&blk->io);
 }
 
 void virtio_blk_close(struct virtio_blk *blk)
 {
-	uint64_t one = 1;
-
 	if (!blk)
 		return;
-	if (blk->thread_on) {
-		if (write(blk->stop_fd, &one, sizeof(one)) == sizeof(one))
-			pthread_join(blk->thread, NULL);
-		blk->thread_on = false;
-	}
+	virtio_io_thread_destroy(&blk->io);
 	virtio_dev_destroy(&blk->vdev);
-	close(blk->stop_fd);
 	close(blk->fd);
 	free(blk);
 }

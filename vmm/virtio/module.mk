@@ -22,7 +22,9 @@ FUZZ_LIBS_virtq_walk := $(VIRTIO_LIB) $(COMMON_LIB)
 # test_virtio_blk drives the device through the real PCI bus and the VM's
 # MMIO dispatch (vmm/pci.c, vmm/vm.c, owned by the VMM core) without KVM.
 ifneq ($(wildcard vmm/pci.c vmm/vm.c),)
-VIRTIO_VMM_OBJS := $(BUILD)/vmm/pci.o $(BUILD)/vmm/vm.o
+VIRTIO_VMM_OBJS := $(BUILD)/vmm/pci.o $(BUILD)/vmm/pci_irq.o $(BUILD)/vmm/vm.o \
+	$(BUILD)/vmm/vm_irq.o \
+	$(BUILD)/vmm/vm_vcpu.o
 $(BUILD)/tests/unit/test_virtio_blk: $(BUILD)/tests/unit/test_virtio_blk.o \
 		$(VIRTIO_VMM_OBJS) $(VIRTIO_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
