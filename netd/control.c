@@ -49,16 +49,28 @@ static struct client clients[LOOM_CONTROL_CLIENTS_MAX];
 /* serve_backlog() is deferred on the loop and has not run yet. */
 static bool backlog_deferred;
 
-static void client_free(struct netd *d, struct client *c)
+/*
+ * Free @c's slot. Return: its connection's fd, still open (and still on
+ * the loop if it was): for a new owner (an shm port, a capture, a kernel
+ * VM port), or to close.
+ */
+static int client_release(struct netd *d, struct client *c)
 {
-	evloop_fd_del(d->loop, c->fd);
-	close(c->fd);
+	int fd = c->fd;
+
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
 	free(c->rbuf);
 	free(c->wbuf);
 	memset(c, 0, sizeof(*c));
 	d->nclients--;
+	return fd;
+}
+
+static void client_free(struct netd *d, struct client *c)
+{
+	evloop_fd_del(d->loop, c->fd);
+	close(client_release(d, c));
 }
 
 /* Append a framed reply. Return: 0, or -1 when the client must go. */
@@ -141,12 +153,8 @@ static int client_capture(struct netd *d, struct client *c, json_t *req,
 	cap = netd_capture_start(d, req, fd, reply);
 	if (!cap)
 		return 0;
-	fd = c->fd;
-	evloop_fd_del(d->loop, fd);
-	free(c->rbuf);
-	free(c->wbuf);
-	memset(c, 0, sizeof(*c));
-	d->nclients--;
+	evloop_fd_del(d->loop, c->fd);
+	fd = client_release(d, c);
 	netd_capture_attach(cap, fd, *reply);
 	*reply = NULL;
 	return 1;
@@ -196,14 +204,8 @@ static int client_kport(struct netd *d, struct client *c, json_t *req,
 	kp = netd_kport_open(d, req, &fd, reply);
 	if (!kp)
 		return 0;
-	sock = c->fd;
-	evloop_fd_del(d->loop, sock);
-	if (c->passed_fd >= 0)
-		close(c->passed_fd);
-	free(c->rbuf);
-	free(c->wbuf);
-	memset(c, 0, sizeof(*c));
-	d->nclients--;
+	evloop_fd_del(d->loop, c->fd);
+	sock = client_release(d, c);
 	if (client_send_fd(sock, *reply, fd) < 0)
 		log_rl(LOG_WARN, MOD, "nic.open: cannot pass the fd");
 	*reply = NULL;
@@ -301,10 +303,7 @@ static int client_sniff(struct netd *d, struct client *c)
 	if (slot < 0)
 		return -1;
 	/* The port owns the fd now: free the client slot without closing. */
-	free(c->rbuf);
-	free(c->wbuf);
-	memset(c, 0, sizeof(*c));
-	d->nclients--;
+	client_release(d, c);
 	return 1;
 }
 

@@ -23,3 +23,11 @@ build/loom net create bench --mode switch >/dev/null || {
 	exit 1
 }
 "$bench" "$work/run/netd.sock" bench && build/loom port list bench >&2
+# The same devices on a bridge network (netd's TAPs, the kernel's bridge):
+# virtio-net's userspace TAP path, as where /dev/vhost-net is missing.
+if [ "$(id -u)" = 0 ] && build/loom net create bbench --mode bridge \
+	--bridge "lbb$$" >/dev/null 2>&1; then
+	echo "--- bridge network, backend tap (userspace TAP I/O)"
+	BENCH_BACKEND=tap "$bench" "$work/run/netd.sock" bbench
+	build/loom net delete bbench >/dev/null 2>&1
+fi

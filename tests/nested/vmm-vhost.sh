@@ -31,7 +31,7 @@ if [ "${LOOM_IN_L1:-}" != 1 ]; then
 		{ echo "FAIL: guest-initramfs: build failed"; exit 1; }
 	export L2_INITRD
 fi
-KVM_L1_OPTS="--timeout 1200 --smp 2 --modules vhost_net" kvm_enter "$0" "$@"
+KVM_L1_OPTS="--timeout 1200 --smp 2 --modules vhost_net ${VHOST_L1_OPTS:-}" kvm_enter "$0" "$@"
 
 . tests/lib/l2.sh
 work=$L2_DIR
@@ -52,6 +52,11 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# VHOST_L1_OPTS="--scratch DIR": copies of the consoles and netd's log in
+# DIR every few seconds, to watch a run from the host.
+if [ -n "${L1_SCRATCH:-}" ]; then
+	(while sleep 3; do cp "$work"/*.log "$L1_SCRATCH/" 2>/dev/null; done) &
+fi
 fails=0
 pass() { echo "PASS: $1"; }
 fail() {
