@@ -223,6 +223,9 @@ static void vu_serve(struct vu_port *v, int fd)
 		return;
 	}
 	memcpy(m.fds, fds, sizeof(int) * nfds);
+	log_debug(MOD, "%s: %s (flags %#x, %u bytes, %u fds, 0x%llx)",
+		  v->name, vhost_user_request_name(m.request), m.flags, m.size,
+		  nfds, (unsigned long long)m.payload.u64);
 	pthread_mutex_lock(&v->lock);
 	ret = vu_handle(v, &m, &rep, why, sizeof(why));
 	pthread_mutex_unlock(&v->lock);

@@ -82,6 +82,7 @@ export LOOM_RUN_DIR=$RUN_DIR
 cat >"$T/lab.yaml" <<EOF
 name: lab
 mode: switch
+subnet: 10.233.0.0/24
 ports:
   - tap: $TA
     netns: $(ns a)
@@ -97,6 +98,9 @@ check "port list shows its backend and URL" bash -c \
 check "ping a (loom) -> b (vde_switch)" \
 	ip netns exec "$(ns a)" ping -c 3 -i 0.2 -W 2 10.233.0.12
 check "ping b -> a" ip netns exec "$(ns b)" ping -c 3 -i 0.2 -W 2 10.233.0.11
+check "the VDE side gets a lease from netd's DHCP across the vde port" bash -c "
+	timeout 30 ip netns exec '$(ns b)' busybox udhcpc -i '$TB' -f -q -n \
+		-t 5 -T 2 -s /bin/true 2>&1 | grep -q 'lease of 10.233.0.[0-9]* obtained from 10.233.0.1'"
 check "a 1400-byte ping crosses" \
 	ip netns exec "$(ns b)" ping -c 2 -i 0.2 -W 2 -s 1400 10.233.0.11
 check "the vde port counted the frames" bash -c "
