@@ -85,3 +85,13 @@ $(BUILD)/tests/unit/test_vhost_user_port: \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BACKENDS_LDLIBS) -lcmocka -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/test_vhost_user_port
+
+# Fuzz target: message sequences into the port's session, the data path
+# run between them (tests/fuzz/vhost_user_session.c).
+FUZZ_TARGETS += vhost_user_session
+FUZZ_LIBS_vhost_user_session := $(BUILD)/backends/vhost_user_session.o \
+	$(BUILD)/backends/vhost_user_net.o \
+	$(VHOST_USER_SRCS:%.c=$(BUILD)/%.o) \
+	$(BUILD)/backends/vhost_user_vring.o $(BUILD)/libloomvirtio.a \
+	$(BUILD)/libloomcommon.a
+FUZZ_LDLIBS_vhost_user_session := -lpthread

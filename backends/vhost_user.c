@@ -151,18 +151,6 @@ static void vu_session_end(struct vu_port *v, const char *why)
 		log_info(MOD, "%s: front end disconnected", v->name);
 }
 
-void vu_session_kill(struct vu_port *v)
-{
-	if (v->kill_sent)
-		return;
-	v->kill_sent = true;
-	snprintf(v->error, sizeof(v->error), "vring %s",
-		 virtq_error_str(v->vr[VU_TX].vq.broken ?
-					 v->vr[VU_TX].vq.error :
-					 v->vr[VU_RX].vq.error));
-	vu_signal(v->killfd);
-}
-
 static void vu_accept(struct vu_port *v)
 {
 	struct timeval tv = {.tv_sec = VHOST_USER_IO_TIMEOUT_MS / 1000,
@@ -304,8 +292,6 @@ static void vu_free(struct vu_port *v)
 		pthread_mutex_unlock(&v->lock);
 		pthread_join(v->thread, NULL);
 	}
-	vu_session_reset(v);
-	close_fd(&v->connfd);
 	if (v->listenfd >= 0) {
 		/* Remove the socket file if it still is ours. */
 		if (!stat(v->path, &st) && st.st_dev == v->sock_dev &&
@@ -313,16 +299,7 @@ static void vu_free(struct vu_port *v)
 			unlink(v->path);
 		close_fd(&v->listenfd);
 	}
-	close_fd(&v->stopfd);
-	close_fd(&v->killfd);
-	close_fd(&v->wakefd);
-	close_fd(&v->epfd);
-	pthread_mutex_destroy(&v->lock);
-	free(v->bounce);
-	free(v->tx_segs);
-	free(v->rx_first);
-	free(v->rx_segs);
-	free(v);
+	vu_port_release(v);
 }
 
 /* Bind @v->path, replacing a dead socket file, never a live one. */
@@ -373,7 +350,6 @@ static int vu_listen(struct vu_port *v, char *err, size_t errlen,
 static int vu_port_create(const struct port_decl *decl, void **priv,
 			  char *err, size_t errlen)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
 	struct vu_port *v;
 	int ret;
 
@@ -388,43 +364,13 @@ static int vu_port_create(const struct port_decl *decl, void **priv,
 			 decl->name, VHOST_USER_PATH_MAX);
 		return -ENAMETOOLONG;
 	}
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		goto nomem;
-	v->listenfd = v->connfd = v->stopfd = v->killfd = v->epfd =
-		v->wakefd = -1;
-	for (unsigned int i = 0; i < VHOST_USER_VRINGS_MAX; i++)
-		v->vr[i].kickfd = v->vr[i].callfd = -1;
-	pthread_mutex_init(&v->lock, NULL);
-	snprintf(v->path, sizeof(v->path), "%s", decl->path);
-	snprintf(v->name, sizeof(v->name), "%s:%s",
-		 decl->network ? decl->network : "?", decl->name);
-	guest_mem_init_empty(&v->gm);
-	for (unsigned int i = 0; i < VHOST_USER_VRINGS_MAX; i++)
-		virtq_init(&v->vr[i].vq, &v->gm, i, VHOST_USER_VRING_SIZE_MAX,
-			   v->name);
-	v->hdr_len = 12;
-	v->bounce = malloc((size_t)FRAME_BATCH_MAX * FRAME_MAX_LEN);
-	v->tx_segs = calloc(VHOST_USER_SEGS_MAX, sizeof(*v->tx_segs));
-	v->rx_first = calloc(VHOST_USER_SEGS_MAX, sizeof(*v->rx_first));
-	v->rx_segs = calloc(VHOST_USER_SEGS_MAX, sizeof(*v->rx_segs));
-	if (!v->bounce || !v->tx_segs || !v->rx_first || !v->rx_segs) {
-		vu_free(v);
-		goto nomem;
-	}
-	v->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	v->killfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	v->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	v->epfd = epoll_create1(EPOLL_CLOEXEC);
-	ev.data.fd = v->wakefd;
-	if (v->stopfd < 0 || v->killfd < 0 || v->wakefd < 0 || v->epfd < 0 ||
-	    epoll_ctl(v->epfd, EPOLL_CTL_ADD, v->wakefd, &ev) < 0) {
-		ret = -errno;
+	ret = vu_port_alloc(&v, decl->network, decl->name);
+	if (ret) {
 		snprintf(err, errlen, "port %s: %s", decl->name,
-			 strerror(errno));
-		vu_free(v);
+			 strerror(-ret));
 		return ret;
 	}
+	snprintf(v->path, sizeof(v->path), "%s", decl->path);
 	ret = vu_listen(v, err, errlen, decl->name);
 	if (ret) {
 		vu_free(v);
@@ -442,9 +388,6 @@ static int vu_port_create(const struct port_decl *decl, void **priv,
 	log_info(MOD, "%s: listening on %s", v->name, v->path);
 	*priv = v;
 	return 0;
-nomem:
-	snprintf(err, errlen, "port %s: out of memory", decl->name);
-	return -ENOMEM;
 }
 
 static int vu_port_open(struct port *port, const void *args)

@@ -100,6 +100,15 @@ struct vu_reply {
 	} p;
 };
 
+/*
+ * vu_port_alloc() - a port's state without its socket or thread (those are
+ * vhost_user.c's): buffers, eventfds, the poll fd, empty rings.
+ * Return: 0, or -ENOMEM / -errno.
+ */
+int vu_port_alloc(struct vu_port **out, const char *net, const char *name);
+/* vu_port_release() - end any session, free what vu_port_alloc() made. */
+void vu_port_release(struct vu_port *v);
+
 /* Session (vhost_user_session.c), lock held. */
 void vu_update_running(struct vu_port *v);
 /* vu_session_reset() - drop what the front end set up; the connection stays. */

@@ -2,8 +2,10 @@
 /* vhost_user_session.c - vhost-user port: the session a front end's messages build (features, memory table, rings). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "backends/vhost_user_internal.h"
@@ -270,3 +272,75 @@ int vu_handle(struct vu_port *v, struct vhost_user_msg *m,
 	}
 }
 
+
+void vu_session_kill(struct vu_port *v)
+{
+	if (v->kill_sent)
+		return;
+	v->kill_sent = true;
+	snprintf(v->error, sizeof(v->error), "vring %s",
+		 virtq_error_str(v->vr[VU_TX].vq.broken ?
+					 v->vr[VU_TX].vq.error :
+					 v->vr[VU_RX].vq.error));
+	vu_signal(v->killfd);
+}
+
+int vu_port_alloc(struct vu_port **out, const char *net, const char *name)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct vu_port *v = calloc(1, sizeof(*v));
+	int ret;
+
+	*out = NULL;
+	if (!v)
+		return -ENOMEM;
+	v->listenfd = v->connfd = v->stopfd = v->killfd = v->epfd =
+		v->wakefd = -1;
+	for (unsigned int i = 0; i < VHOST_USER_VRINGS_MAX; i++)
+		v->vr[i].kickfd = v->vr[i].callfd = -1;
+	pthread_mutex_init(&v->lock, NULL);
+	snprintf(v->name, sizeof(v->name), "%s:%s", net ? net : "?",
+		 name ? name : "?");
+	guest_mem_init_empty(&v->gm);
+	for (unsigned int i = 0; i < VHOST_USER_VRINGS_MAX; i++)
+		virtq_init(&v->vr[i].vq, &v->gm, i, VHOST_USER_VRING_SIZE_MAX,
+			   v->name);
+	v->hdr_len = 12;
+	v->bounce = malloc((size_t)FRAME_BATCH_MAX * FRAME_MAX_LEN);
+	v->tx_segs = calloc(VHOST_USER_SEGS_MAX, sizeof(*v->tx_segs));
+	v->rx_first = calloc(VHOST_USER_SEGS_MAX, sizeof(*v->rx_first));
+	v->rx_segs = calloc(VHOST_USER_SEGS_MAX, sizeof(*v->rx_segs));
+	if (!v->bounce || !v->tx_segs || !v->rx_first || !v->rx_segs) {
+		vu_port_release(v);
+		return -ENOMEM;
+	}
+	v->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	v->killfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	v->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	v->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = v->wakefd;
+	if (v->stopfd < 0 || v->killfd < 0 || v->wakefd < 0 || v->epfd < 0 ||
+	    epoll_ctl(v->epfd, EPOLL_CTL_ADD, v->wakefd, &ev) < 0) {
+		ret = -errno;
+		vu_port_release(v);
+		return ret;
+	}
+	*out = v;
+	return 0;
+}
+
+void vu_port_release(struct vu_port *v)
+{
+	vu_session_reset(v);
+	close_fd(&v->connfd);
+	close_fd(&v->stopfd);
+	close_fd(&v->killfd);
+	close_fd(&v->wakefd);
+	close_fd(&v->epfd);
+	pthread_mutex_destroy(&v->lock);
+	free(v->bounce);
+	free(v->tx_segs);
+	free(v->rx_first);
+	free(v->rx_segs);
+	free(v);
+}
