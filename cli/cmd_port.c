@@ -29,7 +29,8 @@ static const char usage_add[] =
     "Usage: loom port add NET --tap NAME [--name PORT] [--netns NS]\n"
     "                     [--address CIDR] [--vlan N | --trunk LIST [--native "
     "N]]\n"
-    "                     [--json]\n"
+    "                     [--antispoof | --no-antispoof] [--allow-ra]\n"
+    "                     [--allow-dhcp-server] [--json]\n"
     "       loom port add NET --type TYPE --name PORT [--vlan N | --trunk ...]\n"
     "       loom port add NET --vde URL --name PORT [--vlan N | --trunk ...]\n"
     "       loom port add NET --vhost-user PATH --name PORT [--vlan N | ...]\n"
@@ -64,6 +65,13 @@ static const char usage_add[] =
     "  --trunk LIST      trunk port carrying the tagged VLANs in LIST,\n"
     "                    e.g. 10,20,30-39\n"
     "  --native N        on a trunk port, the VLAN of untagged frames\n"
+    "  --antispoof       drop what the guest sends from another MAC or IPv4\n"
+    "                    address than its own, its DHCP server replies and\n"
+    "                    router advertisements (default: on for veth and\n"
+    "                    TAP access ports of bridge networks, off elsewhere)\n"
+    "  --no-antispoof    let the port send anything\n"
+    "  --allow-ra        with anti-spoofing: router advertisements pass\n"
+    "  --allow-dhcp-server  with anti-spoofing: DHCP server replies pass\n"
     "  --json            print the new port as JSON\n"
     "  -h, --help        this text\n";
 
@@ -163,6 +171,10 @@ enum {
 	OPT_PATH,
 	OPT_PARENT,
 	OPT_MACVTAP_MODE,
+	OPT_ANTISPOOF,
+	OPT_NO_ANTISPOOF,
+	OPT_ALLOW_RA,
+	OPT_ALLOW_DHCP_SERVER,
 };
 
 /*
@@ -251,6 +263,35 @@ static void format_vlan(const json_t *p, char *buf, size_t len)
 			 jint(p, "native", nb));
 }
 
+/* "port a: anti-spoofing (ebpf), mac M, addresses A B; dropped spoof_ip 3" */
+static void print_antispoof(const json_t *p)
+{
+	const json_t *as = json_object_get(p, "antispoof"), *a, *v;
+	const char *key;
+	size_t i;
+	bool any = false;
+
+	if (!json_is_true(json_object_get(as, "on")))
+		return;
+	printf("port %s: anti-spoofing (%s), mac %s, addresses",
+	       opt_or_dash(jstr(p, "name")), opt_or_dash(jstr(as, "path")),
+	       jstr(as, "mac") && *jstr(as, "mac") ? jstr(as, "mac")
+						   : "not seen yet");
+	a = json_object_get(as, "addresses");
+	json_array_foreach(a, i, v)
+		printf(" %s", json_string_value(v));
+	if (!json_array_size(a))
+		printf(" none (DHCP only)");
+	printf("; dropped");
+	json_object_foreach((json_t *)json_object_get(as, "drops"), key, v) {
+		if (!json_integer_value(v))
+			continue;
+		printf(" %s %lld", key, (long long)json_integer_value(v));
+		any = true;
+	}
+	printf("%s\n", any ? "" : " nothing");
+}
+
 void loom_print_ports(const json_t *ports, bool with_net)
 {
 	const json_t *p, *cnt, *drops, *v;
@@ -312,6 +353,8 @@ void loom_print_ports(const json_t *ports, bool with_net)
 			printf("port %s: %s\n", opt_or_dash(jstr(p, "name")),
 			       jstr(p, "error"));
 	}
+	for (i = 0; i < json_array_size(ports); i++)
+		print_antispoof(json_array_get(ports, i));
 }
 
 /* "10,20,30-39" into a JSON array. Return: 0 or -1. */
@@ -361,6 +404,10 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 	    {"vlan", required_argument, NULL, OPT_VLAN},
 	    {"trunk", required_argument, NULL, OPT_TRUNK},
 	    {"native", required_argument, NULL, OPT_NATIVE},
+	    {"antispoof", no_argument, NULL, OPT_ANTISPOOF},
+	    {"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
+	    {"allow-ra", no_argument, NULL, OPT_ALLOW_RA},
+	    {"allow-dhcp-server", no_argument, NULL, OPT_ALLOW_DHCP_SERVER},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -423,6 +470,18 @@ static int port_add(struct loom_ctx *ctx, int argc, char **argv)
 		case OPT_ADDRESS:
 			json_object_set_new(args, "address",
 					    json_string(optarg));
+			break;
+		case OPT_ANTISPOOF:
+		case OPT_NO_ANTISPOOF:
+			json_object_set_new(args, "antispoof",
+					    json_boolean(c == OPT_ANTISPOOF));
+			break;
+		case OPT_ALLOW_RA:
+			json_object_set_new(args, "allow_ra", json_true());
+			break;
+		case OPT_ALLOW_DHCP_SERVER:
+			json_object_set_new(args, "allow_dhcp_server",
+					    json_true());
 			break;
 		case OPT_VLAN:
 		case OPT_NATIVE:

@@ -51,3 +51,9 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_netconf_capture
 $(BUILD)/tests/unit/test_netconf_capture: $(BUILD)/tests/unit/test_netconf_capture.o \
 		$(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcyaml -lyaml -ljansson -lcmocka
+
+# Unit tests of the anti-spoofing policy (common/antispoof.h), shared by
+# the eBPF program and the switch (tests/netns/netd-antispoof.sh: both for real).
+UNIT_TESTS += $(BUILD)/tests/unit/test_antispoof
+$(BUILD)/tests/unit/test_antispoof: $(BUILD)/tests/unit/test_antispoof.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka

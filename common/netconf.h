@@ -97,6 +97,9 @@ enum netconf_defaults {
  * @trunk: tagged VLANs of a trunk port, @trunk_count entries, or NULL.
  * @native: VLAN of untagged frames on a trunk port, 0 for none (untagged
  *          frames are dropped).
+ * @antispoof: NULL (the default, netconf_port_antispoof()), or on/off.
+ * @allow_ra, @allow_dhcp_server: with anti-spoofing on, the guest may
+ *          still send router advertisements / DHCP server replies.
  */
 struct netconf_port {
 	char *type;
@@ -112,7 +115,20 @@ struct netconf_port {
 	uint32_t *trunk;
 	uint32_t trunk_count;
 	uint32_t native;
+	bool *antispoof;
+	bool allow_ra;
+	bool allow_dhcp_server;
 };
+
+/*
+ * netconf_port_antispoof - is anti-spoofing (common/antispoof.h) on for
+ * @port of @net? `antispoof:` when given; otherwise on for a bridge
+ * network's veth and TAP access ports (a trunk, a vlan or macvtap port
+ * carries other hosts' frames) and off elsewhere.
+ */
+struct netconf_net;
+bool netconf_port_antispoof(const struct netconf_net *net,
+			    const struct netconf_port *port);
 
 /* Protocol of a port forward. */
 enum netconf_fwd_proto {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* netconf_bridge.c - the kernel path's fields: bridge, bridge_address; a macvtap port's parent and mode. */
+/* netconf_bridge.c - the kernel path's fields: bridge, bridge_address; a macvtap port's parent and mode; the anti-spoofing default. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -233,4 +233,17 @@ int netconf_macvtap_port_check(const struct netconf_port *port,
 	return netconf_err_set(err, p,
 		       "must be bridge, private, vepa or passthru, got '%.40s'",
 		       port->macvtap_mode);
+}
+
+bool netconf_port_antispoof(const struct netconf_net *net,
+			    const struct netconf_port *port)
+{
+	const char *type = netconf_port_type(port);
+
+	if (port->antispoof)
+		return *port->antispoof;
+	if (net->mode != NETCONF_MODE_BRIDGE || port->trunk_count)
+		return false;
+	return !strcmp(type, NETCONF_PORT_TYPE_VETH) ||
+	       !strcmp(type, NETCONF_PORT_TYPE_TAP);
 }

@@ -53,6 +53,13 @@ json_t *netconf_port_to_json(const struct netconf_port *port)
 		rc |= json_object_set_new(o, "trunk", t);
 	}
 	rc |= json_set_uint(o, "native", port->native);
+	if (port->antispoof)
+		rc |= json_object_set_new(o, "antispoof",
+					  json_boolean(*port->antispoof));
+	if (port->allow_ra)
+		rc |= json_object_set_new(o, "allow_ra", json_true());
+	if (port->allow_dhcp_server)
+		rc |= json_object_set_new(o, "allow_dhcp_server", json_true());
 	if (rc) {
 		json_decref(o);
 		return NULL;
@@ -185,6 +192,24 @@ static int port_parse_json(const json_t *j, struct netconf_port *port,
 			rc = jget_uint(v, key, &port->vlan, p, err);
 		else if (!strcmp(key, "native"))
 			rc = jget_uint(v, key, &port->native, p, err);
+		else if (!strcmp(key, "antispoof") ||
+			 !strcmp(key, "allow_ra") ||
+			 !strcmp(key, "allow_dhcp_server")) {
+			if (!json_is_boolean(v))
+				return netconf_err_set(err, p,
+						       "must be true or false");
+			if (!strcmp(key, "allow_ra")) {
+				port->allow_ra = json_is_true(v);
+			} else if (!strcmp(key, "allow_dhcp_server")) {
+				port->allow_dhcp_server = json_is_true(v);
+			} else {
+				if (!port->antispoof)
+					port->antispoof = malloc(sizeof(bool));
+				if (!port->antispoof)
+					return -ENOMEM;
+				*port->antispoof = json_is_true(v);
+			}
+		}
 		else if (!strcmp(key, "trunk")) {
 			if (!json_is_array(v))
 				return netconf_err_set(err, p,

@@ -83,6 +83,13 @@ const cyaml_schema_field_t netconf_port_fields[] = {
 	trunk, trunk_count, &vlan_entry, 1, NETCONF_VLAN_MAX),
     CYAML_FIELD_UINT("native", CYAML_FLAG_OPTIONAL, struct netconf_port,
 		     native),
+    /* anti-spoofing (common/antispoof.h) */
+    CYAML_FIELD_BOOL_PTR("antispoof", CYAML_FLAG_OPTIONAL, struct netconf_port,
+			 antispoof),
+    CYAML_FIELD_BOOL("allow_ra", CYAML_FLAG_OPTIONAL, struct netconf_port,
+		     allow_ra),
+    CYAML_FIELD_BOOL("allow_dhcp_server", CYAML_FLAG_OPTIONAL,
+		     struct netconf_port, allow_dhcp_server),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t port_entry = {

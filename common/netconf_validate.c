@@ -557,6 +557,7 @@ void netconf_port_clear(struct netconf_port *port)
 	free(port->parent);
 	free(port->macvtap_mode);
 	free(port->trunk);
+	free(port->antispoof);
 	memset(port, 0, sizeof(*port));
 }
 

@@ -230,6 +230,7 @@ void netd_bridge_stop(struct netd *d, struct netd_net *n)
 	if (!br)
 		return;
 	bridge_link_down(d, n); /* closes the TAP: the kernel removes it */
+	netd_antispoof_stop(n);
 	if (br->ifindex > 0) {
 		ret = kernel_link_delete(br->sk, br->ifindex);
 		if (ret < 0 && ret != -ENOENT)
@@ -324,6 +325,9 @@ int netd_bridge_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 			 pc->tap, n->conf.bridge, strerror(-ret));
 		goto fail;
 	}
+	ret = netd_antispoof_kport_up(n, i, err, errlen);
+	if (ret < 0)
+		goto fail;
 	rt->error[0] = '\0';
 	return 0;
 fail:
@@ -336,6 +340,7 @@ void netd_bridge_port_down(struct netd *d, struct netd_net *n, uint32_t i)
 	struct netd_port *rt = &n->rt[i];
 	int ret;
 
+	netd_antispoof_kport_down(n, i);
 	if (rt->ktap) {
 		tap_dev_destroy(rt->ktap); /* the kernel removes it */
 		rt->ktap = NULL;
@@ -442,6 +447,7 @@ json_t *netd_bridge_port_status(struct netd_net *n, unsigned int i)
 						"other end)"));
 	json_object_set_new(j, "ifindex", json_integer(rt->kifindex));
 	json_object_set_new(j, "counters", bridge_counters(&st));
+	json_object_set_new(j, "antispoof", netd_antispoof_port_json(n, i));
 	return j;
 }
 

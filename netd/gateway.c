@@ -289,6 +289,9 @@ static void pending_flush(struct netd_gw *g)
 		g->npending = 0;
 		return;
 	}
+	/* A new lease's address is allowed before its ACK leaves. */
+	if (g->npending)
+		netd_antispoof_leases_changed(g->n);
 	for (unsigned int i = 0; i < g->npending; i++)
 		gateway_output(g->gw, g->pending + i * g->reply_max,
 			       g->pending_len[i]);
@@ -375,6 +378,19 @@ static void lease_path_of(const struct netd *d, const char *net, char *buf,
 			  size_t len)
 {
 	snprintf(buf, len, "%s/leases.%s", d->state_dir, net);
+}
+
+int netd_gw_lease_of(struct netd_net *n, const uint8_t mac[6], uint32_t *ip)
+{
+	struct lease *l;
+
+	if (!n->gw || !n->gw->dhcp)
+		return -ENOENT;
+	l = lease_by_mac(dhcp_server_leases(n->gw->dhcp), mac);
+	if (!l || l->state != LEASE_BOUND || l->expiry <= (uint64_t)time(NULL))
+		return -ENOENT;
+	*ip = htonl(l->ip);
+	return 0;
 }
 
 /* netd_gw_leases_forget - a deleted network's lease files go with it. */

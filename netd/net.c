@@ -234,6 +234,7 @@ static int netd_port_up(struct netd *d, struct netd_net *n, uint32_t i,
 		.offload = netd_net_gso_ok(d, n),
 	};
 	netd_port_swcfg(pc, &cfg);
+	netd_antispoof_swcfg(n, pc, &cfg);
 	ret = backend_port_create(n->sw, &decl, &cfg, err, errlen);
 	if (ret < 0)
 		goto fail;
@@ -660,6 +661,7 @@ json_t *netd_port_status(struct netd_net *n, unsigned int i)
 	json_object_set_new(j, "port_id", json_integer(rt->port_id));
 	json_object_set_new(j, "counters",
 			    netd_port_counters(n->sw, (uint32_t)rt->port_id));
+	json_object_set_new(j, "antispoof", netd_antispoof_port_json(n, i));
 	return j;
 }
 

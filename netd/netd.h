@@ -67,6 +67,7 @@ struct netd_port {
 	struct netd_dp_port *dp;
 	int kifindex;	     /* bridge networks: the port's interface, 0 down */
 	struct tap_dev *ktap; /* bridge networks: a TAP port's device */
+	bool antispoof;	     /* bridge networks: eBPF policy on kifindex */
 	char error[256];     /* why it is down */
 };
 
@@ -83,6 +84,7 @@ struct netd_net {
 	struct netd_nat *nat; /* mode nat: the uplink and forwards (nat.c) */
 	struct netd_bridge *br; /* mode bridge: the Linux bridge (bridge.c) */
 	struct netd_gw *gw; /* the gateway port; NULL without a subnet */
+	struct netd_antispoof *as; /* bridge: the eBPF program (antispoof.c) */
 };
 
 /* struct netd_dp - the data-path thread and what it polls. */
@@ -162,6 +164,9 @@ void netd_shutdown(struct netd *d);
  */
 struct netd_gw;
 json_t *netd_gw_port_status(struct netd_net *n);
+/* netd_gw_lease_of - @mac's bound lease on @n (network order). Return:
+ * 0, or -ENOENT (no lease, no DHCP). */
+int netd_gw_lease_of(struct netd_net *n, const uint8_t mac[6], uint32_t *ip);
 /* netd_gw_gateway - the services' gateway (an uplink attaches there). */
 struct gateway *netd_gw_gateway(struct netd_gw *g);
 void netd_gw_leases_forget(struct netd *d, const char *net);
@@ -211,6 +216,23 @@ json_t *netd_knat_json(const struct netd_knat *k);
 int netd_knat_sweep(struct netd *d);
 /* The switch port id of @n's switch link (its TAP on the bridge), or -1. */
 int netd_bridge_link_port(const struct netd_net *n);
+
+/*
+ * antispoof.c: what a guest port may send (common/antispoof.h). Kernel
+ * ports: kport_up after the interface is on the bridge, kport_down
+ * before it goes, stop with the bridge. Switch ports: swcfg fills the
+ * port's switch config. leases_changed: the gateway, before its DHCP
+ * replies leave. port_json: "antispoof" of port.list.
+ */
+struct netd_antispoof;
+void netd_antispoof_swcfg(struct netd_net *n, const struct netconf_port *pc,
+			  struct switch_port_config *cfg);
+int netd_antispoof_kport_up(struct netd_net *n, uint32_t i, char *err,
+			    size_t errlen);
+void netd_antispoof_kport_down(struct netd_net *n, uint32_t i);
+void netd_antispoof_stop(struct netd_net *n);
+void netd_antispoof_leases_changed(struct netd_net *n);
+json_t *netd_antispoof_port_json(struct netd_net *n, uint32_t i);
 
 /* vmport.c */
 int netd_vm_attach(struct netd *d, int fd);

@@ -160,6 +160,21 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 		port_drop(in, SWITCH_DROP_SRC_MULTICAST);
 		goto drop;
 	}
+	/*
+	 * What the port may send (common/antispoof.h). It reads the frame
+	 * itself: on an shm port the guest could rewrite its ring after
+	 * the check (docs/architecture.md, "Anti-spoofing").
+	 */
+	if (in->cfg.antispoof.flags & ANTISPOOF_F_ON) {
+		int why = antispoof_check(&in->cfg.antispoof, f->data,
+					  f->data + f->len);
+
+		if (why) {
+			port_drop(in, (enum switch_drop_reason)(
+					  SWITCH_DROP_SPOOF_MAC + why - 1));
+			goto drop;
+		}
+	}
 	vlan = ingress_vlan(in, m);
 	if (!vlan)
 		goto drop;

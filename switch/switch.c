@@ -23,7 +23,16 @@ static const char *const drop_names[SWITCH_DROP__COUNT] = {
     [SWITCH_DROP_TX_FULL] = "tx_full",
     [SWITCH_DROP_PORT_DOWN] = "port_down",
     [SWITCH_DROP_NESTED_TAG] = "nested_tag",
+    [SWITCH_DROP_SPOOF_MAC] = "spoof_mac",
+    [SWITCH_DROP_SPOOF_IP] = "spoof_ip",
+    [SWITCH_DROP_SPOOF_ARP] = "spoof_arp",
+    [SWITCH_DROP_DHCP_SERVER] = "dhcp_server",
+    [SWITCH_DROP_ROUTER_ADV] = "router_adv",
 };
+
+_Static_assert(SWITCH_DROP_ROUTER_ADV - SWITCH_DROP_SPOOF_MAC ==
+		       ANTISPOOF_DROP_RA - ANTISPOOF_DROP_SRC_MAC,
+	       "anti-spoofing drop reasons follow enum antispoof_verdict");
 
 const char *switch_drop_reason_name(enum switch_drop_reason reason)
 {
@@ -329,6 +338,26 @@ int switch_port_configure(struct switch_core *sw, uint32_t port_id,
 		port_config_apply(p, cfg);
 		strcpy(p->port.name, p->cfg.name);
 		fdb_flush(&sw->fdb, (uint16_t)port_id, 0);
+	}
+	pthread_mutex_unlock(&sw->lock);
+	return p ? 0 : -ENOENT;
+}
+
+int switch_port_antispoof_set_ips(struct switch_core *sw, uint32_t port_id,
+				  const uint32_t *ip, unsigned int nip)
+{
+	struct antispoof_policy *pol;
+	struct sw_port *p;
+
+	if (nip > ANTISPOOF_IPS_MAX)
+		nip = ANTISPOOF_IPS_MAX;
+	pthread_mutex_lock(&sw->lock);
+	p = port_active(sw, port_id);
+	if (p) {
+		pol = &p->cfg.antispoof;
+		memset(pol->ip, 0, sizeof(pol->ip));
+		memcpy(pol->ip, ip, nip * sizeof(*ip));
+		pol->nip = (uint8_t)nip;
 	}
 	pthread_mutex_unlock(&sw->lock);
 	return p ? 0 : -ENOENT;

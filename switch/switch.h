@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/antispoof.h"
 #include "switch/port.h"
 
 /*
@@ -148,6 +149,9 @@ struct switch_port_config {
 	bool isolated;
 	bool accepts_gso;
 	bool rx_shared;
+	/* What the port may send (common/antispoof.h): off unless .flags
+	 * has ANTISPOOF_F_ON; a learnt MAC is kept here. */
+	struct antispoof_policy antispoof;
 };
 
 /* switch_vlan_allow - let trunk config @cfg carry @vid (1..4094). */
@@ -174,6 +178,12 @@ enum switch_drop_reason {
 	SWITCH_DROP_TX_FULL,	     /* out: port's send refused it */
 	SWITCH_DROP_PORT_DOWN,	     /* out: port is in error state */
 	SWITCH_DROP_NESTED_TAG,	     /* in: priority tag over another tag */
+	/* in: anti-spoofing, in enum antispoof_verdict's order */
+	SWITCH_DROP_SPOOF_MAC,	     /* source MAC not the port's */
+	SWITCH_DROP_SPOOF_IP,	     /* IPv4 source not the port's */
+	SWITCH_DROP_SPOOF_ARP,	     /* ARP sender not the port's */
+	SWITCH_DROP_DHCP_SERVER,     /* a DHCP server reply */
+	SWITCH_DROP_ROUTER_ADV,	     /* an IPv6 router advertisement */
 	SWITCH_DROP__COUNT
 };
 
@@ -269,6 +279,14 @@ int switch_port_remove(struct switch_core *sw, uint32_t port_id);
  */
 int switch_port_configure(struct switch_core *sw, uint32_t port_id,
 			  const struct switch_port_config *cfg);
+
+/*
+ * switch_port_antispoof_set_ips - replace the IPv4 addresses port
+ * @port_id may send from (network order, at most ANTISPOOF_IPS_MAX),
+ * keeping the rest of its policy (a learnt MAC). Return: 0 or -ENOENT.
+ */
+int switch_port_antispoof_set_ips(struct switch_core *sw, uint32_t port_id,
+				  const uint32_t *ip, unsigned int nip);
 
 /* switch_port_get_config - copy port @port_id's config. Return: 0/-ENOENT. */
 int switch_port_get_config(struct switch_core *sw, uint32_t port_id,

@@ -170,6 +170,17 @@ static void port_config_make(struct switch_port_config *c, const uint8_t *b)
 	if (b[0] & 8)
 		c->allowed[4095 / 64] |= 1ull
 					 << (4095 % 64); /* must be ignored */
+	/* Anti-spoofing (common/antispoof.h): MAC learnt, one address
+	 * 10.0.0.b[2], RA / DHCP server allowed by bits 6 and 7. */
+	if (b[0] & 16) {
+		c->antispoof.flags = ANTISPOOF_F_ON;
+		if (b[0] & 64)
+			c->antispoof.flags |= ANTISPOOF_F_ALLOW_RA;
+		if (b[0] & 128)
+			c->antispoof.flags |= ANTISPOOF_F_ALLOW_DHCP_SERVER;
+		c->antispoof.ip[0] = (uint32_t)10 | (uint32_t)b[2] << 24;
+		c->antispoof.nip = 1;
+	}
 }
 
 static int count_cb(void *arg, const struct switch_fdb_entry *e)
