@@ -3,7 +3,8 @@
 # installed Debian kernel's NIC and disk drivers, and an /init that runs a
 # script or a serial-console shell (scripts/nested/guest-init.sh).
 #
-#   scripts/build-guest-initramfs.sh [--overlay DIR]... [--modules "A B"] [OUT]
+#   scripts/build-guest-initramfs.sh [--overlay DIR]... [--modules "A B"]
+#                                    [--programs "P Q"] [OUT]
 #
 # OUT ending in .gz is gzip-compressed, anything else is a plain cpio. Without
 # OUT: build/nested/guest-<kver>.cpio.gz. The image is rebuilt only when its
@@ -13,6 +14,8 @@
 #
 #   --overlay DIR     copy DIR's tree into the image (e.g. DIR/loom/run.sh)
 #   --modules "A B"   modules to add to the default set
+#   --programs "P Q"  host programs to add (e.g. iperf3), each with the shared
+#                     libraries and loader ldd names, at their host paths
 # Environment: NESTED_KVER picks the kernel version.
 set -euo pipefail
 
@@ -26,11 +29,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST_MODULES="virtio_pci virtio_net e1000 8139too 8139cp virtio_blk
 	virtio_console ext4 crc32c_generic vfat nls_cp437 nls_iso8859_1"
 
-overlays=() extra=""
+overlays=() extra="" programs=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--overlay) overlays+=("$(cd "${2:?}" && pwd)"); shift 2 ;;
 	--modules) extra="$extra ${2:?}"; shift 2 ;;
+	--programs) programs="$programs ${2:?}"; shift 2 ;;
 	-h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	-*) nested_die "unknown option $1" ;;
 	*) break ;;
@@ -48,9 +52,17 @@ out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 # shellcheck disable=SC2086 # lists of names
 files=$(nested_resolve_modules "$KMODDIR" $GUEST_MODULES $extra) ||
 	nested_die "cannot resolve guest modules"
-key=$( (echo "$KVER $GUEST_MODULES $extra"; cat "$0" "$here/nested/guest-init.sh" "$here/nested/lib.sh"
+# Dynamically linked programs (busybox is static): the program and every
+# object ldd resolves for it (libraries and the loader), host paths kept.
+prog_files=""
+for p in $programs; do
+	f=$(command -v "$p") || nested_die "no program $p on this host (apt-get install it)"
+	prog_files="$prog_files $f $(ldd "$f" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')"
+done
+key=$( (echo "$KVER $GUEST_MODULES $extra $programs"; cat "$0" "$here/nested/guest-init.sh" "$here/nested/lib.sh"
 	# shellcheck disable=SC2046
-	nested_inputs_key "$BUSYBOX" $(sed "s|^|$KMODDIR/|" <<<"$files")
+	nested_inputs_key "$BUSYBOX" $(sed "s|^|$KMODDIR/|" <<<"$files") $prog_files
 	for d in "${overlays[@]}"; do
 		find "$d" -type f -exec stat -c '%n %s %Y' {} + | sort
 	done) | sha256sum | cut -c1-16)
@@ -70,6 +82,13 @@ for m in $files; do
 done
 cp "$KMODDIR/modules.builtin" "$KMODDIR/modules.builtin.modinfo" "$KMODDIR/modules.order" "$tmp/lib/modules/$KVER/"
 depmod -b "$tmp" "$KVER"
+for f in $prog_files; do
+	mkdir -p "$tmp$(dirname "$f")"
+	cp -L "$f" "$tmp$f"
+done
+for p in $programs; do # on init's PATH (/sbin:/bin) too
+	[ -e "$tmp/bin/$p" ] || ln -s "$(command -v "$p")" "$tmp/bin/$p"
+done
 # Load the requested names (the drivers pull in their dependencies).
 echo $GUEST_MODULES $extra | tr ' ' '\n' | grep -v '^$' >"$tmp/etc/loom/modules"
 install -m 755 "$here/nested/guest-init.sh" "$tmp/init"
