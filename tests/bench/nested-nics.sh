@@ -12,6 +12,12 @@
 #   qemu-vhost    the same with vhost=on (virtio only, where /dev/vhost-net is)
 #   loom-8139too  loom-vmm's rtl8139c (8139too path; QEMU's rtl8139 is a C+
 #                 chip, so QEMU has no peer for it: no ratio)
+#   loom-bridge   virtio only: two loom-vmm guests on a loom `bridge` network
+#                 (a Linux bridge netd owns), the peer of qemu-vhost on the
+#                 kernel path; its data path is whatever loom-vmm picks for
+#                 such a NIC (`loom vm status`: vhost-net once loom-vmm hands
+#                 the TAP to /dev/vhost-net, before that the shm port and the
+#                 network's switch link) and is printed with the figures
 # Groups (NICS): virtio (loom virtio / QEMU virtio-net-pci), e1000 (e1000 /
 # e1000), rtl8139 (rtl8139 = 8139cp C+ / rtl8139). Same kernel, initramfs
 # (the guest image plus iperf3 and its libraries), command line, 256 MiB and
@@ -26,11 +32,18 @@
 # BENCH lines: nested.M.V.tcp (Mbit/s), nested.M.V.udp64 (received kpps),
 # nested.M.V.udp64_offered (kpps the sender sent), medians over RUNS;
 # nested.M.loom_vs_qemu.tcp|udp64 and nested.virtio.loom_vs_qemu-vhost.*
-# (x, loom / QEMU); nested.nics.runs.
+# (x, loom / QEMU), nested.virtio.loom-bridge_vs_qemu-vhost.*; the same
+# with _per_core; nested.nics.runs.
 #
 # Without a hardware-speed /dev/kvm (tests/lib/kvm.sh) it runs in one nested
 # L1 (QEMU-TCG, 1 vCPU, 3 GiB): the guests run under L1's /dev/kvm and share
 # that one TCG vCPU, so absolute figures are small; the ratios are the point.
+# L1's speed is the host CPU its TCG thread gets, which other work on the
+# host changes from second to second: the host side samples that thread's
+# CPU time (a file in the scratch export L1 reads), and each test also
+# gives its figure per host core (.._per_core: the figure divided by the
+# share of a host CPU L1 had during the test). The ratios are taken on the
+# per-core figures where they exist (the raw ones otherwise).
 # About 4 minutes per group with the defaults. Environment: RUNS (3), SECS
 # (iperf3 seconds per test, 5), NICS ("virtio e1000 rtl8139"), VARIANTS (all
 # by default, e.g. "loom qemu").
@@ -41,9 +54,30 @@ root=$PWD
 RUNS=${RUNS:-3}
 SECS=${SECS:-5}
 NICS=${NICS:-virtio e1000 rtl8139}
-VARIANTS=${VARIANTS:-loom qemu qemu-vhost loom-8139too}
+VARIANTS=${VARIANTS:-loom qemu qemu-vhost loom-8139too loom-bridge}
 export RUNS SECS NICS VARIANTS
 say() { echo "nested-nics: $*" >&2; }
+
+# l1_cpu_sampler DIR - host side: every 0.1 s, DIR/l1cpu = "<host seconds>
+# <CPU seconds of the L1 QEMU whose command line names DIR>".
+l1_cpu_sampler() {
+	local dir=$1 pid='' p st f
+	while [ -z "$pid" ]; do
+		for p in $(pgrep -x qemu-system-x86_64); do
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$dir" && pid=$p
+		done
+		sleep 0.2
+	done
+	local hz
+	hz=$(getconf CLK_TCK)
+	while read -r st <"/proc/$pid/stat" 2>/dev/null; do
+		read -r -a f <<<"${st##*) }"
+		printf '%s %d.%02d\n' "$EPOCHREALTIME" $(((f[11] + f[12]) / hz)) \
+			$(((f[11] + f[12]) % hz * 100 / hz)) >"$dir/l1cpu.tmp" &&
+			mv -f "$dir/l1cpu.tmp" "$dir/l1cpu"
+		sleep 0.1
+	done
+}
 
 if [ "${LOOM_IN_L1:-}" != 1 ]; then
 	for b in loom-vmm loom-netd loom; do
@@ -66,9 +100,17 @@ if [ "${LOOM_IN_L1:-}" != 1 ]; then
 			[ -f "build/nested/vmlinux-$kv" ] &&
 			export L2_VMLINUX=$root/build/nested/vmlinux-$kv
 		say "host load $(cut -d' ' -f1-3 /proc/loadavg) at start; one L1 for NICS='$NICS' RUNS=$RUNS SECS=$SECS"
+		scratch=$(mktemp -d "$root/build/nested/nics-scratch.XXXXXX") || exit 1
+		export NESTED_NICS_SCRATCH=$scratch
+		l1_cpu_sampler "$scratch" &
+		sampler=$!
 		scripts/nested/l1-run.sh --mem 3072 --modules "tun vhost_net bridge" \
-			--timeout "${NESTED_NICS_TIMEOUT:-3600}" -- tests/bench/nested-nics.sh
+			--timeout "${NESTED_NICS_TIMEOUT:-3600}" --scratch "$scratch" \
+			-- tests/bench/nested-nics.sh
 		rc=$?
+		kill "$sampler" 2>/dev/null
+		wait "$sampler" 2>/dev/null
+		rm -rf "$scratch"
 		say "host load $(cut -d' ' -f1-3 /proc/loadavg) at end (exit $rc)"
 		exit $rc
 		;;
@@ -109,7 +151,9 @@ stop_bounded() {
 	wait "$@" 2>/dev/null
 }
 cleanup() {
-	stop_bounded "${L2_PID[@]}" $netd_pid
+	[ ${#L2_PID[@]} -gt 0 ] && stop_bounded "${L2_PID[@]}"
+	loom net delete nbbridge >/dev/null 2>&1
+	[ -n "$netd_pid" ] && stop_bounded "$netd_pid"
 	for p in "${taps[@]}"; do ip link del "$p" 2>/dev/null; done
 	ip link del "$bridge" 2>/dev/null
 	rm -rf "$work"
@@ -128,6 +172,14 @@ for _ in $(seq 100); do
 done
 loom net create nbench --mode switch >/dev/null ||
 	{ echo "loom net create failed: $(tail -n 3 "$work/netd.log")"; exit 1; }
+case " $VARIANTS " in
+*" loom-bridge "*)
+	loom net create nbbridge --mode bridge --bridge "lbnb$$" >/dev/null || {
+		say "no loom bridge network (loom-bridge not measured): $(tail -n 2 "$work/netd.log")"
+		VARIANTS=${VARIANTS/loom-bridge/}
+	}
+	;;
+esac
 ip link add "$bridge" type bridge && ip link set "$bridge" up ||
 	{ echo "cannot create a Linux bridge (module bridge)"; exit 1; }
 have_vhost=
@@ -145,6 +197,7 @@ group_variants() {
 		virtio:loom) out+=(loom:virtio) ;;
 		virtio:qemu) out+=(qemu:virtio-net-pci) ;;
 		virtio:qemu-vhost) [ -n "$have_vhost" ] && out+=(qemu-vhost:virtio-net-pci) ;;
+		virtio:loom-bridge) out+=(loom-bridge:virtio) ;;
 		e1000:loom) out+=(loom:e1000) ;;
 		e1000:qemu) out+=(qemu:e1000) ;;
 		rtl8139:loom) out+=(loom:rtl8139) ;;
@@ -177,7 +230,7 @@ pair_start() {
 				--kernel "$kernel" --initrd "$L2_INITRD" \
 				--append "$cmdline loom_modules=$mods" --mem 256M --cpus 1 \
 				--console stdio --no-kernel-cache \
-				--nic "net=nbench,model=$m"
+				--nic "net=$([ $v = loom-bridge ] && echo nbbridge || echo nbench),model=$m"
 			;;
 		qemu*)
 			tap=nbt$pair_no$s
@@ -214,7 +267,16 @@ pair_ready() {
 	guest_do "$b" 'iperf3 -s -D >/dev/null 2>&1' 180 || return 1
 	guest_do "$a" "ping -c 2 -w 90 ${ipof[$b]} >/dev/null" 120 || return 1
 	guest_do "$a" 'basename $(readlink /sys/class/net/eth0/device/driver)' 60 || return 1
-	say "$1-$2: up, driver ${L2_OUT%$'\n'}"
+	say "$1-$2: up, driver ${L2_OUT%$'\n'}$(datapath "$a")"
+}
+
+# datapath NAME - ", data path X" for a loom-vmm guest (backend, and the
+# NIC's datapath where loom-vmm reports one).
+datapath() {
+	case $1 in *-loom*) ;; *) return 0 ;; esac
+	loom --json vm status "$1" 2>/dev/null | python3 -c 'import json, sys
+n = json.load(sys.stdin)["status"]["nics"][0]
+print(", data path %s (backend %s)" % (n.get("datapath", n.get("backend")), n.get("backend")))' 2>/dev/null
 }
 
 # kvm_stats PID - "exits irq_injections" of the VM PID owns (L1's debugfs).
@@ -240,6 +302,17 @@ eth_count() {
 	echo "$v"
 }
 
+# l1_sample - "<host s> <L1 CPU s>" from the host's sampler ("" without one).
+l1_sample() {
+	[ -n "${NESTED_NICS_SCRATCH:-}" ] && cat "$NESTED_NICS_SCRATCH/l1cpu" 2>/dev/null
+}
+# l1_share "T0 C0" "T1 C1" - L1's share of a host CPU between two samples
+# (1 without samples: direct KVM, the figures are already per core).
+l1_share() {
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y)
+		if (y[1] - x[1] > 0.5 && y[2] > x[2]) printf "%.3f", (y[2] - x[2]) / (y[1] - x[1]); else print 1 }'
+}
+
 # only_run GROUP VARIANT - SIGCONT that pair, SIGSTOP every other guest.
 only_run() {
 	local n
@@ -263,7 +336,11 @@ one_test() {
 	txa=$(eth_count "$a" tx) rxb=$(eth_count "$b" rx)
 	ka=$(kvm_stats "${L2_PID[$a]}") kb=$(kvm_stats "${L2_PID[$b]}")
 	ca=$(cpu_s "${L2_PID[$a]}") cb=$(cpu_s "${L2_PID[$b]}") cn=$(cpu_s "$netd_pid")
+	local h0 h1 share
+	h0=$(l1_sample)
 	l2_run "$a" "timeout $((SECS + 60)) iperf3 -c ${ipof[$b]} $opts -i 0 -f m 2>&1 | grep -E 'sender|receiver|error'" $((SECS + 180))
+	h1=$(l1_sample)
+	share=$(l1_share "$h0" "$h1")
 	ka2=$(kvm_stats "${L2_PID[$a]}") kb2=$(kvm_stats "${L2_PID[$b]}")
 	ca2=$(cpu_s "${L2_PID[$a]}") cb2=$(cpu_s "${L2_PID[$b]}") cn2=$(cpu_s "$netd_pid")
 	local iout=$L2_OUT
@@ -293,6 +370,7 @@ one_test() {
 		return 1
 	fi
 	echo "$val" >>"$res/$g.$v.$t"
+	awk -v x="$val" -v s="$share" 'BEGIN { printf "%.3f\n", x / s }' >>"$res/$g.$v.${t}_per_core"
 	[ -n "${offered:-}" ] && echo "$offered" >>"$res/$g.$v.${t}_offered"
 	frames=$(((txa2 - txa) > 0 ? txa2 - txa : 1))
 	where=$(awk -v ka="$ka" -v ka2="$ka2" -v kb="$kb" -v kb2="$kb2" \
@@ -303,8 +381,8 @@ one_test() {
 			fb, (b2[1] - b[1]) / fb, (b2[2] - b[2]) / fb }')
 	where="$where; CPU s: A $(awk -v x="$ca" -v y="$ca2" 'BEGIN { print y - x }') B $(awk -v x="$cb" -v y="$cb2" 'BEGIN { print y - x }')"
 	case $v in loom*) where="$where netd $(awk -v x="$cn" -v y="$cn2" 'BEGIN { print y - x }')" ;; esac
-	say "$g $v run $r $t: $val $([ $t = tcp ] && echo Mbit/s || echo "kpps (offered ${offered} kpps)"); $where; L1 load $(cut -d' ' -f1 /proc/loadavg)"
-	echo "$g $v $r $t $val ${offered:-} | $where" >>"$res/where.txt"
+	say "$g $v run $r $t: $val $([ $t = tcp ] && echo Mbit/s || echo "kpps (offered ${offered} kpps)"), L1 had $share of a host CPU; $where; L1 load $(cut -d' ' -f1 /proc/loadavg)"
+	echo "$g $v $r $t $val ${offered:-} share $share | $where" >>"$res/where.txt"
 }
 
 # rotated N WORD... - WORDs starting at the Nth.
@@ -321,17 +399,18 @@ rotated() {
 report_group() {
 	local g=$1 v t f
 	for v in $2; do
-		for t in tcp udp64 udp64_offered; do
+		for t in tcp tcp_per_core udp64 udp64_per_core udp64_offered; do
 			f=$res/$g.$v.$t
 			[ -s "$f" ] || continue
-			echo "BENCH nested.$g.$v.$t $(median "$f") $([ $t = tcp ] && echo Mbit/s || echo kpps)"
+			echo "BENCH nested.$g.$v.$t $(median "$f") $([ "${t#tcp}" != "$t" ] && echo Mbit/s || echo kpps)"
 		done
 	done
-	for v in qemu qemu-vhost; do
-		for t in tcp udp64; do
-			[ -s "$res/$g.loom.$t" ] && [ -s "$res/$g.$v.$t" ] || continue
-			awk -v l="$(median "$res/$g.loom.$t")" -v q="$(median "$res/$g.$v.$t")" \
-				-v n="nested.$g.loom_vs_$v.$t" \
+	for lq in loom:qemu loom:qemu-vhost loom-bridge:qemu-vhost; do
+		l=${lq%:*} v=${lq#*:}
+		for t in tcp udp64 tcp_per_core udp64_per_core; do
+			[ -s "$res/$g.$l.$t" ] && [ -s "$res/$g.$v.$t" ] || continue
+			awk -v l="$(median "$res/$g.$l.$t")" -v q="$(median "$res/$g.$v.$t")" \
+				-v n="nested.$g.${l}_vs_$v.$t" \
 				'BEGIN { if (q > 0) printf "BENCH %s %.2f x\n", n, l / q }'
 		done
 	done
