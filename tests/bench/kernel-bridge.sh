@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# kernel-bridge.sh - namespace-to-namespace TCP on a loom bridge network vs a hand-made Linux bridge vs loom's built-in switch.
+# kernel-bridge.sh - namespace-to-namespace TCP on a loom bridge network (anti-spoofing on and off) vs a hand-made Linux bridge vs loom's built-in switch (on and off).
 #
-# Three pairs of namespaces, 10.241.0.1 -> 10.241.0.2, iperf3 TCP:
-#   loom    a loom-netd `bridge` network, two `veth` ports (netd made the
-#           bridge and the veths; the kernel moves the frames)
-#   linux   a bridge and two veth pairs made by hand with ip(8)
-#   switch  a loom-netd `switch` network, two TAP ports (frames through
-#           netd's data-path thread)
-# The runs alternate between the three, RUNS times (default 5) of SECS
+# Five pairs of namespaces, 10.241.0.1 -> 10.241.0.2, iperf3 TCP:
+#   loom      a loom-netd `bridge` network, two `veth` ports (netd made the
+#             bridge and the veths; the kernel moves the frames), with
+#             anti-spoofing on (the default: the TC eBPF program)
+#   loomoff   the same with `antispoof: false` on both ports
+#   linux     a bridge and two veth pairs made by hand with ip(8)
+#   switch    a loom-netd `switch` network, two TAP ports (frames through
+#             netd's data-path thread), anti-spoofing off (its default)
+#   switchas  the same with `antispoof: true` (checked in the switch)
+# The runs alternate between them, RUNS times (default 5) of SECS
 # seconds (default 3), so a change in the machine's load hits all alike.
-# Prints "BENCH kbridge.<peer>.tcp <median> Gbit/s" and the ratio of loom's
-# to linux's (the issue's goal: within 5 %).
+# Prints "BENCH kbridge.<peer>.tcp <median> Gbit/s" and the ratios of
+# loom's to linux's (the issue's goal: within 5 %), with and without
+# anti-spoofing, and of the switch with it to without.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 RUNS=${RUNS:-5}
@@ -23,18 +27,21 @@ done
 NETD=build/loom-netd
 [ -x "$NETD" ] || { echo "build/loom-netd not built"; exit 1; }
 T=$(mktemp -d /tmp/loom-kbr.XXXXXX)
+PEERS="loom loomoff linux switch switchas"
 P=kb$$
 NETD_PID=
 cleanup() {
 	[ -n "$NETD_PID" ] && kill "$NETD_PID" 2>/dev/null && wait "$NETD_PID" 2>/dev/null
-	for p in loom linux switch; do
+	for p in $PEERS; do
 		for s in a b; do ip netns del "$P$p$s" 2>/dev/null; done
 	done
 	ip link del "${P}br" 2>/dev/null
+	ip link del "${P}lb" 2>/dev/null
+	ip link del "${P}lbo" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
-for p in loom linux switch; do
+for p in $PEERS; do
 	for s in a b; do
 		ip netns add "$P$p$s" && ip -n "$P$p$s" link set lo up
 	done
@@ -47,10 +54,18 @@ ctl net.create '{"name":"kbl","mode":"bridge","bridge":"'$P'lb","ports":[
  {"name":"a","type":"veth","tap":"'$P'la","netns":"'$P'looma","address":"10.241.0.1/24"},
  {"name":"b","type":"veth","tap":"'$P'lb2","netns":"'$P'loomb","address":"10.241.0.2/24"}]}' ||
 	{ echo "loom bridge set-up failed"; cat "$T/netd.log"; exit 1; }
+ctl net.create '{"name":"kbo","mode":"bridge","bridge":"'$P'lbo","ports":[
+ {"name":"a","type":"veth","tap":"'$P'na","netns":"'$P'loomoffa","address":"10.241.0.1/24","antispoof":false},
+ {"name":"b","type":"veth","tap":"'$P'nb2","netns":"'$P'loomoffb","address":"10.241.0.2/24","antispoof":false}]}' ||
+	{ echo "loom bridge (anti-spoofing off) set-up failed"; cat "$T/netd.log"; exit 1; }
 ctl net.create '{"name":"kbs","mode":"switch","ports":[
  {"name":"a","tap":"'$P'sa","netns":"'$P'switcha","address":"10.241.0.1/24"},
  {"name":"b","tap":"'$P'sb","netns":"'$P'switchb","address":"10.241.0.2/24"}]}' ||
 	{ echo "loom switch set-up failed"; exit 1; }
+ctl net.create '{"name":"kbx","mode":"switch","ports":[
+ {"name":"a","tap":"'$P'xa","netns":"'$P'switchasa","address":"10.241.0.1/24","antispoof":true},
+ {"name":"b","tap":"'$P'xb","netns":"'$P'switchasb","address":"10.241.0.2/24","antispoof":true}]}' ||
+	{ echo "loom switch (anti-spoofing on) set-up failed"; exit 1; }
 ip link add "${P}br" type bridge
 ip link set "${P}br" up
 for s in a b; do
@@ -74,7 +89,7 @@ except Exception: print("0")' "$T/r.json"
 }
 declare -A R
 for i in $(seq "$RUNS"); do
-	for p in loom linux switch; do
+	for p in $PEERS; do
 		v=$(run $p)
 		R[$p]="${R[$p]:-} $v"
 		echo "run $i $p $v Gbit/s" >&2
@@ -82,8 +97,11 @@ for i in $(seq "$RUNS"); do
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 declare -A M
-for p in loom linux switch; do
+for p in $PEERS; do
 	M[$p]=$(echo "${R[$p]}" | median)
 	echo "BENCH kbridge.$p.tcp ${M[$p]} Gbit/s"
 done
-python3 -c 'import sys; l, x = float(sys.argv[1]), float(sys.argv[2]); print("BENCH kbridge.loom_vs_linux %.3f ratio" % (l / x if x else 0))' "${M[loom]}" "${M[linux]}"
+ratio() { python3 -c 'import sys; a, b = float(sys.argv[2]), float(sys.argv[3]); print("BENCH kbridge.%s %.3f ratio" % (sys.argv[1], a / b if b else 0))' "$@"; }
+ratio loom_vs_linux "${M[loom]}" "${M[linux]}"
+ratio loomoff_vs_linux "${M[loomoff]}" "${M[linux]}"
+ratio switch_antispoof_vs_off "${M[switchas]}" "${M[switch]}"

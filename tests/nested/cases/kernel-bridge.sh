@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../../.." || exit 1
 if [ "${LOOM_IN_L1:-}" = 1 ]; then
 	export LOOM_REQUIRE_BRIDGE_VLANS=1
 	# L1's devtmpfs has /dev/net/tun only once tun is loaded.
-	modprobe -a tun bridge veth 8021q macvtap 2>&1 || true
+	# cls_bpf and sch_ingress: the anti-spoofing filter on the ports.
+	modprobe -a tun bridge veth 8021q macvtap cls_bpf sch_ingress 2>&1 || true
 fi
 exec bash tests/netns/netd-bridge.sh
