@@ -24,7 +24,7 @@ $(BUILD)/tests/unit/test_kernel: $(BUILD)/tests/unit/test_kernel.o \
 # The anti-spoofing eBPF program: clang -target bpf, then a libbpf skeleton
 # (bpftool gen skeleton) that embeds the object in loom-netd. The program
 # shares common/antispoof.h with the built-in switch.
-BPFTOOL ?= bpftool
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 BPF_CLANG ?= clang
 KERNEL_BPF_OBJ := $(BUILD)/kernel/bpf/antispoof.bpf.o
 KERNEL_SKEL := $(BUILD)/kernel/antispoof.skel.h
