@@ -87,8 +87,14 @@ int netd_antispoof_kport_up(struct netd_net *n, uint32_t i, char *err,
 	}
 	if (!n->as->k) {
 		ret = kernel_antispoof_open(&n->as->k, err, errlen);
-		if (ret < 0)
+		if (ret < 0) {
+			size_t l = strlen(err);
+
+			/* Fail closed, and say how to run without it. */
+			snprintf(err + l, errlen - l, "; 'antispoof: false' "
+				 "on the port runs it unprotected");
 			return ret;
+		}
 		log_info(MOD, "%s: anti-spoofing eBPF program loaded",
 			 n->conf.name);
 	}
