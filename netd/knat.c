@@ -109,6 +109,10 @@ static int knat_apply(struct netd_knat *k, char *err, size_t errlen)
 	char *buf;
 	int ret;
 
+	/* Nothing declared and no table: nothing to do (nftables is not
+	 * touched at all for a bridge network without nat and forwards). */
+	if (!t.masquerade && !t.nfwd && !k->applied)
+		return 0;
 	if (k->n->conf.subnet && !inet_cidr_parse(k->n->conf.subnet, &sub)) {
 		memcpy(&t.subnet, sub.addr, 4);
 		t.prefix = (uint8_t)sub.prefix;
