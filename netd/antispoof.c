@@ -24,7 +24,9 @@ LOG_MODULE("netd-antispoof");
  * MAC is learnt from the port's first frame; the IPv4 addresses are the
  * declared `address` and the port's DHCP lease, updated by the gateway
  * before each DHCP reply leaves (netd_antispoof_leases_changed), so the
- * guest never holds a lease it may not use yet.
+ * guest never holds a lease it may not use yet, and once a second (an
+ * expired lease goes; a lease a guest held before netd restarted comes
+ * back once its MAC is seen again).
  */
 struct netd_antispoof {
 	struct kernel_antispoof *k;

@@ -348,6 +348,8 @@ static void gw_on_tick(struct evloop *l, void *arg)
 	if (g->dhcp && now - g->last_dhcp_tick >= 1000) {
 		g->last_dhcp_tick = now;
 		dhcp_server_tick(g->dhcp, (uint64_t)time(NULL));
+		/* Expired leases, MACs learnt since (netd/antispoof.c). */
+		netd_antispoof_leases_changed(g->n);
 	}
 	if (gc->has_ip6 && now - g->last_ra >= NETD_GW_RA_MS) {
 		uint8_t *f = g->in + g->frame_max;
