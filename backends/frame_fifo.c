@@ -84,35 +84,46 @@ int frame_fifo_push(struct frame_fifo *q, const uint8_t *data, uint32_t len,
 {
 	size_t need = rec_size(len), pos, room, skip;
 	struct rec r = {.len = len};
+	uint64_t tail;
+	bool wake;
 
 	if (len > FRAME_MAX_LEN)
 		return -EMSGSIZE;
 	if (off)
 		r.off = *off;
+	/*
+	 * @head is the one producer's own; the consumer reads only records
+	 * counted in @pending. So the copy (64 KiB for a GSO frame) runs
+	 * outside the lock, and the consumer never waits for it.
+	 */
 	pthread_mutex_lock(&q->lock);
+	tail = q->tail;
+	pthread_mutex_unlock(&q->lock);
 	pos = q->head % q->cap;
 	room = q->cap - pos;
 	skip = room < need ? room : 0;
-	if (q->head + skip + need - q->tail > q->cap) {
+	if (q->head + skip + need - tail > q->cap) {
+		pthread_mutex_lock(&q->lock);
 		q->drops++;
 		pthread_mutex_unlock(&q->lock);
 		return -ENOBUFS;
 	}
 	if (skip) {
 		if (room >= sizeof(struct rec)) {
-			struct rec s = {.len = REC_SKIP};
+			struct rec sr = {.len = REC_SKIP};
 
-			memcpy(q->buf + pos, &s, sizeof(s));
+			memcpy(q->buf + pos, &sr, sizeof(sr));
 		}
-		q->head += skip;
 		pos = 0;
 	}
 	memcpy(q->buf + pos, &r, sizeof(r));
 	memcpy(q->buf + pos + sizeof(r), data, len);
-	q->head += need;
-	if (q->pending++ == 0)
-		efd_signal(q->efd);
+	pthread_mutex_lock(&q->lock); /* publishes the bytes above */
+	q->head += skip + need;
+	wake = q->pending++ == 0;
 	pthread_mutex_unlock(&q->lock);
+	if (wake)
+		efd_signal(q->efd);
 	return 0;
 }
 

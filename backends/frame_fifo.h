@@ -18,16 +18,18 @@
  * GSO frames. At the limit a push fails (-ENOBUFS) and is counted in
  * @drops: the producer drops the frame, TCP retransmits.
  *
- * Wake-up: @efd (an eventfd, non-blocking) is written when the number of
- * frames not yet peeked goes from 0 to 1, and cleared by a peek that finds
- * nothing, both under the lock, so a consumer that sleeps in poll() on
- * @efd after an empty peek never misses a frame.
+ * Wake-up: @efd (an eventfd, non-blocking) is written after the number of
+ * frames not yet peeked went from 0 to 1, and cleared by a peek that finds
+ * nothing (under the lock), so a consumer that sleeps in poll() on @efd
+ * after an empty peek never misses a frame (at worst it wakes once for a
+ * frame it took already). A push copies its frame outside the lock: only
+ * one thread at a time may push (@head is the producer's own).
  */
 struct frame_fifo {
 	pthread_mutex_t lock;
 	uint8_t *buf;
 	size_t cap;
-	uint64_t head; /* bytes ever written */
+	uint64_t head; /* bytes ever written (the producer's, no lock) */
 	uint64_t peek; /* bytes ever handed to the consumer */
 	uint64_t tail; /* bytes ever released */
 	uint32_t pending; /* frames written, not yet peeked */

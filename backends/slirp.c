@@ -15,6 +15,7 @@
 
 #include "backends/frame_fifo.h"
 #include "backends/slirp_internal.h"
+#include "common/csum.h"
 #include "common/log.h"
 #include "common/pkt.h"
 
@@ -211,18 +212,11 @@ static int csum_complete(uint8_t *data, uint32_t len,
 			 const struct frame_offload *o)
 {
 	uint32_t start = o->csum_start, at = start + o->csum_offset;
-	uint64_t sum = 0;
-	uint32_t i;
+	uint16_t sum;
 
 	if (start >= len || at + 2 > len || at < start)
 		return -1;
-	for (i = start; i + 1 < len; i += 2)
-		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
-	if (i < len)
-		sum += (uint32_t)data[i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
+	sum = csum_fold(csum_add(0, data + start, len - start));
 	data[at] = (uint8_t)(sum >> 8);
 	data[at + 1] = (uint8_t)sum;
 	return 0;

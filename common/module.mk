@@ -17,6 +17,11 @@ UNIT_TESTS += $(BUILD)/tests/unit/test_inet
 $(BUILD)/tests/unit/test_inet: $(BUILD)/tests/unit/test_inet.o $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
 
+# Unit tests of the Internet checksum (common/csum.h) against RFC 1071's loop.
+UNIT_TESTS += $(BUILD)/tests/unit/test_csum
+$(BUILD)/tests/unit/test_csum: $(BUILD)/tests/unit/test_csum.o $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
+
 # Unit tests of the run-dir rule (common/rundir.h); tests/cli/rundir.sh runs
 # the daemon and the client by it as an ordinary user.
 UNIT_TESTS += $(BUILD)/tests/unit/test_rundir

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/csum.h"
+
 static int parse_ip4(const struct pkt_view *f, struct ip_view *v)
 {
 	uint8_t vihl, proto = 0, ttl = 0; /* tot was checked: never left 0 */
@@ -89,16 +91,7 @@ int ipframe_parse_udp(const struct ip_view *v, struct udp_view *u)
 
 uint32_t ipframe_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	/* Folded on return: 32768 pairs of a 64 KiB frame cannot overflow. */
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
+	return csum_add(sum, p, len); /* eight bytes at a time */
 }
 
 uint16_t ipframe_csum_fold(uint32_t sum)

@@ -20,8 +20,9 @@
  *	must not block, and copies what it keeps (the frame is valid during
  *	the call only). Untagged Ethernet from the destination MAC; a partial
  *	checksum is already completed (FRAME_F_NEEDS_CSUM cleared), except
- *	on TCP GSO frames, which come as the port got them (partial checksum
- *	and GSO metadata: the uplink completes it on its own thread).
+ *	on TCP frames (GSO, or a partial checksum at csum_offset 16), which
+ *	come as the port got them (partial checksum and GSO metadata: the
+ *	uplink completes it on its own thread).
  *	Return: 0 taken, < 0 dropped.
  * @output_fd, @output_peek, @output_release: optional, all or none: the
  *	uplink's own queue of frames for the network, drained by the gateway
