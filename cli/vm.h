@@ -21,7 +21,6 @@ enum {
 	VM_TIMEOUT_MS = 3000,
 	VM_START_TIMEOUT_MS = 10000,
 	VM_NAME_MAX = 64,
-	VM_OPT_JSON = 1000,
 };
 
 /* RUN_DIR/vm, as loom-vmm's control_default_dir() places it. Return: 0/-1

@@ -224,30 +224,8 @@ int vm_call(const struct loom_ctx *ctx, const char *name,
 
 /* Parses --json/--help and exactly @npos positionals; -1 to go on. */
 int vm_parse(struct loom_ctx *ctx, const char *cmd, const char *usage,
-		    int argc, char **argv, int npos)
+	     int argc, char **argv, int npos)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, VM_OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == VM_OPT_JSON) {
-			ctx->json = true;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return LOOM_EXIT_OK;
-		} else {
-			return loom_opt_err(cmd, argv, c);
-		}
-	}
-	if (argc - optind < npos)
-		return loom_usage_err(cmd, "missing the VM NAME");
-	if (argc - optind > npos)
-		return loom_usage_err(cmd, "unexpected argument '%s'",
-				      argv[optind + npos]);
-	return -1;
+	return loom_parse_simple(ctx, cmd, usage, argc, argv, npos, npos,
+				 "the VM NAME");
 }
