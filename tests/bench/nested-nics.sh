@@ -46,7 +46,8 @@
 # per-core figures where they exist (the raw ones otherwise).
 # About 4 minutes per group with the defaults. Environment: RUNS (3), SECS
 # (iperf3 seconds per test, 5), NICS ("virtio e1000 rtl8139"), VARIANTS (all
-# by default, e.g. "loom qemu").
+# by default, e.g. "loom qemu"), PERF=1 (perf record -a in L1 during each
+# test, its top processes/objects and symbols printed: slower, perturbs).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 root=$PWD
@@ -313,6 +314,19 @@ l1_share() {
 		if (y[1] - x[1] > 0.5 && y[2] > x[2]) printf "%.3f", (y[2] - x[2]) / (y[1] - x[1]); else print 1 }'
 }
 
+# perf_show LABEL - where L1's CPU went during the test (PERF=1).
+perf_show() {
+	wait "$perf_pid" 2>/dev/null
+	{
+		echo "nested-nics: perf, $1: by process and object"
+		perf report -i "$work/perf.data" --stdio --no-children \
+			--sort comm,dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 14
+		echo "nested-nics: perf, $1: by symbol"
+		perf report -i "$work/perf.data" --stdio --no-children \
+			--sort comm,sym -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 25
+	} >&2
+}
+
 # only_run GROUP VARIANT - SIGCONT that pair, SIGSTOP every other guest.
 only_run() {
 	local n
@@ -338,8 +352,14 @@ one_test() {
 	ca=$(cpu_s "${L2_PID[$a]}") cb=$(cpu_s "${L2_PID[$b]}") cn=$(cpu_s "$netd_pid")
 	local h0 h1 share
 	h0=$(l1_sample)
+	if [ "${PERF:-}" = 1 ]; then
+		perf record -a -g -F 997 -o "$work/perf.data" -- sleep "$SECS" \
+			>/dev/null 2>"$work/perf.err" &
+		perf_pid=$!
+	fi
 	l2_run "$a" "timeout $((SECS + 60)) iperf3 -c ${ipof[$b]} $opts -i 0 -f m 2>&1 | grep -E 'sender|receiver|error'" $((SECS + 180))
 	h1=$(l1_sample)
+	[ "${PERF:-}" = 1 ] && perf_show "$g $v $t"
 	share=$(l1_share "$h0" "$h1")
 	ka2=$(kvm_stats "${L2_PID[$a]}") kb2=$(kvm_stats "${L2_PID[$b]}")
 	ca2=$(cpu_s "${L2_PID[$a]}") cb2=$(cpu_s "${L2_PID[$b]}") cn2=$(cpu_s "$netd_pid")
