@@ -368,6 +368,8 @@ one_test() {
 	case $t in
 	tcp)
 		val=$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }' <<<"$iout")
+		# The sender's line: "... Mbits/sec RETR sender".
+		offered=$(awk '/sender/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i + 1) }' <<<"$iout")
 		;;
 	udp64)
 		# "... 0.00-5.04 sec ... LOST/TOTAL (x%) receiver": received
@@ -391,7 +393,7 @@ one_test() {
 	fi
 	echo "$val" >>"$res/$g.$v.$t"
 	awk -v x="$val" -v s="$share" 'BEGIN { printf "%.3f\n", x / s }' >>"$res/$g.$v.${t}_per_core"
-	[ -n "${offered:-}" ] && echo "$offered" >>"$res/$g.$v.${t}_offered"
+	[ -n "${offered:-}" ] && [ "$t" = udp64 ] && echo "$offered" >>"$res/$g.$v.${t}_offered"
 	frames=$(((txa2 - txa) > 0 ? txa2 - txa : 1))
 	where=$(awk -v ka="$ka" -v ka2="$ka2" -v kb="$kb" -v kb2="$kb2" \
 		-v fa=$frames -v fb=$((rxb2 - rxb > 0 ? rxb2 - rxb : 1)) \
@@ -401,7 +403,7 @@ one_test() {
 			fb, (b2[1] - b[1]) / fb, (b2[2] - b[2]) / fb }')
 	where="$where; CPU s: A $(awk -v x="$ca" -v y="$ca2" 'BEGIN { print y - x }') B $(awk -v x="$cb" -v y="$cb2" 'BEGIN { print y - x }')"
 	case $v in loom*) where="$where netd $(awk -v x="$cn" -v y="$cn2" 'BEGIN { print y - x }')" ;; esac
-	say "$g $v run $r $t: $val $([ $t = tcp ] && echo Mbit/s || echo "kpps (offered ${offered} kpps)"), L1 had $share of a host CPU; $where; L1 load $(cut -d' ' -f1 /proc/loadavg)"
+	say "$g $v run $r $t: $val $([ $t = tcp ] && echo "Mbit/s (${offered:-?} retransmits)" || echo "kpps (offered ${offered} kpps)"), L1 had $share of a host CPU; $where; L1 load $(cut -d' ' -f1 /proc/loadavg)"
 	echo "$g $v $r $t $val ${offered:-} share $share | $where" >>"$res/where.txt"
 }
 
