@@ -64,7 +64,7 @@ say() { echo "nested-nics: $*" >&2; }
 l1_cpu_sampler() {
 	local dir=$1 pid='' p st f
 	while [ -z "$pid" ]; do
-		for p in $(pgrep -x qemu-system-x86_64); do
+		for p in $(pgrep -f '^qemu-system-x86_64 '); do
 			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$dir" && pid=$p
 		done
 		sleep 0.2
