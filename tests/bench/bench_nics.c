@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_nics.c - frames per second through each emulated NIC model, driven by a synthetic guest driver (no vCPU). */
+/* bench_nics.c - frames per second through each emulated NIC model, driven by a synthetic guest driver (no vCPU); alone, or through netd's switch. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,10 @@
 #include "common/log.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/e1000.h"
+#include "vmm/hw/e1000_regs.h"
 #include "vmm/hw/rtl8139.h"
+#include "vmm/hw/rtl8139_regs.h"
+#include "vmm/net/backend.h"
 #include "vmm/pci.h"
 #include "vmm/vm.h"
 
@@ -23,6 +27,14 @@
  * (bench_shm measures those). Cases: {e1000, rtl8139c (8139too path),
  * rtl8139 (C+ rings)} x {tx, rx} x {64, 1500} bytes. BENCH_SECONDS sets
  * the measured time per case (default 1); the best of 3 runs is printed.
+ *
+ * `bench_nics --fabric NETD_SOCKET NETWORK` (tests/bench/virtio-net.sh
+ * runs it against a private netd): per model, two NICs made as loom-vmm
+ * makes them (the model's create(): its I/O thread, netd's shm port), A's
+ * driver keeping its TX ring full of frames for B, B's driver handing its
+ * RX buffers back; this thread is both drivers, the models' I/O threads
+ * and netd's data path do the rest. The figure is the frames B's model
+ * delivered per second (BENCH nic.fabric.MODEL.SIZE), one run per case.
  */
 enum {
 	RAM = 64 << 20,
@@ -311,6 +323,251 @@ static double cp_case(bool tx, size_t len, double secs)
 	return (double)n / (t - t0);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Through the fabric: two NICs on netd's switch, each with its I/O thread. */
+
+static const uint8_t mac_b[6] = { 0x52, 0x4c, 0xfa, 0xb0, 0, 2 };
+
+struct fab {
+	struct env e;
+	struct pci_dev *dev;
+	unsigned int pos;	/* the driver's ring position */
+	unsigned int seen;	/* B: where the chip was at the last refill */
+};
+
+/* A NIC as loom-vmm makes it (the nic_models[] create()) on netd's NET. */
+static int fab_open(struct fab *f, const char *model, const char *sock,
+		    const char *net, const char *port, const uint8_t *m)
+{
+	struct nic_config cfg = { .backend = "shm", .netd_sock = sock };
+	int r;
+
+	env_init(&f->e);
+	snprintf(cfg.net, sizeof(cfg.net), "%s", net);
+	snprintf(cfg.port, sizeof(cfg.port), "%s", port);
+	snprintf(cfg.model, sizeof(cfg.model), "%s", model);
+	memcpy(cfg.mac, m, 6);
+	r = strcmp(model, "e1000") ? rtl8139_create(&f->e.vm, &cfg) :
+				     e1000_create(&f->e.vm, &cfg);
+	if (r)
+		return r;
+	for (unsigned int i = 1; i < PCI_MAX_DEVS && !f->dev; i++)
+		f->dev = f->e.bus.devs[i];
+	if (!f->dev)
+		return -ENODEV;
+	env_map(&f->e, f->dev);
+	f->pos = 0;
+	return 0;
+}
+
+static void fab_close(struct fab *f)
+{
+	pci_bus_destroy(&f->e.bus);
+	vm_destroy(&f->e.vm);
+	memset(f, 0, sizeof(*f));
+}
+
+static uint64_t fab_rx_frames(struct fab *f, const char *model)
+{
+	struct hw_nic_stats st;
+
+	/* The device structs start with their pci_dev. */
+	if (!strcmp(model, "e1000"))
+		e1000_stats((struct e1000 *)(void *)f->dev, &st);
+	else
+		rtl8139_stats((struct rtl8139 *)(void *)f->dev, &st);
+	return st.rx_frames;
+}
+
+/* e1000: A's 256 TX descriptors of frames for B, B's 256 RX buffers. */
+static void fab_e1000_setup(struct fab *a, struct fab *b, size_t len)
+{
+	uint8_t fr[1600];
+
+	frame(fr, len);
+	memcpy(fr, mac_b, 6);
+	for (unsigned int i = 0; i < 256; i++) {
+		uint8_t *td = ram(&a->e, RING + 16 * i, 16);
+
+		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
+		put_le(td, BUFS + 2048 * i, 8);
+		put_le(td + 8, len, 2);
+		td[11] = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS |
+			 E1000_TXD_CMD_RS;
+		put_le(ram(&b->e, RING + 16 * i, 8), BUFS + 2048 * i, 8);
+	}
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + E1000_TDBAL, RING, 4);
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + E1000_TDLEN, 256 * 16, 4);
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + E1000_TCTL, E1000_TCTL_EN, 4);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + E1000_RDBAL, RING, 4);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + E1000_RDLEN, 256 * 16, 4);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + E1000_RDT, 255, 4);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + E1000_RCTL,
+	   E1000_RCTL_EN | E1000_RCTL_SECRC | E1000_RCTL_UPE, 4);
+}
+
+/*
+ * One round of both drivers, as Linux's batches them: A fills what TDH
+ * freed once 32 are free, B hands buffers back once 32 are used.
+ */
+static void fab_e1000_step(struct fab *a, struct fab *b)
+{
+	unsigned int tdh = rd(&a->e, VM_IO_MMIO, a->e.mmio + E1000_TDH, 4);
+	unsigned int free_n = (tdh + 255 - a->pos) % 256;
+	unsigned int rdh;
+
+	if (free_n >= 32) {
+		a->pos = (a->pos + free_n) % 256;
+		wr(&a->e, VM_IO_MMIO, a->e.mmio + E1000_TDT, a->pos, 4);
+	}
+	(void)rd(&a->e, VM_IO_MMIO, a->e.mmio + E1000_ICR, 4);
+	rdh = rd(&b->e, VM_IO_MMIO, b->e.mmio + E1000_RDH, 4);
+	if ((rdh + 256 - b->seen) % 256 >= 32) {
+		wr(&b->e, VM_IO_MMIO, b->e.mmio + E1000_RDT, (rdh + 255) % 256,
+		   4);
+		b->seen = rdh;
+	}
+	(void)rd(&b->e, VM_IO_MMIO, b->e.mmio + E1000_ICR, 4);
+}
+
+/* 8139too: A's four TX slots, B's 32 KiB ring read up to CBR. */
+static void fab_too_setup(struct fab *a, struct fab *b, size_t len)
+{
+	uint8_t fr[1600];
+
+	frame(fr, len);
+	memcpy(fr, mac_b, 6);
+	for (unsigned int i = 0; i < 4; i++) {
+		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
+		wr(&a->e, VM_IO_PIO, a->e.pio + RTL_TSAD0 + 4 * i,
+		   BUFS + 2048 * i, 4);
+	}
+	wr(&a->e, VM_IO_PIO, a->e.pio + RTL_CR, RTL_CR_TE, 1);
+	wr(&b->e, VM_IO_PIO, b->e.pio + RTL_RBSTART, RING, 4);
+	wr(&b->e, VM_IO_PIO, b->e.pio + RTL_CR, RTL_CR_RE, 1);
+	wr(&b->e, VM_IO_PIO, b->e.pio + RTL_RCR, RTL_RCR_AAP | RTL_RCR_WRAP |
+		   2u << RTL_RCR_RBLEN_SHIFT, 4);
+	for (unsigned int i = 0; i < 4; i++)
+		wr(&a->e, VM_IO_PIO, a->e.pio + RTL_TSD0 + 4 * i,
+		   (uint32_t)len, 4);
+	a->pos = (unsigned int)len;
+}
+
+static void fab_too_step(struct fab *a, struct fab *b)
+{
+	unsigned int cbr;
+
+	for (unsigned int i = 0; i < 4; i++)
+		if (rd(&a->e, VM_IO_PIO, a->e.pio + RTL_TSD0 + 4 * i, 4) &
+		    RTL_TSD_OWN)
+			wr(&a->e, VM_IO_PIO, a->e.pio + RTL_TSD0 + 4 * i,
+			   a->pos, 4);
+	wr(&a->e, VM_IO_PIO, a->e.pio + RTL_ISR, 0xffff, 2);
+	cbr = rd(&b->e, VM_IO_PIO, b->e.pio + RTL_CBR, 2);
+	if (cbr != b->seen) {
+		wr(&b->e, VM_IO_PIO, b->e.pio + RTL_CAPR, (cbr - 16) & 0xffff, 2);
+		b->seen = cbr;
+	}
+	wr(&b->e, VM_IO_PIO, b->e.pio + RTL_ISR, 0xffff, 2);
+}
+
+/* C+: 64-descriptor rings; the driver gives back whatever the chip owns not. */
+static void fab_cp_setup(struct fab *a, struct fab *b, size_t len)
+{
+	uint8_t fr[1600];
+
+	frame(fr, len);
+	memcpy(fr, mac_b, 6);
+	for (unsigned int i = 0; i < 64; i++) {
+		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
+		put_le(ram(&a->e, RING + 16 * i, 4), 0, 4);
+		put_le(ram(&a->e, RING + 16 * i + 8, 8), BUFS + 2048 * i, 8);
+		put_le(ram(&b->e, RING + 16 * i, 4), 0, 4);
+		put_le(ram(&b->e, RING + 16 * i + 8, 8), BUFS + 2048 * i, 8);
+	}
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + RTL_CPCMD, RTL_CPCMD_TXEN, 2);
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + RTL_TSAD0, RING, 4);
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + RTL_CR, RTL_CR_TE, 1);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + RTL_CPCMD, RTL_CPCMD_RXEN, 2);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + RTL_RDSAR, RING, 4);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + RTL_CR, RTL_CR_RE, 1);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + RTL_RCR, RTL_RCR_AAP, 4);
+	a->pos = (unsigned int)len;
+}
+
+static void fab_cp_give(struct fab *f, uint32_t bits)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		uint8_t *d = ram(&f->e, RING + 16 * i, 4);
+		uint32_t o1 = __atomic_load_n((uint32_t *)(void *)d,
+					      __ATOMIC_ACQUIRE);
+
+		if (!(o1 & RTL_CPD_OWN))
+			__atomic_store_n((uint32_t *)(void *)d, RTL_CPD_OWN |
+					 (i == 63 ? RTL_CPD_EOR : 0) | bits,
+					 __ATOMIC_RELEASE);
+	}
+}
+
+static void fab_cp_step(struct fab *a, struct fab *b)
+{
+	fab_cp_give(a, RTL_CPD_FS | RTL_CPD_LS | a->pos);
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + RTL_TPPOLL, RTL_TPPOLL_NPQ, 1);
+	wr(&a->e, VM_IO_MMIO, a->e.mmio + RTL_ISR, 0xffff, 2);
+	fab_cp_give(b, 1536);
+	wr(&b->e, VM_IO_MMIO, b->e.mmio + RTL_ISR, 0xffff, 2);
+}
+
+static int fabric_main(const char *sock, const char *net, double secs)
+{
+	static const struct {
+		const char *name;
+		void (*setup)(struct fab *a, struct fab *b, size_t len);
+		void (*step)(struct fab *a, struct fab *b);
+	} models[] = {
+		{ "e1000", fab_e1000_setup, fab_e1000_step },
+		{ "rtl8139c", fab_too_setup, fab_too_step },
+		{ "rtl8139", fab_cp_setup, fab_cp_step },
+	};
+	static const size_t sizes[2] = { 64, 1500 };
+	static struct fab a, b;
+	uint64_t n0;
+	double t0, t;
+	int r;
+
+	for (unsigned int m = 0; m < 3; m++)
+		for (unsigned int z = 0; z < 2; z++) {
+			r = fab_open(&a, models[m].name, sock, net, "bench-a",
+				     mac);
+			if (!r)
+				r = fab_open(&b, models[m].name, sock, net,
+					     "bench-b", mac_b);
+			if (r) {
+				fprintf(stderr, "%s on %s via %s: %s\n",
+					models[m].name, net, sock, strerror(-r));
+				return 1;
+			}
+			models[m].setup(&a, &b, sizes[z]);
+			/* Warm-up: rings, pages, netd's data path running. */
+			for (t0 = now_s(); now_s() - t0 < 0.2;)
+				models[m].step(&a, &b);
+			n0 = fab_rx_frames(&b, models[m].name);
+			t0 = now_s();
+			do {
+				models[m].step(&a, &b);
+				t = now_s() - t0;
+			} while (t < secs);
+			printf("BENCH nic.fabric.%s.%zuB %.0f frames/s\n",
+			       models[m].name, sizes[z],
+			       (double)(fab_rx_frames(&b, models[m].name) - n0) /
+				       t);
+			fflush(stdout);
+			fab_close(&a);
+			fab_close(&b);
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -329,6 +586,8 @@ int main(int argc, char **argv)
 	log_max_level = LOG_ERR;
 	if (secs <= 0)
 		secs = 1.0;
+	if (argc == 4 && !strcmp(argv[1], "--fabric"))
+		return fabric_main(argv[2], argv[3], secs);
 	for (m = 0; m < 3; m++)
 		for (dir = 0; dir < 2; dir++)
 			for (z = 0; z < 2; z++) {

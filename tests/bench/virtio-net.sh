@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# virtio-net.sh - `make bench`: two virtio-net devices through a private loom-netd's switch (build/tests/bench/bench_virtio_net), BENCH lines.
+# virtio-net.sh - `make bench`: two virtio-net devices through a private loom-netd's switch (build/tests/bench/bench_virtio_net), then two of each emulated NIC (bench_nics --fabric), BENCH lines.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 bench=build/tests/bench/bench_virtio_net
@@ -23,6 +23,12 @@ build/loom net create bench --mode switch >/dev/null || {
 	exit 1
 }
 "$bench" "$work/run/netd.sock" bench && build/loom port list bench >&2
+# e1000, 8139too and C+ pairs the same way (bench_nics --fabric).
+if [ -x build/tests/bench/bench_nics ]; then
+	build/tests/bench/bench_nics --fabric "$work/run/netd.sock" bench
+else
+	echo "build/tests/bench/bench_nics not built: no nic.fabric figures" >&2
+fi
 # The same devices on a bridge network (netd's TAPs, the kernel's bridge):
 # virtio-net's userspace TAP path, as where /dev/vhost-net is missing.
 if [ "$(id -u)" = 0 ] && build/loom net create bbench --mode bridge \
