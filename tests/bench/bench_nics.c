@@ -379,17 +379,24 @@ static uint64_t fab_rx_frames(struct fab *f, const char *model)
 	return st.rx_frames;
 }
 
-/* e1000: A's 256 TX descriptors of frames for B, B's 256 RX buffers. */
-static void fab_e1000_setup(struct fab *a, struct fab *b, size_t len)
+/* A's driver: N frames of LEN bytes for B in its buffers (BUFS + 2 KiB * i). */
+static void fab_tx_frames(struct fab *a, size_t len, unsigned int n)
 {
 	uint8_t fr[1600];
 
 	frame(fr, len);
 	memcpy(fr, mac_b, 6);
+	for (unsigned int i = 0; i < n; i++)
+		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
+}
+
+/* e1000: A's 256 TX descriptors of frames for B, B's 256 RX buffers. */
+static void fab_e1000_setup(struct fab *a, struct fab *b, size_t len)
+{
+	fab_tx_frames(a, len, 256);
 	for (unsigned int i = 0; i < 256; i++) {
 		uint8_t *td = ram(&a->e, RING + 16 * i, 16);
 
-		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
 		put_le(td, BUFS + 2048 * i, 8);
 		put_le(td + 8, len, 2);
 		td[11] = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS |
@@ -433,12 +440,8 @@ static void fab_e1000_step(struct fab *a, struct fab *b)
 /* 8139too: A's four TX slots, B's 32 KiB ring read up to CBR. */
 static void fab_too_setup(struct fab *a, struct fab *b, size_t len)
 {
-	uint8_t fr[1600];
-
-	frame(fr, len);
-	memcpy(fr, mac_b, 6);
+	fab_tx_frames(a, len, 4);
 	for (unsigned int i = 0; i < 4; i++) {
-		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
 		wr(&a->e, VM_IO_PIO, a->e.pio + RTL_TSAD0 + 4 * i,
 		   BUFS + 2048 * i, 4);
 	}
@@ -474,12 +477,8 @@ static void fab_too_step(struct fab *a, struct fab *b)
 /* C+: 64-descriptor rings; the driver gives back whatever the chip owns not. */
 static void fab_cp_setup(struct fab *a, struct fab *b, size_t len)
 {
-	uint8_t fr[1600];
-
-	frame(fr, len);
-	memcpy(fr, mac_b, 6);
+	fab_tx_frames(a, len, 64);
 	for (unsigned int i = 0; i < 64; i++) {
-		memcpy(ram(&a->e, BUFS + 2048 * i, len), fr, len);
 		put_le(ram(&a->e, RING + 16 * i, 4), 0, 4);
 		put_le(ram(&a->e, RING + 16 * i + 8, 8), BUFS + 2048 * i, 8);
 		put_le(ram(&b->e, RING + 16 * i, 4), 0, 4);
