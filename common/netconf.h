@@ -60,6 +60,7 @@ enum netconf_limits {
 	NETCONF_DHCP_HOSTS_MAX = 1024, /* static hosts per network */
 	NETCONF_DHCP_POOL_MAX = 65536, /* addresses in a DHCP range */
 	NETCONF_DHCP_NTP_MAX = 4,
+	NETCONF_DHCP_ROUTES_MAX = 16, /* option 121 routes (services/dhcp.h) */
 	NETCONF_DHCP_LEASE_MIN = 60,	  /* seconds */
 	NETCONF_DHCP_LEASE_MAX = 2592000, /* 30 days */
 	NETCONF_DNS_UPSTREAM_MAX = 4,
@@ -189,6 +190,12 @@ struct netconf_dhcp_host {
 	char *name;
 };
 
+/* A classless static route (option 121): @to "NET/PREFIX" via @via. */
+struct netconf_dhcp_route {
+	char *to;
+	char *via;
+};
+
 struct netconf_dhcp {
 	bool *enabled;
 	char *range;
@@ -197,6 +204,8 @@ struct netconf_dhcp {
 	uint32_t host_count;
 	char **ntp;
 	uint32_t ntp_count;
+	struct netconf_dhcp_route *routes;
+	uint32_t route_count;
 };
 
 struct netconf_dns {

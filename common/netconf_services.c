@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,18 @@ static const cyaml_schema_value_t dhcp_host_entry = {
 			dhcp_host_fields),
 };
 
+static const cyaml_schema_field_t dhcp_route_fields[] = {
+    CYAML_FIELD_STRING_PTR("to", CYAML_FLAG_DEFAULT, struct netconf_dhcp_route,
+			   to, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("via", CYAML_FLAG_DEFAULT,
+			   struct netconf_dhcp_route, via, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_END};
+
+static const cyaml_schema_value_t dhcp_route_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct netconf_dhcp_route,
+			dhcp_route_fields),
+};
+
 const cyaml_schema_field_t netconf_dhcp_fields[] = {
     CYAML_FIELD_BOOL_PTR("enabled", CYAML_FLAG_OPTIONAL, struct netconf_dhcp,
 			 enabled),
@@ -46,6 +59,10 @@ const cyaml_schema_field_t netconf_dhcp_fields[] = {
     CYAML_FIELD_SEQUENCE_COUNT("ntp", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 			       struct netconf_dhcp, ntp, ntp_count, &addr_entry,
 			       0, NETCONF_DHCP_NTP_MAX),
+    CYAML_FIELD_SEQUENCE_COUNT("routes",
+			       CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+			       struct netconf_dhcp, routes, route_count,
+			       &dhcp_route_entry, 0, NETCONF_DHCP_ROUTES_MAX),
     CYAML_FIELD_END};
 
 
@@ -248,6 +265,28 @@ static int dhcp_validate(const struct netconf_net *net,
 					       "'%.64s' is not an IPv4 address",
 					       c->ntp[i] ? c->ntp[i] : "");
 	}
+	for (uint32_t i = 0; i < c->route_count; i++) {
+		const struct netconf_dhcp_route *r = &c->routes[i];
+		struct inet_cidr to;
+
+		netconf_path_index(q, path, "routes", i);
+		netconf_path_field(p, q, "to");
+		if (!r->to || inet_cidr_parse(r->to, &to) ||
+		    to.family != AF_INET ||
+		    (to.prefix < 32 &&
+		     (inet_v4_u32(&to) & (0xffffffffu >> to.prefix))))
+			return netconf_err_set(err, p,
+					       "'%.64s' is not an IPv4 NET/PREFIX "
+					       "without host bits",
+					       r->to ? r->to : "");
+		netconf_path_field(p, q, "via");
+		if (!r->via || v4_in_subnet(r->via, sub, &ip))
+			return netconf_err_set(err, p,
+					       "'%.64s' is not an address in "
+					       "subnet %s",
+					       r->via ? r->via : "",
+					       net->subnet);
+	}
 	return 0;
 }
 
@@ -319,6 +358,11 @@ void netconf_services_clear(struct netconf_net *net)
 		}
 		free(c->hosts);
 		strv_free(c->ntp, c->ntp_count);
+		for (uint32_t i = 0; i < c->route_count; i++) {
+			free(c->routes[i].to);
+			free(c->routes[i].via);
+		}
+		free(c->routes);
 		free(c);
 	}
 	if (s) {
@@ -382,6 +426,16 @@ int netconf_services_to_json(const struct netconf_net *net, json_t *o)
 		if (c->ntp_count)
 			json_object_set_new(d, "ntp",
 					    strv_json(c->ntp, c->ntp_count));
+		if (c->route_count) {
+			json_t *r = json_array();
+
+			for (uint32_t i = 0; r && i < c->route_count; i++)
+				json_array_append_new(
+				    r, json_pack("{s:s,s:s}", "to",
+						 c->routes[i].to, "via",
+						 c->routes[i].via));
+			json_object_set_new(d, "routes", r);
+		}
 		rc |= json_object_set_new(o, "dhcp", d);
 	}
 	if (s) {
@@ -461,10 +515,25 @@ static int jstrv(const json_t *v, char ***dst, uint32_t *count, uint32_t max,
 	return 0;
 }
 
-static int host_parse_json(const json_t *j, struct netconf_dhcp_host *h,
-			   const char *path, struct netconf_error *err)
+/* One string field of an object read by strings_parse_json(). */
+struct jstr_field {
+	const char *key;
+	size_t off; /* of its char * in the struct */
+	bool required;
+};
+
+/*
+ * An object whose fields are all strings (a static host, a route) into
+ * the struct at @base, as @fields say; @schema names the fields in the
+ * error for an unknown one.
+ */
+static int strings_parse_json(const json_t *j, void *base,
+			      const struct jstr_field *fields,
+			      const cyaml_schema_field_t *schema,
+			      const char *path, struct netconf_error *err)
 {
 	char p[NETCONF_PATH_LEN];
+	const struct jstr_field *f;
 	const char *key;
 	json_t *v;
 	int rc;
@@ -474,31 +543,75 @@ static int host_parse_json(const json_t *j, struct netconf_dhcp_host *h,
 	json_object_foreach((json_t *)j, key, v)
 	{
 		netconf_path_field(p, path, key);
-		if (!strcmp(key, "mac"))
-			rc = jstr(v, &h->mac, p, err);
-		else if (!strcmp(key, "address"))
-			rc = jstr(v, &h->address, p, err);
-		else if (!strcmp(key, "name"))
-			rc = jstr(v, &h->name, p, err);
-		else
-			return netconf_err_unknown_field(err, p,
-							 dhcp_host_fields, key);
+		for (f = fields; f->key && strcmp(f->key, key); f++)
+			;
+		if (!f->key)
+			return netconf_err_unknown_field(err, p, schema, key);
+		rc = jstr(v, (char **)((char *)base + f->off), p, err);
 		if (rc)
 			return rc;
 	}
-	if (!h->mac || !h->address)
-		return netconf_err_set(err, path, "missing field '%s'",
-				       h->mac ? "address" : "mac");
+	for (f = fields; f->key; f++)
+		if (f->required && !*(char **)((char *)base + f->off))
+			return netconf_err_set(err, path, "missing field '%s'",
+					       f->key);
+	return 0;
+}
+
+static const struct jstr_field host_jfields[] = {
+	{ "mac", offsetof(struct netconf_dhcp_host, mac), true },
+	{ "address", offsetof(struct netconf_dhcp_host, address), true },
+	{ "name", offsetof(struct netconf_dhcp_host, name), false },
+	{ NULL, 0, false },
+};
+
+static const struct jstr_field route_jfields[] = {
+	{ "to", offsetof(struct netconf_dhcp_route, to), true },
+	{ "via", offsetof(struct netconf_dhcp_route, via), true },
+	{ NULL, 0, false },
+};
+
+/* A list of string objects (@what: "hosts", "routes") into *@arr. */
+static int objects_parse_json(const json_t *v, void **arr, uint32_t *count,
+			      size_t elem, uint32_t max, const char *what,
+			      const struct jstr_field *fields,
+			      const cyaml_schema_field_t *schema,
+			      const char *path, struct netconf_error *err)
+{
+	char q[NETCONF_PATH_LEN];
+	json_t *e;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(v) || json_array_size(v) > max)
+		return netconf_err_set(err, path,
+				       "must be a list of at most %u %s", max,
+				       what);
+	if (*arr)
+		return netconf_err_set(err, path, "is given twice");
+	if (!json_array_size(v))
+		return 0;
+	*arr = calloc(json_array_size(v), elem);
+	if (!*arr)
+		return -ENOMEM;
+	json_array_foreach(v, i, e)
+	{
+		netconf_path_fmt(q, "%s[%zu]", path, i);
+		(*count)++;
+		rc = strings_parse_json(e, (char *)*arr + i * elem, fields,
+					schema, q, err);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
 static int dhcp_parse_json(const json_t *j, struct netconf_dhcp *c,
 			   const char *path, struct netconf_error *err)
 {
-	char p[NETCONF_PATH_LEN], q[NETCONF_PATH_LEN];
+	char p[NETCONF_PATH_LEN];
 	const char *key;
-	json_t *v, *e;
-	size_t i;
+	json_t *v;
 	int rc = 0;
 
 	json_object_foreach((json_t *)j, key, v)
@@ -520,26 +633,19 @@ static int dhcp_parse_json(const json_t *j, struct netconf_dhcp *c,
 			rc = jstrv(v, &c->ntp, &c->ntp_count,
 				   NETCONF_DHCP_NTP_MAX, p, err);
 		} else if (!strcmp(key, "hosts")) {
-			if (!json_is_array(v) ||
-			    json_array_size(v) > NETCONF_DHCP_HOSTS_MAX)
-				return netconf_err_set(
-				    err, p, "must be a list of at most %d hosts",
-				    NETCONF_DHCP_HOSTS_MAX);
-			if (c->hosts)
-				return netconf_err_set(err, p, "is given twice");
-			if (!json_array_size(v))
-				continue;
-			c->hosts = calloc(json_array_size(v), sizeof(*c->hosts));
-			if (!c->hosts)
-				return -ENOMEM;
-			json_array_foreach(v, i, e)
-			{
-				netconf_path_fmt(q, "%s[%zu]", p, i);
-				c->host_count++;
-				rc = host_parse_json(e, &c->hosts[i], q, err);
-				if (rc)
-					return rc;
-			}
+			rc = objects_parse_json(v, (void **)&c->hosts,
+						&c->host_count,
+						sizeof(*c->hosts),
+						NETCONF_DHCP_HOSTS_MAX, "hosts",
+						host_jfields, dhcp_host_fields,
+						p, err);
+		} else if (!strcmp(key, "routes")) {
+			rc = objects_parse_json(v, (void **)&c->routes,
+						&c->route_count,
+						sizeof(*c->routes),
+						NETCONF_DHCP_ROUTES_MAX, "routes",
+						route_jfields, dhcp_route_fields,
+						p, err);
 		} else {
 			return netconf_err_unknown_field(err, p, netconf_dhcp_fields,
 							 key);

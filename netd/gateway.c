@@ -15,8 +15,7 @@
 #include "common/inet.h"
 #include "common/log.h"
 #include "loom/control.h"
-#include "netd/netd.h"
-#include "netd/service.h"
+#include "netd/gateway_priv.h"
 #include "services/arp_icmp.h"
 #include "services/dhcp.h"
 #include "services/dns.h"
@@ -25,44 +24,6 @@
 #include "services/ipframe.h"
 
 LOG_MODULE("netd-gateway");
-
-/*
- * Threads (docs/architecture.md, "Gateway services"): the data-path thread
- * answers ARP/ICMP/NDP inside the port's send and queues DHCP and DNS
- * frames; this file runs on the control thread's loop. Per wake-up it
- * takes at most NETD_GW_BATCH requests, builds every reply, appends the
- * changed leases to the lease journal with one fdatasync (group commit:
- * services/lease_journal.h) and only then queues the replies, so an ACK
- * never leaves before its lease is on disk.
- */
-enum {
-	/* Requests per wake-up, so ACKs per fdatasync at most (group commit). */
-	NETD_GW_BATCH = 256,
-	/* A DHCP reply's frame: options are bounded (services/dhcp.h), far
-	 * below this; the pending buffer need not hold frame_max each. */
-	NETD_GW_REPLY_MAX = 4096,
-	NETD_GW_TICK_MS = 250,
-	NETD_GW_RA_MS = 60000,
-};
-
-struct netd_gw {
-	struct netd *d;
-	struct netd_net *n;
-	struct gateway *gw;
-	int port_id;
-	struct netd_dp_port *dp;
-	struct dhcp_server *dhcp;
-	struct dns_server *dns;
-	struct evloop_timer *tick;
-	uint64_t last_dhcp_tick, last_ra;
-	size_t frame_max;
-	uint8_t *in;
-	size_t reply_max; /* a pending reply's slot: frame_max, at most NETD_GW_REPLY_MAX */
-	uint8_t *pending; /* NETD_GW_BATCH replies waiting for the commit */
-	size_t pending_len[NETD_GW_BATCH];
-	unsigned int npending;
-	char lease_path[512];
-};
 
 static uint32_t be32_of(const uint8_t *p)
 {
@@ -134,14 +95,52 @@ static int gw_addr4(void *arg, const char *name, uint32_t *ip)
 	return -ENOENT;
 }
 
+/*
+ * The SLAAC address a host with @mac forms on the gateway's /64: the prefix
+ * and the modified EUI-64 of the MAC (RFC 4862, RFC 4291 2.5.1), which is
+ * what Linux does by default (addr_gen_mode 0). A guest with privacy or
+ * stable-privacy addresses has others, which netd cannot know.
+ */
+static void slaac_eui64(const uint8_t prefix[16], const uint8_t mac[6],
+			uint8_t ip[16])
+{
+	memcpy(ip, prefix, 8);
+	ip[8] = mac[0] ^ 0x02;
+	ip[9] = mac[1];
+	ip[10] = mac[2];
+	ip[11] = 0xff;
+	ip[12] = 0xfe;
+	ip[13] = mac[3];
+	ip[14] = mac[4];
+	ip[15] = mac[5];
+}
+
 static int gw_addr6(void *arg, const char *name, uint8_t ip[16])
 {
 	struct netd_gw *g = arg;
 	const struct gateway_config *c = gateway_config_get(g->gw);
+	uint8_t mac[6];
 
-	if (!strcmp(name, "gateway") && c->has_ip6) {
+	if (!c->has_ip6)
+		return -ENOENT;
+	if (!strcmp(name, "gateway")) {
 		memcpy(ip, c->ip6, 16);
 		return 0;
+	}
+	if (c->prefix6 > 64) /* no SLAAC on a longer prefix */
+		return -ENOENT;
+	if (g->dhcp &&
+	    !dhcp_server_mac_of(g->dhcp, name, (uint64_t)time(NULL), mac)) {
+		slaac_eui64(c->ip6, mac, ip);
+		return 0;
+	}
+	for (int i = 0; i < NETD_VMS_MAX; i++) {
+		struct netd_vmport *vm = g->d->vms[i];
+
+		if (vm && vm->net == g->n && !strcmp(vm->name, name)) {
+			slaac_eui64(c->ip6, vm->mac, ip);
+			return 0;
+		}
 	}
 	return -ENOENT;
 }
@@ -473,6 +472,18 @@ static int dhcp_setup(struct netd_gw *g, const struct netconf_net *nc,
 		}
 		c.hosts = hosts;
 		c.nhosts = dc->host_count;
+		/* Option 121 (validated by netconf: IPv4, via in the subnet). */
+		for (uint32_t i = 0; i < dc->route_count &&
+				     c.nroutes < DHCP_ROUTES_MAX; i++) {
+			struct inet_cidr to, via;
+
+			if (inet_cidr_parse(dc->routes[i].to, &to) ||
+			    inet_addr_parse(dc->routes[i].via, &via))
+				continue;
+			c.routes[c.nroutes].net = inet_v4_u32(&to);
+			c.routes[c.nroutes].prefix = (uint8_t)to.prefix;
+			c.routes[c.nroutes++].gw = inet_v4_u32(&via);
+		}
 	}
 	lease_path_of(g->d, g->n->conf.name, g->lease_path,
 		      sizeof(g->lease_path));
@@ -786,17 +797,6 @@ static int netd_gw_apply(struct netd *d, struct netd_net *n,
 	return ret;
 }
 
-static void ip4_str(uint32_t ip, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255);
-}
-
-static void mac_str(const uint8_t *m, char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
-}
 
 struct gateway *netd_gw_gateway(struct netd_gw *g)
 {
@@ -808,337 +808,6 @@ int netd_gw_addr4(struct netd_net *n, const char *name, uint32_t *ip)
 	return n->gw ? gw_addr4(n->gw, name, ip) : -ENOENT;
 }
 
-json_t *netd_gw_port_status(struct netd_net *n)
-{
-	struct netd_gw *g = n->gw;
-	const struct gateway_config *gc;
-	struct gateway_stats st;
-	char mac[18];
-	json_t *j;
-
-	if (!g)
-		return NULL;
-	gc = gateway_config_get(g->gw);
-	gateway_stats_get(g->gw, &st);
-	mac_str(gc->mac, mac, sizeof(mac));
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:o}", "net",
-		      n->conf.name, "name", "gateway", "backend", "gateway",
-		      "model", "gateway", "mac", mac, "address", n->conf.gateway, "vlan",
-		      SWITCH_VLAN_DEFAULT, "state", "up", "port_id",
-		      g->port_id,
-		      "counters", netd_port_counters(n->sw, (uint32_t)g->port_id));
-	if (j)
-		json_object_set_new(
-			j, "services",
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}",
-				  "arp_replies", (json_int_t)st.arp_replies,
-				  "icmp_replies", (json_int_t)st.icmp_replies,
-				  "ndp_replies", (json_int_t)st.ndp_replies,
-				  "dhcp_dns_requests",
-				  (json_int_t)st.ctl_queued, "malformed",
-				  (json_int_t)st.malformed, "queue_full",
-				  (json_int_t)(st.ctl_full + st.out_full),
-				  "not_for_us", (json_int_t)st.not_for_us,
-				  "dhcp", g->dhcp != NULL));
-	if (j && g->dhcp) {
-		struct dhcp_stats ds;
-
-		dhcp_server_stats_get(g->dhcp, &ds);
-		json_object_set_new(
-			j, "dhcp",
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "offers",
-				  (json_int_t)ds.offers, "acks",
-				  (json_int_t)ds.acks, "naks",
-				  (json_int_t)ds.naks, "pool_empty",
-				  (json_int_t)ds.pool_empty, "port_limit",
-				  (json_int_t)ds.port_limit, "ignored",
-				  (json_int_t)ds.ignored, "commits",
-				  (json_int_t)ds.commits, "commit_errors",
-				  (json_int_t)ds.commit_errors));
-	}
-	return j;
-}
-
-/* The leases of @n as a JSON array (BOUND and DECLINED). */
-static json_t *netd_gw_leases(struct netd_net *n)
-{
-	json_t *arr = json_array();
-	struct lease_table *t;
-	uint64_t now = (uint64_t)time(NULL);
-
-	if (!n->gw || !n->gw->dhcp)
-		return arr;
-	t = dhcp_server_leases(n->gw->dhcp);
-	for (uint32_t i = 0; i < t->cap; i++) {
-		const struct lease *l = &t->slots[i];
-		char ip[16], mac[18];
-
-		if (!l->key_len ||
-		    (l->state != LEASE_BOUND && l->state != LEASE_DECLINED))
-			continue;
-		ip4_str(l->ip, ip, sizeof(ip));
-		mac_str(l->mac, mac, sizeof(mac));
-		json_array_append_new(
-			arr,
-			json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "net",
-				  n->conf.name, "mac", mac, "address", ip,
-				  "host", l->is_static && l->static_name[0] ?
-						  l->static_name :
-						  l->host,
-				  "port", l->port, "expiry",
-				  (json_int_t)l->expiry, "expires_in",
-				  (json_int_t)(l->expiry > now ?
-							l->expiry - now :
-							0),
-				  "state",
-				  l->expiry > now ? lease_state_name(l->state) :
-						    "expired"));
-	}
-	return arr;
-}
-
-/*
- * Free the lease of MAC or address @what, on disk before it returns.
- * Return: 0, -ENOENT, -EINVAL, -EIO.
- */
-static int netd_gw_lease_release(struct netd_net *n, const char *what, char *err,
-			  size_t errlen)
-{
-	unsigned int m[6];
-	uint8_t mac[6];
-	struct in_addr a;
-	int ret;
-
-	if (!n->gw || !n->gw->dhcp) {
-		snprintf(err, errlen, "network '%s' has no DHCP server",
-			 n->conf.name);
-		return -ENOENT;
-	}
-	if (sscanf(what, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
-		   &m[4], &m[5]) == 6) {
-		for (int i = 0; i < 6; i++)
-			mac[i] = (uint8_t)m[i];
-		ret = dhcp_server_release(n->gw->dhcp, mac, 0);
-	} else if (inet_pton(AF_INET, what, &a) == 1) {
-		ret = dhcp_server_release(n->gw->dhcp, NULL, ntohl(a.s_addr));
-	} else {
-		snprintf(err, errlen, "'%s' is neither a MAC nor an IPv4 address",
-			 what);
-		return -EINVAL;
-	}
-	if (ret) {
-		snprintf(err, errlen, "network '%s' has no lease for %s",
-			 n->conf.name, what);
-		return ret;
-	}
-	ret = dhcp_server_commit(n->gw->dhcp);
-	if (ret) {
-		snprintf(err, errlen, "lease file: %s", strerror(-ret));
-		return -EIO;
-	}
-	return 0;
-}
-
-/*
- * The host's view (--dns-listen): one UDP socket on the control loop for
- * every network. A query goes to the network whose domain (or subnet, for
- * PTR) it names; names of no network get REFUSED, so the host's resolver
- * (systemd-resolved with Domains=~loom, say) keeps forwarding the rest
- * elsewhere. Nothing is forwarded from here.
- */
-static void host_dns_on_query(struct evloop *l, int fd, uint32_t events,
-			      void *arg)
-{
-	struct netd *d = arg;
-	uint8_t in[1500], out[1500];
-
-	/* Bounded: at most 64 datagrams per wake-up. */
-	for (int k = 0; k < 64; k++) {
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
-		struct pkt_view v;
-		struct dns_query q;
-		ssize_t n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT,
-				     (struct sockaddr *)&from, &flen);
-		int len = 0;
-
-		if (n < 0)
-			break;
-		v.data = in;
-		v.len = (size_t)n;
-		if (dns_query_parse(&v, &q))
-			continue;
-		for (unsigned int i = 0; i < d->nnets; i++) {
-			struct netd_gw *g = d->nets[i]->gw;
-
-			if (g && g->dns && dns_server_is_local(g->dns, q.name)) {
-				len = dns_server_query_local(g->dns, &v, out,
-							     sizeof(out));
-				break;
-			}
-		}
-		if (!len) {
-			struct dns_writer w;
-
-			dns_answer_start(&w, out, sizeof(out), &v, &q,
-					 DNS_RCODE_REFUSED, false);
-			len = dns_answer_end(&w, &q);
-		}
-		if (len > 0)
-			sendto(fd, out, (size_t)len, 0,
-			       (struct sockaddr *)&from, flen);
-	}
-}
-
-static int host_dns_start(struct netd *d)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	char addr[64];
-	const char *colon;
-	unsigned int port;
-	int fd, ret;
-
-	d->dns_host_fd = -1;
-	if (!d->dns_listen)
-		return 0;
-	colon = strrchr(d->dns_listen, ':');
-	memset(&ss, 0, sizeof(ss));
-	if (!colon || sscanf(colon + 1, "%u", &port) != 1 || !port ||
-	    port > 65535 || (size_t)(colon - d->dns_listen) >= sizeof(addr))
-		goto bad;
-	memcpy(addr, d->dns_listen, (size_t)(colon - d->dns_listen));
-	addr[colon - d->dns_listen] = 0;
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-	} else if (addr[0] == '[' && addr[strlen(addr) - 1] == ']' &&
-		   (addr[strlen(addr) - 1] = 0,
-		    inet_pton(AF_INET6, addr + 1, &s6->sin6_addr) == 1)) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-	} else {
-		goto bad;
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss,
-			   ss.ss_family == AF_INET ? sizeof(*s4) : sizeof(*s6))) {
-		ret = -errno;
-		log_err(MOD, "--dns-listen %s: %s", d->dns_listen,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return ret;
-	}
-	ret = evloop_fd_add(d->loop, fd, EPOLLIN, host_dns_on_query, d);
-	if (ret < 0) {
-		close(fd);
-		return ret;
-	}
-	d->dns_host_fd = fd;
-	log_info(MOD, "answering the networks' names on %s", d->dns_listen);
-	return 0;
-bad:
-	log_err(MOD, "--dns-listen: '%s' is not ADDR:PORT (127.0.0.1:5353, "
-		"[::1]:5353)", d->dns_listen);
-	return -EINVAL;
-}
-
-static void host_dns_stop(struct netd *d)
-{
-	if (d->dns_host_fd < 0)
-		return;
-	evloop_fd_del(d->loop, d->dns_host_fd);
-	close(d->dns_host_fd);
-	d->dns_host_fd = -1;
-}
-
-/* The argument "net" of a command: NULL when absent, @ret set on error. */
-static struct netd_net *arg_net(struct netd *d, json_t *args, bool required,
-				char *err, int *ret)
-{
-	json_t *v = json_object_get(args, "net");
-	struct netd_net *n;
-
-	*ret = 0;
-	if (!v || json_is_null(v)) {
-		if (required) {
-			snprintf(err, NETD_ERRLEN, "missing argument 'net'");
-			*ret = -EINVAL;
-		}
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		snprintf(err, NETD_ERRLEN,
-			 "argument 'net' must be a network name");
-		*ret = -EINVAL;
-		return NULL;
-	}
-	n = netd_net_find(d, json_string_value(v));
-	if (!n) {
-		snprintf(err, NETD_ERRLEN, "network '%s' does not exist",
-			 json_string_value(v));
-		*ret = -ENOENT;
-	}
-	return n;
-}
-
-/* lease.list {net?}: the DHCP leases of one network or of all. */
-static int cmd_lease_list(struct netd *d, json_t *args, json_t **res,
-			  char *err)
-{
-	struct netd_net *only;
-	json_t *arr;
-	int ret;
-
-	only = arg_net(d, args, false, err, &ret);
-	if (ret)
-		return ret;
-	arr = json_array();
-	if (!arr)
-		return -ENOMEM;
-	for (unsigned int k = 0; k < d->nnets; k++) {
-		json_t *l;
-
-		if (only && d->nets[k] != only)
-			continue;
-		l = netd_gw_leases(d->nets[k]);
-		json_array_extend(arr, l);
-		json_decref(l);
-	}
-	*res = json_pack("{s:o}", "leases", arr);
-	return 0;
-}
-
-/* lease.release {net, lease: MAC or address}: on disk before the reply. */
-static int cmd_lease_release(struct netd *d, json_t *args, json_t **res,
-			     char *err)
-{
-	json_t *v = json_object_get(args, "lease");
-	struct netd_net *n;
-	int ret;
-
-	n = arg_net(d, args, true, err, &ret);
-	if (!n)
-		return ret;
-	if (!json_is_string(v)) {
-		snprintf(err, NETD_ERRLEN,
-			 "argument 'lease' must be a MAC or an IPv4 address");
-		return -EINVAL;
-	}
-	ret = netd_gw_lease_release(n, json_string_value(v), err, NETD_ERRLEN);
-	if (ret == 0)
-		*res = json_object();
-	return ret;
-}
-
-static const struct netd_command gw_commands[] = {
-	{ LOOM_CMD_LEASE_LIST, cmd_lease_list },
-	{ LOOM_CMD_LEASE_RELEASE, cmd_lease_release },
-	{ NULL, NULL },
-};
-
 /*
  * The gateway host of every network with a subnet, as a netd service
  * (service.h). Listed before nat in netd/services.c: nat's net_start
@@ -1146,10 +815,10 @@ static const struct netd_command gw_commands[] = {
  */
 const struct netd_service netd_gateway_service = {
 	.name = "gateway",
-	.start = host_dns_start,
-	.stop = host_dns_stop,
+	.start = netd_host_dns_start,
+	.stop = netd_host_dns_stop,
 	.net_start = netd_gw_create,
 	.net_stop = netd_gw_destroy,
 	.net_apply = netd_gw_apply,
-	.commands = gw_commands,
+	.commands = netd_gw_commands,
 };

@@ -107,6 +107,7 @@ struct netd_dp {
 };
 
 struct evloop;
+struct dns_tcp;
 
 struct netd {
 	/* The control thread's loop (common/evloop.h): the control socket,
@@ -128,7 +129,8 @@ struct netd {
 	unsigned int nclients;
 	struct netd_vmport *vms[NETD_VMS_MAX];
 	const char *dns_listen; /* --dns-listen ADDR:PORT, or NULL */
-	int dns_host_fd;	/* its socket (gateway.c), -1 */
+	int dns_host_fd;	/* its UDP socket (gateway_host_dns.c), -1 */
+	struct dns_tcp *dns_host_tcp; /* and its TCP listener, or NULL */
 };
 
 /* net.c */

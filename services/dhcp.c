@@ -88,7 +88,8 @@ struct dhcp_server *dhcp_server_new(const struct dhcp_server_config *cfg)
 		if (ret < 0)
 			goto free_changed;
 		if (ret > 0)
-			log_warn(MOD, "%s: %d lease lines skipped",
+			log_info(MOD, "%s: %d lease records not restored "
+				 "(addresses no longer served, or damaged)",
 				 s->lease_path, ret);
 		s->journal_open = true;
 	}
@@ -638,6 +639,21 @@ int dhcp_server_addr_of(struct dhcp_server *s, const char *name, uint64_t now,
 	if (!l->is_static && !(l->state == LEASE_BOUND && l->expiry > now))
 		return -ENOENT;
 	*ip = l->ip;
+	return 0;
+}
+
+int dhcp_server_mac_of(struct dhcp_server *s, const char *name, uint64_t now,
+		       uint8_t mac[6])
+{
+	struct lease *l = lease_by_name(&s->t, name);
+
+	if (l && l->is_static && l->static_name[0]) {
+		memcpy(mac, l->static_mac, 6);
+		return 0;
+	}
+	if (!l || !(l->state == LEASE_BOUND && l->expiry > now))
+		return -ENOENT;
+	memcpy(mac, l->mac, 6);
 	return 0;
 }
 

@@ -152,6 +152,14 @@ const struct dhcp_server_config *dhcp_server_config_get(
 int dhcp_server_addr_of(struct dhcp_server *s, const char *name, uint64_t now,
 			uint32_t *ip);
 
+/*
+ * dhcp_server_mac_of - the MAC of host @name (a static host's, or the
+ * holder's of a BOUND unexpired lease with that host name) at @now.
+ * Return: 0 with @mac set, or -ENOENT.
+ */
+int dhcp_server_mac_of(struct dhcp_server *s, const char *name, uint64_t now,
+		       uint8_t mac[6]);
+
 /* dhcp_server_name_of - the host name for @ip, or NULL. */
 const char *dhcp_server_name_of(struct dhcp_server *s, uint32_t ip,
 				uint64_t now);

@@ -58,7 +58,11 @@ size_t lease_journal_record(const struct lease *l, char out[LEASE_RECORD_MAX])
 	return n;
 }
 
-/* One record line (no newline) whose CRC matches, applied to @t. */
+/*
+ * One record line (no newline) whose CRC matches, applied to @t.
+ * Return: 0; -1: it does not parse or its CRC is wrong; -2: it names an
+ * address this table does not serve (the range or a static host changed).
+ */
 static int record_apply(struct lease_table *t, char *line, size_t len)
 {
 	struct lease_rec r;
@@ -78,13 +82,13 @@ static int record_apply(struct lease_table *t, char *line, size_t len)
 		return -1;
 	l = lease_by_ip(t, r.ip);
 	if (!l)
-		return -1;
+		return -2;
 	if (r.free) {
 		lease_clear(t, l);
 		return 0;
 	}
 	if (l->is_static && memcmp(l->static_mac, r.mac, 6))
-		return -1; /* the static host changed since */
+		return -2; /* the static host changed since */
 	/* A client that took a new address left its old one (a DECLINEd
 	 * address stays held by its decliner until the hold ends). */
 	old = lease_by_key(t, r.key, r.key_len);
@@ -138,12 +142,18 @@ int lease_journal_replay(struct lease_table *t, const char *buf, size_t len,
 			continue;
 		}
 		memcpy(line, p, n);
-		if (record_apply(t, line, n)) {
+		switch (record_apply(t, line, n)) {
+		case 0:
+			st->replayed++;
+			break;
+		case -2:
+			st->unserved++;
+			skipped++;
+			break;
+		default:
 			st->corrupt++;
 			skipped++;
-			continue;
 		}
-		st->replayed++;
 	}
 	return skipped;
 }
@@ -273,6 +283,10 @@ int lease_journal_open(struct lease_journal *j, const char *path,
 		log_warn(MOD, "%s: %" PRIu64 " torn and %" PRIu64
 			 " corrupt journal records skipped (never acknowledged)",
 			 j->jpath, j->st.torn, j->st.corrupt);
+	if (j->st.unserved)
+		log_info(MOD, "%s: %" PRIu64 " journal records for addresses "
+			 "this network no longer serves dropped",
+			 j->jpath, j->st.unserved);
 	j->fd = open(j->jpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
 		ret = -errno;

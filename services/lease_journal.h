@@ -23,7 +23,8 @@
  * folded into the snapshot already: a crash between the snapshot's
  * rename and the journal's reset). A last line without its newline is a
  * torn write and is ignored; a line whose CRC does not match is skipped
- * and counted. Neither was acknowledged: an ACK leaves only after the
+ * and counted; so is a record for an address the table no longer serves
+ * (the range or a static host was changed). Neither was acknowledged: an ACK leaves only after the
  * fdatasync that covers its record returned.
  *
  * Bound and compaction rule: the journal is folded into a new snapshot
@@ -42,7 +43,9 @@ enum {
 
 struct lease_journal_stats {
 	uint64_t appended, commits, compactions;
-	uint64_t replayed, corrupt, torn, stale; /* at open */
+	/* at open: applied; bad CRC or syntax; cut short; of an older
+	 * generation; naming an address the table does not serve */
+	uint64_t replayed, corrupt, torn, stale, unserved;
 };
 
 struct lease_journal {

@@ -14,10 +14,14 @@
 #         the batch's ACKs; dnsmasq writes its lease file without fsync and
 #         runs with --no-ping (by default it pings every address before
 #         offering it and answers none of perfdhcp's requests in time).
-#   dns   dnsperf, $SECS s, a local name (A), 20 outstanding queries.
-# Prints "BENCH dhcp.<server> <median> leases/s" and
-# "BENCH dns.local.<server> <median> qps", medians of $RUNS rounds, then the
-# loom/dnsmasq ratios of the same run.
+#   dns   dnsperf, $SECS s, a local name (A), 20 outstanding queries;
+#         then an upstream name (A, TTL 300) that an upstream dnsmasq of
+#         its own answers: both servers forward the first query and answer
+#         the rest from their caches.
+# Prints "BENCH dhcp.<server> <median> leases/s",
+# "BENCH dns.local.<server> <median> qps" and "BENCH dns.cached.<server>
+# <median> qps", medians of $RUNS rounds, then the loom/dnsmasq ratios of
+# the same run.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-3}
@@ -57,9 +61,20 @@ ip netns add "${P}loom-cli"
 "$NETD" --run-dir "$T/run" --state-dir "$T/state" >"$T/netd.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do [ -S "$T/run/netd.sock" ] && break; sleep 0.05; done
-python3 "$CTL" "$T/run/netd.sock" net.create '{"name":"bench","mode":"switch",
- "subnet":"10.238.0.0/16","dhcp":{"range":"10.238.1.0-10.238.255.254",
- "hosts":[{"mac":"02:38:00:00:00:0a","address":"10.238.0.10","name":"web"}]}}' >/dev/null ||
+# The upstream resolvers (one per side: dnsmasq's lives in its namespace).
+UPL=127.0.0.$((100 + $$ % 100))
+upstream() { # upstream ADDR [NETNS]: a dnsmasq that knows one name, TTL 300
+	${2:+ip netns exec "$2"} dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+		--listen-address="$1" --port=53 --local-ttl=300 \
+		--address=/up.bench.example/192.0.2.1 -q --log-facility=- \
+		2>>"$T/upstream.log" &
+	PIDS+=($!)
+}
+upstream "$UPL"
+python3 "$CTL" "$T/run/netd.sock" net.create "{\"name\":\"bench\",\"mode\":\"switch\",
+ \"subnet\":\"10.238.0.0/16\",\"dhcp\":{\"range\":\"10.238.1.0-10.238.255.254\",
+ \"hosts\":[{\"mac\":\"02:38:00:00:00:0a\",\"address\":\"10.238.0.10\",\"name\":\"web\"}]},
+ \"dns\":{\"upstream\":[\"$UPL\"]}}" >/dev/null ||
 	{ echo "skipped: net.create failed"; cat "$T/netd.log"; exit 1; }
 python3 "$CTL" "$T/run/netd.sock" port.add "{\"net\":\"bench\",\"tap\":\"lmb$$t\",
  \"netns\":\"${P}loom-cli\",\"address\":\"10.238.0.2/16\"}" >/dev/null || exit 1
@@ -75,7 +90,9 @@ for n in dm-cli dm-srv; do
 done
 ip -n "${P}dm-cli" link set lmb$$a up
 ip -n "${P}dm-srv" link set lmb$$b up
+upstream 127.0.0.2 "${P}dm-srv"
 ip netns exec "${P}dm-srv" dnsmasq --no-daemon --no-resolv --no-hosts \
+	--server=127.0.0.2 \
 	--bind-interfaces --interface=lmb$$b --except-interface=lo \
 	--dhcp-range=10.238.1.0,10.238.255.254,255.255.0.0,1h \
 	--dhcp-leasefile="$T/dnsmasq.leases" --dhcp-authoritative --no-ping \
@@ -89,14 +106,16 @@ dhcp_rate() { # dhcp_rate NS IFACE: 4-way exchanges per second
 		-p "$SECS" -t 1 2>&1 | tee -a "$T/perfdhcp.log" |
 		awk '/^Rate:/ {print $2; exit}'
 }
-echo "web.bench.loom A" >"$T/queries"
-dns_qps() { # dns_qps NS
-	ip netns exec "$1" dnsperf -s 10.238.0.1 -d "$T/queries" -l "$SECS" -q 20 \
+echo "web.bench.loom A" >"$T/queries.local"
+echo "up.bench.example A" >"$T/queries.cached"
+dns_qps() { # dns_qps NS local|cached
+	ip netns exec "$1" dnsperf -s 10.238.0.1 -d "$T/queries.$2" -l "$SECS" -q 20 \
 		-c 1 2>&1 | tee -a "$T/dnsperf.log" |
 		awk '/Queries per second:/ {print $4; exit}'
 }
 
-declare -A R=([dhcp.loom]= [dhcp.dnsmasq]= [dns.loom]= [dns.dnsmasq]=)
+declare -A R=([dhcp.loom]= [dhcp.dnsmasq]= [dns.loom]= [dns.dnsmasq]=
+	[dnsc.loom]= [dnsc.dnsmasq]=)
 for r in $(seq "$RUNS"); do
 	rm -f "$T/state"/leases.* "$T/dnsmasq.leases"
 	for s in loom dnsmasq; do
@@ -104,16 +123,20 @@ for r in $(seq "$RUNS"); do
 		[ $s = dnsmasq ] && { ns=${P}dm-cli; dev=lmb$$a; }
 		echo "round $r: $s" >&2
 		[ "$ONLY" = dns ] || R[dhcp.$s]+="$(dhcp_rate "$ns" "$dev") "
-		[ "$ONLY" = dhcp ] || R[dns.$s]+="$(dns_qps "$ns") "
+		[ "$ONLY" = dhcp ] || R[dns.$s]+="$(dns_qps "$ns" local) "
+		[ "$ONLY" = dhcp ] || R[dnsc.$s]+="$(dns_qps "$ns" cached) "
 	done
 done
 declare -A M
 for s in loom dnsmasq; do
 	M[dhcp.$s]=$(tr ' ' '\n' <<<"${R[dhcp.$s]}" | grep . | median)
 	M[dns.$s]=$(tr ' ' '\n' <<<"${R[dns.$s]}" | grep . | median)
+	M[dnsc.$s]=$(tr ' ' '\n' <<<"${R[dnsc.$s]}" | grep . | median)
 	echo "BENCH dhcp.$s ${M[dhcp.$s]} leases/s"
 	echo "BENCH dns.local.$s ${M[dns.$s]} qps"
+	echo "BENCH dns.cached.$s ${M[dnsc.$s]} qps"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
 echo "BENCH dhcp.ratio $(ratio "${M[dhcp.loom]}" "${M[dhcp.dnsmasq]}") loom/dnsmasq"
 echo "BENCH dns.local.ratio $(ratio "${M[dns.loom]}" "${M[dns.dnsmasq]}") loom/dnsmasq"
+echo "BENCH dns.cached.ratio $(ratio "${M[dnsc.loom]}" "${M[dnsc.dnsmasq]}") loom/dnsmasq"

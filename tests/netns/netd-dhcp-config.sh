@@ -43,6 +43,9 @@ networks:
     dhcp:
       range: $1
       lease_time: 1200
+      routes:
+        - to: 192.168.50.0/24
+          via: 10.237.0.9
       hosts:
         - mac: 02:37:00:00:00:5e
           address: 10.237.0.5
@@ -81,6 +84,25 @@ check "a's address is in the declared range" \
 check "the static host got its fixed address" test "$(addr_of s "$TS")" = 10.237.0.5
 check "the declared lease time (1200 s)" grep -q ' 1200$' "$T/lease.a"
 check "search domain corp.test" grep -q 'search corp.test' "/etc/netns/$(ns a)/resolv.conf"
+check "udhcpc got option 121: the declared route and the default" \
+	grep -qx 'staticroutes 192.168.50.0/24 10.237.0.9 0.0.0.0/0 10.237.0.1' "$T/lease.a"
+check "the classless route is in a's routing table" bash -c "
+	ip -n $(ns a) route show 192.168.50.0/24 | grep -q 'via 10.237.0.9'"
+if command -v dhclient >/dev/null; then
+	# ISC dhclient on the static host's NIC: option 121 as it stores it
+	# in its lease file (prefix, significant octets, gateway; RFC 3442).
+	timeout 30 ip netns exec "$(ns s)" \
+		dhclient -1 -sf "$ROOT/tests/netns/dhclient.script" \
+		-lf "$T/dhclient.leases" -pf "$T/dhclient.pid" "$TS" 2>/dev/null
+	kill "$(cat "$T/dhclient.pid" 2>/dev/null)" 2>/dev/null
+	check "ISC dhclient got option 121" grep -q \
+		'option rfc3442-classless-static-routes 24,192,168,50,10,237,0,9,0,10,237,0,1;' \
+		"$T/dhclient.leases"
+elif [ "${CI:-}" = true ]; then
+	check "dhclient is installed (CI)" false
+else
+	echo "skipped: dhclient missing: option 121 to ISC dhclient not checked"
+fi
 check "the static host's name resolves (case-insensitive)" bash -c "
 	ip netns exec $(ns a) nslookup static-box.corp.test 10.237.0.1 | grep -q 'Address: 10.237.0.5'"
 check "a's own name resolves" bash -c "

@@ -129,6 +129,33 @@ check "the host resolves a guest's name (--dns-listen)" bash -c "
 	dig @127.0.0.1 -p $HOSTDNS +short +time=2 +tries=1 beta.lab.loom | grep -qx '$B'"
 check "the host gets the PTR too" bash -c "
 	dig @127.0.0.1 -p $HOSTDNS +short +time=2 +tries=1 -x $B | grep -qx 'beta.lab.loom.'"
+check "the host resolves it over TCP too (dig +tcp)" bash -c "
+	dig @127.0.0.1 -p $HOSTDNS +tcp +short +time=2 +tries=1 beta.lab.loom | grep -qx '$B'"
+check "two pipelined queries on one TCP connection, answered in order" \
+	python3 - "$HOSTDNS" <<'PY'
+import socket, struct, sys
+def q(qid, name):
+    m = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for l in name.split("."):
+        m += bytes([len(l)]) + l.encode()
+    m += b"\0" + struct.pack(">HH", 1, 1)
+    return struct.pack(">H", len(m)) + m
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+s.sendall(q(0x1111, "alpha.lab.loom") + q(0x2222, "nosuch.lab.loom"))
+buf = b""
+while len(buf) < 4 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0] + 2:
+    d = s.recv(4096)
+    assert d, "closed early"
+    buf += d
+n1 = struct.unpack(">H", buf[:2])[0]
+a1 = buf[2:2 + n1]
+rest = buf[2 + n1:]
+while len(rest) < 2 or len(rest) < 2 + struct.unpack(">H", rest[:2])[0]:
+    rest += s.recv(4096)
+a2 = rest[2:]
+assert struct.unpack(">H", a1[:2])[0] == 0x1111 and a1[3] & 15 == 0, a1[:4]
+assert struct.unpack(">H", a2[:2])[0] == 0x2222 and a2[3] & 15 == 3, a2[:4]
+PY
 check "names of no network are REFUSED to the host" bash -c "
 	dig @127.0.0.1 -p $HOSTDNS +time=2 +tries=1 example.com | grep -q 'status: REFUSED'"
 check_not "an unknown local name is NXDOMAIN" bash -c "

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # netd-nat-gateway.sh - mode nat: libslirp behind the gateway port. A
 # namespace gets its lease from the gateway's DHCP, pings the gateway, its
-# name resolves, and TCP to the gateway address reaches the host's loopback
+# name resolves (A, and AAAA: the SLAAC address its kernel formed), and TCP to the gateway address reaches the host's loopback
 # through libslirp; one MAC for the router on the switch.
 . "$(dirname "$0")/common.bash"
 skip_unless_root
@@ -12,10 +12,19 @@ mkdir -p /etc/netns/$(ns a); : > /etc/netns/$(ns a)/resolv.conf
 trap 'rm -rf /etc/netns/$(ns a); cleanup' EXIT
 SCRIPT=$ROOT/tests/netns/udhcpc.script
 netd_start || exit 1
-check "net.create wan (mode nat, host_loopback)" ctl net.create '{"name":"wan","mode":"nat","subnet":"10.236.0.0/24","host_loopback":true}'
+check "net.create wan (mode nat, host_loopback, IPv6)" ctl net.create '{"name":"wan","mode":"nat","subnet":"10.236.0.0/24","subnet6":"fd00:236::/64","host_loopback":true}'
 check "port.add" ctl port.add "{\"net\":\"wan\",\"name\":\"pa\",\"tap\":\"$TA\",\"netns\":\"$(ns a)\"}"
 check "udhcpc gets a lease from the gateway in mode nat" env LEASE_OUT=$T/l ip netns exec $(ns a) busybox udhcpc -i $TA -f -q -n -t 6 -T 1 -s $SCRIPT -x hostname:alpha
 check "ping of the gateway" ip netns exec $(ns a) ping -c 2 -W 2 10.236.0.1
+check "SLAAC: a's kernel forms a global address from the advertised prefix" bash -c "
+	for i in \$(seq 50); do
+		ip -n $(ns a) -6 -o addr show dev $TA scope global | grep -q 'fd00:236::' && exit 0
+		sleep 0.2
+	done
+	exit 1"
+A6=$(ip -n "$(ns a)" -6 -o addr show dev "$TA" scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+check "AAAA of a's name is the EUI-64 address it formed ($A6)" bash -c "
+	[ -n '$A6' ] && ip netns exec $(ns a) dig AAAA +short +time=2 +tries=1 @10.236.0.1 alpha.wan.loom | grep -qx '$A6'"
 python3 -m http.server 18555 --bind 127.0.0.1 >/dev/null 2>&1 & EXTRA_PIDS=$!
 sleep 0.5
 check "tcp to host loopback through slirp" ip netns exec $(ns a) bash -c "exec 3<>/dev/tcp/10.236.0.1/18555 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -1 <&3 | grep -q 200"

@@ -11,3 +11,9 @@ $(BUILD)/tests/services/test_netconf_services: \
 		$(BUILD)/tests/services/test_netconf_services.o $(COMMON_LIB)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lcmocka -lcyaml -lyaml -ljansson
 UNIT_TESTS += $(BUILD)/tests/services/test_netconf_services
+
+# DNS over TCP in netd (netd/dns_tcp.c) on loopback sockets.
+$(BUILD)/tests/services/test_dns_tcp: $(BUILD)/tests/services/test_dns_tcp.o \
+		$(BUILD)/netd/dns_tcp.o $(COMMON_LIB)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/services/test_dns_tcp

@@ -24,15 +24,36 @@ static const char good[] = "networks:\n"			/* 1 */
 			   "          address: 10.9.0.10\n"	/* 10 */
 			   "          name: web\n"			/* 11 */
 			   "      ntp: [10.9.0.1]\n"		/* 12 */
-			   "    dns:\n"				/* 13 */
-			   "      enabled: true\n"			/* 14 */
-			   "      domain: lab.test\n"		/* 15 */
-			   "      upstream: [127.0.0.1, '::1']\n";	/* 16 */
+			   "      routes:\n"			/* 13 */
+			   "        - to: 192.168.50.0/24\n"	/* 14 */
+			   "          via: 10.9.0.9\n"		/* 15 */
+			   "    dns:\n"				/* 16 */
+			   "      enabled: true\n"			/* 17 */
+			   "      domain: lab.test\n"		/* 18 */
+			   "      upstream: [127.0.0.1, '::1']\n";	/* 19 */
 
 static int load(const char *yaml, struct netconf **cfg,
 		struct netconf_error *err)
 {
 	return netconf_load_buffer("t.yaml", yaml, strlen(yaml), cfg, err);
+}
+
+/* A network whose one route has the JSON fields @fields: refused. */
+static void json_route_rejected(const char *fields, struct netconf_error *err)
+{
+	char text[512];
+	struct netconf *cfg = NULL;
+	json_t *j;
+
+	snprintf(text, sizeof(text),
+		 "{\"networks\":[{\"name\":\"x\",\"subnet\":\"10.9.0.0/24\","
+		 "\"dhcp\":{\"routes\":[{%s}]}}]}",
+		 fields);
+	j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	assert_int_not_equal(netconf_from_json(j, &cfg, err), 0);
+	assert_null(cfg);
+	json_decref(j);
 }
 
 static void test_load_and_json(void **state)
@@ -61,8 +82,19 @@ static void test_load_and_json(void **state)
 	assert_string_equal(back->networks[0].dhcp->hosts[0].address,
 			    "10.9.0.10");
 	assert_string_equal(back->networks[0].dns->domain, "lab.test");
+	assert_int_equal(n->dhcp->route_count, 1);
+	assert_int_equal(back->networks[0].dhcp->route_count, 1);
+	assert_string_equal(back->networks[0].dhcp->routes[0].to,
+			    "192.168.50.0/24");
+	assert_string_equal(back->networks[0].dhcp->routes[0].via, "10.9.0.9");
 	json_decref(j);
 	netconf_free(back);
+	/* A route without its gateway, and an unknown field, in JSON. */
+	json_route_rejected("\"to\":\"10.1.0.0/16\"", &err);
+	assert_non_null(strstr(err.msg, "missing field 'via'"));
+	json_route_rejected("\"to\":\"10.1.0.0/16\",\"gw\":\"10.9.0.2\"",
+			    &err);
+	assert_string_equal(err.path, "networks[0].dhcp.routes[0].gw");
 	netconf_free(cfg);
 }
 
@@ -109,10 +141,14 @@ static void test_errors(void **state)
 		   "networks[0].dhcp.hosts[0].address", "gateway");
 	expect_err(with("name: web", "name: 'a b'"), 11,
 		   "networks[0].dhcp.hosts[0].name", "host name");
-	expect_err(with("domain: lab.test", "domain: 'lab..test'"), 15,
+	expect_err(with("domain: lab.test", "domain: 'lab..test'"), 18,
 		   "networks[0].dns.domain", "domain name");
 	expect_err(with("upstream: [127.0.0.1, '::1']", "upstream: [nope]"),
-		   16, "networks[0].dns.upstream[0]", "not an address");
+		   19, "networks[0].dns.upstream[0]", "not an address");
+	expect_err(with("192.168.50.0/24", "192.168.50.1/24"), 14,
+		   "networks[0].dhcp.routes[0].to", "NET/PREFIX");
+	expect_err(with("via: 10.9.0.9", "via: 10.8.0.9"), 15,
+		   "networks[0].dhcp.routes[0].via", "subnet");
 	expect_err(with("ntp: [10.9.0.1]", "ntpd: [10.9.0.1]"), 12,
 		   "networks[0].dhcp.ntpd", "did you mean 'ntp'");
 	expect_err(with("    subnet: 10.9.0.0/24\n", ""), 0, "networks[0].dhcp",
