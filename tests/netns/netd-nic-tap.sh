@@ -7,7 +7,7 @@
 # a TAP enslaved to the bridge; the host pings the NIC over the bridge
 # address. The TAP goes when the NIC's process dies (kill -9); after a
 # kill -9 of netd the NIC re-attaches to the restarted netd by itself and
-# answers again. A macvtap NIC on a veth parent answers a namespace on
+# answers again (the shm fallback too). A macvtap NIC on a veth parent answers a namespace on
 # the parent's other end. On a switch network the backend falls back to
 # netd's shm port. SIGTERM leaves no interface behind.
 . "$(dirname "$0")/common.bash"
@@ -87,8 +87,14 @@ gone=1
 for _ in $(seq 30); do ip link show "$MV" >/dev/null 2>&1 || { gone=0; break; }; sleep 0.1; done
 check "the macvtap goes when the NIC closes" test $gone = 0
 
-peer s1 sw vms 10.238.2.99 3
+peer s1 sw vms 10.238.2.99 60
 check "on a switch network the NIC falls back to the shm port" grep -q '^attached shm' "$T/s1.out"
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null; NETD_PID=
+netd_start || exit 1
+up=1
+for _ in $(seq 100); do grep -q '^link up' "$T/s1.out" && { up=0; break; }; sleep 0.1; done
+check "the shm NIC re-attaches after netd's restart too" test $up = 0
+kill "$s1_pid" 2>/dev/null
 check "nic.open on a switch network says EOPNOTSUPP" bash -c \
 	"[ \"\$(python3 '$CTL' '$SOCK' nic.open '{\"net\":\"sw\",\"port\":\"x\",\"mac\":\"$MAC\"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"error\"][\"code\"])')\" = EOPNOTSUPP ]"
 check "nic.open with a bad MAC is refused" bash -c \

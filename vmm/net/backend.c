@@ -7,11 +7,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
 LOG_MODULE("nic");
+
+enum { NIC_BACKOFF_FIRST_MS = 100, NIC_BACKOFF_MAX_MS = 5000 };
 
 extern const struct nic_backend_ops nic_shm_ops;
 extern const struct nic_backend_ops nic_tap_ops;
@@ -336,4 +339,42 @@ void nic_backend_signal_tx(struct nic_backend *nb)
 {
 	if (nb->ev->tx_ready)
 		nb->ev->tx_ready(nb->opaque);
+}
+
+int nic_backoff_init(struct nic_backoff *b)
+{
+	b->ms = NIC_BACKOFF_FIRST_MS;
+	b->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	return b->fd < 0 ? -errno : 0;
+}
+
+void nic_backoff_close(struct nic_backoff *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+void nic_backoff_again(struct nic_backoff *b)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = b->ms / 1000,
+		.it_value.tv_nsec = (long)(b->ms % 1000) * 1000000,
+	};
+
+	timerfd_settime(b->fd, 0, &its, NULL);
+	b->ms = b->ms * 2 > NIC_BACKOFF_MAX_MS ? NIC_BACKOFF_MAX_MS : b->ms * 2;
+}
+
+void nic_backoff_start(struct nic_backoff *b)
+{
+	b->ms = NIC_BACKOFF_FIRST_MS;
+	nic_backoff_again(b);
+}
+
+bool nic_backoff_due(struct nic_backoff *b)
+{
+	uint64_t n;
+
+	return read(b->fd, &n, sizeof(n)) == sizeof(n);
 }

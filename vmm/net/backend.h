@@ -284,6 +284,21 @@ void nic_backend_signal_rx(struct nic_backend *nb);
 void nic_backend_signal_tx(struct nic_backend *nb);
 
 /*
+ * For backends that re-attach after their peer went away (shm, tap): a
+ * back-off timer on a timerfd (watch @fd in the notify fd), 100 ms
+ * doubling to 5 s between tries.
+ */
+struct nic_backoff {
+	int fd;
+	unsigned int ms;
+};
+int nic_backoff_init(struct nic_backoff *b);		/* 0 or -errno */
+void nic_backoff_close(struct nic_backoff *b);
+void nic_backoff_start(struct nic_backoff *b);	/* first try soon */
+void nic_backoff_again(struct nic_backoff *b);	/* a try failed */
+bool nic_backoff_due(struct nic_backoff *b);	/* @fd fired: try now */
+
+/*
  * nic_backend_open_ops() - nic_backend_open() with explicit @ops (tests
  * and benchmarks use their own backend; everything else goes by name).
  */

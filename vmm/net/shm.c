@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -20,9 +19,6 @@ LOG_MODULE("nic-shm");
 
 enum {
 	SHM_ATTACH_TIMEOUT_MS = 2000,
-	/* Re-attach after netd went away: 100 ms doubling up to 5 s. */
-	SHM_RETRY_FIRST_MS = 100,
-	SHM_RETRY_MAX_MS = 5000,
 };
 
 /*
@@ -36,8 +32,7 @@ struct nic_shm {
 	bool attached;
 	int sock;
 	int epfd;
-	int timer_fd;
-	unsigned int retry_ms;
+	struct nic_backoff retry;
 	struct shm_attach_req req;
 	char path[NETD_CONN_PATH_MAX];
 	/* RX: frames peeked, and how many the model consumed of them. */
@@ -140,18 +135,6 @@ static void nic_shm_detach(struct nic_shm *s)
 	s->attached = false;
 }
 
-static void nic_shm_retry_arm(struct nic_shm *s)
-{
-	struct itimerspec its = {
-		.it_value.tv_sec = s->retry_ms / 1000,
-		.it_value.tv_nsec = (long)(s->retry_ms % 1000) * 1000000,
-	};
-
-	timerfd_settime(s->timer_fd, 0, &its, NULL);
-	s->retry_ms = s->retry_ms * 2 > SHM_RETRY_MAX_MS ? SHM_RETRY_MAX_MS :
-							   s->retry_ms * 2;
-}
-
 /* The port is gone or broken: link down, try again later. */
 static void nic_shm_lost(struct nic_backend *nb, const char *why)
 {
@@ -162,8 +145,7 @@ static void nic_shm_lost(struct nic_backend *nb, const char *why)
 	log_warn(MOD, "%s on %s: %s; re-attaching", nb->cfg.port, nb->cfg.net,
 		 why);
 	nic_shm_detach(s);
-	s->retry_ms = SHM_RETRY_FIRST_MS;
-	nic_shm_retry_arm(s);
+	nic_backoff_start(&s->retry);
 	nic_backend_set_link(nb, false);
 }
 
@@ -192,13 +174,10 @@ static int nic_shm_open(struct nic_backend *nb, const struct nic_config *cfg,
 		ret = -errno;
 		goto free_s;
 	}
-	s->timer_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_CLOEXEC | TFD_NONBLOCK);
-	if (s->timer_fd < 0) {
-		ret = -errno;
+	ret = nic_backoff_init(&s->retry);
+	if (ret)
 		goto close_ep;
-	}
-	ret = nic_shm_epoll_add(s->epfd, s->timer_fd, EPOLLIN);
+	ret = nic_shm_epoll_add(s->epfd, s->retry.fd, EPOLLIN);
 	if (ret)
 		goto close_timer;
 	ret = nic_shm_attach(nb, s);
@@ -210,7 +189,7 @@ static int nic_shm_open(struct nic_backend *nb, const struct nic_config *cfg,
 	return 0;
 
 close_timer:
-	close(s->timer_fd);
+	nic_backoff_close(&s->retry);
 close_ep:
 	close(s->epfd);
 free_s:
@@ -223,23 +202,22 @@ static void nic_shm_close(struct nic_backend *nb)
 	struct nic_shm *s = nb->priv;
 
 	nic_shm_detach(s);
-	close(s->timer_fd);
+	nic_backoff_close(&s->retry);
 	close(s->epfd);
 	free(s);
 }
 
 static void nic_shm_retry(struct nic_backend *nb, struct nic_shm *s)
 {
-	uint64_t n;
 	int ret;
 
-	if (read(s->timer_fd, &n, sizeof(n)) < 0 || s->attached)
+	if (!nic_backoff_due(&s->retry) || s->attached)
 		return;
 	ret = nic_shm_attach(nb, s);
 	if (ret) {
 		log_rl(LOG_INFO, MOD, "%s: re-attach to %s: %s", nb->cfg.port,
 		       nb->cfg.net, strerror(-ret));
-		nic_shm_retry_arm(s);
+		nic_backoff_again(&s->retry);
 		return;
 	}
 	nb->st.reconnects++;
@@ -282,7 +260,7 @@ static void nic_shm_poll(struct nic_backend *nb)
 	for (int i = 0; i < n; i++) {
 		int fd = ev[i].data.fd;
 
-		if (fd == s->timer_fd) {
+		if (fd == s->retry.fd) {
 			nic_shm_retry(nb, s);
 		} else if (s->attached && fd == s->sock) {
 			char buf[64];

@@ -9,7 +9,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -46,8 +45,6 @@ LOG_MODULE("nic-tap");
 enum {
 	TAP_HDR_LEN = 12,
 	TAP_OPEN_TIMEOUT_MS = 2000,
-	TAP_RETRY_FIRST_MS = 100,
-	TAP_RETRY_MAX_MS = 5000,
 	TAP_REPLY_MAX = 4096,
 };
 
@@ -55,8 +52,7 @@ struct nic_tap {
 	int sock;	/* the nic.open connection, -1 while detached */
 	int fd;		/* the TAP / macvtap, -1 while detached */
 	int epfd;	/* notify fd: sock, fd (while armed), timer */
-	int timer_fd;
-	unsigned int retry_ms;
+	struct nic_backoff retry;
 	bool rx_armed;
 	bool tx_waiting; /* a frame waits in @tx for room */
 	uint32_t tx_len;  /* its length, 0: none */
@@ -276,18 +272,6 @@ static void tap_detach(struct nic_tap *t)
 	t->fd = t->sock = -1;
 }
 
-static void tap_retry_arm(struct nic_tap *t)
-{
-	struct itimerspec its = {
-		.it_value.tv_sec = t->retry_ms / 1000,
-		.it_value.tv_nsec = (long)(t->retry_ms % 1000) * 1000000,
-	};
-
-	timerfd_settime(t->timer_fd, 0, &its, NULL);
-	t->retry_ms = t->retry_ms * 2 > TAP_RETRY_MAX_MS ? TAP_RETRY_MAX_MS :
-							   t->retry_ms * 2;
-}
-
 static void tap_lost(struct nic_backend *nb, const char *why)
 {
 	struct nic_tap *t = nb->priv;
@@ -297,8 +281,7 @@ static void tap_lost(struct nic_backend *nb, const char *why)
 	log_warn(MOD, "%s on %s: %s; asking netd again", nb->cfg.port,
 		 t->ifname, why);
 	tap_detach(t);
-	t->retry_ms = TAP_RETRY_FIRST_MS;
-	tap_retry_arm(t);
+	nic_backoff_start(&t->retry);
 	nic_backend_set_link(nb, false);
 }
 
@@ -310,7 +293,7 @@ static int tap_open(struct nic_backend *nb, const struct nic_config *cfg,
 
 	if (!t)
 		return -ENOMEM;
-	t->sock = t->fd = t->timer_fd = -1;
+	t->sock = t->fd = t->retry.fd = -1;
 	ret = netd_conn_path(cfg, t->path, sizeof(t->path));
 	if (ret)
 		goto free_t;
@@ -319,13 +302,11 @@ static int tap_open(struct nic_backend *nb, const struct nic_config *cfg,
 		ret = -errno;
 		goto free_t;
 	}
-	t->timer_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_CLOEXEC | TFD_NONBLOCK);
-	if (t->timer_fd < 0 ||
-	    tap_epoll(t->epfd, EPOLL_CTL_ADD, t->timer_fd, EPOLLIN)) {
-		ret = -errno;
+	ret = nic_backoff_init(&t->retry);
+	if (!ret)
+		ret = tap_epoll(t->epfd, EPOLL_CTL_ADD, t->retry.fd, EPOLLIN);
+	if (ret)
 		goto close_fds;
-	}
 	/* A TAP takes checksum and TCP segmentation offloads both ways. */
 	nb->caps = want & (NIC_OFF_CSUM | NIC_OFF_GSO_TCP | NIC_OFF_GSO_ECN);
 	t->rx_offload = nb->caps;
@@ -338,8 +319,7 @@ static int tap_open(struct nic_backend *nb, const struct nic_config *cfg,
 	return 0;
 
 close_fds:
-	if (t->timer_fd >= 0)
-		close(t->timer_fd);
+	nic_backoff_close(&t->retry);
 	close(t->epfd);
 free_t:
 	nb->priv = NULL;
@@ -352,23 +332,22 @@ static void tap_close(struct nic_backend *nb)
 	struct nic_tap *t = nb->priv;
 
 	tap_detach(t);
-	close(t->timer_fd);
+	nic_backoff_close(&t->retry);
 	close(t->epfd);
 	free(t);
 }
 
 static void tap_retry(struct nic_backend *nb, struct nic_tap *t)
 {
-	uint64_t n;
 	int ret;
 
-	if (read(t->timer_fd, &n, sizeof(n)) < 0 || t->sock >= 0)
+	if (!nic_backoff_due(&t->retry) || t->sock >= 0)
 		return;
 	ret = tap_attach(nb, t, nb->cfg.model, true);
 	if (ret) {
 		log_rl(LOG_INFO, MOD, "%s: asking netd again: %s",
 		       nb->cfg.port, strerror(-ret));
-		tap_retry_arm(t);
+		nic_backoff_again(&t->retry);
 		return;
 	}
 	nb->st.reconnects++;
@@ -402,7 +381,7 @@ static void tap_poll(struct nic_backend *nb)
 	for (int i = 0; i < n; i++) {
 		int fd = ev[i].data.fd;
 
-		if (fd == t->timer_fd) {
+		if (fd == t->retry.fd) {
 			tap_retry(nb, t);
 		} else if (t->sock >= 0 && fd == t->sock) {
 			char buf[64];

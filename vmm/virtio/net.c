@@ -43,6 +43,17 @@ static void net_config_read(struct virtio_dev *vdev, uint32_t off,
 /* ---------------------------------------------------------------------- */
 /* Backend events, rounds, the I/O thread */
 
+/* A spurious kick of RX and TX: vhost-net looks at the rings (harmless). */
+static void net_vhost_kick(struct virtio_net *n)
+{
+	static const uint64_t one = 1;
+
+	for (int q = 0; q < VHOST_NET_QUEUES; q++)
+		if (write(n->vdev.kick_fd[q], &one, sizeof(one)) < 0)
+			log_rl(LOG_WARN, MOD, "%s: kick: %s", n->name,
+			       strerror(errno));
+}
+
 static void net_link_changed(void *opaque)
 {
 	struct virtio_net *n = opaque;
@@ -54,17 +65,19 @@ static void net_link_changed(void *opaque)
 	if (vhost_net_started(n->vh)) {
 		int fd = nic_backend_link_up(n->nb) ?
 				 nic_backend_kernel_fd(n->nb) : -1;
+		int ret = vhost_net_set_backend(n->vh, fd < 0 ? -1 : fd);
 
-		if (vhost_net_set_backend(n->vh, fd < 0 ? -1 : fd))
+		if (ret)
 			log_rl(LOG_WARN, MOD, "%s: vhost-net backend: %s",
-			       n->name, strerror(errno));
+			       n->name, strerror(-ret));
+		else if (fd >= 0)
+			net_vhost_kick(n); /* what the guest queued meanwhile */
 	}
 }
 
 /* Lock held, the device's thread: give RX/TX to vhost-net if it can. */
 static void net_vhost_start(struct virtio_net *n)
 {
-	static const uint64_t one = 1;
 	int fd;
 
 	n->vhost_pending = false;
@@ -76,10 +89,7 @@ static void net_vhost_start(struct virtio_net *n)
 		return; /* said why; the queues stay in userspace */
 	nic_backend_set_datapath(n->nb, "vhost-net");
 	/* Kicks this thread took before the hand-over: the kernel looks. */
-	for (int q = 0; q < VHOST_NET_QUEUES; q++)
-		if (write(n->vdev.kick_fd[q], &one, sizeof(one)) < 0)
-			log_rl(LOG_WARN, MOD, "%s: kick: %s", n->name,
-			       strerror(errno));
+	net_vhost_kick(n);
 }
 
 static const struct nic_backend_events net_events = {
