@@ -71,7 +71,7 @@ enum {
 /*
  * struct nic_config - one --nic option, parsed (vmm/net/nic.c):
  * --nic net=NAME[,model=virtio|e1000|rtl8139][,mac=MAC][,port=PORT]
- *       [,backend=shm|tap][,vlan=N]
+ *       [,backend=shm|tap][,vlan=N][,vhost=on|off]
  * --nic macvtap=PARENT[,mode=bridge|private|vepa|passthru][,model=...]
  * @backend "" picks: a macvtap NIC or a NIC on a bridge network gets the
  * kernel device netd makes ("tap"), any other network netd's shm port.
@@ -88,6 +88,7 @@ struct nic_config {
 	char macvtap[16];	/* parent device; "" for a NIC on @net */
 	char macvtap_mode[16];	/* "" = bridge */
 	uint16_t vlan;		/* bridge networks: access VLAN, 0 = 1 */
+	bool no_vhost;		/* vhost=off: virtio-net keeps its queues */
 	unsigned int index;	/* 0 for the first --nic */
 	const char *netd_sock;	/* netd's control socket; NULL: the run dir's */
 };

@@ -188,6 +188,11 @@ int nic_config_parse(struct nic_config *cfg, const char *arg,
 			mode = v;
 			snprintf(cfg->macvtap_mode, sizeof(cfg->macvtap_mode),
 				 "%s", v);
+		} else if (!strcmp(kv, "vhost")) {
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				return nic_err(err, errlen, "vhost=%s: on or "
+					       "off", v);
+			cfg->no_vhost = !strcmp(v, "off");
 		} else if (!strcmp(kv, "vlan")) {
 			char *end;
 			long vid = strtol(v, &end, 10);
@@ -199,7 +204,7 @@ int nic_config_parse(struct nic_config *cfg, const char *arg,
 		} else {
 			return nic_err(err, errlen, "unknown key '%s' (net, "
 				       "macvtap, mode, model, mac, port, "
-				       "backend, vlan)", kv);
+				       "backend, vlan, vhost)", kv);
 		}
 	}
 	if (!cfg->net[0] && !cfg->macvtap[0])
@@ -271,7 +276,7 @@ static int nic_row_create(struct vm *vm, void *opt)
 const struct vmm_device nic_device = {
 	.name = "nic",
 	.arg = "net=NET|macvtap=DEV[,mode=M][,model=M][,mac=MAC][,port=PORT]"
-	       "[,vlan=N][,backend=shm|tap]",
+	       "[,vlan=N][,backend=shm|tap][,vhost=off]",
 	.help = "a NIC on loom-netd's network NET, or a macvtap on\n"
 		"                       DEV (mode bridge, private, vepa,\n"
 		"                       passthru) netd makes (repeatable);\n"

@@ -353,6 +353,10 @@ static void net_vhost_open(struct virtio_net *n)
 
 	if (nic_backend_kernel_fd(n->nb) == -EOPNOTSUPP)
 		return;
+	if (n->cfg.no_vhost) {
+		log_info(MOD, "%s: vhost=off: frames through the VMM", n->name);
+		return;
+	}
 	ret = vhost_net_open(&n->vh, n->name);
 	if (!ret || told)
 		return;
