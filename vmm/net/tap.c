@@ -354,10 +354,14 @@ static void tap_retry(struct nic_backend *nb, struct nic_tap *t)
 	nic_backend_set_link(nb, true);
 }
 
-/* Write the frame in t->tx. Return: 0 sent (or dropped), -EAGAIN. */
+/* Write the frame in t->tx, if any. Return: 0 sent (or dropped), -EAGAIN. */
 static int tap_tx_write(struct nic_backend *nb, struct nic_tap *t)
 {
-	ssize_t n = write(t->fd, t->tx, TAP_HDR_LEN + t->tx_len);
+	ssize_t n;
+
+	if (!t->tx_len)
+		return 0;
+	n = write(t->fd, t->tx, TAP_HDR_LEN + t->tx_len);
 
 	if (n < 0 && (errno == EAGAIN || errno == ENOBUFS))
 		return -EAGAIN;
