@@ -85,8 +85,13 @@ static void net_vhost_start(struct virtio_net *n)
 	if (fd < 0 && fd != -ENOTCONN)
 		return;
 	if (vhost_net_start(n->vh, &n->vdev, nic_backend_link_up(n->nb) &&
-				fd >= 0 ? fd : -1))
-		return; /* said why; the queues stay in userspace */
+				fd >= 0 ? fd : -1)) {
+		/* Said why. The kernel may hold some of the kick fds: closing
+		 * /dev/vhost-net lets go of them all; the queues stay ours. */
+		vhost_net_close(n->vh);
+		n->vh = NULL;
+		return;
+	}
 	nic_backend_set_datapath(n->nb, "vhost-net");
 	/* Kicks this thread took before the hand-over: the kernel looks. */
 	net_vhost_kick(n);
