@@ -175,7 +175,7 @@ int shm_msg_recv(int sock, void *buf, size_t len, int *fds,
 	return (int)have;
 }
 
-static int name_ok(const char *s, size_t max)
+int shm_name_ok(const char *s, size_t max)
 {
 	size_t i;
 
@@ -215,9 +215,9 @@ int shm_attach_req_parse(const void *buf, size_t len,
 		return -EPROTONOSUPPORT;
 	if (req->size != sizeof(*req) || req->reserved0 || req->reserved1)
 		return -EPROTO;
-	if (!name_ok(req->network, sizeof(req->network)))
+	if (!shm_name_ok(req->network, sizeof(req->network)))
 		return -EPROTO;
-	if (req->port[0] && (!name_ok(req->port, sizeof(req->port)) ||
+	if (req->port[0] && (!shm_name_ok(req->port, sizeof(req->port)) ||
 			     !zero_after_nul(req->port, sizeof(req->port))))
 		return -EPROTO;
 	if (!req->port[0] && !zero_after_nul(req->port, sizeof(req->port)))
@@ -258,7 +258,7 @@ int shm_attach_req_set_port(struct shm_attach_req *req, const char *port)
 {
 	size_t n = strlen(port);
 
-	if (n >= sizeof(req->port) || !name_ok(port, sizeof(req->port)))
+	if (n >= sizeof(req->port) || !shm_name_ok(port, sizeof(req->port)))
 		return -EINVAL;
 	memset(req->port, 0, sizeof(req->port));
 	memcpy(req->port, port, n);

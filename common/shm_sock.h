@@ -8,6 +8,12 @@
 #include "loom/shm_port.h"
 
 /*
+ * shm_name_ok() - a network or port name as the control protocol takes
+ * them: 1..@max-1 bytes of [A-Za-z0-9._-] before a NUL within @max.
+ */
+int shm_name_ok(const char *s, size_t max);
+
+/*
  * shm_sock_connect() - a connected, blocking, close-on-exec Unix stream
  * socket to @path (netd's control socket). Return: the fd or -errno.
  */

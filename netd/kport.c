@@ -11,6 +11,7 @@
 #include "backends/tap.h"
 #include "common/evloop.h"
 #include "common/log.h"
+#include "common/shm_sock.h"
 #include "loom/control.h"
 #include "kernel/nl.h"
 #include "netd/netd.h"
@@ -134,22 +135,6 @@ static void kport_ifname(struct netd *d, const char *kind, const char *net,
 	snprintf(buf, len, "%s%08x", kind, h);
 }
 
-/* Port names as everywhere: 1.. of [A-Za-z0-9._-]. */
-static bool kport_name_ok(const char *s, size_t max)
-{
-	size_t len = s ? strlen(s) : 0;
-
-	if (!len || len >= max)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		      s[i] == '.' || s[i] == '-'))
-			return false;
-	return true;
-}
-
 /* Read and check the request's args into @kp. Return: 0 or -errno. */
 static int kport_args(struct netd *d, json_t *args, struct netd_kport *kp,
 		      char *err, size_t errlen)
@@ -163,7 +148,7 @@ static int kport_args(struct netd *d, json_t *args, struct netd_kport *kp,
 	const char *mode = json_string_value(json_object_get(args, "mode"));
 	json_t *vlan = json_object_get(args, "vlan");
 
-	if (!kport_name_ok(port, sizeof(kp->name))) {
+	if (!port || !shm_name_ok(port, sizeof(kp->name))) {
 		snprintf(err, errlen, "'port': a port name (1-%zu of A-Z a-z "
 			 "0-9 _ . -)", sizeof(kp->name) - 1);
 		return -EINVAL;
@@ -184,7 +169,7 @@ static int kport_args(struct netd *d, json_t *args, struct netd_kport *kp,
 	if (vlan)
 		kp->vlan = (uint16_t)json_integer_value(vlan);
 	if (parent) {
-		if (net || !kport_name_ok(parent, sizeof(kp->parent))) {
+		if (net || !shm_name_ok(parent, sizeof(kp->parent))) {
 			snprintf(err, errlen, net ? "give 'net' or 'macvtap', "
 				 "not both" : "'macvtap': an interface name");
 			return -EINVAL;
