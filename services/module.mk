@@ -22,3 +22,10 @@ $(BUILD)/tests/bench/bench_dhcp: $(BUILD)/tests/bench/bench_dhcp.o \
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lpthread
 BENCH_BINS += $(BUILD)/tests/bench/bench_dhcp
+
+# The DNS server's answer rate for a local name without the network.
+$(BUILD)/tests/bench/bench_dns: $(BUILD)/tests/bench/bench_dns.o \
+		$(SERVICES_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -lpthread
+BENCH_BINS += $(BUILD)/tests/bench/bench_dns

@@ -14,7 +14,8 @@
 #         the batch's ACKs; dnsmasq writes its lease file without fsync and
 #         runs with --no-ping (by default it pings every address before
 #         offering it and answers none of perfdhcp's requests in time).
-#   dns   dnsperf, $SECS s, a local name (A), 20 outstanding queries;
+#   dns   dnsperf, $SECS s, a local name (A), $DNS_INFLIGHT outstanding
+#         queries (100: dnsperf's default);
 #         then an upstream name (A, TTL 300) that an upstream dnsmasq of
 #         its own answers: both servers forward the first query and answer
 #         the rest from their caches.
@@ -29,6 +30,7 @@ SECS=${SECS:-5}
 DHCP_CLIENTS=${DHCP_CLIENTS:-20000}
 DHCP_RATE=${DHCP_RATE:-100000}
 ONLY=${ONLY:-all} # dhcp, dns or all
+DNS_INFLIGHT=${DNS_INFLIGHT:-100}
 # LOGDIR=DIR keeps netd's, dnsmasq's, perfdhcp's and dnsperf's output.
 NETD=${NETD:-$ROOT/build/loom-netd}
 CTL=$ROOT/tests/netns/loomctl.py
@@ -109,7 +111,7 @@ dhcp_rate() { # dhcp_rate NS IFACE: 4-way exchanges per second
 echo "web.bench.loom A" >"$T/queries.local"
 echo "up.bench.example A" >"$T/queries.cached"
 dns_qps() { # dns_qps NS local|cached
-	ip netns exec "$1" dnsperf -s 10.238.0.1 -d "$T/queries.$2" -l "$SECS" -q 20 \
+	ip netns exec "$1" dnsperf -s 10.238.0.1 -d "$T/queries.$2" -l "$SECS" -q "$DNS_INFLIGHT" \
 		-c 1 2>&1 | tee -a "$T/dnsperf.log" |
 		awk '/Queries per second:/ {print $4; exit}'
 }
