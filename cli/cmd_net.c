@@ -193,10 +193,14 @@ static void print_network(const json_t *net)
 		printf("  subnet6:         %s (gateway %s)\n",
 		       jstr(net, "subnet6"),
 		       jstr(net, "gateway6") ? jstr(net, "gateway6") : "-");
-	if (!strcmp(jstr(net, "mode") ? jstr(net, "mode") : "", "bridge"))
+	if (!strcmp(jstr(net, "mode") ? jstr(net, "mode") : "", "bridge")) {
 		printf("  nat:             %s\n",
 		       json_is_true(json_object_get(net, "nat"))
 			   ? "masquerade (kernel, nftables)" : "off");
+		printf("  forwards:        %zu (loom forward list %s)\n",
+		       json_array_size(json_object_get(net, "forwards")),
+		       jstr(net, "name") ? jstr(net, "name") : "");
+	}
 	if (!strcmp(jstr(net, "mode") ? jstr(net, "mode") : "", "nat")) {
 		const json_t *fw = json_object_get(net, "forwards");
 
