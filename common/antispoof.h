@@ -22,7 +22,10 @@
  * and into the switch (switch/forward.c). So it uses no library call,
  * reads only behind explicit bounds checks of the form the BPF verifier
  * follows, and loops only over constant bounds. A frame too short for a
- * header it claims passes: the kernel / the receiving stack drops it.
+ * header it claims is ANTISPOOF_SHORT: the eBPF program then pulls more
+ * of the frame into its linear part and asks again (most frames need
+ * only their first 34 bytes, so nothing is pulled on the hot path); a
+ * frame that is really that short passes (the receiving stack drops it).
  */
 
 #ifdef __bpf__
@@ -46,6 +49,7 @@ enum antispoof_flags {
 
 /* What a frame was dropped for (0: it passes). Counted per port. */
 enum antispoof_verdict {
+	ANTISPOOF_SHORT = -1, /* a header it claims is not all in [p, end) */
 	ANTISPOOF_PASS = 0,
 	ANTISPOOF_DROP_SRC_MAC,
 	ANTISPOOF_DROP_SRC_IP,
@@ -109,7 +113,8 @@ static inline int antispoof_ip_ok(const struct antispoof_policy *pol,
 
 /*
  * antispoof_check - the verdict on frame [@p, @end) sent by the port of
- * @pol. May write @pol (learns the MAC). Return: enum antispoof_verdict.
+ * @pol. May write @pol (learns the MAC; asking again is harmless).
+ * Return: enum antispoof_verdict.
  */
 static inline int antispoof_check(struct antispoof_policy *pol,
 				  const uint8_t *p, const uint8_t *end)
@@ -117,8 +122,10 @@ static inline int antispoof_check(struct antispoof_policy *pol,
 	const uint8_t *l3;
 	uint16_t type;
 
-	if (!(pol->flags & ANTISPOOF_F_ON) || p + 14 > end)
+	if (!(pol->flags & ANTISPOOF_F_ON))
 		return ANTISPOOF_PASS;
+	if (p + 14 > end)
+		return ANTISPOOF_SHORT;
 	if (pol->flags & ANTISPOOF_F_MAC_SET) {
 		if (!antispoof_mac_is(pol, p + 6))
 			return ANTISPOOF_DROP_SRC_MAC;
@@ -132,14 +139,14 @@ static inline int antispoof_check(struct antispoof_policy *pol,
 	l3 = p + 14;
 	if (type == 0x8100 || type == 0x88a8) {
 		if (p + 18 > end)
-			return ANTISPOOF_PASS;
+			return ANTISPOOF_SHORT;
 		type = antispoof_be16(p + 16);
 		l3 = p + 18;
 	}
 	if (type == 0x0806) {
 		/* htype, ptype, hlen, plen, oper, sha[6], spa[4], ... */
 		if (l3 + 28 > end)
-			return ANTISPOOF_PASS;
+			return ANTISPOOF_SHORT;
 		if (antispoof_be16(l3 + 2) != 0x0800 || l3[4] != 6 ||
 		    l3[5] != 4)
 			return ANTISPOOF_PASS;
@@ -156,13 +163,15 @@ static inline int antispoof_check(struct antispoof_policy *pol,
 		uint32_t ihl;
 
 		if (l3 + 20 > end)
-			return ANTISPOOF_PASS;
+			return ANTISPOOF_SHORT;
 		saddr = antispoof_raw32(l3 + 12);
 		ihl = (uint32_t)(l3[0] & 0x0f) << 2;
 		l4 = l3 + ihl;
-		/* UDP, first fragment, ports readable. */
-		if (l3[9] == 17 && ihl >= 20 && !(antispoof_be16(l3 + 6) & 0x1fff) &&
-		    l4 + 8 <= end) {
+		/* UDP, first fragment: its ports decide. */
+		if (l3[9] == 17 && ihl >= 20 &&
+		    !(antispoof_be16(l3 + 6) & 0x1fff)) {
+			if (l4 + 8 > end)
+				return ANTISPOOF_SHORT;
 			if (antispoof_be16(l4) == 67 &&
 			    !(pol->flags & ANTISPOOF_F_ALLOW_DHCP_SERVER))
 				return ANTISPOOF_DROP_DHCP_SERVER;
@@ -174,7 +183,7 @@ static inline int antispoof_check(struct antispoof_policy *pol,
 	}
 	if (type == 0x86dd) {
 		if (l3 + 48 > end)
-			return ANTISPOOF_PASS;
+			return ANTISPOOF_SHORT;
 		/* ICMPv6 router advertisement right after the header. */
 		if (l3[6] == 58 && l3[40] == 134 &&
 		    !(pol->flags & ANTISPOOF_F_ALLOW_RA))

@@ -169,7 +169,7 @@ static void ingress_one(struct switch_core *sw, struct sw_port *in,
 		int why = antispoof_check(&in->cfg.antispoof, f->data,
 					  f->data + f->len);
 
-		if (why) {
+		if (why > 0) {
 			port_drop(in, (enum switch_drop_reason)(
 					  SWITCH_DROP_SPOOF_MAC + why - 1));
 			goto drop;

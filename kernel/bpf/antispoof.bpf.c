@@ -40,12 +40,17 @@ int antispoof_ingress(struct __sk_buff *skb)
 
 	if (!pol)
 		return TC_ACT_OK;
-	/* The headers must be in the linear part to be checked at all. */
-	if (bpf_skb_pull_data(skb, pull))
-		return TC_ACT_SHOT;
 	v = antispoof_check(pol, (const uint8_t *)(long)skb->data,
 			    (const uint8_t *)(long)skb->data_end);
-	if (v == ANTISPOOF_PASS)
+	/* Headers past the linear part: pull them in, look again. */
+	if (v == ANTISPOOF_SHORT &&
+	    skb->len > (__u32)(skb->data_end - skb->data)) {
+		if (bpf_skb_pull_data(skb, pull))
+			return TC_ACT_SHOT;
+		v = antispoof_check(pol, (const uint8_t *)(long)skb->data,
+				    (const uint8_t *)(long)skb->data_end);
+	}
+	if (v <= ANTISPOOF_PASS)
 		return TC_ACT_OK;
 	c = bpf_map_lookup_elem(&counters, &key);
 	if (c && v > 0 && v < ANTISPOOF_DROP__COUNT)
