@@ -273,7 +273,7 @@ const char *lease_state_name(uint8_t state)
 	return "?";
 }
 
-static int fsync_dir_of(const char *path)
+int lease_dir_sync(const char *path)
 {
 	char tmp[4096];
 	int fd, ret = 0;
@@ -355,7 +355,7 @@ int lease_table_save(const struct lease_table *t, const char *path,
 		unlink(tmp);
 		return ret;
 	}
-	ret = fsync_dir_of(path);
+	ret = lease_dir_sync(path);
 	return ret ? ret : count;
 }
 

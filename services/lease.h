@@ -140,6 +140,10 @@ int lease_line_parse(const char *line, struct lease_rec *r);
 void lease_rec_apply(struct lease_table *t, struct lease *l,
 		     const struct lease_rec *r);
 
+/* lease_dir_sync - fsync the directory holding @path (a rename or create
+ * in it is then durable). Return: 0, or a negative errno. */
+int lease_dir_sync(const char *path);
+
 const char *lease_state_name(uint8_t state);
 
 #endif

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,21 +157,6 @@ int lease_journal_replay(struct lease_table *t, const char *buf, size_t len,
 	return skipped;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char tmp[4096];
-	int fd, ret = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -294,7 +278,7 @@ int lease_journal_open(struct lease_journal *j, const char *path,
 	}
 	ret = lease_journal_compact(j, t);
 	if (!ret)
-		ret = fsync_dir_of(j->jpath);
+		ret = lease_dir_sync(j->jpath);
 	if (ret)
 		goto close_fd;
 	return skipped + jskipped;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "services/dhcp.h"
+#include "tests/services/msg_build.h"
 
 /*
  * What perfdhcp cannot show on a loaded 2-core machine (it loses replies
@@ -20,48 +21,15 @@
  */
 enum { BATCH = 64, CLIENTS = 313 * BATCH, ROUNDS = 5 }; /* 20032 clients */
 
-static size_t req_build(uint8_t *b, uint8_t type, unsigned int client,
-			uint32_t reqip, uint32_t server)
-{
-	size_t o = 240;
-
-	memset(b, 0, 300);
-	b[0] = 1;
-	b[1] = 1;
-	b[2] = 6;
-	b[4] = (uint8_t)client;
-	b[5] = (uint8_t)(client >> 8);
-	b[28] = 2;
-	b[29] = 0x42;
-	b[32] = (uint8_t)(client >> 8);
-	b[33] = (uint8_t)client;
-	b[236] = 0x63;
-	b[237] = 0x82;
-	b[238] = 0x53;
-	b[239] = 0x63;
-	b[o++] = 53;
-	b[o++] = 1;
-	b[o++] = type;
-	if (reqip) {
-		b[o++] = 50;
-		b[o++] = 4;
-		for (int i = 0; i < 4; i++)
-			b[o++] = (uint8_t)(reqip >> (24 - 8 * i));
-		b[o++] = 54;
-		b[o++] = 4;
-		for (int i = 0; i < 4; i++)
-			b[o++] = (uint8_t)(server >> (24 - 8 * i));
-	}
-	b[o++] = 255;
-	return o;
-}
-
 static int one(struct dhcp_server *s, uint8_t type, unsigned int client,
 	       uint32_t reqip, uint64_t now, uint32_t *yiaddr)
 {
-	uint8_t in[300], out[1024];
-	struct pkt_view v = { in, req_build(in, type, client, reqip,
-					    0x0aee0001) };
+	uint8_t in[548], out[1024];
+	const uint8_t mac[6] = { 2, 0x42, 0, 0, (uint8_t)(client >> 8),
+				 (uint8_t)client };
+	struct pkt_view v = { in, dhcp_req_build(in, type, mac, 0, reqip,
+						 reqip ? 0x0aee0001 : 0,
+						 NULL) };
 	struct dhcp_request_ctx ctx = { 1, "bench", now };
 	struct dhcp_reply rep;
 	struct dhcp_msg m;

@@ -13,55 +13,9 @@
 #include <cmocka.h>
 
 #include "services/dhcp.h"
+#include "tests/services/msg_build.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-
-/* A request as a client sends it: fixed part, cookie, options. */
-static size_t req_build(uint8_t *b, uint8_t type, const uint8_t mac[6],
-			uint32_t ciaddr, uint32_t reqip, uint32_t server,
-			const char *host)
-{
-	size_t o = 240;
-
-	memset(b, 0, 548);
-	b[0] = 1;
-	b[1] = 1;
-	b[2] = 6;
-	b[4] = 0x12;
-	b[7] = type;
-	b[12] = (uint8_t)(ciaddr >> 24);
-	b[13] = (uint8_t)(ciaddr >> 16);
-	b[14] = (uint8_t)(ciaddr >> 8);
-	b[15] = (uint8_t)ciaddr;
-	memcpy(b + 28, mac, 6);
-	b[236] = 0x63;
-	b[237] = 0x82;
-	b[238] = 0x53;
-	b[239] = 0x63;
-	b[o++] = 53;
-	b[o++] = 1;
-	b[o++] = type;
-	if (reqip) {
-		b[o++] = 50;
-		b[o++] = 4;
-		for (int i = 0; i < 4; i++)
-			b[o++] = (uint8_t)(reqip >> (24 - 8 * i));
-	}
-	if (server) {
-		b[o++] = 54;
-		b[o++] = 4;
-		for (int i = 0; i < 4; i++)
-			b[o++] = (uint8_t)(server >> (24 - 8 * i));
-	}
-	if (host) {
-		b[o++] = 12;
-		b[o++] = (uint8_t)strlen(host);
-		memcpy(b + o, host, strlen(host));
-		o += strlen(host);
-	}
-	b[o++] = 255;
-	return o;
-}
 
 struct fixture {
 	struct dhcp_server *s;
@@ -125,7 +79,7 @@ static int exchange(struct dhcp_server *s, uint8_t type, const uint8_t mac[6],
 		    uint32_t *yiaddr)
 {
 	uint8_t in[548], out[1024];
-	struct pkt_view v = { in, req_build(in, type, mac, ciaddr, reqip,
+	struct pkt_view v = { in, dhcp_req_build(in, type, mac, ciaddr, reqip,
 					    server, host) };
 	struct dhcp_request_ctx ctx = { port, "p", now };
 	struct dhcp_reply rep;
@@ -286,7 +240,7 @@ static void test_parse_rejects(void **state)
 {
 	uint8_t b[548];
 	struct dhcp_msg m;
-	struct pkt_view v = { b, req_build(b, DHCP_DISCOVER, mac_a, 0, 0, 0,
+	struct pkt_view v = { b, dhcp_req_build(b, DHCP_DISCOVER, mac_a, 0, 0, 0,
 					   "x") };
 
 	(void)state;
@@ -297,14 +251,14 @@ static void test_parse_rejects(void **state)
 	v.len++;
 	assert_int_equal(dhcp_msg_parse(&v, &m), -EBADMSG);
 	/* Bad cookie. */
-	v.len = req_build(b, DHCP_DISCOVER, mac_a, 0, 0, 0, NULL);
+	v.len = dhcp_req_build(b, DHCP_DISCOVER, mac_a, 0, 0, 0, NULL);
 	b[236] = 0;
 	assert_int_equal(dhcp_msg_parse(&v, &m), -EBADMSG);
 	/* Too short. */
 	v.len = 100;
 	assert_int_equal(dhcp_msg_parse(&v, &m), -EBADMSG);
 	/* A host name that is not a DNS label is ignored, not taken. */
-	v.len = req_build(b, DHCP_DISCOVER, mac_a, 0, 0, 0, "bad name");
+	v.len = dhcp_req_build(b, DHCP_DISCOVER, mac_a, 0, 0, 0, "bad name");
 	assert_int_equal(dhcp_msg_parse(&v, &m), 0);
 	assert_string_equal(m.hostname, "");
 }

@@ -11,31 +11,15 @@
 #include <cmocka.h>
 
 #include "services/dns_cache.h"
+#include "tests/services/msg_build.h"
 
 /* A query for @name (type A), ID @id, with an OPT record when @edns. */
 static size_t query_build(uint8_t *b, uint16_t id, const char *name, bool edns)
 {
-	size_t o = DNS_HDR_LEN;
+	size_t o = dns_query_build(b, name, DNS_TYPE_A);
 
-	memset(b, 0, 512);
 	b[0] = (uint8_t)(id >> 8);
 	b[1] = (uint8_t)id;
-	b[2] = 0x01; /* RD */
-	b[5] = 1;
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		b[o++] = (uint8_t)l;
-		memcpy(b + o, name, l);
-		o += l;
-		name += l + (dot ? 1 : 0);
-	}
-	b[o++] = 0;
-	b[o++] = 0;
-	b[o++] = 1; /* A */
-	b[o++] = 0;
-	b[o++] = 1; /* IN */
 	if (edns) {
 		b[11] = 1;
 		memcpy(b + o, "\0\0\x29\x04\xd0\0\0\0\0\0\0", 11);

@@ -19,6 +19,7 @@
 #include "services/gateway.h"
 #include "services/ipframe.h"
 #include "services/uplink.h"
+#include "tests/services/msg_build.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 
@@ -370,32 +371,6 @@ static const struct dns_lookup_ops t_ops = {
 	.addr4 = t_addr4, .name4 = t_name4, .in_subnet4 = t_in4,
 };
 
-static size_t query(uint8_t *b, const char *name, uint16_t type)
-{
-	size_t o = 12;
-
-	memset(b, 0, 12);
-	b[0] = 0xab;
-	b[1] = 0xcd;
-	b[2] = 1; /* RD */
-	b[5] = 1;
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		b[o++] = (uint8_t)l;
-		memcpy(b + o, name, l);
-		o += l;
-		name += l + (dot ? 1 : 0);
-	}
-	b[o++] = 0;
-	b[o++] = (uint8_t)(type >> 8);
-	b[o++] = (uint8_t)type;
-	b[o++] = 0;
-	b[o++] = 1;
-	return o;
-}
-
 static void test_dns(void **state)
 {
 	struct dns_server_config c;
@@ -411,7 +386,7 @@ static void test_dns(void **state)
 	s = dns_server_new(&c, &t_ops, NULL, NULL, NULL);
 	assert_non_null(s);
 
-	v.len = query(q, "WEB.lab.loom", DNS_TYPE_A);
+	v.len = dns_query_build(q, "WEB.lab.loom", DNS_TYPE_A);
 	n = dns_server_query(s, &v, &cl, out, sizeof(out));
 	assert_true(n > 0);
 	assert_int_equal(out[0], 0xab);
@@ -422,36 +397,36 @@ static void test_dns(void **state)
 
 	assert_memory_equal(out + n - 4, web_ip, 4);
 
-	v.len = query(q, "nope.lab.loom", DNS_TYPE_A);
+	v.len = dns_query_build(q, "nope.lab.loom", DNS_TYPE_A);
 	n = dns_server_query(s, &v, &cl, out, sizeof(out));
 	assert_int_equal(out[3] & 0xf, DNS_RCODE_NXDOMAIN);
 	assert_int_equal(out[9], 1); /* SOA in authority */
 
-	v.len = query(q, "web.lab.loom", DNS_TYPE_AAAA); /* NODATA */
+	v.len = dns_query_build(q, "web.lab.loom", DNS_TYPE_AAAA); /* NODATA */
 	n = dns_server_query(s, &v, &cl, out, sizeof(out));
 	assert_int_equal(out[3] & 0xf, DNS_RCODE_NOERROR);
 	assert_int_equal(out[7], 0);
 
-	v.len = query(q, "50.0.0.10.in-addr.arpa", DNS_TYPE_PTR);
+	v.len = dns_query_build(q, "50.0.0.10.in-addr.arpa", DNS_TYPE_PTR);
 	n = dns_server_query(s, &v, &cl, out, sizeof(out));
 	assert_true(n > 0);
 	assert_int_equal(out[7], 1);
 	assert_non_null(memmem(out, (size_t)n, "\3web\3lab\4loom", 13));
 
 	/* No upstream: SERVFAIL at once. */
-	v.len = query(q, "example.com", DNS_TYPE_A);
+	v.len = dns_query_build(q, "example.com", DNS_TYPE_A);
 	n = dns_server_query(s, &v, &cl, out, sizeof(out));
 	assert_int_equal(out[3] & 0xf, DNS_RCODE_SERVFAIL);
 
 	/* A name that points at itself: FORMERR, no hang. */
-	v.len = query(q, "a", DNS_TYPE_A);
+	v.len = dns_query_build(q, "a", DNS_TYPE_A);
 	q[12] = 0xc0;
 	q[13] = 12;
 	n = dns_server_query(s, &v, &cl, out, sizeof(out));
 	assert_int_equal(out[3] & 0xf, DNS_RCODE_FORMERR);
 
 	/* A response is dropped. */
-	v.len = query(q, "web.lab.loom", DNS_TYPE_A);
+	v.len = dns_query_build(q, "web.lab.loom", DNS_TYPE_A);
 	q[2] |= 0x80;
 	assert_int_equal(dns_server_query(s, &v, &cl, out, sizeof(out)), 0);
 
