@@ -262,6 +262,7 @@ static uint8_t ctrl(struct tdrv *t, const uint8_t *cmd, uint32_t len)
 {
 	uint8_t *ack = gpa(t, CTRL_GPA + 0x800, 1);
 	unsigned int d = (t->next_desc[2] % (QSZ / 2)) * 2;
+	uint16_t old_idx, event;
 	uint32_t id, ulen;
 
 	memcpy(gpa(t, CTRL_GPA, len), cmd, len);
@@ -270,6 +271,13 @@ static uint8_t ctrl(struct tdrv *t, const uint8_t *cmd, uint32_t len)
 	desc(t, 2, d + 1, CTRL_GPA + 0x800, 1, VIRTQ_DESC_F_WRITE, 0);
 	avail(t, 2, (uint16_t)d);
 	t->next_desc[2]++;
+	/* As Linux does with EVENT_IDX: kick only when the new index passes
+	 * the device's avail_event (a device that never publishes it after
+	 * the first command gets no kick for the second: the guest hangs). */
+	old_idx = (uint16_t)(t->avail_idx[2] - 1);
+	event = (uint16_t)get_le(gpa(t, ring(2) + 0x8000 + 4 + 8 * QSZ, 2), 2);
+	assert_true((uint16_t)(t->avail_idx[2] - event - 1) <
+		    (uint16_t)(t->avail_idx[2] - old_idx));
 	kick(t, 2);
 	used_next(t, 2, &id, &ulen);
 	assert_int_equal(id, d);

@@ -407,6 +407,11 @@ int net_ctrl_process(struct virtio_net *n)
 	virtio_dev_queue_done(&n->vdev, VIRTIO_NET_Q_CTRL);
 	if (ret < 0)
 		return -EIO;
-	return budget ? 0 : 1;
+	/*
+	 * Publish avail_event for the next command: with EVENT_IDX the
+	 * driver kicks only when its index passes it, and Linux spins (BH
+	 * off) until its command comes back, so a stale one hangs the guest.
+	 */
+	return !budget || virtq_enable_notify(vq) ? 1 : 0;
 }
 
