@@ -45,25 +45,11 @@ ip link add "$BR" type bridge && ip link set "$BR" up &&
 	ip -n "$(ns b)" link set "${VETH}b" up ||
 	{ echo "FAIL: Linux bridge and veth"; exit 1; }
 
-guest_shell() {
-	l2_expect "$1" '^LOOM-READY' 300 lines || return 1
-	l2_expect "$1" 'loom# ' 60 || true
-	for _ in 1 2 3; do
-		l2_send "$1" 'stty -echo; echo "@@SHELL-$((6 * 7))"'
-		l2_expect "$1" '@@SHELL-42' 30 && return 0
-	done
-	return 1
-}
 guest() { # guest NAME MAC ADDR NETDEV-OPTS...
 	local name=$1 mac=$2 addr=$3
 	shift 3
-	l2_start "$name" qemu-system-x86_64 -M pc -nodefaults -no-user-config \
-		-m 256 -object memory-backend-memfd,id=mem,size=256M,share=on \
-		-numa node,memdev=mem -nographic -no-reboot -monitor none \
-		-serial stdio "$@" \
-		-device "virtio-net-pci,netdev=n0,romfile=,vectors=0,mac=$mac" \
-		-kernel "$L2_KERNEL" -initrd "$L2_INITRD" -append "$L2_CMDLINE_QUIET"
-	guest_shell "$name" || { echo "FAIL: guest $name did not boot"; l2_tail "$name"; exit 1; }
+	l2_qemu_nic_guest "$name" "$mac" "$@" ||
+		{ echo "FAIL: guest $name did not boot"; l2_tail "$name"; exit 1; }
 	l2_run "$name" "ip addr add $addr dev eth0 && ip link set eth0 up" 30
 }
 guest vu 52:54:00:4d:00:01 10.243.0.15/24 \

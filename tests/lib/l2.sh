@@ -20,6 +20,12 @@
 #   l2_wait NAME SECS            wait for the VMM to exit (killed after SECS):
 #                                L2_EXIT = its status (124 if killed)
 #   l2_stop_all                  kill what is still running (call on EXIT)
+#   l2_shell_retry NAME SECS     l2_shell for a slow (TCG) guest: waits for
+#                                the prompt, asks again if input was lost
+#   l2_qemu_nic_guest NAME MAC NETDEV-OPTS...
+#                                a QEMU (TCG) guest with shared memfd RAM and
+#                                one virtio-net-pci on the -netdev given, up
+#                                to its shell (1 if it does not get there)
 #   l2_overhead_kib PID RAM_MB   VMM memory: RSS minus the guest-RAM mapping
 #
 # Markers printed by the guest's init (scripts/nested/guest-init.sh):
@@ -189,6 +195,33 @@ l2_stop_all() {
 # l2_tail NAME [N] - the last N (20) lines of a console log, indented.
 l2_tail() {
 	tail -n "${2:-20}" "$L2_DIR/$1.log" | sed 's/^/    | /'
+}
+
+l2_shell_retry() {
+	[ -n "${L2_READY[$1]:-}" ] || l2_expect "$1" '^LOOM-READY' "$2" lines ||
+		return 1
+	# Input sent before ash has set up the console can be flushed.
+	l2_expect "$1" 'loom# ' 60 || true
+	for _ in 1 2 3; do
+		l2_send "$1" 'stty -echo; echo "@@SHELL-$((6 * 7))"'
+		l2_expect "$1" '@@SHELL-42' 30 && return 0
+	done
+	return 1
+}
+
+# QEMU 7.2 under TCG crashes in vhost_net_start (msix_set_vector_notifiers)
+# for a vhost-user virtio-net-pci with MSI-X: vectors=0 (INTx) for all.
+l2_qemu_nic_guest() {
+	local name=$1 mac=$2
+	shift 2
+	l2_start "$name" qemu-system-x86_64 -M pc -nodefaults -no-user-config \
+		-m 256 -object memory-backend-memfd,id=mem,size=256M,share=on \
+		-numa node,memdev=mem -nographic -no-reboot -monitor none \
+		-serial stdio "$@" \
+		-device "virtio-net-pci,netdev=n0,romfile=,vectors=0,mac=$mac" \
+		-kernel "$L2_KERNEL" -initrd "$L2_INITRD" \
+		-append "$L2_CMDLINE_QUIET"
+	l2_expect "$name" '^LOOM-READY' 300 lines && l2_shell_retry "$name" 60
 }
 
 l2_overhead_kib() {
