@@ -47,7 +47,7 @@ static const char usage_add[] =
     "\n"
     "Options:\n"
     "  --type TYPE       the port's backend: tap (the default), loopback, vde,\n"
-    "                    macvtap; bridge networks: veth, vlan\n"
+    "                    vhost-user, macvtap; bridge networks: veth, vlan\n"
     "  --tap NAME        interface name, at most 15 characters (required\n"
     "                    for tap, veth, macvtap; PARENT.VID for vlan)\n"
     "  --parent DEV      macvtap: the device it sits on\n"

@@ -158,6 +158,12 @@ static const struct reject_case rejects[] = {
      "did you mean 'networks'?"},
     {"unknown_port_field", NET_HEAD PORTS "      - tap: t0\n        vlna: 3\n",
      6, "networks[0].ports[0].vlna", "did you mean 'vlan'?"},
+    {"tap_with_path", NET_HEAD PORTS "      - tap: t0\n        path: /tmp/s\n",
+     6, "networks[0].ports[0].path", "a TAP port has no 'path'"},
+    {"path_too_long", NET_HEAD PORTS "      - type: vhost-user\n        name: v\n"
+     "        path: /tmp/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+     7, "networks[0].ports[0].path", "must be 1..107 bytes long"},
     {"duplicate_key", NET_HEAD "    mtu: 1500\n    mtu: 1400\n", 5,
      "networks[0].mtu", "given twice"},
     {"missing_name", "networks:\n  - mode: switch\n", 2, "networks[0]",
@@ -400,7 +406,10 @@ static void test_port_types(void **state)
 				   "      - type: tap\n"
 				   "        tap: t1\n"
 				   "      - type: loopback\n"
-				   "        name: hairpin\n";
+				   "        name: hairpin\n"
+				   "      - type: vhost-user\n"
+				   "        name: vm1\n"
+				   "        path: /run/loom/vm1.sock\n";
 	struct netconf_error err;
 	struct netconf *cfg, *back;
 	struct netconf_net *n;
@@ -408,7 +417,8 @@ static void test_port_types(void **state)
 
 	assert_int_equal(load(yaml, &cfg, &err), 0);
 	n = &cfg->networks[0];
-	assert_int_equal(n->port_count, 3);
+	assert_int_equal(n->port_count, 4);
+	assert_string_equal(n->ports[3].path, "/run/loom/vm1.sock");
 	assert_string_equal(netconf_port_type(&n->ports[0]), "tap");
 	assert_true(netconf_port_is_tap(&n->ports[0]));
 	assert_true(netconf_port_is_tap(&n->ports[1]));
@@ -429,6 +439,8 @@ static void test_port_types(void **state)
 	assert_string_equal(netconf_port_type(&back->networks[0].ports[2]),
 			    "loopback");
 	assert_string_equal(back->networks[0].ports[2].name, "hairpin");
+	assert_string_equal(back->networks[0].ports[3].path,
+			    "/run/loom/vm1.sock");
 	json_decref(j);
 	netconf_free(back);
 	netconf_free(cfg);
