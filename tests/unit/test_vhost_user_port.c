@@ -611,6 +611,16 @@ static void test_hostile_messages(void **state)
 	fe_send(fe->sock, 40, 0, NULL, 0, NULL, 0);
 	expect_session_lost(c, ++ended);
 
+	/* Half a header, then silence: dropped after the I/O timeout. */
+	fe->sock = fe_connect(c->path);
+	{
+		uint8_t half[6] = {1, 0, 0, 0, 1, 0};
+
+		assert_int_equal(send(fe->sock, half, sizeof(half), 0), 6);
+	}
+	expect_session_lost(c, ++ended);
+	assert_non_null(strstr(status(c).error, "stalled"));
+
 	/* A second front end while one is connected is turned away. */
 	fe_start(c);
 	other = fe_connect(c->path);
