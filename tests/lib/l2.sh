@@ -103,7 +103,9 @@ l2_expect() {
 			L2_LINE=${L2_PART[$name]}$got
 			L2_PART[$name]=
 			printf '%s\n' "$L2_LINE" >>"$L2_DIR/$name.log"
-			[[ $L2_LINE == LOOM-READY* ]] && L2_READY[$name]=1
+			# Anywhere in the line: under load a marker has been
+			# seen glued to the end of the line before it.
+			[[ $L2_LINE == *LOOM-READY* ]] && L2_READY[$name]=1
 			[[ $L2_LINE =~ $re ]] && return 0
 		elif [ $rc -gt 128 ]; then
 			L2_PART[$name]+=$got
@@ -128,7 +130,7 @@ l2_send() {
 }
 
 l2_shell() {
-	[ -n "${L2_READY[$1]:-}" ] || l2_expect "$1" '^LOOM-READY' "$2" || return 1
+	[ -n "${L2_READY[$1]:-}" ] || l2_expect "$1" 'LOOM-READY' "$2" || return 1
 	l2_send "$1" 'stty -echo; echo "@@SHELL-$((6 * 7))"'
 	l2_expect "$1" '@@SHELL-42' "$2"
 }
