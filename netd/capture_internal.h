@@ -118,6 +118,20 @@ uint64_t capture_pcap_drops(struct netd_capture *c);
 void capture_pcap_describe(struct netd_capture *c, uint32_t pid, char *name,
 			   size_t nlen, char *descr, size_t dlen);
 
+/* capture.c */
+extern int capture_next_id;
+/* capture_setup - a capture from request @args, writing to @out_fd (all
+ * but the client's socket). Return: 0 or -errno with @err set. */
+int capture_setup(struct netd *d, struct netd_capture *c, json_t *args,
+		  int out_fd, char *err, size_t errlen);
+
+/* capture_declared.c: the capture service's net_start and net_apply. */
+int capture_net_start(struct netd *d, struct netd_net *n, bool restoring,
+		      char *err, size_t errlen);
+int capture_net_apply(struct netd *d, struct netd_net *n,
+		      const struct netconf_net *conf, bool *changed, char *err,
+		      size_t errlen);
+
 /* capture_writer.c */
 /* capture_dropped - every frame lost so far: rings full, kernel, at the end. */
 uint64_t capture_dropped(struct netd_capture *c);

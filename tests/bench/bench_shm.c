@@ -18,6 +18,7 @@
 #include "common/shm_peer.h"
 #include "common/shm_ring.h"
 #include "switch/switch.h"
+#include "tests/bench/bench_capture.h"
 
 /*
  * Cases (docs/performance.md explains them):
@@ -28,6 +29,11 @@
  * on its eventfd with the event index armed. Each case runs 5 times;
  * the median is printed as a BENCH line.
  *
+ *   capture  the switch case three ways, rounds interleaved: without a
+ *            capture, with loom-netd's capture of every port to a writer
+ *            that keeps up, and to one that stalls (bench_capture.c);
+ *            medians and the paired ratios (issue 15's goal: >= 0.80
+ *            keeping up, >= 0.95 stalled)
  * Argument: a case name or prefix ("ring", "switch.shm.64B"); none: all.
  * Environment: BENCH_SECONDS (measured seconds per run, default 1),
  * BENCH_RUNS (runs per case, default 5, at most 16), BENCH_RING (slots
@@ -53,9 +59,11 @@ struct ctl {
 	volatile uint64_t netd_busy_ns, netd_frames; /* productive rounds */
 	volatile uint64_t netd_in,
 	    netd_dropped; /* producer's port, all drops */
+	volatile uint64_t cap_written, cap_dropped; /* capture cases */
 };
 
 static struct ctl *ctl;
+static enum bench_capture_mode cap_mode; /* the switch process's capture */
 static uint32_t ring_size = SHM_RING_SIZE_DEFAULT; /* BENCH_RING */
 /* The peers share a CPU: wait by yielding it rather than spinning on it. */
 static bool share_cpu;
@@ -310,6 +318,8 @@ static void run_netd(int sock_p, int sock_c)
 	int socks[2] = {sock_p, sock_c}, ids[2];
 	uint64_t idle_since = 0, sleeps = 0, busy = 0, frames = 0;
 	unsigned int iter = 0;
+	struct bench_capture *bc;
+	uint64_t cap_w, cap_d;
 
 	log_max_level = LOG_ERR;
 	for (int i = 0; i < 2; i++) {
@@ -324,6 +334,9 @@ static void run_netd(int sock_p, int sock_c)
 		if (ids[i] < 0)
 			_exit(1);
 	}
+	bc = bench_capture_start(sw, cap_mode);
+	if (cap_mode != BENCH_CAPTURE_NONE && !bc)
+		_exit(1);
 	while (!ctl->stop) {
 		uint64_t t0 = shm_now_ns();
 		int got = switch_poll(sw);
@@ -377,6 +390,9 @@ static void run_netd(int sock_p, int sock_c)
 	ctl->netd_sleeps = sleeps;
 	ctl->netd_busy_ns = busy;
 	ctl->netd_frames = frames;
+	bench_capture_stop(sw, bc, &cap_w, &cap_d);
+	ctl->cap_written = cap_w;
+	ctl->cap_dropped = cap_d;
 	switch_destroy(sw);
 }
 
@@ -486,6 +502,49 @@ static struct result median_of(const char *name, bool sw, uint32_t len,
 	return m;
 }
 
+/*
+ * The switch case at @len without a capture, with one keeping up, with
+ * one stalled: @runs rounds, the modes' order rotated per round. Prints
+ * the medians and the paired ratios (capture over the same round's run
+ * without), which the machine's drifting load moves least.
+ */
+static void capture_case(const char *name, uint32_t len)
+{
+	static const char *const mname[3] = {"none", "keepup", "stall"};
+	double v[3][16], ratio[16];
+
+	for (int i = 0; i < runs; i++) {
+		for (int k = 0; k < 3; k++) {
+			int m = (i + k) % 3;
+			struct result r;
+
+			cap_mode = (enum bench_capture_mode)m;
+			r = run_switch(len, false);
+			v[m][i] = len > 1000 ? r.bps / 1e9 : r.pps / 1e6;
+			fprintf(stderr,
+				"# %s.%s run %d: %.2f %s, capture wrote %llu "
+				"dropped %llu\n", name, mname[m], i + 1,
+				v[m][i], len > 1000 ? "Gbit/s" : "Mpps",
+				(unsigned long long)ctl->cap_written,
+				(unsigned long long)ctl->cap_dropped);
+		}
+	}
+	cap_mode = BENCH_CAPTURE_NONE;
+	for (int m = 1; m < 3; m++) {
+		for (int i = 0; i < runs; i++)
+			ratio[i] = v[0][i] > 0 ? v[m][i] / v[0][i] : 0;
+		qsort(ratio, (size_t)runs, sizeof(double), cmp_double);
+		printf("BENCH %s.paired_%s %.2f x (rounds %d, min %.2f, "
+		       "max %.2f)\n", name, mname[m], ratio[runs / 2], runs,
+		       ratio[0], ratio[runs - 1]);
+	}
+	for (int m = 0; m < 3; m++) {
+		qsort(v[m], (size_t)runs, sizeof(double), cmp_double);
+		printf("BENCH %s.%s %.2f %s\n", name, mname[m], v[m][runs / 2],
+		       len > 1000 ? "Gbit/s" : "Mpps");
+	}
+}
+
 /* Argument: a case name, or a prefix of case names ("ring", "switch"). */
 static bool want(const char *only, const char *name)
 {
@@ -555,6 +614,10 @@ int main(int argc, char **argv)
 		printf("BENCH switch.shm.64KiB-gso.loss %.2f %%\n",
 		       g.loss * 100);
 	}
+	if (want(only, "capture.shm.64B"))
+		capture_case("capture.shm.64B", 64);
+	if (want(only, "capture.shm.1500B"))
+		capture_case("capture.shm.1500B", 1500);
 	if (r64.pps > 0 && s64.pps > 0)
 		printf("BENCH switch.shm.64B.vs_ring %.2f ratio\n",
 		       s64.pps / r64.pps);

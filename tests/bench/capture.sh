@@ -12,7 +12,10 @@
 # Tests (iperf3, as tests/bench/tap-switch.sh): tcp (one stream, Gbit/s),
 # udp64 (64-byte frames flat out, kpps at the receiving interface).
 # $RUNS rounds, the modes' order rotated per round; medians, and the ratios
-# capture/none of the medians. Goal (issue 15): keepup >= 0.80, stall >= 0.95.
+# capture/none of the medians, and the paired ratios (each round's capture
+# run over the same round's run without), median and quartiles: the
+# figure that stays put when the machine's load drifts. Goal (issue 15):
+# keepup >= 0.80, stall >= 0.95.
 # Environment: RUNS (5), SECS (3), NETD, LOOM.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -151,5 +154,19 @@ for test in tcp udp64; do
 		r=$(python3 -c "import sys; a, b = map(float, sys.argv[1:]); print('%.2f' % (a / b if b else 0))" \
 			"${M[$mode.$test]}" "${M[none.$test]}")
 		echo "BENCH capture.tap.$test.ratio_$mode $r x"
+		# Paired: each round's capture run over the same round's run
+		# without one (minutes apart at most, so the machine's load
+		# moves both): median and quartiles of those ratios.
+		python3 -c '
+import statistics, sys
+name, cap, none = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+r = sorted(float(a) / float(b) for a, b in zip(cap, none) if float(b) > 0)
+if len(r) >= 4:
+    q = statistics.quantiles(r, n=4)
+    print("BENCH %s %.2f x (rounds %d, quartiles %.2f-%.2f, min %.2f)" %
+          (name, statistics.median(r), len(r), q[0], q[2], r[0]))
+elif r:
+    print("BENCH %s %.2f x (rounds %d)" % (name, statistics.median(r), len(r)))
+' "capture.tap.$test.paired_$mode" "${R[$mode.$test]}" "${R[none.$test]}"
 	done
 done
