@@ -84,12 +84,24 @@ capture_start() {
 	done
 	echo "capture did not start" >&2
 }
+# drain_fifo: become a reader of the stall FIFO with no other fd open.
+drain_fifo() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" != 7 ] && eval "exec $fd>&-"
+	done
+	exec cat <&7 >/dev/null 2>&1 7<&-
+}
 capture_stop() {
 	[ -n "$CAP_PID" ] || return 0
 	pkill -INT -x loom -P "$CAP_PID" 2>/dev/null
 	kill -INT "$CAP_PID" 2>/dev/null
 	# A stalled capture drains for up to 2 s: read the FIFO meanwhile.
-	timeout 5 cat <&7 >/dev/null &
+	# The reader is killed by its own pid (no `timeout` wrapper, whose
+	# child could outlive it) and holds no inherited fd but the FIFO:
+	# a stray one must not keep the test lock (flock's fd) held.
+	drain_fifo &
 	local drain=$!
 	wait "$CAP_PID" 2>/dev/null
 	kill $drain 2>/dev/null
@@ -123,7 +135,8 @@ else:
 	sleep 0.2
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
+# A run that measured nothing (iperf3 failed: 0) is left out.
+median() { awk '$1 > 0' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 
 MODES=(none keepup stall)
 declare -A R
@@ -160,7 +173,8 @@ for test in tcp udp64; do
 		python3 -c '
 import statistics, sys
 name, cap, none = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-r = sorted(float(a) / float(b) for a, b in zip(cap, none) if float(b) > 0)
+r = sorted(float(a) / float(b) for a, b in zip(cap, none)
+           if float(a) > 0 and float(b) > 0)
 if len(r) >= 4:
     q = statistics.quantiles(r, n=4)
     print("BENCH %s %.2f x (rounds %d, quartiles %.2f-%.2f, min %.2f)" %

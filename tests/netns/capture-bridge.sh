@@ -196,7 +196,7 @@ else
 fi
 
 # --- 3. captures start and stop while traffic flows --------------------------
-ip netns exec "$(ns a)" ping -c 100 -i 0.05 -W 1 10.239.0.12 >"$T/steady.txt" 2>&1 &
+ip netns exec "$(ns a)" ping -i 0.05 -W 1 10.239.0.12 >"$T/steady.txt" 2>&1 &
 STEADY=$!
 for k in 1 2 3 4 5; do
 	"$LOOM" capture kb -q -w "$T/ss$k.pcapng" 2>/dev/null &
@@ -206,6 +206,9 @@ for k in 1 2 3 4 5; do
 	kill -INT $SS
 	wait $SS || echo "capture $k: exit $?" >>"$T/ss.err"
 done
+# The ping runs until the last capture ended; an echo in flight at
+# the interrupt may go unanswered.
+kill -INT $STEADY
 wait $STEADY
 check "five captures started and stopped during a ping: each a whole pcapng with its frames" bash -c '
 	[ ! -s "$T/ss.err" ] || { cat "$T/ss.err"; exit 1; }
@@ -213,7 +216,11 @@ check "five captures started and stopped during a ping: each a whole pcapng with
 		n=$(fields "$T/ss$k.pcapng" -Y "icmp.type == 8" | grep -c "^kb:a 1 8")
 		[ "$n" -ge 2 ] || { echo "ss$k: $n requests"; fields "$T/ss$k.pcapng"; exit 1; }
 	done'
-check "... and the ping lost nothing" grep -q ' 0% packet loss' "$T/steady.txt"
+check "... and the ping lost nothing" python3 -c "
+import re
+t = open('$T/steady.txt').read()
+m = re.search(r'(\\d+) packets transmitted, (\\d+) received', t)
+assert m and int(m[1]) >= 40 and int(m[1]) - int(m[2]) <= 1, t"
 
 # --- 4. a stalled reader loses frames, counted; the network goes on ----------
 mkfifo "$T/stall"

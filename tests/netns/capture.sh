@@ -212,7 +212,7 @@ check "the end summary counts the dropped frames" \
 	grep -Eq '^[0-9]+ frames captured, [1-9][0-9]* dropped' "$T/stall.err"
 
 # --- 5b. captures start and stop while traffic flows -------------------------
-ip netns exec "$(ns c)" ping -c 100 -i 0.05 -W 1 10.232.0.14 >"$T/steady.txt" 2>&1 &
+ip netns exec "$(ns c)" ping -i 0.05 -W 1 10.232.0.14 >"$T/steady.txt" 2>&1 &
 STEADY=$!
 for k in 1 2 3 4 5; do
 	"$LOOM" capture lab -q -w "$T/ss$k.pcapng" 2>/dev/null &
@@ -222,6 +222,9 @@ for k in 1 2 3 4 5; do
 	kill -INT $SS
 	wait $SS || echo "capture $k: exit $?" >>"$T/ss.err"
 done
+# The ping runs until the last capture ended; an echo in flight at
+# the interrupt may go unanswered.
+kill -INT $STEADY
 wait $STEADY
 check "five captures started and stopped during a ping: each whole, with its frames" bash -c '
 	[ ! -s "$T/ss.err" ] || { cat "$T/ss.err"; exit 1; }
@@ -229,7 +232,11 @@ check "five captures started and stopped during a ping: each whole, with its fra
 		n=$(fields "$T/ss$k.pcapng" -Y "icmp.type == 8" | grep -c "^lab:c 1 8")
 		[ "$n" -ge 2 ] || { echo "ss$k: $n requests"; exit 1; }
 	done'
-check "... and the ping lost nothing" grep -q ' 0% packet loss' "$T/steady.txt"
+check "... and the ping lost nothing" python3 -c "
+import re
+t = open('$T/steady.txt').read()
+m = re.search(r'(\\d+) packets transmitted, (\\d+) received', t)
+assert m and int(m[1]) >= 40 and int(m[1]) - int(m[2]) <= 1, t"
 
 # --- 6. rotation: whole pcapng files of a bounded size, a bounded number -----
 "$LOOM" capture lab:a,b -q -w "$T/rot.pcapng" --rotate-size 1 --rotate-files 3 2>"$T/rot.err" &
