@@ -38,7 +38,11 @@ for t in iperf3 ip python3; do
 done
 [ -x "$NETD" ] && [ -x "$LOOM" ] || { echo "skipped: build first (make)"; exit 77; }
 
+MAIN_PID=$$
 cleanup() {
+	# Only the script itself: a subshell of it (drain_fifo killed before
+	# its exec) inherits this trap and must not tear the benchmark down.
+	[ "$BASHPID" = "$MAIN_PID" ] || return 0
 	[ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null
 	[ -n "$NETD_PID" ] && kill "$NETD_PID" 2>/dev/null
 	sleep 0.3
