@@ -2,6 +2,7 @@
 /* slirp.c - a network's NAT uplink: libslirp on its own thread, frames in and out through FIFOs. */
 #include "backends/slirp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -230,17 +231,20 @@ enum flow_kind { FLOW_OTHER, FLOW_TCP_SYN, FLOW_UDP };
  * nothing. Untagged Ethernet, IPv4 or IPv6 without extension headers;
  * anything else is libslirp's to judge.
  */
-static enum flow_kind frame_flow_kind(const uint8_t *data, uint32_t len)
+static enum flow_kind frame_flow_kind(const uint8_t *data, uint32_t len,
+				      uint32_t *src4)
 {
 	struct pkt_view v = {.data = data, .len = len};
 	uint16_t type;
 	uint8_t b, proto, flags;
 	size_t l4;
 
+	*src4 = 0;
 	if (pkt_be16(&v, 12, &type))
 		return FLOW_OTHER;
 	if (type == 0x0800) {
-		if (pkt_u8(&v, 14, &b) || pkt_u8(&v, 14 + 9, &proto))
+		if (pkt_u8(&v, 14, &b) || pkt_u8(&v, 14 + 9, &proto) ||
+		    pkt_read(&v, 14 + 12, src4, 4))
 			return FLOW_OTHER;
 		l4 = 14 + (size_t)(b & 15) * 4;
 	} else if (type == 0x86dd) {
@@ -258,11 +262,38 @@ static enum flow_kind frame_flow_kind(const uint8_t *data, uint32_t len)
 	return (flags & 0x12) == 0x02 ? FLOW_TCP_SYN : FLOW_OTHER;
 }
 
-/* Feed what waits in the inbound FIFO to libslirp. Return: more waits. */
-/* One frame from the network: checks, the connection limit, libslirp. */
+/*
+ * The per-guest slot of IPv4 source @ip (network order), taken when
+ * @add, or NULL: not in the subnet, or the table is full.
+ */
+static struct uplink_guest *uplink_guest(struct slirp_uplink *u, uint32_t ip,
+					 bool add)
+{
+	uint32_t h = ntohl(ip) * 2654435761u;
+
+	if (!ip || (ip & u->mask4) != u->net4)
+		return NULL;
+	for (uint32_t i = 0; i < SLIRP_GUESTS_MAX; i++) {
+		struct uplink_guest *g = &u->guests[(h + i) % SLIRP_GUESTS_MAX];
+
+		if (g->ip == ip)
+			return g;
+		if (!g->ip) {
+			if (!add)
+				return NULL;
+			g->ip = ip;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+/* One frame from the network: checks, the connection limits, libslirp. */
 static void uplink_input_one(struct slirp_uplink *u, struct frame_fifo_item *it)
 {
+	struct uplink_guest *g = NULL;
 	enum flow_kind k;
+	uint32_t src4;
 
 	if ((it->off.flags & FRAME_F_NEEDS_CSUM) &&
 	    csum_complete(it->data, it->len, &it->off)) {
@@ -272,7 +303,15 @@ static void uplink_input_one(struct slirp_uplink *u, struct frame_fifo_item *it)
 		       u->name);
 		return;
 	}
-	k = frame_flow_kind(it->data, it->len);
+	k = frame_flow_kind(it->data, it->len, &src4);
+	if (k != FLOW_OTHER)
+		g = uplink_guest(u, src4, true);
+	if (g && g->sockets >= u->guest_conn_max) {
+		u->st.drops_conn_guest++;
+		log_rl(LOG_WARN, MOD, "%s: a guest holds %u NAT sockets: its "
+		       "new flows dropped", u->name, g->sockets);
+		return;
+	}
 	if (u->sockets >= u->conn_max && k != FLOW_OTHER) {
 		u->st.drops_conn_limit++;
 		log_rl(LOG_WARN, MOD, "%s: %u NAT sockets: new flows dropped",
@@ -282,6 +321,8 @@ static void uplink_input_one(struct slirp_uplink *u, struct frame_fifo_item *it)
 	if (k == FLOW_TCP_SYN) {
 		u->sockets++; /* one socket more, until the next count */
 		u->syn_since++;
+		if (g)
+			g->sockets++;
 	}
 	u->st.in_frames++;
 	u->st.in_bytes += it->len;
@@ -343,6 +384,34 @@ static uint32_t uplink_timers_timeout(struct slirp_uplink *u, uint32_t tmo)
 	return tmo;
 }
 
+/*
+ * Count libslirp's sockets per guest from its table @info ("  TCP[STATE]
+ * FD SRC SPORT DST DPORT ..." a line; the source is the guest's address
+ * for every socket but forwards and the connections they accepted, whose
+ * source is on the host and so outside the subnet).
+ */
+static void uplink_guests_count(struct slirp_uplink *u, char *info)
+{
+	char *line, *save = NULL;
+
+	memset(u->guests, 0, sizeof(u->guests));
+	for (line = strtok_r(info, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char kind[32], src[INET_ADDRSTRLEN];
+		struct uplink_guest *g;
+		struct in_addr a;
+		int fd;
+
+		if (sscanf(line, " %31s %d %15s", kind, &fd, src) != 3 ||
+		    (strncmp(kind, "TCP[", 4) && strncmp(kind, "UDP[", 4)) ||
+		    inet_pton(AF_INET, src, &a) != 1)
+			continue;
+		g = uplink_guest(u, a.s_addr, true);
+		if (g)
+			g->sockets++;
+	}
+}
+
 /* After a fill: the estimate of libslirp's sockets (struct slirp_uplink). */
 static void uplink_sockets_count(struct slirp_uplink *u)
 {
@@ -356,6 +425,7 @@ static void uplink_sockets_count(struct slirp_uplink *u)
 		if (info) {
 			for (const char *p = info; *p; p++)
 				lines += *p == '\n';
+			uplink_guests_count(u, info);
 			free(info);
 			/* a header line first */
 			u->table_sockets = lines > 0 ? lines - 1 : 0;
@@ -480,6 +550,10 @@ int slirp_uplink_new(const struct slirp_uplink_config *cfg,
 	sc.disable_host_loopback = !cfg->host_loopback;
 	sc.enable_emu = false;
 	u->conn_max = cfg->conn_max ? cfg->conn_max : SLIRP_CONN_MAX;
+	u->guest_conn_max = cfg->guest_conn_max ? cfg->guest_conn_max
+						: SLIRP_GUEST_CONN_MAX;
+	u->mask4 = sc.vnetmask.s_addr;
+	u->net4 = sc.vnetwork.s_addr;
 
 	u->slirp = slirp_new(&sc, &uplink_callbacks, u);
 	if (!u->slirp) {
@@ -576,6 +650,12 @@ int slirp_uplink_output_peek(struct slirp_uplink *u, struct frame_batch *batch)
 		memset(f, 0, sizeof(*f));
 		f->data = it[i].data;
 		f->len = it[i].len;
+		/*
+		 * libslirp filled in every checksum: a TAP or virtio-net
+		 * guest need not verify it again (a 64 KiB pass per
+		 * segment at MTU 65520).
+		 */
+		f->off.flags = FRAME_F_DATA_VALID;
 	}
 	return (int)n;
 }

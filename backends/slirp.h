@@ -45,6 +45,14 @@
  * that floods connections runs out of its network's share, not netd's
  * file descriptors; established TCP connections go on, and the limit
  * lifts as libslirp closes sockets (TCP teardown, UDP after its timeout).
+ * Each guest (an IPv4 source address in the subnet) may hold at most
+ * @guest_conn_max of them (SLIRP_GUEST_CONN_MAX unless configured); over
+ * it, its own new flows are dropped and counted in drops_conn_guest, so
+ * one guest flooding connections leaves the rest of the network's share
+ * to the others. Per guest, sockets are counted from libslirp's table,
+ * which lists IPv4 ones only: IPv6 flows count against the network's
+ * limit alone. At most SLIRP_GUESTS_MAX guests are told apart (a hash
+ * table rebuilt with every count); more are held to the network's limit.
  */
 
 enum {
@@ -53,6 +61,8 @@ enum {
 	SLIRP_MTU_MAX = 65520, /* libslirp's IF_MTU_MAX is 65521 */
 	SLIRP_MTU_MIN = 576,
 	SLIRP_CONN_MAX = 1024, /* host sockets per uplink, see above */
+	SLIRP_GUEST_CONN_MAX = 256, /* of them, per guest */
+	SLIRP_GUESTS_MAX = 512, /* guests told apart per uplink */
 };
 
 /**
@@ -77,6 +87,7 @@ struct slirp_uplink_config {
 	uint32_t mtu;
 	bool host_loopback;
 	uint32_t conn_max; /* 0: SLIRP_CONN_MAX */
+	uint32_t guest_conn_max; /* 0: SLIRP_GUEST_CONN_MAX */
 	const char *name;
 };
 
@@ -89,6 +100,7 @@ struct slirp_uplink_stats {
 	uint64_t drops_bad;		/* offload metadata out of bounds */
 	uint64_t drops_gso;		/* UDP GSO refused */
 	uint64_t drops_conn_limit;	/* new flows over conn_max */
+	uint64_t drops_conn_guest;	/* new flows over guest_conn_max */
 	uint32_t sockets;		/* libslirp's host sockets now */
 	uint32_t forwards;
 };
@@ -118,7 +130,8 @@ int slirp_uplink_output_fd(struct slirp_uplink *u);
 
 /*
  * slirp_uplink_output_peek() - append waiting frames to @batch (up to
- * FRAME_BATCH_MAX in all). They stay valid until _release.
+ * FRAME_BATCH_MAX in all), flagged FRAME_F_DATA_VALID (libslirp's
+ * checksums are complete). They stay valid until _release.
  * Return: frames appended.
  */
 int slirp_uplink_output_peek(struct slirp_uplink *u, struct frame_batch *batch);

@@ -72,6 +72,17 @@ struct slirp_uplink {
 	 */
 	uint32_t sockets, conn_max;
 	uint32_t table_sockets, syn_since;
+	/*
+	 * Per guest: IPv4 source (network order, 0: free slot) -> its
+	 * sockets in the last count plus the SYNs let through since; open
+	 * addressing, rebuilt with every count (slirp.h).
+	 */
+	struct uplink_guest {
+		uint32_t ip;
+		uint32_t sockets;
+	} guests[SLIRP_GUESTS_MAX];
+	uint32_t guest_conn_max;
+	uint32_t net4, mask4; /* the subnet, network order */
 	int64_t sockets_counted_ms;
 
 	struct uplink_timer *timers;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -76,6 +77,24 @@ static bool have_cap_net_admin(void)
  * dir's real path, so a restart with the same state finds its leftovers
  * and two daemons with different state dirs never touch each other's.
  */
+/*
+ * Every NAT connection is a socket of netd's (up to SLIRP_CONN_MAX per nat
+ * network): the soft limit on open files (often 1024) goes up to the hard
+ * one, so that a guest flooding connections meets its network's limit,
+ * not EMFILE for every other socket, TAP and control client of netd.
+ */
+static void netd_files_limit_raise(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur >= r.rlim_max)
+		return;
+	r.rlim_cur = r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		log_warn(MOD, "cannot raise the open files limit: %s",
+			 strerror(errno));
+}
+
 static void netd_instance_id(struct netd *d)
 {
 	char *real = realpath(d->state_dir, NULL);
@@ -236,6 +255,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	netd_files_limit_raise();
 	sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sigfd < 0) {
 		log_err(MOD, "signalfd: %s", strerror(errno));

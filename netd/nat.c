@@ -574,7 +574,7 @@ static json_t *netd_nat_json(struct netd_net *n)
 		return netd_knat_json(n->nat->knat);
 	slirp_uplink_stats_get(n->nat->uplink, &st);
 	return json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,"
-			 "s:I}}",
+			 "s:I,s:I}}",
 			 "port_id", n->nat->port_id, "sockets", (int)st.sockets,
 			 "to_nat_frames",
 			 (json_int_t)st.in_frames, "to_nat_gso_frames",
@@ -586,7 +586,8 @@ static json_t *netd_nat_json(struct netd_net *n)
 			 (json_int_t)st.drops_out_full, "bad_offload",
 			 (json_int_t)st.drops_bad, "udp_gso",
 			 (json_int_t)st.drops_gso, "conn_limit",
-			 (json_int_t)st.drops_conn_limit);
+			 (json_int_t)st.drops_conn_limit, "conn_guest",
+			 (json_int_t)st.drops_conn_guest);
 }
 
 /* ---------------------------------------------------------------------- */

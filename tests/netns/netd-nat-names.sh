@@ -13,7 +13,6 @@ SCRIPT=$ROOT/tests/netns/udhcpc.script
 base=$((24000 + ($$ % 2000) * 4))
 P_WEB=$base		# forward to web:8000
 P_GHOST=$((base + 1))	# forward to a name nobody holds
-P_BUSY=$((base + 2))	# taken by another program
 ns_add a
 mkdir -p "/etc/netns/$(ns a)" "$T/www"
 : >"/etc/netns/$(ns a)/resolv.conf"
@@ -82,9 +81,11 @@ check "... and waits (no address)" wait_target "$P_GHOST" " waiting"
 check "... its port refuses connections" python3 "$T/refused.py" "$P_GHOST"
 check_not "... and is held: nobody else binds it" python3 -c "
 import socket; socket.socket().bind(('127.0.0.1', $P_GHOST))"
-python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$P_BUSY)); s.listen(); time.sleep(30)" &
+# Another program on a port the kernel picks (a fixed one may be taken).
+python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)" >"$T/busy.port" &
 EXTRA_PIDS="$EXTRA_PIDS $!"
-sleep 0.3
+for _ in $(seq 50); do [ -s "$T/busy.port" ] && break; sleep 0.1; done
+P_BUSY=$(cat "$T/busy.port")
 loom forward add nn tcp "$P_BUSY" ghost:80 >"$T/busy.out" 2>&1
 rc=$?
 check "a name forward on a port in use: exit 1, the port named" \

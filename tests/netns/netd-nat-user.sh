@@ -108,6 +108,12 @@ loom port add u --tap lmnatuser0 >"$T/tap.out" 2>&1
 rc=$?
 check "a TAP port is refused, naming CAP_NET_ADMIN" \
 	bash -c "[ $rc -ne 0 ] && grep -q CAP_NET_ADMIN $T/tap.out"
+check "an isolated network, unprivileged" \
+	loom net create iso --mode isolated --subnet 10.0.9.0/24
+loom net create br --mode bridge >"$T/br.out" 2>&1
+rc=$?
+check "a bridge network is refused, naming CAP_NET_ADMIN" \
+	bash -c "[ $rc -ne 0 ] && grep -q CAP_NET_ADMIN $T/br.out"
 check "VM NIC (shm) reaches the host's loopback over UDP through libslirp" \
 	bash -c "${AS[*]} $PEER $SOCK u 10.0.2.15 10.0.2.1 8 $P_LO | grep -qx 'reply: host:hello'"
 check "loom forward add udp above 1023, unprivileged" \

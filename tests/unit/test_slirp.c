@@ -81,12 +81,14 @@ static void fifo_full_and_wakeup(void **state)
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t gw_mac[6] = {0x52, 0x55, 10, 0, 2, 2};
 
-static struct slirp_uplink *uplink_start_max(bool host_loopback,
-					     uint32_t conn_max)
+static struct slirp_uplink *uplink_start_limits(bool host_loopback,
+						uint32_t conn_max,
+						uint32_t guest_conn_max)
 {
 	struct slirp_uplink_config c = {.prefix4 = 24, .mtu = 1500,
 					.host_loopback = host_loopback,
 					.conn_max = conn_max,
+					.guest_conn_max = guest_conn_max,
 					.name = "test"};
 	struct slirp_uplink *u = NULL;
 
@@ -94,6 +96,12 @@ static struct slirp_uplink *uplink_start_max(bool host_loopback,
 	inet_pton(AF_INET, "10.0.2.2", &c.gw4);
 	assert_int_equal(slirp_uplink_new(&c, &u), 0);
 	return u;
+}
+
+static struct slirp_uplink *uplink_start_max(bool host_loopback,
+					     uint32_t conn_max)
+{
+	return uplink_start_limits(host_loopback, conn_max, 0);
 }
 
 static struct slirp_uplink *uplink_start(bool host_loopback)
@@ -191,7 +199,10 @@ static void guest_arp(struct slirp_uplink *u)
 	assert_memory_equal(r, guest_mac, 6);
 }
 
-/* An IPv4 header from the guest (10.0.2.15) to @dst, checksum filled. */
+/* The guest frames come from (a second guest: another address). */
+static const char *guest_ip = "10.0.2.15";
+
+/* An IPv4 header from the guest (@guest_ip) to @dst, checksum filled. */
 static void ip4_header(uint8_t *ip, const char *dst, uint8_t proto,
 		       uint16_t total)
 {
@@ -201,7 +212,7 @@ static void ip4_header(uint8_t *ip, const char *dst, uint8_t proto,
 	put16(ip + 4, 0x1234);
 	ip[8] = 64;
 	ip[9] = proto;
-	inet_pton(AF_INET, "10.0.2.15", ip + 12);
+	inet_pton(AF_INET, guest_ip, ip + 12);
 	inet_pton(AF_INET, dst, ip + 16);
 	put16(ip + 10, fold(sum16(ip, 20, 0)));
 }
@@ -567,6 +578,36 @@ static void uplink_connection_limit(void **state)
 	slirp_uplink_free(u);
 }
 
+/*
+ * A guest at its own share: its new connections are dropped, another
+ * guest's still go through (the network's limit is far away).
+ */
+static void uplink_guest_connection_limit(void **state)
+{
+	struct slirp_uplink *u = uplink_start_limits(true, 0, 2);
+	struct slirp_uplink_stats st;
+	uint16_t port;
+	int s = loopback_listener(&port);
+
+	guest_arp(u);
+	send_syn_from(u, 42000, "10.0.2.2", port);
+	assert_true(accepted_within(s, 2000));
+	send_syn_from(u, 42001, "10.0.2.2", port);
+	assert_true(accepted_within(s, 2000));
+	usleep(700000); /* counted from libslirp's table every 500 ms */
+	send_syn_from(u, 42002, "10.0.2.2", port);
+	assert_false(accepted_within(s, 500));
+	slirp_uplink_stats_get(u, &st);
+	assert_true(st.drops_conn_guest >= 1);
+	assert_int_equal(st.drops_conn_limit, 0);
+	guest_ip = "10.0.2.16"; /* another guest */
+	send_syn_from(u, 42003, "10.0.2.2", port);
+	guest_ip = "10.0.2.15";
+	assert_true(accepted_within(s, 2000));
+	close(s);
+	slirp_uplink_free(u);
+}
+
 static void uplink_refuses_bad_config(void **state)
 {
 	struct slirp_uplink_config c = {.prefix4 = 24, .mtu = 65521,
@@ -593,6 +634,7 @@ int main(void)
 	    cmocka_unit_test(uplink_forward_retarget),
 	    cmocka_unit_test(uplink_completes_partial_checksum),
 	    cmocka_unit_test(uplink_connection_limit),
+	    cmocka_unit_test(uplink_guest_connection_limit),
 	    cmocka_unit_test(uplink_refuses_bad_config),
 	};
 
