@@ -44,7 +44,9 @@ LOG_MODULE("nic-tap");
 
 enum {
 	TAP_HDR_LEN = 12,
-	TAP_OPEN_TIMEOUT_MS = 2000,
+	/* netd makes the device while we wait: a TAP or macvtap, netlink
+	 * set-up, the bridge; in a slow nested L1 that took over 2 s. */
+	TAP_OPEN_TIMEOUT_MS = 15000,
 	TAP_REPLY_MAX = 4096,
 };
 
