@@ -23,6 +23,43 @@ check "SLAAC: a's kernel forms a global address from the advertised prefix" bash
 	done
 	exit 1"
 A6=$(ip -n "$(ns a)" -6 -o addr show dev "$TA" scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+# A router solicitation of our own: the answer's RDNSS and DNSSL options.
+check "the gateway's RA names it as resolver (RDNSS) and wan.loom (DNSSL)" \
+	ip netns exec "$(ns a)" python3 - "$TA" <<'PY'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[1].encode())
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.settimeout(1)
+idx = socket.if_nametoindex(sys.argv[1])
+rdnss = dnssl = None
+for _ in range(5):
+    s.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ("ff02::2", 0, 0, idx))
+    end = time.time() + 1
+    while time.time() < end and rdnss is None:
+        try:
+            m = s.recv(1500)
+        except socket.timeout:
+            break
+        if m[0] != 134:
+            continue
+        o = 16
+        while o + 2 <= len(m) and m[o + 1]:
+            t, n = m[o], m[o + 1] * 8
+            if t == 25:
+                rdnss = socket.inet_ntop(socket.AF_INET6, m[o + 8:o + 24])
+            if t == 31:
+                d, p = [], o + 8
+                while m[p]:
+                    d.append(m[p + 1:p + 1 + m[p]].decode())
+                    p += 1 + m[p]
+                dnssl = ".".join(d)
+            o += n
+    if rdnss:
+        break
+assert rdnss == "fd00:236::1", rdnss
+assert dnssl == "wan.loom", dnssl
+PY
 check "AAAA of a's name is the EUI-64 address it formed ($A6)" bash -c "
 	[ -n '$A6' ] && ip netns exec $(ns a) dig AAAA +short +time=2 +tries=1 @10.236.0.1 alpha.wan.loom | grep -qx '$A6'"
 python3 -m http.server 18555 --bind 127.0.0.1 >/dev/null 2>&1 & EXTRA_PIDS=$!
