@@ -44,7 +44,10 @@
 # gives its figure per host core (.._per_core: the figure divided by the
 # share of a host CPU L1 had during the test). The ratios are taken on the
 # per-core figures where they exist (the raw ones otherwise).
-# About 4 minutes per group with the defaults. Environment: RUNS (3), SECS
+# Every guest boots the same kernel decompressed once on the host (the
+# vmlinux l1-run.sh makes for L1: PVH for QEMU, ELF for loom-vmm), with
+# only its NIC's driver loaded (loom_modules=). About 7 minutes per group
+# with the defaults, 20-25 for all three. Environment: RUNS (3), SECS
 # (iperf3 seconds per test, 5), NICS ("virtio e1000 rtl8139"), VARIANTS (all
 # by default, e.g. "loom qemu"), PERF=1 (perf record -a in L1 during each
 # test, its top processes/objects and symbols printed: slower, perturbs).
