@@ -447,27 +447,39 @@ for g in $NICS; do
 	pairs=$(group_variants "$g")
 	[ -n "$pairs" ] || continue
 	say "group $g: booting ${pairs//:/=} (L1 load $(cut -d' ' -f1-3 /proc/loadavg))"
+	# A pair that does not come up is left out (said why); the others run.
 	names=()
-	ok=1
 	for p in $pairs; do
-		pair_start "$g" "${p%%:*}" "${p#*:}" || { ok=; break; }
-		names+=("${p%%:*}")
+		if pair_start "$g" "${p%%:*}" "${p#*:}"; then
+			names+=("${p%%:*}")
+		else
+			say "$g-${p%%:*}: could not start"
+			fails=$((fails + 1))
+		fi
 	done
-	if [ -n "$ok" ]; then
-		for n in "${!L2_PID[@]}"; do
+	up=()
+	for v in "${names[@]}"; do
+		ok=1
+		for n in "$g-$v-a" "$g-$v-b"; do
 			l2_shell "$n" 900 && continue
-			say "$n: no shell"
+			say "$n: no shell, $g-$v left out"
 			l2_tail "$n" >&2
 			ok=
+			break
 		done
-		[ -n "$ok" ] && say "group $g: all up after $(l2_elapsed "$n") s"
-	fi
-	if [ -n "$ok" ]; then
-		for v in "${names[@]}"; do
-			pair_ready "$g" "$v" || { ok=; break; }
-		done
-	fi
-	if [ -n "$ok" ]; then
+		[ -n "$ok" ] && up+=("$v")
+	done
+	say "group $g: ${#up[@]} of ${#names[@]} pairs up after $(l2_elapsed "$g-${names[0]}-a") s"
+	names=()
+	for v in "${up[@]}"; do
+		if pair_ready "$g" "$v"; then
+			names+=("$v")
+		else
+			say "$g-$v: left out"
+			fails=$((fails + 1))
+		fi
+	done
+	if [ ${#names[@]} -gt 0 ]; then
 		for r in $(seq 1 "$RUNS"); do
 			for v in $(rotated "$r" "${names[@]}"); do
 				only_run "$g" "$v"
