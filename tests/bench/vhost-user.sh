@@ -64,7 +64,7 @@ recv_start() { # recv_start NS OUT
 import socket, sys, time
 want = int(sys.argv[1]) << 20
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(300)
+s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(60)
 c, _ = s.accept(); c.settimeout(120)
 got, t0 = 0, None
 while got < want:
@@ -78,7 +78,12 @@ t1 = time.monotonic()
 print("MBIT %.1f" % (got * 8 / (t1 - t0) / 1e6) if got >= want else "SHORT %d" % got)
 PY
 	RECV_PID=$!
-	sleep 0.5
+	# Listening before the guest connects (python is slow to start on a
+	# loaded machine).
+	for _ in $(seq 100); do
+		ip netns exec "$1" ss -Hltn 'sport = :5001' | grep -q . && break
+		sleep 0.1
+	done
 }
 # One transfer from guest NAME to ADDR; prints Mbit/s (empty if it failed).
 transfer() { # transfer NAME NS ADDR

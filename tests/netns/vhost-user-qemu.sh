@@ -85,6 +85,30 @@ lease_and_ping() {
 	fi
 }
 
+# tcp_check NAME: 1 MiB of TCP from the guest to a listener in namespace a.
+tcp_check() {
+	ip netns exec "$(ns a)" timeout 90 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    n += len(b)
+print("GOT", n)' >"$T/tcp.out" 2>&1 &
+	local py=$!
+	for _ in $(seq 100); do
+		ip netns exec "$(ns a)" ss -Hltn 'sport = :5001' | grep -q . && break
+		sleep 0.1
+	done
+	l2_run "$1" 'timeout 60 sh -c "dd if=/dev/zero bs=65536 count=16 2>/dev/null | nc 10.238.0.11 5001"' 90
+	wait "$py"
+	check "$1: 1 MiB of TCP from the guest reaches namespace a" \
+		grep -qx "GOT 1048576" "$T/tcp.out"
+}
+
 poweroff() {
 	l2_send "$1" loom-poweroff
 	l2_wait "$1" 60
@@ -107,6 +131,7 @@ if guest vu1 52:54:00:4c:00:01 -chardev "socket,id=c0,path=$VU" \
 	-netdev vhost-user,id=n0,chardev=c0; then
 	check "vu1: the port is up with both rings running" wait_state vm1 up 10
 	lease_and_ping vu1
+	tcp_check vu1
 	check "vu1: the port counted the guest's frames both ways" bash -c "
 		$(declare -f ctl port_json); CTL=$CTL SOCK=$SOCK
 		port_json vm1 | python3 -c '
