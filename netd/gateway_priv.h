@@ -47,6 +47,10 @@ struct netd_gw {
 	char lease_path[512];
 };
 
+/* gateway_names.c: the local names (DNS look-ups, on the control thread). */
+struct dns_lookup_ops;
+extern const struct dns_lookup_ops netd_gw_dns_ops;
+
 /* gateway_status.c: leases and status for the control protocol. */
 extern const struct netd_command netd_gw_commands[];
 
