@@ -12,6 +12,7 @@
 #include "common/inet.h"
 #include "common/log.h"
 #include "loom/control.h"
+#include "netd/nat_internal.h"
 #include "netd/netd.h"
 #include "netd/service.h"
 #include "services/uplink.h"
@@ -19,45 +20,7 @@
 #define MOD "nat"
 
 enum {
-	ERRLEN = 512, /* as commands.c's handlers */
 	NAT_NAMES_MS = 1000, /* forwards to names: look again this often */
-};
-
-/*
- * Forwards to names (docs/architecture.md, "Forwards to names"): libslirp
- * forwards to a fixed guest address, so netd resolves the name as its
- * DNS would (netd_gw_addr4: leases, static hosts, attached VMs) when the
- * forward starts, again whenever the gateway saw DHCP traffic
- * (net_names_changed) and every NAT_NAMES_MS (lease expiry, VMs that
- * attach), and re-points the listener when the answer changed. A name
- * without an address holds its host port and refuses connections.
- *
- * struct nat_fwd_rt - a declared forward's runtime side, index for index
- * with conf.forwards.
- * @err: why it is down ("" while it listens or waits for its name).
- * @name: its guest end is a name.
- * @ip4: the address (host order) the name points at now; 0: none, the
- *       forward waits.
- */
-struct nat_fwd_rt {
-	char err[160];
-	bool name;
-	uint32_t ip4;
-};
-
-/*
- * struct netd_nat - the runtime side of a nat network: its uplink, the
- * uplink's switch port, its declared forwards' state. A bridge network
- * has no uplink: its nat and forwards are the kernel's (@knat,
- * netd/knat.c), behind the same commands and fields.
- */
-struct netd_nat {
-	struct slirp_uplink *uplink;
-	struct netd_knat *knat;
-	int port_id;
-	struct netd_dp_port *dp;
-	struct evloop_timer *names_timer;
-	struct nat_fwd_rt rt[NETCONF_FORWARDS_MAX];
 };
 
 static int nat_uplink_config(const struct netconf_net *c,
@@ -399,7 +362,7 @@ static void netd_nat_stop(struct netd *d, struct netd_net *n)
 }
 
 /* Index of the declared forward of @n on @proto and host end @h, or -1. */
-static int nat_fwd_find(const struct netd_net *n, enum netconf_fwd_proto proto,
+int nat_fwd_find(const struct netd_net *n, enum netconf_fwd_proto proto,
 			const struct fwd_endpoint *h)
 {
 	struct fwd_endpoint x;
@@ -427,7 +390,7 @@ static void nat_fwd_forget(struct netd_net *n, uint32_t i)
 }
 
 /* Declare @f on @n and listen. Return: 0 or -errno with @err set. */
-static int nat_fwd_add(struct netd_net *n, const struct netconf_forward *f,
+int nat_fwd_add(struct netd_net *n, const struct netconf_forward *f,
 		       char *err, size_t errlen)
 {
 	struct netconf_forward *arr;
@@ -477,7 +440,7 @@ static int nat_fwd_add(struct netd_net *n, const struct netconf_forward *f,
 	return 0;
 }
 
-static void nat_fwd_del(struct netd_net *n, uint32_t i)
+void nat_fwd_del(struct netd_net *n, uint32_t i)
 {
 	/* Also when down: a failed re-point may still hold the port. */
 	nat_fwd_close(n->nat, &n->conf.forwards[i]);
@@ -524,7 +487,7 @@ static int netd_nat_apply_forwards(struct netd *d, struct netd_net *n,
 	return 0;
 }
 
-static json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
+json_t *nat_fwd_json(const struct netd_net *n, uint32_t i)
 {
 	json_t *j = netconf_forward_to_json(&n->conf.forwards[i]);
 	const struct nat_fwd_rt *rt = n->nat ? &n->nat->rt[i] : NULL;
@@ -590,190 +553,12 @@ static json_t *netd_nat_json(struct netd_net *n)
 			 (json_int_t)st.drops_conn_guest);
 }
 
-/* ---------------------------------------------------------------------- */
-/* Control commands: forward.add, forward.remove, forward.list */
-
-static struct netd_net *nat_arg_net(struct netd *d, json_t *args, char *err,
-				    int *ret)
-{
-	json_t *v = json_object_get(args, "net");
-	struct netd_net *n;
-
-	if (!json_is_string(v) || !json_string_length(v)) {
-		snprintf(err, ERRLEN, "argument 'net' must be a network name");
-		*ret = -EINVAL;
-		return NULL;
-	}
-	n = netd_net_find(d, json_string_value(v));
-	if (!n) {
-		snprintf(err, ERRLEN, "network '%s' does not exist",
-			 json_string_value(v));
-		*ret = -ENOENT;
-		return NULL;
-	}
-	if (!n->nat) {
-		snprintf(err, ERRLEN,
-			 "network '%s' is mode %s: forwards need mode nat "
-			 "or bridge",
-			 n->conf.name, netconf_mode_name(n->conf.mode));
-		*ret = -EOPNOTSUPP;
-		return NULL;
-	}
-	return n;
-}
-
-static int nat_state_save(struct netd *d, char *err)
-{
-	int ret = netd_state_save(d);
-
-	if (ret < 0)
-		snprintf(err, ERRLEN,
-			 "cannot write the declared state to %s: %s; change "
-			 "undone",
-			 d->state_path, strerror(-ret));
-	return ret < 0 ? -EIO : 0;
-}
-
-static int netd_cmd_forward_add(struct netd *d, json_t *args, json_t **res,
-			 char *err)
-{
-	struct netconf_error nerr;
-	struct netconf_forward f;
-	struct netd_net *n;
-	json_t *fj;
-	int ret = 0;
-
-	n = nat_arg_net(d, args, err, &ret);
-	if (!n)
-		return ret;
-	fj = json_deep_copy(args);
-	if (!fj)
-		return -ENOMEM;
-	json_object_del(fj, "net");
-	memset(&nerr, 0, sizeof(nerr));
-	ret = netconf_forward_from_json(fj, &f, "", &nerr);
-	json_decref(fj);
-	if (ret < 0) {
-		snprintf(err, ERRLEN, "%s%s%s", nerr.path,
-			 nerr.path[0] ? ": " : "", nerr.msg);
-		return ret;
-	}
-	ret = nat_fwd_add(n, &f, err, ERRLEN);
-	if (ret == 0) {
-		ret = nat_state_save(d, err);
-		if (ret < 0)
-			nat_fwd_del(n, n->conf.forward_count - 1);
-	}
-	if (ret == 0) {
-		*res = json_pack("{s:o}", "forward",
-				 nat_fwd_json(n, n->conf.forward_count - 1));
-		log_info(MOD, "%s: forward %s %s -> %s added", n->conf.name,
-			 netconf_fwd_proto_name(f.proto), f.host, f.guest);
-	}
-	netconf_forward_clear(&f);
-	return ret;
-}
-
-static int netd_cmd_forward_remove(struct netd *d, json_t *args, json_t **res,
-			    char *err)
-{
-	struct netconf_forward old;
-	struct fwd_endpoint h;
-	struct netd_net *n;
-	json_t *pv = json_object_get(args, "proto"),
-	       *hv = json_object_get(args, "host");
-	int ret = 0, proto = 0, i;
-	char msg[ERRLEN];
-
-	n = nat_arg_net(d, args, err, &ret);
-	if (!n)
-		return ret;
-	if (pv && (!json_is_string(pv) ||
-		   (proto = fwd_proto_parse(json_string_value(pv))) < 0)) {
-		snprintf(err, ERRLEN, "argument 'proto' must be tcp or udp");
-		return -EINVAL;
-	}
-	if (!json_is_string(hv) || fwd_host_parse(json_string_value(hv), &h)) {
-		snprintf(err, ERRLEN,
-			 "argument 'host' must be [ADDR:]PORT, e.g. 8080 or "
-			 "[::1]:8080");
-		return -EINVAL;
-	}
-	i = nat_fwd_find(n, (enum netconf_fwd_proto)proto, &h);
-	if (i < 0) {
-		snprintf(err, ERRLEN, "network '%s' forwards no %s %s",
-			 n->conf.name, proto ? "udp" : "tcp",
-			 json_string_value(hv));
-		return -ENOENT;
-	}
-	memset(&old, 0, sizeof(old));
-	old.proto = n->conf.forwards[i].proto;
-	old.host = strdup(n->conf.forwards[i].host);
-	old.guest = strdup(n->conf.forwards[i].guest);
-	if (!old.host || !old.guest) {
-		netconf_forward_clear(&old);
-		return -ENOMEM;
-	}
-	nat_fwd_del(n, (uint32_t)i);
-	ret = nat_state_save(d, err);
-	if (ret < 0 && nat_fwd_add(n, &old, msg, sizeof(msg)) < 0)
-		log_err(MOD, "%s: cannot restore forward %s: %s", n->conf.name,
-			old.host, msg);
-	if (ret == 0) {
-		*res = json_object();
-		log_info(MOD, "%s: forward %s %s removed", n->conf.name,
-			 netconf_fwd_proto_name(old.proto), old.host);
-	}
-	netconf_forward_clear(&old);
-	return ret;
-}
-
-static int netd_cmd_forward_list(struct netd *d, json_t *args, json_t **res,
-			  char *err)
-{
-	json_t *v = json_object_get(args, "net"), *arr;
-	const char *only = NULL;
-
-	if (v && !json_is_null(v)) {
-		if (!json_is_string(v)) {
-			snprintf(err, ERRLEN, "argument 'net' must be a "
-					      "network name");
-			return -EINVAL;
-		}
-		only = json_string_value(v);
-		if (!netd_net_find(d, only)) {
-			snprintf(err, ERRLEN, "network '%s' does not exist",
-				 only);
-			return -ENOENT;
-		}
-	}
-	arr = json_array();
-	if (!arr)
-		return -ENOMEM;
-	for (unsigned int k = 0; k < d->nnets; k++) {
-		struct netd_net *n = d->nets[k];
-
-		if (only && strcmp(only, n->conf.name))
-			continue;
-		for (uint32_t i = 0; i < n->conf.forward_count; i++)
-			json_array_append_new(arr, nat_fwd_json(n, i));
-	}
-	*res = json_pack("{s:o}", "forwards", arr);
-	return 0;
-}
-
 static void nat_net_json(struct netd_net *n, json_t *j)
 {
 	if (n->nat)
 		json_object_set_new(j, "nat", netd_nat_json(n));
 }
 
-static const struct netd_command nat_commands[] = {
-	{ LOOM_CMD_FORWARD_ADD, netd_cmd_forward_add },
-	{ LOOM_CMD_FORWARD_REMOVE, netd_cmd_forward_remove },
-	{ LOOM_CMD_FORWARD_LIST, netd_cmd_forward_list },
-	{ NULL, NULL },
-};
 
 /* A nat network's uplink and forwards, as a netd service (service.h). */
 /* What an earlier run's kill -9 left in nftables goes before the state
@@ -802,5 +587,5 @@ const struct netd_service netd_nat_service = {
 	.net_apply = netd_nat_apply_forwards,
 	.net_names_changed = netd_nat_names_changed,
 	.net_json = nat_net_json,
-	.commands = nat_commands,
+	.commands = netd_nat_commands, /* nat_cmd.c */
 };
