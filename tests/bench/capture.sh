@@ -16,10 +16,12 @@
 # run over the same round's run without), median and quartiles: the
 # figure that stays put when the machine's load drifts. Goal (issue 15):
 # keepup >= 0.80, stall >= 0.95.
-# Environment: RUNS (5), SECS (3), NETD, LOOM.
+# Environment: RUNS (5), SECS (3), NETD, LOOM, CAPTURE_ARGS (more
+# `loom capture` options, e.g. "--snaplen 128": headers only).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-5}
+CAPTURE_ARGS=${CAPTURE_ARGS:-}
 SECS=${SECS:-3}
 NETD=${NETD:-$ROOT/build/loom-netd}
 LOOM=${LOOM:-$ROOT/build/loom}
@@ -73,11 +75,13 @@ capture_start() {
 	case $1 in
 	none) CAP_PID= ;;
 	keepup)
-		("$LOOM" capture bench -q -w - | cat >/dev/null) &
+		# shellcheck disable=SC2086 # CAPTURE_ARGS: words
+		("$LOOM" capture bench -q $CAPTURE_ARGS -w - | cat >/dev/null) &
 		CAP_PID=$!
 		;;
 	stall)
-		"$LOOM" capture bench -q -w "$T/stall" 2>/dev/null &
+		# shellcheck disable=SC2086
+		"$LOOM" capture bench -q $CAPTURE_ARGS -w "$T/stall" 2>/dev/null &
 		CAP_PID=$!
 		;;
 	esac
