@@ -139,6 +139,18 @@ static int vu_vring_fd(const struct vhost_user_msg *m, unsigned int *i)
 	return m->nfds ? m->fds[0] : -1;
 }
 
+/* A SET_*FEATURES word asks only for bits of @offered; else @why. */
+static bool vu_bits_offered(const struct vhost_user_msg *m, uint64_t offered,
+			    char *why, size_t wl)
+{
+	if (!(m->payload.u64 & ~offered))
+		return true;
+	snprintf(why, wl, "%s 0x%llx: bits this back end did not offer",
+		 vhost_user_request_name(m->request),
+		 (unsigned long long)m->payload.u64);
+	return false;
+}
+
 /*
  * One parsed message, lock held. Fds it keeps are set to -1 in @m (the
  * caller closes the rest). Return: 0, or negative with @why: the session
@@ -157,12 +169,8 @@ int vu_handle(struct vu_port *v, struct vhost_user_msg *m,
 		rep->p.u64 = VU_FEATURES;
 		return 0;
 	case VHOST_USER_SET_FEATURES:
-		if (m->payload.u64 & ~(uint64_t)VU_FEATURES) {
-			snprintf(why, wl, "SET_FEATURES 0x%llx: bits this "
-				 "back end did not offer",
-				 (unsigned long long)m->payload.u64);
+		if (!vu_bits_offered(m, VU_FEATURES, why, wl))
 			return -EPROTO;
-		}
 		if ((v->vr[0].started || v->vr[1].started) &&
 		    m->payload.u64 != v->features) {
 			snprintf(why, wl, "SET_FEATURES while the rings run");
@@ -245,12 +253,8 @@ int vu_handle(struct vu_port *v, struct vhost_user_msg *m,
 		rep->p.u64 = VU_PROTOCOL_FEATURES;
 		return 0;
 	case VHOST_USER_SET_PROTOCOL_FEATURES:
-		if (m->payload.u64 & ~(uint64_t)VU_PROTOCOL_FEATURES) {
-			snprintf(why, wl, "SET_PROTOCOL_FEATURES 0x%llx: bits "
-				 "this back end did not offer",
-				 (unsigned long long)m->payload.u64);
+		if (!vu_bits_offered(m, VU_PROTOCOL_FEATURES, why, wl))
 			return -EPROTO;
-		}
 		v->protocol_features = m->payload.u64;
 		return 0;
 	case VHOST_USER_GET_QUEUE_NUM:
