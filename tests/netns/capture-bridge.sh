@@ -40,21 +40,7 @@ check "net.create kb (mode bridge, veth and TAP ports)" ctl net.create '{
 # Learn the MACs first: the ping below then floods nothing.
 ip netns exec "$(ns a)" ping -c 1 -W 2 10.239.0.12 >/dev/null
 
-fields() { # interface, direction (1 in, 2 out), ICMP type
-	tshark -n -r "$1" -T fields -E separator=' ' -e frame.interface_name \
-		-e frame.packet_flags_direction -e icmp.type "${@:2}" 2>/dev/null |
-		sed -E 's/ 0x0000000([0-3])/ \1/'
-}
-wait_capture() { # wait_capture N: until N captures run
-	for _ in $(seq 100); do
-		[ "$("$LOOM" --json capture list 2>/dev/null | python3 -c \
-			'import json,sys; print(len(json.load(sys.stdin)["captures"]))')" = "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-export -f fields wait_capture
-export LOOM T
+. "$(dirname "$0")/capture_lib.bash"
 
 # --- 1. one merged pcapng: kernel ports and the gateway, each once ----------
 "$LOOM" capture kb -w "$T/all.pcapng" 2>"$T/all.err" &
@@ -89,52 +75,40 @@ check "every port once: kb:a, kb:b, kb:c, kb:tp, kb:gateway, no switch link, no 
 	bash -c "capinfos -I '$T/all.pcapng' | sed -n 's/^ *Name = //p' | sort |
 		tr '\n' ' ' | grep -qx 'kb:a kb:b kb:c kb:gateway kb:tp '"
 check "echo requests: kb:a inbound, kb:b outbound, 5 each" bash -c "
-	fields '$T/all.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 5 &&
-	fields '$T/all.pcapng' | grep -c '^kb:b 2 8\$' | grep -qx 5"
+	cap_fields '$T/all.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 5 &&
+	cap_fields '$T/all.pcapng' | grep -c '^kb:b 2 8\$' | grep -qx 5"
 check "echo replies: kb:b inbound, kb:a outbound, 5 each" bash -c "
-	fields '$T/all.pcapng' | grep -c '^kb:b 1 0\$' | grep -qx 5 &&
-	fields '$T/all.pcapng' | grep -c '^kb:a 2 0\$' | grep -qx 5"
+	cap_fields '$T/all.pcapng' | grep -c '^kb:b 1 0\$' | grep -qx 5 &&
+	cap_fields '$T/all.pcapng' | grep -c '^kb:a 2 0\$' | grep -qx 5"
 check "each echo frame appears exactly twice (once per port it crosses)" bash -c "
-	[ \$(fields '$T/all.pcapng' -Y icmp | wc -l) -eq 20 ]"
+	[ \$(cap_fields '$T/all.pcapng' -Y icmp | wc -l) -eq 20 ]"
 check "ARP: a's request kb:a in / kb:b out, b's reply kb:b in / kb:a out" bash -c "
-	fields '$T/all.pcapng' -Y 'arp.opcode == 1 && arp.src.proto_ipv4 == 10.239.0.11' >'$T/arpq'
-	fields '$T/all.pcapng' -Y 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.239.0.12' >'$T/arpr'
+	cap_fields '$T/all.pcapng' -Y 'arp.opcode == 1 && arp.src.proto_ipv4 == 10.239.0.11' >'$T/arpq'
+	cap_fields '$T/all.pcapng' -Y 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.239.0.12' >'$T/arpr'
 	grep -q '^kb:a 1' '$T/arpq' && grep -q '^kb:b 2' '$T/arpq' &&
 	grep -q '^kb:b 1' '$T/arpr' && grep -q '^kb:a 2' '$T/arpr'"
 check "the TAP port sees the bridge's broadcasts (outbound)" bash -c "
-	fields '$T/all.pcapng' -Y 'eth.dst == ff:ff:ff:ff:ff:ff && frame.interface_name == \"kb:tp\"' |
+	cap_fields '$T/all.pcapng' -Y 'eth.dst == ff:ff:ff:ff:ff:ff && frame.interface_name == \"kb:tp\"' |
 		grep -q '^kb:tp 2' &&
-	! fields '$T/all.pcapng' -Y 'frame.interface_name == \"kb:tp\"' | grep -q '^kb:tp 1'"
+	! cap_fields '$T/all.pcapng' -Y 'frame.interface_name == \"kb:tp\"' | grep -q '^kb:tp 1'"
 check "the interface description names the veth, bridge and netns" bash -c \
 	"tshark -r '$T/all.pcapng' -T fields -e frame.interface_description -Y 'frame.interface_name == \"kb:a\"' 2>/dev/null |
 		grep -q 'veth ${P}a on bridge $BR, its peer in netns $(ns a)'"
 if [ $HAVE_DHCP = 1 ]; then
-	dhcp() { # dhcp FILE IFACE DIR TYPE: count of DHCP messages of TYPE
-		tshark -n -r "$1" -T fields -e frame.packet_flags_direction \
-			-Y "dhcp.option.dhcp == $4 && frame.interface_name == \"$2\"" 2>/dev/null |
-			sed -E 's/0x0000000//' | grep -c "^$3\$"
-	}
-	check "DHCP discover and request: kb:c inbound, kb:gateway outbound" bash -c "
-		$(declare -f dhcp)
-		[ \$(dhcp '$T/all.pcapng' kb:c 1 1) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' kb:gateway 2 1) -ge 1 ] &&
-		[ \$(dhcp '$T/all.pcapng' kb:c 1 3) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' kb:gateway 2 3) -ge 1 ]"
-	check "DHCP offer and ack: kb:gateway inbound, kb:c outbound" bash -c "
-		$(declare -f dhcp)
-		[ \$(dhcp '$T/all.pcapng' kb:gateway 1 2) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' kb:c 2 2) -ge 1 ] &&
-		[ \$(dhcp '$T/all.pcapng' kb:gateway 1 5) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' kb:c 2 5) -ge 1 ]"
+	check_dhcp_seen "$T/all.pcapng" kb:c kb:gateway
 fi
 # The filter ran in the kernel on the veths: the same frames as the full
 # capture filtered afterwards.
-fields "$T/all.pcapng" \
+cap_fields "$T/all.pcapng" \
 	-Y 'icmp.type == 8 && (frame.interface_name == "kb:a" || frame.interface_name == "kb:b")' |
 	sort >"$T/expect"
-fields "$T/filtered.pcapng" | sort >"$T/got"
+cap_fields "$T/filtered.pcapng" | sort >"$T/got"
 check "the filter keeps exactly the matching frames (10 echo requests)" bash -c \
 	"[ \$(wc -l <'$T/got') -eq 10 ] && cmp '$T/expect' '$T/got'"
 check "--direction in: only inbound frames, requests on kb:a, replies on kb:b" bash -c "
-	! fields '$T/in.pcapng' | grep -qv '^kb:[ab] 1' &&
-	fields '$T/in.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 5 &&
-	fields '$T/in.pcapng' | grep -c '^kb:b 1 0\$' | grep -qx 5"
+	! cap_fields '$T/in.pcapng' | grep -qv '^kb:[ab] 1' &&
+	cap_fields '$T/in.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 5 &&
+	cap_fields '$T/in.pcapng' | grep -c '^kb:b 1 0\$' | grep -qx 5"
 
 # --- 2. live, summaries, list ------------------------------------------------
 ("$LOOM" capture kb:a -w - -q | tshark -l -n -r - 2>/dev/null >"$T/live.txt") &
@@ -180,14 +154,14 @@ if [ -x "$PEER" ]; then
 	kill -INT $CAP $CAP1
 	wait $CAP $CAP1
 	check "the whole network includes the VM's TAP: requests kb:vm1 out, replies kb:vm1 in" bash -c "
-		fields '$T/vm.pcapng' | grep -c '^kb:vm1 2 8\$' | grep -qx 3 &&
-		fields '$T/vm.pcapng' | grep -c '^kb:vm1 1 0\$' | grep -qx 3 &&
-		fields '$T/vm.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 3"
+		cap_fields '$T/vm.pcapng' | grep -c '^kb:vm1 2 8\$' | grep -qx 3 &&
+		cap_fields '$T/vm.pcapng' | grep -c '^kb:vm1 1 0\$' | grep -qx 3 &&
+		cap_fields '$T/vm.pcapng' | grep -c '^kb:a 1 8\$' | grep -qx 3"
 	check "kb:vm1 by name: one interface, the VM NIC's TAP described" bash -c "
 		[ \$(capinfos -I '$T/vm1.pcapng' | grep -c 'Name = ') -eq 1 ] &&
 		tshark -r '$T/vm1.pcapng' -T fields -e frame.interface_description 2>/dev/null |
 			grep -q 'VM NIC .* on TAP' &&
-		[ \$(fields '$T/vm1.pcapng' -Y icmp | grep -c '^kb:vm1') -eq 6 ]"
+		[ \$(cap_fields '$T/vm1.pcapng' -Y icmp | grep -c '^kb:vm1') -eq 6 ]"
 	kill $VM1 2>/dev/null
 	wait $VM1 2>/dev/null
 	EXTRA_PIDS=
@@ -196,31 +170,7 @@ else
 fi
 
 # --- 3. captures start and stop while traffic flows --------------------------
-ip netns exec "$(ns a)" ping -i 0.05 -W 1 10.239.0.12 >"$T/steady.txt" 2>&1 &
-STEADY=$!
-for k in 1 2 3 4 5; do
-	"$LOOM" capture kb -q -w "$T/ss$k.pcapng" 2>/dev/null &
-	SS=$!
-	wait_capture 1
-	sleep 0.3
-	kill -INT $SS
-	wait $SS || echo "capture $k: exit $?" >>"$T/ss.err"
-done
-# The ping runs until the last capture ended; an echo in flight at
-# the interrupt may go unanswered.
-kill -INT $STEADY
-wait $STEADY
-check "five captures started and stopped during a ping: each a whole pcapng with its frames" bash -c '
-	[ ! -s "$T/ss.err" ] || { cat "$T/ss.err"; exit 1; }
-	for k in 1 2 3 4 5; do
-		n=$(fields "$T/ss$k.pcapng" -Y "icmp.type == 8" | grep -c "^kb:a 1 8")
-		[ "$n" -ge 2 ] || { echo "ss$k: $n requests"; fields "$T/ss$k.pcapng"; exit 1; }
-	done'
-check "... and the ping lost nothing" python3 -c "
-import re
-t = open('$T/steady.txt').read()
-m = re.search(r'(\\d+) packets transmitted, (\\d+) received', t)
-assert m and int(m[1]) >= 40 and int(m[1]) - int(m[2]) <= 1, t"
+check_start_stop kb a 10.239.0.12 a
 
 # --- 4. a stalled reader loses frames, counted; the network goes on ----------
 mkfifo "$T/stall"

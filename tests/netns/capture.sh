@@ -33,25 +33,7 @@ for ip in 12 13 14; do
 	ip netns exec "$(ns a)" ping -c 1 -W 2 10.232.0.$ip >/dev/null
 done
 
-# tshark fields of a pcapng: interface name, direction flag, ICMP type.
-fields() {
-	tshark -n -r "$1" -T fields -E separator=' ' -e frame.interface_name \
-		-e frame.packet_flags_direction -e icmp.type "${@:2}" 2>/dev/null |
-		sed -E 's/ 0x0000000([0-3])/ \1/'
-}
-
-# wait_capture N: until N captures run (loom capture list).
-wait_capture() {
-	for _ in $(seq 100); do
-		[ "$("$LOOM" --json capture list 2>/dev/null | python3 -c \
-			'import json,sys; print(len(json.load(sys.stdin)["captures"]))')" = "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-export -f fields wait_capture
-export LOOM T
+. "$(dirname "$0")/capture_lib.bash"
 
 # --- 1. pcapng of a ping, read by tshark -------------------------------------
 "$LOOM" capture lab -w "$T/all.pcapng" 2>"$T/all.err" &
@@ -87,39 +69,27 @@ check "tshark reads the file" tshark -r "$T/all.pcapng"
 check "one interface per port, named NET:PORT" bash -c \
 	"capinfos -I '$T/all.pcapng' | grep -c 'Name = lab:[abcd]\$' | grep -qx 4"
 check "echo requests: lab:a inbound, lab:b outbound, 5 each" bash -c "
-	fields '$T/all.pcapng' | grep -c '^lab:a 1 8\$' | grep -qx 5 &&
-	fields '$T/all.pcapng' | grep -c '^lab:b 2 8\$' | grep -qx 5"
+	cap_fields '$T/all.pcapng' | grep -c '^lab:a 1 8\$' | grep -qx 5 &&
+	cap_fields '$T/all.pcapng' | grep -c '^lab:b 2 8\$' | grep -qx 5"
 check "echo replies: lab:b inbound, lab:a outbound, 5 each" bash -c "
-	fields '$T/all.pcapng' | grep -c '^lab:b 1 0\$' | grep -qx 5 &&
-	fields '$T/all.pcapng' | grep -c '^lab:a 2 0\$' | grep -qx 5"
+	cap_fields '$T/all.pcapng' | grep -c '^lab:b 1 0\$' | grep -qx 5 &&
+	cap_fields '$T/all.pcapng' | grep -c '^lab:a 2 0\$' | grep -qx 5"
 if [ $HAVE_DHCP = 1 ]; then
-	dhcp() { # dhcp FILE IFACE DIR TYPE: count of DHCP messages of TYPE
-		tshark -n -r "$1" -T fields -e frame.packet_flags_direction \
-			-Y "dhcp.option.dhcp == $4 && frame.interface_name == \"$2\"" 2>/dev/null |
-			sed -E 's/0x0000000//' | grep -c "^$3\$"
-	}
-	check "e's DHCP discover and request: lab:e inbound, lab:gateway outbound" bash -c "
-		$(declare -f dhcp)
-		[ \$(dhcp '$T/all.pcapng' lab:e 1 1) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' lab:gateway 2 1) -ge 1 ] &&
-		[ \$(dhcp '$T/all.pcapng' lab:e 1 3) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' lab:gateway 2 3) -ge 1 ]"
-	check "e's DHCP offer and ack: lab:gateway inbound, lab:e outbound" bash -c "
-		$(declare -f dhcp)
-		[ \$(dhcp '$T/all.pcapng' lab:gateway 1 2) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' lab:e 2 2) -ge 1 ] &&
-		[ \$(dhcp '$T/all.pcapng' lab:gateway 1 5) -ge 1 ] && [ \$(dhcp '$T/all.pcapng' lab:e 2 5) -ge 1 ]"
+	check_dhcp_seen "$T/all.pcapng" lab:e lab:gateway
 	check "e's ARP for the gateway: lab:e inbound, lab:gateway outbound" bash -c "
-		fields '$T/all.pcapng' -Y 'arp.opcode == 1 && arp.dst.proto_ipv4 == 10.232.0.1' >'$T/arpe'
+		cap_fields '$T/all.pcapng' -Y 'arp.opcode == 1 && arp.dst.proto_ipv4 == 10.232.0.1' >'$T/arpe'
 		grep -q '^lab:e 1' '$T/arpe' && grep -q '^lab:gateway 2' '$T/arpe'"
 fi
 check "no echo on ports c and d (unicast is not flooded)" bash -c "
-	! fields '$T/all.pcapng' | grep -Eq '^lab:[cd] [12] (0|8)\$'"
+	! cap_fields '$T/all.pcapng' | grep -Eq '^lab:[cd] [12] (0|8)\$'"
 check "the interface description names the TAP and namespace" bash -c \
 	"tshark -r '$T/all.pcapng' -T fields -e frame.interface_description -Y 'frame.interface_name == \"lab:a\"' 2>/dev/null | grep -q 'TAP lm$$a in netns $(ns a)'"
 # The filter kept exactly the echo requests of a and b: the same frames,
 # in the same order, as the full capture filtered afterwards.
-fields "$T/all.pcapng" \
+cap_fields "$T/all.pcapng" \
 	-Y 'icmp.type == 8 && (frame.interface_name == "lab:a" || frame.interface_name == "lab:b")' |
 	sort >"$T/expect"
-fields "$T/filtered.pcapng" | sort >"$T/got"
+cap_fields "$T/filtered.pcapng" | sort >"$T/got"
 check "the filter keeps exactly the matching frames (10 echo requests)" bash -c \
 	"[ \$(wc -l <'$T/got') -eq 10 ] && cmp '$T/expect' '$T/got'"
 check "filtered frames are counted as such" \
@@ -212,31 +182,7 @@ check "the end summary counts the dropped frames" \
 	grep -Eq '^[0-9]+ frames captured, [1-9][0-9]* dropped' "$T/stall.err"
 
 # --- 5b. captures start and stop while traffic flows -------------------------
-ip netns exec "$(ns c)" ping -i 0.05 -W 1 10.232.0.14 >"$T/steady.txt" 2>&1 &
-STEADY=$!
-for k in 1 2 3 4 5; do
-	"$LOOM" capture lab -q -w "$T/ss$k.pcapng" 2>/dev/null &
-	SS=$!
-	wait_capture 1
-	sleep 0.3
-	kill -INT $SS
-	wait $SS || echo "capture $k: exit $?" >>"$T/ss.err"
-done
-# The ping runs until the last capture ended; an echo in flight at
-# the interrupt may go unanswered.
-kill -INT $STEADY
-wait $STEADY
-check "five captures started and stopped during a ping: each whole, with its frames" bash -c '
-	[ ! -s "$T/ss.err" ] || { cat "$T/ss.err"; exit 1; }
-	for k in 1 2 3 4 5; do
-		n=$(fields "$T/ss$k.pcapng" -Y "icmp.type == 8" | grep -c "^lab:c 1 8")
-		[ "$n" -ge 2 ] || { echo "ss$k: $n requests"; exit 1; }
-	done'
-check "... and the ping lost nothing" python3 -c "
-import re
-t = open('$T/steady.txt').read()
-m = re.search(r'(\\d+) packets transmitted, (\\d+) received', t)
-assert m and int(m[1]) >= 40 and int(m[1]) - int(m[2]) <= 1, t"
+check_start_stop lab c 10.232.0.14 c
 
 # --- 6. rotation: whole pcapng files of a bounded size, a bounded number -----
 "$LOOM" capture lab:a,b -q -w "$T/rot.pcapng" --rotate-size 1 --rotate-files 3 2>"$T/rot.err" &
