@@ -33,8 +33,12 @@ s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
 s.settimeout(1)
 idx = socket.if_nametoindex(sys.argv[1])
 rdnss = dnssl = None
-for _ in range(5):
-    s.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ("ff02::2", 0, 0, idx))
+for _ in range(10):
+    try:  # EADDRNOTAVAIL while the link-local address is still tentative
+        s.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ("ff02::2", 0, 0, idx))
+    except OSError:
+        time.sleep(0.5)
+        continue
     end = time.time() + 1
     while time.time() < end and rdnss is None:
         try:
