@@ -34,6 +34,6 @@ fi
 if [ "$(id -u)" = 0 ] && build/loom net create bbench --mode bridge \
 	--bridge "lbb$$" >/dev/null 2>&1; then
 	echo "--- bridge network, backend tap (userspace TAP I/O)"
-	BENCH_BACKEND=tap "$bench" "$work/run/netd.sock" bbench
+	BENCH_BACKEND=tap BENCH_PATH=bridge-tap "$bench" "$work/run/netd.sock" bbench
 	build/loom net delete bbench >/dev/null 2>&1
 fi
