@@ -3,13 +3,16 @@
 # network, each with an emulated NIC and the kernel's own driver for it:
 # e1000 (model e1000), 8139too (model rtl8139c), 8139cp (model rtl8139).
 # Checks: the right driver binds and reads the MAC from the chip's EEPROM;
-# loom vm status names the model; the link comes up; each guest pings the
-# next (56 and 1400 byte payloads) and fetches a 1.2 MB file over HTTP from
-# it (busybox httpd/wget), intact - so every model both sends large TCP
-# frames (e1000 TSO, 8139cp large send, segmented by the model) and
-# receives them (e1000 ring, 8139 ring buffer with wrap, C+ ring); when
-# loom-netd dies every guest sees NO-CARRIER, and once netd is back (the
-# network restored from its state file) carrier and pings return.
+# loom vm status and loom port list name the model; each guest's udhcpc
+# gets a lease from netd through its own driver; each resolves the next by
+# name (nslookup, netd's DNS), pings it (56 and 1400 byte payloads) and
+# fetches a 1.2 MB file over HTTP from it (busybox httpd/wget), intact - so
+# every model both sends large TCP frames (e1000 TSO, 8139cp large send,
+# segmented by the model) and receives them (e1000 ring, 8139 ring buffer
+# with wrap, C+ ring); `loom port set lan PORT link down|up` gives each
+# guest NO-CARRIER and carrier back (LSC, LinkChg); when loom-netd dies
+# every guest sees NO-CARRIER, and once netd is back (the network restored
+# from its state file) carrier and pings return.
 #
 # Runs where /dev/kvm boots Linux (direct, or inside the nested L1); exit
 # 77 with the reason otherwise, or when the binaries are not built.
@@ -25,7 +28,8 @@ if [ "${LOOM_IN_L1:-}" != 1 ]; then
 		{ echo "FAIL: guest-initramfs: build failed"; exit 1; }
 	export L2_INITRD
 fi
-KVM_L1_OPTS="--timeout 1200" kvm_enter "$0" "$@"
+# About 10 minutes in the L1 on an idle machine, 20 on a loaded one.
+KVM_L1_OPTS=${KVM_L1_OPTS:---timeout 1800} kvm_enter "$0" "$@"
 
 command -v python3 >/dev/null || { echo "no python3"; exit 77; }
 . tests/lib/l2.sh
@@ -62,12 +66,13 @@ netd_start() {
 }
 
 netd_start || exit 1
-loom net create lan --mode switch --subnet 10.77.0.0/24 >/dev/null ||
+loom net create lan --mode switch --subnet 10.77.0.0/24 \
+	--dhcp-range 10.77.0.50-10.77.0.99 >/dev/null ||
 	{ echo "FAIL: loom net create"; exit 1; }
 
 models=(e1000 rtl8139c rtl8139)
 declare -A drv=([e1000]=e1000 [rtl8139c]=8139too [rtl8139]=8139cp)
-declare -A ip=([e1000]=10.77.0.10 [rtl8139c]=10.77.0.11 [rtl8139]=10.77.0.12)
+declare -A ip
 declare -A up
 cmdline="$L2_CMDLINE_QUIET reboot=k i8042.noaux tsc=reliable no_timer_check"
 seq_md5=$(seq 1 200000 | md5sum | cut -d' ' -f1)
@@ -108,11 +113,26 @@ sys.exit(0 if n["model"] == sys.argv[1] and n["net"] == "lan" else 1)' "$m"; the
 	else
 		fail "$m-in-vm-status"
 	fi
-	l2_run "$m" "ip addr add ${ip[$m]}/24 dev eth0 && ip link set eth0 up && mkdir -p /tmp/www && seq 1 200000 >/tmp/www/f && httpd -p 8080 -h /tmp/www" 60
+	if loom port list lan | grep -Eq "^lan +vm-$m +$m "; then
+		pass "$m-in-port-list"
+	else
+		fail "$m-in-port-list"
+		loom port list lan
+	fi
+	l2_run "$m" "mkdir -p /tmp/www && seq 1 200000 >/tmp/www/f && httpd -p 8080 -h /tmp/www; ip link set eth0 up" 60
 	if carrier "$m" 1 20; then
 		pass "$m-link-up"
 	else
 		fail "$m-link-up: carrier '${L2_OUT%$'\n'}'"
+	fi
+	# A lease from netd's DHCP, through this model and its driver.
+	l2_run "$m" 'udhcpc -i eth0 -q -n -t 10 -T 3 2>&1 | tail -n 1' 150
+	ip[$m]=$(sed -n 's/.*bound \(10\.77\.0\.[0-9]*\)\/.*/\1/p' <<<"$L2_OUT" | head -n 1)
+	if [ -n "${ip[$m]}" ]; then
+		pass "$m-dhcp-lease (${ip[$m]})"
+	else
+		fail "$m-dhcp-lease: '${L2_OUT//$'\n'/ }'"
+		up[$m]=
 	fi
 done
 
@@ -126,6 +146,13 @@ next() {
 for m in "${models[@]}"; do
 	[ -n "${up[$m]:-}" ] || continue
 	peer=$(next "$m")
+	[ -n "${ip[$peer]:-}" ] || continue
+	if l2_run "$m" "nslookup vm-$peer 2>&1" 60 && [ "$L2_RC" = 0 ] &&
+		grep -q "Address.* ${ip[$peer]}\$" <<<"$L2_OUT"; then
+		pass "$m-resolves-vm-$peer (${ip[$peer]})"
+	else
+		fail "$m-resolves-vm-$peer: '${L2_OUT//$'\n'/ }'"
+	fi
 	if l2_run "$m" "ping -c 3 -W 5 ${ip[$peer]} >/dev/null && ping -c 5 -i 0.3 -W 5 -s 1400 ${ip[$peer]} | grep -c 'bytes from'" 120 &&
 		[ "$L2_RC" = 0 ] && [ "${L2_OUT%$'\n'}" = 5 ]; then
 		pass "$m-pings-$peer"
@@ -137,6 +164,29 @@ for m in "${models[@]}"; do
 		pass "$m-fetches-1.2MB-from-$peer"
 	else
 		fail "$m-fetches-1.2MB-from-$peer: md5 '${L2_OUT//$'\n'/ }'"
+	fi
+done
+
+# Carrier set by hand on netd's side: LSC / LinkChg, NO-CARRIER, back.
+for m in "${models[@]}"; do
+	[ -n "${up[$m]:-}" ] || continue
+	loom port set lan "vm-$m" link down >/dev/null
+done
+for m in "${models[@]}"; do
+	[ -n "${up[$m]:-}" ] || continue
+	if carrier "$m" 0 20; then
+		pass "$m-no-carrier-on-port-set-link-down"
+	else
+		fail "$m-no-carrier-on-port-set-link-down: carrier '${L2_OUT%$'\n'}'"
+	fi
+	loom port set lan "vm-$m" link up >/dev/null
+done
+for m in "${models[@]}"; do
+	[ -n "${up[$m]:-}" ] || continue
+	if carrier "$m" 1 20; then
+		pass "$m-carrier-on-port-set-link-up"
+	else
+		fail "$m-carrier-on-port-set-link-up: carrier '${L2_OUT%$'\n'}'"
 	fi
 done
 
@@ -156,6 +206,7 @@ netd_start
 for m in "${models[@]}"; do
 	[ -n "${up[$m]:-}" ] || continue
 	peer=$(next "$m")
+	[ -n "${ip[$peer]:-}" ] || continue
 	if carrier "$m" 1 40 &&
 		l2_run "$m" "ping -c 3 -W 5 ${ip[$peer]} >/dev/null" 90 && [ "$L2_RC" = 0 ]; then
 		pass "$m-carrier-and-ping-after-netd-restart"
