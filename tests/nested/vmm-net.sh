@@ -5,6 +5,7 @@
 # addresses: MACs as loom chose them, ping both ways, a 4 MiB HTTP transfer
 # (busybox httpd/wget, TSO-sized frames between the guests) checked by md5,
 # the ports in `loom port list` and the NICs in `loom vm status`; then
+# `loom port set lab vma link down|up` shows in the guest's carrier; then
 # loom-netd is killed (-9): the guests see carrier loss, netd restarts, the
 # VMMs re-attach on their own, carrier comes back and the ping works again.
 #
@@ -147,6 +148,18 @@ carrier_is() { # GUEST VALUE SECS
 	done
 	return 1
 }
+# Carrier set by hand on netd's side (loom port set, the shm header's
+# link word): the guest's virtio_net driver follows.
+if "$loom" port set lab vma link down >/dev/null && carrier_is vma 0 30; then
+	pass vmm-net-port-set-link-down-carrier-0
+else
+	fail "vmm-net-port-set-link-down-carrier-0: carrier ${L2_OUT:-}"
+fi
+if "$loom" port set lab vma link up >/dev/null && carrier_is vma 1 30; then
+	pass vmm-net-port-set-link-up-carrier-1
+else
+	fail "vmm-net-port-set-link-up-carrier-1: carrier ${L2_OUT:-}"
+fi
 t0=$(l2_us)
 kill -9 "$netd_pid"
 wait "$netd_pid" 2>/dev/null
