@@ -7,7 +7,8 @@
 # the ports in `loom port list` and the NICs in `loom vm status`; then
 # `loom port set lab vma link down|up` shows in the guest's carrier; then
 # loom-netd is killed (-9): the guests see carrier loss, netd restarts, the
-# VMMs re-attach on their own, carrier comes back and the ping works again.
+# VMMs re-attach on their own, carrier comes back and the ping works again;
+# `loom vm stop` ends a VMM within 20 s.
 #
 # Runs on a hardware-speed /dev/kvm directly, else inside the nested L1;
 # exit 77 with the reason if neither is possible or nothing is built yet.
@@ -182,9 +183,17 @@ else
 	fail "vmm-net-ping-after-netd-restart: rc=${L2_RC:-none}"
 fi
 
-for g in vma vmb; do
-	l2_send $g loom-poweroff
-	l2_wait $g 60
-	[ "$L2_EXIT" = 0 ] || fail "vmm-net-$g-poweroff: loom-vmm exit $L2_EXIT"
-done
+# loom vm stop ends the VMM process (bounded) while frames still arrive.
+l2_run vma '(ping -i 0.2 10.77.0.2 >/dev/null 2>&1 &)' 30
+t0=$(l2_us)
+"$loom" vm stop vmb >/dev/null
+l2_wait vmb 20
+if [ "$L2_EXIT" != 124 ]; then
+	pass "vmm-net-vm-stop-ends-vmm ($((($(l2_us) - t0) / 1000)) ms, exit $L2_EXIT)"
+else
+	fail "vmm-net-vm-stop-ends-vmm: loom-vmm still running 20 s after loom vm stop"
+fi
+l2_send vma loom-poweroff
+l2_wait vma 60
+[ "$L2_EXIT" = 0 ] || fail "vmm-net-vma-poweroff: loom-vmm exit $L2_EXIT"
 [ $fails -eq 0 ]
