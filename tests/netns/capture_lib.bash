@@ -56,8 +56,11 @@ check_start_stop() {
 		kill -INT $ss
 		wait $ss || echo "capture $k: exit $?" >>"$T/ss.err"
 	done
-	# The ping runs until the last capture ended; an echo in flight at
-	# the interrupt may go unanswered.
+	# The ping runs until the last capture ended, and at least 2.5 s more
+	# (on an idle machine the five captures take under a second: the
+	# count below wants 40 echoes); an echo in flight at the interrupt
+	# may go unanswered.
+	sleep 2.5
 	kill -INT $steady
 	wait $steady
 	check "five captures started and stopped during a ping: each whole, with its frames" bash -c '
